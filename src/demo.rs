@@ -1,0 +1,533 @@
+//! Demo mode: development certificates, a realistic dataset that shows every answer of
+//! LivingWages V2, and a manifest (`demo.json`) saying how to call the server.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::certs::{CertError, DevelopmentPki};
+use crate::domain::{
+    Category, CbeNumber, CertificateFingerprint, Date, Grant, InsCode, Inscription, Institution,
+    OpenPeriod, Pcsa, Period, Person, QualityCode, RegisterStatus, Right, RightKind, Service, Ssin,
+};
+use crate::server::TlsFiles;
+use crate::server::auth::hash_password;
+use crate::store::{Change, Store, StoreError};
+
+#[derive(Debug, Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Certificates(#[from] CertError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("demo data is invalid: {0}")]
+    Data(String),
+    #[error("cannot hash a demo password: {0}")]
+    Password(String),
+    #[error("cannot {action} {path}: {reason}")]
+    Manifest {
+        action: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
+    #[error("{0} holds data but no demo.json: start the demo on an empty --data-dir")]
+    NotADemo(PathBuf),
+}
+
+/// The manifest that `serve --demo` writes into its data directory.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    pub endpoints: Endpoints,
+    pub wsdl: Endpoints,
+    pub ca_certificate: PathBuf,
+    pub default_institution: String,
+    pub institutions: Vec<DemoInstitution>,
+    pub ssins: Vec<DemoSsin>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoints {
+    pub living_wages_v2: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoInstitution {
+    pub key: String,
+    pub name: String,
+    pub cbe_number: String,
+    pub username: String,
+    pub password: String,
+    pub certificate: PathBuf,
+    pub private_key: PathBuf,
+    /// Service name → legal contexts granted.
+    pub legal_contexts: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoSsin {
+    pub ssin: String,
+    pub illustrates: String,
+    /// The status code getLivingWages answers the default institution.
+    pub expected_status: String,
+}
+
+/// The demo register, built from code so that every identifier is well formed.
+pub struct DemoData {
+    pub changes: Vec<Change>,
+    pub ssins: Vec<DemoSsin>,
+}
+
+/// A demo institution before its certificate and password exist.
+pub struct InstitutionSpec {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub cbe_prefix: &'static str,
+    pub legal_contexts: &'static [&'static str],
+}
+
+pub const INSTITUTIONS: [InstitutionSpec; 4] = [
+    InstitutionSpec {
+        key: "onem",
+        name: "Office national de l'Emploi / Rijksdienst voor Arbeidsvoorziening",
+        cbe_prefix: "02067374",
+        legal_contexts: &["UNEMPLOYMENT:LIVING_WAGE_CHECK"],
+    },
+    InstitutionSpec {
+        key: "vdab",
+        name: "Vlaamse Dienst voor Arbeidsbemiddeling en Beroepsopleiding",
+        cbe_prefix: "08876066",
+        legal_contexts: &["EMPLOYMENT:ACTIVATION_GUIDANCE"],
+    },
+    InstitutionSpec {
+        key: "forem",
+        name: "Office wallon de la Formation professionnelle et de l'Emploi",
+        cbe_prefix: "02360230",
+        legal_contexts: &["EMPLOYMENT:ACTIVATION_GUIDANCE"],
+    },
+    // No deliberation for LivingWages: every consultation answers MSG00013.
+    InstitutionSpec {
+        key: "inami",
+        name: "Institut national d'assurance maladie-invalidité",
+        cbe_prefix: "02068972",
+        legal_contexts: &[],
+    },
+];
+
+fn data_err(e: impl std::fmt::Display) -> DemoError {
+    DemoError::Data(e.to_string())
+}
+
+fn cbe(prefix: &str) -> Result<CbeNumber, DemoError> {
+    CbeNumber::with_check_digits(prefix).map_err(data_err)
+}
+
+fn ssin(first_nine: &str, born_2000s: bool) -> Result<Ssin, DemoError> {
+    Ssin::with_check_digits(first_nine, born_2000s).map_err(data_err)
+}
+
+fn date(s: &str) -> Result<Date, DemoError> {
+    Date::parse_xsd(s).map_err(data_err)
+}
+
+fn period(b: &str, e: &str) -> Result<Period, DemoError> {
+    Period::new(date(b)?, date(e)?).map_err(data_err)
+}
+
+pub fn institution_cbe(key: &str) -> Result<CbeNumber, DemoError> {
+    let spec = INSTITUTIONS
+        .iter()
+        .find(|s| s.key == key)
+        .ok_or_else(|| DemoError::Data(format!("no demo institution {key}")))?;
+    cbe(spec.cbe_prefix)
+}
+
+/// The demo register. `institutions` are (spec key, password hash, certificate).
+pub fn dataset(
+    institutions: &[(&str, Option<String>, Option<CertificateFingerprint>)],
+) -> Result<DemoData, DemoError> {
+    let mut changes = Vec::new();
+
+    let pcsa = |prefix: &str, ins: &str, name: &str| -> Result<Pcsa, DemoError> {
+        Ok(Pcsa {
+            cbe: cbe(prefix)?,
+            ins: InsCode::parse(ins).map_err(data_err)?,
+            name: name.to_owned(),
+        })
+    };
+    let gent = pcsa("02122391", "44021", "OCMW Gent")?;
+    let antwerpen = pcsa("02120710", "11002", "OCMW Antwerpen")?;
+    let liege = pcsa("02075943", "62063", "CPAS de Liège")?;
+    let charleroi = pcsa("02124456", "52011", "CPAS de Charleroi")?;
+    let bruxelles = pcsa("02126632", "21004", "CPAS de Bruxelles")?;
+    let namur = pcsa("02125168", "92094", "CPAS de Namur")?;
+    for p in [&gent, &antwerpen, &liege, &charleroi, &bruxelles, &namur] {
+        changes.push(Change::Pcsa(p.clone()));
+    }
+
+    for (key, hash, cert) in institutions {
+        let spec = INSTITUTIONS
+            .iter()
+            .find(|s| s.key == *key)
+            .ok_or_else(|| DemoError::Data(format!("no demo institution {key}")))?;
+        let grants = if spec.legal_contexts.is_empty() {
+            Vec::new()
+        } else {
+            vec![Grant {
+                service: Service::LivingWages,
+                legal_contexts: spec
+                    .legal_contexts
+                    .iter()
+                    .map(|c| (*c).to_owned())
+                    .collect(),
+            }]
+        };
+        changes.push(Change::Institution(Institution {
+            cbe: cbe(spec.cbe_prefix)?,
+            name: spec.name.to_owned(),
+            sector: None,
+            password_hash: hash.clone(),
+            certificates: cert.iter().copied().collect(),
+            grants,
+        }));
+    }
+    let onem = institution_cbe("onem")?;
+    let vdab = institution_cbe("vdab")?;
+    let forem = institution_cbe("forem")?;
+    let inami = institution_cbe("inami")?;
+
+    let mut ssins = Vec::new();
+    let mut person = |s: Ssin,
+                      last: &str,
+                      first: &str,
+                      status: RegisterStatus,
+                      illustrates: &str,
+                      expected: &str| {
+        changes_push_person(&mut changes, s, last, first, status);
+        ssins.push(DemoSsin {
+            ssin: s.to_string(),
+            illustrates: illustrates.to_owned(),
+            expected_status: expected.to_owned(),
+        });
+    };
+
+    let sophie = ssin("850731001", false)?;
+    person(
+        sophie,
+        "Peeters",
+        "Sophie",
+        RegisterStatus::Active,
+        "living wage from two PCSAs, one Flemish (Gent) and one Walloon (Liège); the Flanders operations show only Gent",
+        "MSG00000",
+    );
+    let ahmed = ssin("900215123", false)?;
+    person(
+        ahmed,
+        "Benali",
+        "Ahmed",
+        RegisterStatus::Active,
+        "equivalent living wage, then living wage, from CPAS de Bruxelles (two categories in getLivingWages)",
+        "MSG00000",
+    );
+    let lucas = ssin("030615212", true)?;
+    person(
+        lucas,
+        "Lambert",
+        "Lucas",
+        RegisterStatus::Active,
+        "born in 2003 (check digits computed with the 2000s rule), living wage from CPAS de Charleroi",
+        "MSG00000",
+    );
+    let marie = ssin("780412045", false)?;
+    person(
+        marie,
+        "Dubois",
+        "Marie",
+        RegisterStatus::Active,
+        "no right at all (NO_DATA_FOUND)",
+        "MSG00100",
+    );
+    let jan = ssin("851020117", false)?;
+    let jan_bis = ssin("853020011", false)?;
+    person(
+        jan,
+        "Claes",
+        "Jan",
+        RegisterStatus::Active,
+        "National Register number that replaced a bis number; living wage from OCMW Antwerpen",
+        "MSG00000",
+    );
+    person(
+        jan_bis,
+        "Claes",
+        "Jan",
+        RegisterStatus::Replaced { by: jan },
+        "bis number replaced by a National Register number (MSG00006 with newSSIN)",
+        "MSG00006",
+    );
+    let cancelled = ssin("920505087", false)?;
+    person(
+        cancelled,
+        "Janssens",
+        "Tom",
+        RegisterStatus::Cancelled,
+        "cancelled SSIN (MSG00007)",
+        "MSG00007",
+    );
+    let nadia = ssin("880909133", false)?;
+    person(
+        nadia,
+        "Haddad",
+        "Nadia",
+        RegisterStatus::Active,
+        "living wage from CPAS de Namur, but only Le Forem manages her file (MSG00012 for the others)",
+        "MSG00012",
+    );
+    let unknown = ssin("750101999", false)?;
+    ssins.push(DemoSsin {
+        ssin: unknown.to_string(),
+        illustrates: "well-formed SSIN unknown to the register (MSG00005)".into(),
+        expected_status: "MSG00005".into(),
+    });
+    ssins.push(DemoSsin {
+        ssin: "85073100137".into(),
+        illustrates: "check digits wrong (MSG00011)".into(),
+        expected_status: "MSG00011".into(),
+    });
+
+    let right = |s: Ssin,
+                 p: &Pcsa,
+                 kind: RightKind,
+                 category: Category,
+                 partner: Option<Ssin>,
+                 periods: Vec<Period>| {
+        Right::new(s, p.cbe, kind, category, partner, periods)
+            .map(Change::Right)
+            .map_err(data_err)
+    };
+    changes.push(right(
+        sophie,
+        &liege,
+        RightKind::LivingWage,
+        Category::B,
+        None,
+        vec![
+            period("2019-03-01", "2020-02-29")?,
+            period("2022-01-01", "2022-12-31")?,
+        ],
+    )?);
+    changes.push(right(
+        sophie,
+        &gent,
+        RightKind::LivingWage,
+        Category::B,
+        None,
+        vec![period("2020-03-01", "2021-08-31")?],
+    )?);
+    changes.push(right(
+        ahmed,
+        &bruxelles,
+        RightKind::EquivalentLivingWage,
+        Category::E,
+        None,
+        vec![period("2021-05-01", "2023-04-30")?],
+    )?);
+    changes.push(right(
+        ahmed,
+        &bruxelles,
+        RightKind::LivingWage,
+        Category::E,
+        None,
+        vec![period("2023-05-01", "2026-10-31")?],
+    )?);
+    changes.push(right(
+        lucas,
+        &charleroi,
+        RightKind::LivingWage,
+        Category::A,
+        None,
+        vec![
+            period("2022-07-01", "2023-06-30")?,
+            period("2024-01-01", "2025-12-31")?,
+        ],
+    )?);
+    changes.push(right(
+        jan,
+        &antwerpen,
+        RightKind::LivingWage,
+        Category::A,
+        None,
+        vec![period("2020-09-01", "2021-02-28")?],
+    )?);
+    changes.push(right(
+        nadia,
+        &namur,
+        RightKind::LivingWage,
+        Category::B,
+        None,
+        vec![period("2021-01-01", "2021-12-31")?],
+    )?);
+
+    let since = OpenPeriod::new(date("2015-01-01")?, None).map_err(data_err)?;
+    let quality = |code| QualityCode::new(code).map_err(data_err);
+    let inscription = |s: Ssin, who: CbeNumber, q: QualityCode| {
+        Change::Inscription(Inscription {
+            ssin: s,
+            institution: who,
+            quality: q,
+            period: since,
+        })
+    };
+    for s in [sophie, ahmed, lucas, marie, jan, jan_bis, cancelled] {
+        changes.push(inscription(s, onem, quality(2)?));
+    }
+    for s in [sophie, jan] {
+        changes.push(inscription(s, vdab, quality(9)?));
+    }
+    for s in [nadia, lucas] {
+        changes.push(inscription(s, forem, quality(9)?));
+    }
+    changes.push(inscription(sophie, inami, quality(9)?));
+    Ok(DemoData { changes, ssins })
+}
+
+fn changes_push_person(
+    changes: &mut Vec<Change>,
+    ssin: Ssin,
+    last: &str,
+    first: &str,
+    status: RegisterStatus,
+) {
+    changes.push(Change::Person(Person {
+        ssin,
+        last_name: last.to_owned(),
+        first_name: first.to_owned(),
+        birth_date: ssin.birth_date(),
+        status,
+    }));
+}
+
+/// What `serve --demo` needs to start: the TLS files and the manifest (without the
+/// listening address, known only once bound).
+pub struct DemoSetup {
+    pub tls: TlsFiles,
+    pub manifest: Manifest,
+}
+
+fn manifest_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("demo.json")
+}
+
+/// Prepares a demo in `data_dir`: on an empty store, makes certificates, passwords and
+/// the dataset; on a store it made before, reuses them.
+pub fn prepare(data_dir: &Path, store: &dyn Store) -> Result<DemoSetup, DemoError> {
+    let certs_dir = data_dir.join("certs");
+    let tls = |ca: PathBuf| TlsFiles {
+        certificate_chain: certs_dir.join("server.pem"),
+        private_key: certs_dir.join("server.key"),
+        client_ca: Some(ca),
+    };
+    let path = manifest_path(data_dir);
+    if !store.is_empty()? {
+        let text =
+            std::fs::read_to_string(&path).map_err(|_| DemoError::NotADemo(data_dir.to_owned()))?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| DemoError::Manifest {
+            action: "read",
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        return Ok(DemoSetup {
+            tls: tls(manifest.ca_certificate.clone()),
+            manifest,
+        });
+    }
+
+    let clients: Vec<(String, String)> = INSTITUTIONS
+        .iter()
+        .map(|s| (s.key.to_owned(), format!("{} (demo)", s.name)))
+        .collect();
+    let hosts = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    let pki = DevelopmentPki::generate(&hosts, &clients)?;
+    let files = pki.write(&certs_dir)?;
+
+    let mut credentials = Vec::new();
+    let mut institutions = Vec::new();
+    for (spec, ((_, issued), (_, cert_path, key_path))) in INSTITUTIONS
+        .iter()
+        .zip(pki.clients.iter().zip(&files.clients))
+    {
+        let password = uuid::Uuid::new_v4().simple().to_string();
+        let hash = hash_password(&password).map_err(|e| DemoError::Password(e.to_string()))?;
+        credentials.push((spec.key, Some(hash), Some(issued.fingerprint())));
+        let cbe = cbe(spec.cbe_prefix)?;
+        let mut legal_contexts = std::collections::BTreeMap::new();
+        if !spec.legal_contexts.is_empty() {
+            legal_contexts.insert(
+                Service::LivingWages.name().to_owned(),
+                spec.legal_contexts
+                    .iter()
+                    .map(|c| (*c).to_owned())
+                    .collect(),
+            );
+        }
+        institutions.push(DemoInstitution {
+            key: spec.key.to_owned(),
+            name: spec.name.to_owned(),
+            cbe_number: cbe.to_string(),
+            username: format!("E{cbe}"),
+            password,
+            certificate: absolute(cert_path),
+            private_key: absolute(key_path),
+            legal_contexts,
+        });
+    }
+    let data = dataset(&credentials)?;
+    store.apply(&data.changes)?;
+    let manifest = Manifest {
+        endpoints: Endpoints::default(),
+        wsdl: Endpoints::default(),
+        ca_certificate: absolute(&files.ca),
+        default_institution: "onem".to_owned(),
+        institutions,
+        ssins: data.ssins,
+    };
+    Ok(DemoSetup {
+        tls: tls(manifest.ca_certificate.clone()),
+        manifest,
+    })
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_owned())
+}
+
+/// Writes the manifest with the address the server listens on.
+pub fn write_manifest(
+    data_dir: &Path,
+    manifest: &mut Manifest,
+    base_url: &str,
+) -> Result<PathBuf, DemoError> {
+    let endpoint = format!("{base_url}{}", crate::wire::living_wages_v2::PATH);
+    manifest.wsdl.living_wages_v2 = format!("{endpoint}?wsdl");
+    manifest.endpoints.living_wages_v2 = endpoint;
+    let path = manifest_path(data_dir);
+    let text = serde_json::to_string_pretty(manifest).map_err(|e| DemoError::Manifest {
+        action: "encode",
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    std::fs::write(&path, text + "\n").map_err(|e| DemoError::Manifest {
+        action: "write",
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok(path)
+}

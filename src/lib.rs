@@ -1,0 +1,12 @@
+//! bcss-gateway: a stand-in for the Crossroads Bank for Social Security (CBSS) on the
+//! flows of the right to social integration. See `ARCHITECTURE.md` for the map.
+
+pub mod certs;
+pub mod cli;
+pub mod clock;
+pub mod demo;
+pub mod domain;
+pub mod server;
+pub mod services;
+pub mod store;
+pub mod wire;

@@ -1,0 +1,183 @@
+//! Who is calling: an institution identified by its client certificate (mutual TLS) or
+//! by HTTP Basic with `E<CBE>` and its password, as the deployment allows.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use argon2::{Argon2, PasswordHash, PasswordVerifier};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hyper::HeaderMap;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::domain::{CbeNumber, CertificateFingerprint, Institution};
+use crate::store::{Store, StoreError};
+
+/// Which identities a deployment accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuthModes {
+    pub basic: bool,
+    pub client_certificate: bool,
+}
+
+#[derive(Debug, Error)]
+pub enum AuthError {
+    #[error("no credentials: send HTTP Basic (user E<CBE number>) or a client certificate")]
+    Missing,
+    #[error("malformed Authorization header: {0}")]
+    Malformed(&'static str),
+    #[error("HTTP Basic is not accepted by this gateway; use a client certificate")]
+    BasicNotAccepted,
+    #[error("user {0:?} is not E followed by a valid CBE number")]
+    BadUser(String),
+    #[error("unknown user or wrong password for {0}")]
+    Rejected(String),
+    #[error("the client certificate {0} belongs to no institution")]
+    UnknownCertificate(CertificateFingerprint),
+    #[error("the client certificate identifies {certificate} but HTTP Basic names {basic}")]
+    Disagree {
+        certificate: CbeNumber,
+        basic: CbeNumber,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Argon2 verification costs milliseconds by design; the (user, password, stored hash)
+/// triples already verified are remembered by digest so keep-alive clients pay once.
+const VERIFIED_CACHE_LIMIT: usize = 10_000;
+
+pub struct Authenticator {
+    store: Arc<dyn Store>,
+    modes: AuthModes,
+    verified: Mutex<HashSet<[u8; 32]>>,
+}
+
+/// `Basic base64(user:password)` → (user, password).
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, AuthError> {
+    let Some(value) = headers.get(hyper::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| AuthError::Malformed("not ASCII"))?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or(AuthError::Malformed("expected 'Basic <token>'"))?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(AuthError::Malformed("only the Basic scheme is accepted"));
+    }
+    let decoded = STANDARD
+        .decode(token.trim())
+        .map_err(|_| AuthError::Malformed("the token is not base64"))?;
+    let decoded = String::from_utf8(decoded)
+        .map_err(|_| AuthError::Malformed("the credentials are not UTF-8"))?;
+    let (user, password) = decoded
+        .split_once(':')
+        .ok_or(AuthError::Malformed("expected user:password"))?;
+    Ok(Some((user.to_owned(), password.to_owned())))
+}
+
+impl Authenticator {
+    pub fn new(store: Arc<dyn Store>, modes: AuthModes) -> Self {
+        Authenticator {
+            store,
+            modes,
+            verified: Mutex::new(HashSet::new()),
+        }
+    }
+
+    pub fn modes(&self) -> AuthModes {
+        self.modes
+    }
+
+    pub async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        certificate: Option<&CertificateFingerprint>,
+    ) -> Result<Institution, AuthError> {
+        let by_certificate = match certificate {
+            Some(fp) if self.modes.client_certificate => Some(
+                self.store
+                    .institution_by_certificate(fp)?
+                    .ok_or(AuthError::UnknownCertificate(*fp))?,
+            ),
+            _ => None,
+        };
+        let basic = basic_credentials(headers)?;
+        match (by_certificate, basic) {
+            (Some(inst), None) => Ok(inst),
+            // Both given: they must name the same institution; the certificate proves it.
+            (Some(inst), Some((user, _))) => {
+                let named = parse_user(&user)?;
+                if named == inst.cbe {
+                    Ok(inst)
+                } else {
+                    Err(AuthError::Disagree {
+                        certificate: inst.cbe,
+                        basic: named,
+                    })
+                }
+            }
+            (None, Some(_)) if !self.modes.basic => Err(AuthError::BasicNotAccepted),
+            (None, Some((user, password))) => self.verify_password(&user, &password).await,
+            (None, None) => Err(AuthError::Missing),
+        }
+    }
+
+    async fn verify_password(&self, user: &str, password: &str) -> Result<Institution, AuthError> {
+        let cbe = parse_user(user)?;
+        let rejected = || AuthError::Rejected(user.to_owned());
+        let institution = self.store.institution(&cbe)?.ok_or_else(rejected)?;
+        let hash = institution.password_hash.clone().ok_or_else(rejected)?;
+        let digest: [u8; 32] = Sha256::new()
+            .chain_update(cbe.as_str())
+            .chain_update([0])
+            .chain_update(&hash)
+            .chain_update([0])
+            .chain_update(password)
+            .finalize()
+            .into();
+        if self.verified.lock().is_ok_and(|set| set.contains(&digest)) {
+            return Ok(institution);
+        }
+        let password = password.to_owned();
+        let ok = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash).is_ok_and(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+        })
+        .await
+        .unwrap_or(false);
+        if !ok {
+            return Err(rejected());
+        }
+        if let Ok(mut set) = self.verified.lock() {
+            if set.len() >= VERIFIED_CACHE_LIMIT {
+                set.clear();
+            }
+            set.insert(digest);
+        }
+        Ok(institution)
+    }
+}
+
+fn parse_user(user: &str) -> Result<CbeNumber, AuthError> {
+    user.strip_prefix('E')
+        .and_then(|cbe| CbeNumber::parse(cbe).ok())
+        .ok_or_else(|| AuthError::BadUser(user.to_owned()))
+}
+
+/// An Argon2id PHC string for `password`, for storing an institution's credentials.
+pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    use argon2::PasswordHasher;
+    use argon2::password_hash::SaltString;
+    let salt = SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes())?;
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
+}

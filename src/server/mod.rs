@@ -1,0 +1,242 @@
+//! The server: a TLS listener speaking HTTP/1.1 and HTTP/2, with body limits, handshake,
+//! header and idle timeouts, and graceful shutdown (in-flight requests finish).
+
+mod audit;
+pub mod auth;
+mod idle;
+mod routes;
+mod soap_endpoint;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio_rustls::TlsAcceptor;
+
+pub use audit::AuditSink;
+pub use auth::AuthModes;
+pub use tls::TlsFiles;
+
+use crate::store::Store;
+use routes::{ConnectionInfo, Gateway};
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub tls: TlsFiles,
+    pub auth: AuthModes,
+    /// Largest request body accepted (413 beyond).
+    pub body_limit: usize,
+    /// Time a client has to complete the TLS handshake.
+    pub handshake_timeout: Duration,
+    /// Time a client has to send a request's headers (HTTP/1.1).
+    pub header_timeout: Duration,
+    /// A connection with no traffic for this long is closed.
+    pub idle_timeout: Duration,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+    /// Base URL written into served WSDLs; default: from the request's Host.
+    pub public_url: Option<String>,
+}
+
+impl Config {
+    pub fn new(addr: SocketAddr, tls: TlsFiles) -> Self {
+        Config {
+            addr,
+            tls,
+            auth: AuthModes {
+                basic: true,
+                client_certificate: true,
+            },
+            body_limit: 1024 * 1024,
+            handshake_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(120),
+            shutdown_grace: Duration::from_secs(30),
+            public_url: None,
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("no way to log in: enable HTTP Basic, or client certificates with a client CA")]
+    NoAuthentication,
+    #[error("the server task failed: {0}")]
+    Task(String),
+}
+
+/// A server accepting connections in the background.
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    audit: AuditSink,
+}
+
+impl RunningServer {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to the grace period), and
+    /// commits the audit trail.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        let _ = self.stop.send(true);
+        self.task
+            .await
+            .map_err(|e| ServerError::Task(e.to_string()))?;
+        self.audit.flush().await;
+        Ok(())
+    }
+
+    /// Commits every audit record of exchanges answered so far.
+    pub async fn flush_audit(&self) {
+        self.audit.flush().await;
+    }
+}
+
+pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<RunningServer, ServerError> {
+    let mtls = config.auth.client_certificate && config.tls.client_ca.is_some();
+    if !config.auth.basic && !mtls {
+        return Err(ServerError::NoAuthentication);
+    }
+    let tls_config = tls::server_config(&config.tls, mtls && !config.auth.basic)?;
+    let acceptor = TlsAcceptor::from(Arc::new(tls_config));
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: config.addr,
+        source,
+    })?;
+    let audit = AuditSink::start(store.clone());
+    let gateway = Arc::new(Gateway::new(store, &config, audit.clone()));
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(accept_loop(listener, acceptor, gateway, config, stopped));
+    tracing::info!(%local_addr, "listening");
+    Ok(RunningServer {
+        local_addr,
+        stop,
+        task,
+        audit,
+    })
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    gateway: Arc<Gateway>,
+    config: Config,
+    mut stopped: watch::Receiver<bool>,
+) {
+    // Each connection holds a clone of `alive`; when all are dropped, all are done.
+    let (alive, mut all_done) = mpsc::channel::<()>(1);
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_timeout)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(256);
+    let builder = Arc::new(builder);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stopped.changed() => break,
+        };
+        let _ = tcp.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        let gateway = gateway.clone();
+        let builder = builder.clone();
+        let mut stopped = stopped.clone();
+        let alive = alive.clone();
+        let handshake_timeout = config.handshake_timeout;
+        let idle_timeout = config.idle_timeout;
+        tokio::spawn(async move {
+            let _alive = alive;
+            let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let certificate = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .map(tls::fingerprint);
+            let info = Arc::new(ConnectionInfo { peer, certificate });
+            let (io, activity) = idle::Tracked::new(tls);
+            let service = service_fn(move |req| {
+                let gateway = gateway.clone();
+                let info = info.clone();
+                async move { Ok::<_, std::convert::Infallible>(gateway.handle(req, &info).await) }
+            });
+            let conn = builder.serve_connection(TokioIo::new(io), service);
+            tokio::pin!(conn);
+            let mut closing = false;
+            loop {
+                tokio::select! {
+                    result = conn.as_mut() => {
+                        if let Err(e) = result {
+                            tracing::debug!(%peer, error = %e, "connection ended with an error");
+                        }
+                        break;
+                    }
+                    _ = stopped.changed(), if !closing => {
+                        closing = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                    _ = activity.idle_for(idle_timeout), if !closing => {
+                        tracing::debug!(%peer, "closing idle connection");
+                        closing = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                }
+            }
+        });
+    }
+    drop(listener);
+    drop(alive);
+    if tokio::time::timeout(config.shutdown_grace, all_done.recv())
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutdown grace period over with requests still in flight");
+    }
+}

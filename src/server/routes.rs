@@ -1,0 +1,134 @@
+//! Routing by path and method: the health check, WSDL/XSD documents, and SOAP endpoints.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode, header};
+
+use super::audit::AuditSink;
+use super::auth::Authenticator;
+use super::{Config, soap_endpoint};
+use crate::domain::CertificateFingerprint;
+use crate::store::Store;
+use crate::wire::{living_wages_v2, wsdl};
+
+/// What the TLS handshake told us about the peer.
+pub struct ConnectionInfo {
+    pub peer: SocketAddr,
+    pub certificate: Option<CertificateFingerprint>,
+}
+
+pub struct Gateway {
+    pub store: Arc<dyn Store>,
+    pub auth: Authenticator,
+    pub audit: AuditSink,
+    pub body_limit: usize,
+    pub public_url: Option<String>,
+}
+
+pub type HttpResponse = Response<Full<Bytes>>;
+
+pub fn plain(status: StatusCode, text: &str) -> HttpResponse {
+    let mut r = Response::new(Full::new(Bytes::from(format!("{text}\n"))));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+fn xml_document(text: String) -> HttpResponse {
+    let mut r = Response::new(Full::new(Bytes::from(text)));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
+    r
+}
+
+impl Gateway {
+    pub fn new(store: Arc<dyn Store>, config: &Config, audit: AuditSink) -> Self {
+        Gateway {
+            auth: Authenticator::new(store.clone(), config.auth),
+            store,
+            audit,
+            body_limit: config.body_limit,
+            public_url: config.public_url.clone(),
+        }
+    }
+
+    pub async fn handle(&self, req: Request<Incoming>, conn: &ConnectionInfo) -> HttpResponse {
+        let path = req.uri().path();
+        match path {
+            "/health" if req.method() == Method::GET => plain(StatusCode::OK, "ok"),
+            living_wages_v2::PATH => match *req.method() {
+                Method::POST => soap_endpoint::serve(self, req, conn).await,
+                Method::GET => self.contract_document(&req, &wsdl::LIVING_WAGES_V2),
+                _ => {
+                    let mut r = plain(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "use POST for SOAP, GET ?wsdl for the contract",
+                    );
+                    r.headers_mut()
+                        .insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
+                    r
+                }
+            },
+            _ => plain(StatusCode::NOT_FOUND, &format!("no service at {path}")),
+        }
+    }
+
+    /// `?wsdl` or `?xsd=NAME`, with addresses pointing back at this server.
+    fn contract_document(
+        &self,
+        req: &Request<Incoming>,
+        contract: &wsdl::Contract,
+    ) -> HttpResponse {
+        let base = self.endpoint_url(req);
+        match req.uri().query() {
+            Some(q) if q.eq_ignore_ascii_case("wsdl") => xml_document(contract.wsdl(&base)),
+            Some(q) => match q
+                .strip_prefix("xsd=")
+                .and_then(|name| contract.schema(name, &base))
+            {
+                Some(doc) => xml_document(doc),
+                None => plain(
+                    StatusCode::NOT_FOUND,
+                    &format!("no document {q:?}; try ?wsdl"),
+                ),
+            },
+            None => plain(
+                StatusCode::BAD_REQUEST,
+                "GET ?wsdl for the contract; SOAP requests are POSTed",
+            ),
+        }
+    }
+
+    fn endpoint_url(&self, req: &Request<Incoming>) -> String {
+        let path = req.uri().path();
+        if let Some(base) = &self.public_url {
+            return format!("{}{path}", base.trim_end_matches('/'));
+        }
+        // HTTP/2 carries the host in the URI's authority, HTTP/1.1 in the Host header.
+        let host = req
+            .uri()
+            .authority()
+            .map(|a| a.as_str().to_owned())
+            .or_else(|| {
+                req.headers()
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .map(str::to_owned)
+            })
+            .filter(|h| {
+                h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+            })
+            .unwrap_or_else(|| "localhost".to_owned());
+        format!("https://{host}{path}")
+    }
+}

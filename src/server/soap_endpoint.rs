@@ -1,0 +1,318 @@
+//! One SOAP exchange from bytes to bytes: authenticate, read the envelope, dispatch to
+//! the operation's handler, write the answer, and audit it.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode, header};
+use uuid::Uuid;
+
+use super::auth::AuthError;
+use super::routes::{ConnectionInfo, Gateway, HttpResponse};
+use crate::clock;
+use crate::domain::{CbeNumber, Institution};
+use crate::services::{self, ServiceError};
+use crate::store::AuditRecord;
+use crate::wire::common::{
+    CbssFault, FaultDetail, INVALID_STRUCTURE, Information, InformationCbss, InformationCustomer,
+    InvalidField, Severity,
+};
+use crate::wire::living_wages_v2::{self as lw, RequestError};
+use crate::wire::soap::{self, FaultCode, SoapVersion};
+use crate::wire::xml::XmlWriter;
+
+/// What the audit trail learns as the exchange goes.
+struct Exchange {
+    ticket: Uuid,
+    started: Instant,
+    received_ms: i64,
+    version: SoapVersion,
+    caller: Option<CbeNumber>,
+    operation: Option<&'static str>,
+    legal_context: Option<String>,
+    ssin: Option<String>,
+    customer: Option<InformationCustomer>,
+}
+
+impl Exchange {
+    fn cbss(&self) -> InformationCbss {
+        InformationCbss {
+            ticket: self.ticket,
+            received: crate::domain::date::format_utc_timestamp(self.received_ms),
+            replied: crate::domain::date::format_utc_timestamp(clock::unix_millis()),
+        }
+    }
+}
+
+/// A fault to answer instead of a response.
+struct Fault {
+    code: FaultCode,
+    http_status: Option<StatusCode>,
+    reason_code: &'static str,
+    message: String,
+    information: Vec<Information>,
+}
+
+impl Fault {
+    fn client(reason_code: &'static str, message: impl Into<String>) -> Self {
+        Fault {
+            code: FaultCode::Client,
+            http_status: None,
+            reason_code,
+            message: message.into(),
+            information: Vec::new(),
+        }
+    }
+
+    fn invalid(field: InvalidField) -> Self {
+        let message = field.message();
+        let mut f = Fault::client(field.code, message);
+        f.information
+            .push(Information::new(field.path, field.value.as_deref()));
+        f
+    }
+}
+
+fn respond(status: StatusCode, version: SoapVersion, body: String) -> HttpResponse {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(version.content_type()),
+    );
+    r
+}
+
+pub async fn serve(gw: &Gateway, req: Request<Incoming>, conn: &ConnectionInfo) -> HttpResponse {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut ex = Exchange {
+        ticket: Uuid::now_v7(),
+        started: Instant::now(),
+        received_ms: clock::unix_millis(),
+        version: SoapVersion::from_content_type(content_type.as_deref()),
+        caller: None,
+        operation: None,
+        legal_context: None,
+        ssin: None,
+        customer: None,
+    };
+    let (response, outcome) = match exchange(gw, req, conn, content_type.as_deref(), &mut ex).await
+    {
+        Ok((body, status_code)) => (
+            respond(StatusCode::OK, ex.version, body),
+            status_code.to_owned(),
+        ),
+        Err(fault) => {
+            let outcome = fault.reason_code.to_owned();
+            (fault_response(&ex, fault, gw.auth.modes().basic), outcome)
+        }
+    };
+    gw.audit.record(AuditRecord {
+        ticket: ex.ticket,
+        received_at_ms: ex.received_ms,
+        latency_us: u64::try_from(ex.started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        caller: ex.caller,
+        operation: ex.operation.map(str::to_owned),
+        legal_context: ex.legal_context,
+        ssin: ex.ssin,
+        outcome,
+        http_status: response.status().as_u16(),
+    });
+    response
+}
+
+fn fault_response(ex: &Exchange, fault: Fault, basic_accepted: bool) -> HttpResponse {
+    let detail = CbssFault {
+        information_customer: ex.customer.clone(),
+        cbss: ex.cbss(),
+        details: vec![FaultDetail {
+            severity: Severity::Fatal,
+            reason_code: fault.reason_code,
+            diagnostic: fault.message.clone(),
+            information: fault.information,
+        }],
+    };
+    let write_detail = |w: &mut XmlWriter| lw::write_fault(w, &detail);
+    let body = soap::fault(ex.version, fault.code, &fault.message, Some(&write_detail));
+    let status = fault.http_status.unwrap_or_else(|| {
+        StatusCode::from_u16(fault.code.http_status(ex.version))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    });
+    let mut r = respond(status, ex.version, body);
+    if status == StatusCode::UNAUTHORIZED && basic_accepted {
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Basic realm=\"bcss-gateway\", charset=\"UTF-8\""),
+        );
+    }
+    r
+}
+
+/// The SOAPAction the client declared: the HTTP header in SOAP 1.1, the `action`
+/// parameter of the content type in SOAP 1.2. Quotes are not part of it.
+fn declared_action<'a>(
+    version: SoapVersion,
+    headers: &'a hyper::HeaderMap,
+    content_type: Option<&'a str>,
+) -> Option<&'a str> {
+    let raw = match version {
+        SoapVersion::Soap11 => headers.get("soapaction").and_then(|v| v.to_str().ok())?,
+        SoapVersion::Soap12 => content_type?
+            .split(';')
+            .filter_map(|p| p.trim().split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("action"))
+            .map(|(_, v)| v)?,
+    };
+    Some(raw.trim().trim_matches('"'))
+}
+
+async fn exchange(
+    gw: &Gateway,
+    req: Request<Incoming>,
+    conn: &ConnectionInfo,
+    content_type: Option<&str>,
+    ex: &mut Exchange,
+) -> Result<(String, &'static str), Fault> {
+    let caller = authenticate(gw, &req, conn).await?;
+    ex.caller = Some(caller.cbe);
+
+    let declared_length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let too_large = || Fault {
+        http_status: Some(StatusCode::PAYLOAD_TOO_LARGE),
+        ..Fault::client(
+            INVALID_STRUCTURE,
+            format!("the request body exceeds {} bytes", gw.body_limit),
+        )
+    };
+    if declared_length.is_some_and(|n| n > gw.body_limit as u64) {
+        return Err(too_large());
+    }
+    let headers = req.headers().clone();
+    let body = match Limited::new(req.into_body(), gw.body_limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
+        Err(e) => {
+            return Err(Fault {
+                http_status: Some(StatusCode::BAD_REQUEST),
+                ..Fault::client(
+                    INVALID_STRUCTURE,
+                    format!("the request body could not be read: {e}"),
+                )
+            });
+        }
+    };
+
+    let envelope = soap::parse_envelope(&body).map_err(|(version, e)| {
+        if let Some(v) = version {
+            ex.version = v;
+        }
+        Fault {
+            code: e.fault_code(),
+            ..Fault::client(INVALID_STRUCTURE, e.to_string())
+        }
+    })?;
+    ex.version = envelope.version;
+
+    let request = lw::read_request(&envelope.payload).map_err(|e| match e {
+        RequestError::UnknownOperation(name) => Fault::client(
+            INVALID_STRUCTURE,
+            format!("{name} is not an operation of LivingWagesService v2"),
+        ),
+        RequestError::WrongNamespace { element } => Fault::client(
+            INVALID_STRUCTURE,
+            format!(
+                "{element} is not in the namespace {} of this endpoint",
+                lw::INTF_NS
+            ),
+        ),
+        RequestError::Invalid(field) => Fault::invalid(field),
+    })?;
+    ex.operation = Some(request.operation.name());
+    ex.legal_context = Some(request.legal_context.clone());
+    ex.ssin = Some(request.criteria.ssin.clone());
+    ex.customer = Some(request.information_customer.clone());
+
+    if let Some(action) = declared_action(ex.version, &headers, content_type)
+        && !request.operation.soap_action_matches(action)
+    {
+        return Err(Fault::client(
+            INVALID_STRUCTURE,
+            format!(
+                "SOAPAction {action:?} does not match the operation {} of the body",
+                request.operation.name()
+            ),
+        ));
+    }
+
+    let (status, answer) = match services::living_wages_v2::consult(
+        gw.store.as_ref(),
+        &caller,
+        &request,
+    ) {
+        Ok(outcome) => outcome,
+        Err(ServiceError::CredentialsMismatch { declared }) => {
+            let mut f = Fault::client(
+                "MSG00014",
+                format!(
+                    "customerIdentification {declared} does not match the authenticated institution {}",
+                    caller.cbe
+                ),
+            );
+            f.information.push(Information::new(
+                "informationCustomer/customerIdentification",
+                Some(&declared),
+            ));
+            return Err(f);
+        }
+        Err(ServiceError::Store(e)) => {
+            tracing::error!(ticket = %ex.ticket, error = %e, "store failure during a consultation");
+            return Err(Fault {
+                code: FaultCode::Server,
+                ..Fault::client(
+                    "MSG00003",
+                    format!("unexpected internal error (ticket {})", ex.ticket),
+                )
+            });
+        }
+    };
+    let cbss = ex.cbss();
+    let body = soap::envelope(ex.version, |w| {
+        lw::write_response(w, &request, &cbss, &status, &answer)
+    });
+    Ok((body, status.code))
+}
+
+async fn authenticate(
+    gw: &Gateway,
+    req: &Request<Incoming>,
+    conn: &ConnectionInfo,
+) -> Result<Institution, Fault> {
+    gw.auth
+        .authenticate(req.headers(), conn.certificate.as_ref())
+        .await
+        .map_err(|e| {
+            let (status, code) = match &e {
+                AuthError::Store(err) => {
+                    tracing::error!(error = %err, "store failure during authentication");
+                    (StatusCode::INTERNAL_SERVER_ERROR, FaultCode::Server)
+                }
+                _ => (StatusCode::UNAUTHORIZED, FaultCode::Client),
+            };
+            tracing::info!(peer = %conn.peer, reason = %e, "authentication refused");
+            Fault {
+                code,
+                http_status: Some(status),
+                ..Fault::client("MSG00015", e.to_string())
+            }
+        })
+}

@@ -1,0 +1,77 @@
+//! LivingWages V2: who has a right to social integration, when, and from which PCSA.
+//! The five operations share the access rules and differ in how they group periods;
+//! the Flanders variants only count PCSAs of the Flemish region.
+
+mod get_living_wage_periods;
+mod get_living_wage_periods_per_pcsa;
+mod get_living_wages;
+
+use super::{ServiceError, access, status};
+use crate::domain::{Institution, OpenPeriod, Pcsa, Region, Right, Service};
+use crate::store::Store;
+use crate::wire::common::Status;
+use crate::wire::living_wages_v2::{Answer, Operation, Request};
+
+/// The rights a consultation may look at, with their PCSAs.
+type Rights<'a> = [&'a (Right, Pcsa)];
+
+pub fn consult(
+    store: &dyn Store,
+    caller: &Institution,
+    request: &Request,
+) -> Result<(Status, Answer), ServiceError> {
+    access::check_identification(caller, &request.information_customer.identification)?;
+    let refused = |s: Status| Ok((s, Answer::Nothing));
+    if let Err(s) =
+        access::check_legal_context(caller, Service::LivingWages, &request.legal_context)
+    {
+        return refused(s);
+    }
+    let ssin = match access::check_ssin(&request.criteria.ssin) {
+        Ok(ssin) => ssin,
+        Err(s) => return refused(s),
+    };
+    let window = match access::check_period(request.criteria.begin, request.criteria.end) {
+        Ok(w) => w,
+        Err(s) => return refused(s),
+    };
+    let file = store.person_file(&ssin)?;
+    if let Err(s) = access::check_subject(&file, &ssin, &caller.cbe, &window) {
+        return refused(s);
+    }
+    let flanders_only = request.operation.flanders_only();
+    let rights: Vec<&(Right, Pcsa)> = file
+        .rights
+        .iter()
+        .filter(|(_, pcsa)| !flanders_only || pcsa.region() == Region::Flanders)
+        .collect();
+    let answer = match request.operation {
+        Operation::GetLivingWagePeriods | Operation::GetLivingWagePeriodsFlanders => {
+            get_living_wage_periods::answer(&rights, &window)
+        }
+        Operation::GetLivingWagePeriodsPerPcsa | Operation::GetLivingWagePeriodsPerPcsaFlanders => {
+            get_living_wage_periods_per_pcsa::answer(&rights, &window)
+        }
+        Operation::GetLivingWages => get_living_wages::answer(&rights, &window),
+    };
+    let found = match &answer {
+        Answer::Nothing => false,
+        Answer::Periods(p) => !p.is_empty(),
+        Answer::PerPcsa(g) => !g.is_empty(),
+        Answer::LivingWages(l) => !l.is_empty(),
+    };
+    let status = if found {
+        status::data_found()
+    } else {
+        status::no_data_found(&window)
+    };
+    Ok((status, answer))
+}
+
+/// The periods of `rights` inside `window`, clipped and merged.
+fn periods_within<'a>(
+    rights: impl Iterator<Item = &'a Right>,
+    window: &OpenPeriod,
+) -> Vec<crate::domain::Period> {
+    crate::domain::merge_periods(rights.flat_map(|r| r.periods_within(window)))
+}

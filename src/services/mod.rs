@@ -1,0 +1,20 @@
+//! The services: one module per service and one per operation handler. A handler gets
+//! the authenticated caller and a request record, applies the access rules of the
+//! network, reads the store, and returns a status with the data.
+
+pub mod access;
+pub mod living_wages_v2;
+pub mod status;
+
+use thiserror::Error;
+
+use crate::store::StoreError;
+
+/// What a handler cannot answer with a status (these become SOAP faults).
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    #[error("customerIdentification {declared} does not match the authenticated caller")]
+    CredentialsMismatch { declared: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

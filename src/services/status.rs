@@ -1,0 +1,77 @@
+//! The statuses of a consultation, with the codes and meanings of the CBSS network.
+
+use crate::domain::{OpenPeriod, Ssin, SsinError};
+use crate::wire::common::{Information, Status, StatusValue};
+
+pub fn data_found() -> Status {
+    Status::new(StatusValue::DataFound, "MSG00000", "Treatment successful")
+}
+
+pub fn no_data_found(period: &OpenPeriod) -> Status {
+    let until = period
+        .end()
+        .map_or_else(|| "onwards".to_owned(), |e| format!("to {e}"));
+    Status::new(
+        StatusValue::NoDataFound,
+        "MSG00100",
+        format!(
+            "No data found for this person in the period from {} {until}",
+            period.begin()
+        ),
+    )
+}
+
+pub fn ssin_unknown(ssin: &Ssin) -> Status {
+    Status::new(StatusValue::NoResult, "MSG00005", "SSIN unknown")
+        .with(Information::new("ssin", Some(ssin.as_str())))
+}
+
+pub fn ssin_replaced(ssin: &Ssin, by: &Ssin) -> Status {
+    Status::new(
+        StatusValue::NoResult,
+        "MSG00006",
+        format!("SSIN {ssin} has been replaced by {by}"),
+    )
+    .with(Information::new("newSSIN", Some(by.as_str())))
+}
+
+pub fn ssin_cancelled(ssin: &Ssin) -> Status {
+    Status::new(StatusValue::NoResult, "MSG00007", "SSIN cancelled")
+        .with(Information::new("ssin", Some(ssin.as_str())))
+}
+
+pub fn validation_error(field: &str, value: Option<&str>, reason: &str) -> Status {
+    Status::new(
+        StatusValue::NoResult,
+        "MSG00008",
+        format!("Validation error: {field}: {reason}"),
+    )
+    .with(Information::new(field, value))
+}
+
+pub fn invalid_ssin(text: &str, error: &SsinError) -> Status {
+    Status::new(
+        StatusValue::NoResult,
+        "MSG00011",
+        format!("Invalid SSIN structure: {error}"),
+    )
+    .with(Information::new("ssin", Some(text)))
+}
+
+pub fn not_integrated(ssin: &Ssin) -> Status {
+    Status::new(
+        StatusValue::NoResult,
+        "MSG00012",
+        "SSIN not integrated for the calling organisation in the requested period",
+    )
+    .with(Information::new("ssin", Some(ssin.as_str())))
+}
+
+pub fn legal_context_refused(service: &str, legal_context: &str) -> Status {
+    Status::new(
+        StatusValue::NoResult,
+        "MSG00013",
+        format!("Operation not allowed: legal context {legal_context} is not granted to this organisation for {service}"),
+    )
+    .with(Information::new("legalContext", Some(legal_context)))
+}

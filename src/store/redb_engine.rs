@@ -1,0 +1,335 @@
+//! The default engine: one redb file. Values are JSON (readable with any tool and
+//! tolerant of added fields); keys are ASCII so that a person's rows form one range.
+
+use std::path::Path;
+
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::{AuditRecord, Change, PersonFile, Store, StoreError};
+use crate::domain::{
+    CbeNumber, CertificateFingerprint, Inscription, Institution, Pcsa, Person, Right, Ssin,
+};
+
+/// SSIN → person.
+const PERSONS: TableDefinition<&str, &[u8]> = TableDefinition::new("persons");
+/// CBE → PCSA.
+const PCSAS: TableDefinition<&str, &[u8]> = TableDefinition::new("pcsas");
+/// CBE → institution.
+const INSTITUTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("institutions");
+/// Certificate fingerprint (hex) → CBE of its institution.
+const CERTIFICATES: TableDefinition<&str, &str> = TableDefinition::new("certificates");
+/// SSIN ‖ institution CBE ‖ quality ‖ begin date → inscription.
+const INSCRIPTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("inscriptions");
+/// SSIN ‖ PCSA CBE ‖ kind → right.
+const RIGHTS: TableDefinition<&str, &[u8]> = TableDefinition::new("rights");
+/// Ticket (UUIDv7, time-ordered) → audit record.
+const AUDIT: TableDefinition<u128, &[u8]> = TableDefinition::new("audit");
+
+pub struct RedbStore {
+    db: Database,
+}
+
+fn engine<E: std::fmt::Display>(e: E) -> StoreError {
+    StoreError::Engine(e.to_string())
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(engine)
+}
+
+fn decode<T: DeserializeOwned>(
+    table: &'static str,
+    key: &str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        table,
+        key: key.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// The half-open key range of every row of one person: `ssin` up to `ssin` + 1 char
+/// past the digits (`:` sorts right after `9`).
+fn person_range(ssin: &Ssin) -> (String, String) {
+    (ssin.as_str().to_owned(), format!("{}:", ssin.as_str()))
+}
+
+fn inscription_key(i: &Inscription) -> String {
+    format!(
+        "{}{}{:02}{}",
+        i.ssin.as_str(),
+        i.institution.as_str(),
+        i.quality.code(),
+        i.period.begin()
+    )
+}
+
+fn right_key(r: &Right) -> String {
+    let kind = match r.kind() {
+        crate::domain::RightKind::LivingWage => 'L',
+        crate::domain::RightKind::EquivalentLivingWage => 'E',
+    };
+    format!("{}{}{}", r.ssin().as_str(), r.pcsa().as_str(), kind)
+}
+
+impl RedbStore {
+    /// Opens (or creates) the store file `<dir>/bcss-gateway.redb`.
+    pub fn open_dir(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Engine(format!(
+                "cannot create data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        Self::open(&dir.join("bcss-gateway.redb"))
+    }
+
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = Database::create(path).map_err(|e| StoreError::Open {
+            path: path.display().to_string(),
+            source: Box::new(e),
+        })?;
+        // Create every table up front so that readers never meet a missing one.
+        let tx = db.begin_write().map_err(engine)?;
+        tx.open_table(PERSONS).map_err(engine)?;
+        tx.open_table(PCSAS).map_err(engine)?;
+        tx.open_table(INSTITUTIONS).map_err(engine)?;
+        tx.open_table(CERTIFICATES).map_err(engine)?;
+        tx.open_table(INSCRIPTIONS).map_err(engine)?;
+        tx.open_table(RIGHTS).map_err(engine)?;
+        tx.open_table(AUDIT).map_err(engine)?;
+        tx.commit().map_err(engine)?;
+        Ok(RedbStore { db })
+    }
+
+    fn get<T: DeserializeOwned>(
+        &self,
+        def: TableDefinition<&str, &[u8]>,
+        name: &'static str,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let table = tx.open_table(def).map_err(engine)?;
+        match table.get(key).map_err(engine)? {
+            Some(v) => decode(name, key, v.value()).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Store for RedbStore {
+    fn person_file(&self, ssin: &Ssin) -> Result<PersonFile, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let persons = tx.open_table(PERSONS).map_err(engine)?;
+        let person = match persons.get(ssin.as_str()).map_err(engine)? {
+            Some(v) => Some(decode::<Person>("persons", ssin.as_str(), v.value())?),
+            None => None,
+        };
+        let (from, to) = person_range(ssin);
+        let mut inscriptions = Vec::new();
+        let table = tx.open_table(INSCRIPTIONS).map_err(engine)?;
+        for row in table.range(from.as_str()..to.as_str()).map_err(engine)? {
+            let (k, v) = row.map_err(engine)?;
+            inscriptions.push(decode("inscriptions", k.value(), v.value())?);
+        }
+        let mut rights = Vec::new();
+        let table = tx.open_table(RIGHTS).map_err(engine)?;
+        let pcsas = tx.open_table(PCSAS).map_err(engine)?;
+        for row in table.range(from.as_str()..to.as_str()).map_err(engine)? {
+            let (k, v) = row.map_err(engine)?;
+            let right: Right = decode("rights", k.value(), v.value())?;
+            let pcsa_key = right.pcsa().as_str().to_owned();
+            let pcsa: Pcsa = match pcsas.get(pcsa_key.as_str()).map_err(engine)? {
+                Some(p) => decode("pcsas", &pcsa_key, p.value())?,
+                None => {
+                    return Err(StoreError::UnknownPcsa {
+                        what: format!("right {}", k.value()),
+                        pcsa: right.pcsa(),
+                    });
+                }
+            };
+            rights.push((right, pcsa));
+        }
+        Ok(PersonFile {
+            person,
+            inscriptions,
+            rights,
+        })
+    }
+
+    fn person(&self, ssin: &Ssin) -> Result<Option<Person>, StoreError> {
+        self.get(PERSONS, "persons", ssin.as_str())
+    }
+
+    fn pcsa(&self, cbe: &CbeNumber) -> Result<Option<Pcsa>, StoreError> {
+        self.get(PCSAS, "pcsas", cbe.as_str())
+    }
+
+    fn institution(&self, cbe: &CbeNumber) -> Result<Option<Institution>, StoreError> {
+        self.get(INSTITUTIONS, "institutions", cbe.as_str())
+    }
+
+    fn institution_by_certificate(
+        &self,
+        fingerprint: &CertificateFingerprint,
+    ) -> Result<Option<Institution>, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let certs = tx.open_table(CERTIFICATES).map_err(engine)?;
+        let hex = fingerprint.to_hex();
+        let Some(owner) = certs.get(hex.as_str()).map_err(engine)? else {
+            return Ok(None);
+        };
+        let owner = owner.value().to_owned();
+        let institutions = tx.open_table(INSTITUTIONS).map_err(engine)?;
+        match institutions.get(owner.as_str()).map_err(engine)? {
+            Some(v) => decode("institutions", &owner, v.value()).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn institutions(&self) -> Result<Vec<Institution>, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let table = tx.open_table(INSTITUTIONS).map_err(engine)?;
+        let mut out = Vec::new();
+        for row in table.iter().map_err(engine)? {
+            let (k, v) = row.map_err(engine)?;
+            out.push(decode("institutions", k.value(), v.value())?);
+        }
+        Ok(out)
+    }
+
+    fn apply(&self, changes: &[Change]) -> Result<(), StoreError> {
+        let tx = self.db.begin_write().map_err(engine)?;
+        {
+            let mut persons = tx.open_table(PERSONS).map_err(engine)?;
+            let mut pcsas = tx.open_table(PCSAS).map_err(engine)?;
+            let mut institutions = tx.open_table(INSTITUTIONS).map_err(engine)?;
+            let mut certificates = tx.open_table(CERTIFICATES).map_err(engine)?;
+            let mut inscriptions = tx.open_table(INSCRIPTIONS).map_err(engine)?;
+            let mut rights = tx.open_table(RIGHTS).map_err(engine)?;
+            for change in changes {
+                match change {
+                    Change::Person(p) => {
+                        persons
+                            .insert(p.ssin.as_str(), encode(p)?.as_slice())
+                            .map_err(engine)?;
+                    }
+                    Change::Pcsa(p) => {
+                        pcsas
+                            .insert(p.cbe.as_str(), encode(p)?.as_slice())
+                            .map_err(engine)?;
+                    }
+                    Change::Institution(inst) => {
+                        // Certificates of an institution being replaced are released first.
+                        let previous: Option<Institution> = match institutions
+                            .get(inst.cbe.as_str())
+                            .map_err(engine)?
+                        {
+                            Some(v) => Some(decode("institutions", inst.cbe.as_str(), v.value())?),
+                            None => None,
+                        };
+                        for fp in previous.iter().flat_map(|p| &p.certificates) {
+                            certificates.remove(fp.to_hex().as_str()).map_err(engine)?;
+                        }
+                        for fp in &inst.certificates {
+                            let hex = fp.to_hex();
+                            if let Some(owner) = certificates.get(hex.as_str()).map_err(engine)? {
+                                let owner = owner.value().to_owned();
+                                if owner != inst.cbe.as_str() {
+                                    let owner = CbeNumber::parse(&owner).map_err(|e| {
+                                        StoreError::Corrupt {
+                                            table: "certificates",
+                                            key: hex.clone(),
+                                            reason: e.to_string(),
+                                        }
+                                    })?;
+                                    return Err(StoreError::CertificateTaken {
+                                        fingerprint: *fp,
+                                        owner,
+                                    });
+                                }
+                            }
+                            certificates
+                                .insert(hex.as_str(), inst.cbe.as_str())
+                                .map_err(engine)?;
+                        }
+                        institutions
+                            .insert(inst.cbe.as_str(), encode(inst)?.as_slice())
+                            .map_err(engine)?;
+                    }
+                    Change::Inscription(i) => {
+                        if institutions
+                            .get(i.institution.as_str())
+                            .map_err(engine)?
+                            .is_none()
+                        {
+                            return Err(StoreError::UnknownInstitution {
+                                what: format!("the inscription of {}", i.ssin),
+                                cbe: i.institution,
+                            });
+                        }
+                        inscriptions
+                            .insert(inscription_key(i).as_str(), encode(i)?.as_slice())
+                            .map_err(engine)?;
+                    }
+                    Change::Right(r) => {
+                        if pcsas.get(r.pcsa().as_str()).map_err(engine)?.is_none() {
+                            return Err(StoreError::UnknownPcsa {
+                                what: format!("the right of {}", r.ssin()),
+                                pcsa: r.pcsa(),
+                            });
+                        }
+                        rights
+                            .insert(right_key(r).as_str(), encode(r)?.as_slice())
+                            .map_err(engine)?;
+                    }
+                }
+            }
+        }
+        tx.commit().map_err(engine)
+    }
+
+    fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
+        let tx = self.db.begin_write().map_err(engine)?;
+        {
+            let mut audit = tx.open_table(AUDIT).map_err(engine)?;
+            for r in records {
+                audit
+                    .insert(r.ticket.as_u128(), encode(r)?.as_slice())
+                    .map_err(engine)?;
+            }
+        }
+        tx.commit().map_err(engine)
+    }
+
+    fn audit_trail(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let audit = tx.open_table(AUDIT).map_err(engine)?;
+        let start = after.map_or(0, |u| u.as_u128().saturating_add(1));
+        let mut out = Vec::new();
+        for row in audit.range(start..).map_err(engine)?.take(limit) {
+            let (k, v) = row.map_err(engine)?;
+            out.push(decode(
+                "audit",
+                &Uuid::from_u128(k.value()).to_string(),
+                v.value(),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn is_empty(&self) -> Result<bool, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let persons = tx.open_table(PERSONS).map_err(engine)?;
+        let institutions = tx.open_table(INSTITUTIONS).map_err(engine)?;
+        Ok(persons.len().map_err(engine)? == 0 && institutions.len().map_err(engine)? == 0)
+    }
+}

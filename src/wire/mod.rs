@@ -1,0 +1,8 @@
+//! The wire: XML reading and writing, SOAP envelopes and faults, and one module per
+//! service with its request and response records. No I/O and no business rules here.
+
+pub mod common;
+pub mod living_wages_v2;
+pub mod soap;
+pub mod wsdl;
+pub mod xml;

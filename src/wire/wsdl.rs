@@ -1,0 +1,78 @@
+//! The contract documents the server publishes: `GET <endpoint>?wsdl` and `?xsd=NAME`,
+//! with every address rewritten to the server's own so that a client can be generated
+//! from the running server alone.
+
+/// One service's WSDL and the schemas it reaches.
+pub struct Contract {
+    wsdl: &'static str,
+    schemas: &'static [(&'static str, &'static str)],
+    /// The address written in the WSDL file, replaced by the real endpoint when served.
+    placeholder_address: &'static str,
+}
+
+pub const LIVING_WAGES_V2: Contract = Contract {
+    wsdl: include_str!("../../wsdl/LivingWagesV2.wsdl"),
+    schemas: &[
+        (
+            "LivingWagesServiceV2.xsd",
+            include_str!("../../schemas/LivingWagesServiceV2.xsd"),
+        ),
+        (
+            "LivingWagesV2.xsd",
+            include_str!("../../schemas/LivingWagesV2.xsd"),
+        ),
+        ("CommonV3.xsd", include_str!("../../schemas/CommonV3.xsd")),
+    ],
+    placeholder_address: "https://localhost:8443/SOA4520/LivingWagesService/v2/consult",
+};
+
+impl Contract {
+    /// The WSDL with its address and schema locations pointing at `endpoint`.
+    pub fn wsdl(&self, endpoint: &str) -> String {
+        self.wsdl
+            .replace(self.placeholder_address, endpoint)
+            .replace(
+                "schemaLocation=\"../schemas/",
+                &format!("schemaLocation=\"{endpoint}?xsd="),
+            )
+    }
+
+    /// A schema by file name (only the contract's own: no path ever reaches the disk).
+    pub fn schema(&self, name: &str, endpoint: &str) -> Option<String> {
+        let (_, text) = self.schemas.iter().find(|(n, _)| *n == name)?;
+        Some(text.replace(
+            "schemaLocation=\"",
+            &format!("schemaLocation=\"{endpoint}?xsd="),
+        ))
+    }
+
+    pub fn schema_names(&self) -> impl Iterator<Item = &'static str> {
+        self.schemas.iter().map(|(n, _)| *n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_location_points_back_at_the_endpoint() {
+        let base = "https://gw.example:9443/SOA4520/LivingWagesService/v2/consult";
+        let wsdl = LIVING_WAGES_V2.wsdl(base);
+        assert!(!wsdl.contains("localhost:8443"));
+        assert!(!wsdl.contains("../schemas/"));
+        assert!(wsdl.contains(&format!("location=\"{base}\"")));
+        for name in LIVING_WAGES_V2.schema_names() {
+            let schema = LIVING_WAGES_V2.schema(name, base).unwrap_or_default();
+            for loc in schema.split("schemaLocation=\"").skip(1) {
+                assert!(loc.starts_with(&format!("{base}?xsd=")), "{name}: {loc}");
+                let target = loc[base.len() + 5..].split('"').next().unwrap_or_default();
+                assert!(
+                    LIVING_WAGES_V2.schema(target, base).is_some(),
+                    "{name} imports {target}"
+                );
+            }
+        }
+        assert!(LIVING_WAGES_V2.schema("../../etc/passwd", base).is_none());
+    }
+}

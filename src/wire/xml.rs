@@ -1,0 +1,404 @@
+//! A namespace-aware reading of a request into a small element tree, and a minimal
+//! writer. Requests are small (the body limit caps them) and their payloads are read
+//! field by field with precise errors, so one pass into a tree is both the simplest and
+//! the strictest shape: every element keeps the namespace URI it resolved to, whatever
+//! prefix the client chose.
+
+use quick_xml::NsReader;
+use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
+use thiserror::Error;
+
+/// Documents nest a handful of levels; anything deeper is an attack, not a request.
+const MAX_DEPTH: usize = 32;
+/// Bounds the tree a single request can make us build.
+const MAX_ELEMENTS: usize = 4096;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum XmlError {
+    #[error("the message is not UTF-8 encoded text")]
+    NotUtf8,
+    #[error("only UTF-8 is accepted, the XML declaration says {0:?}")]
+    Encoding(String),
+    #[error("DOCTYPE and entity declarations are not allowed in a SOAP message")]
+    Doctype,
+    #[error("processing instructions are not allowed in a SOAP message")]
+    ProcessingInstruction,
+    #[error("the entity reference &{0}; is not defined")]
+    UnknownEntity(String),
+    #[error("the prefix {0:?} is not bound to a namespace")]
+    UnboundPrefix(String),
+    #[error("the document nests deeper than {MAX_DEPTH} elements")]
+    TooDeep,
+    #[error("the document has more than {MAX_ELEMENTS} elements")]
+    TooManyElements,
+    #[error("the document is empty")]
+    Empty,
+    #[error("text outside the root element")]
+    TextOutsideRoot,
+    #[error("malformed XML at byte {position}: {message}")]
+    Malformed { position: u64, message: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attribute {
+    pub ns: Option<String>,
+    pub local: String,
+    pub value: String,
+}
+
+/// One element: its namespace URI (None = no namespace), local name, attributes,
+/// children, and the character data directly inside it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Element {
+    pub ns: Option<String>,
+    pub local: String,
+    pub attributes: Vec<Attribute>,
+    pub children: Vec<Element>,
+    pub text: String,
+}
+
+impl Element {
+    pub fn is(&self, ns: &str, local: &str) -> bool {
+        self.ns.as_deref() == Some(ns) && self.local == local
+    }
+
+    /// `{namespace}local`, the unambiguous way to name an element in a message.
+    pub fn expanded_name(&self) -> String {
+        match &self.ns {
+            Some(ns) => format!("{{{ns}}}{}", self.local),
+            None => self.local.clone(),
+        }
+    }
+
+    pub fn attribute(&self, ns: Option<&str>, local: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.ns.as_deref() == ns && a.local == local)
+            .map(|a| a.value.as_str())
+    }
+}
+
+fn namespace(r: ResolveResult<'_>) -> Result<Option<String>, XmlError> {
+    match r {
+        ResolveResult::Bound(ns) => Ok(Some(ns.0.to_owned())),
+        ResolveResult::Unbound => Ok(None),
+        ResolveResult::Unknown(prefix) => Err(XmlError::UnboundPrefix(prefix)),
+    }
+}
+
+fn malformed(reader: &NsReader<&[u8]>, e: impl std::fmt::Display) -> XmlError {
+    XmlError::Malformed {
+        position: reader.error_position(),
+        message: e.to_string(),
+    }
+}
+
+/// Parses a whole document into its root element. Comments and the XML declaration are
+/// skipped; DOCTYPE (and so any entity declaration) and processing instructions are
+/// refused, as SOAP requires.
+pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|_| XmlError::NotUtf8)?;
+    let mut reader = NsReader::from_str(text);
+    reader.config_mut().check_end_names = true;
+
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    let mut count = 0usize;
+
+    loop {
+        // Resolve the namespace to an owned value at once: the resolver borrows the reader.
+        let read = reader
+            .read_resolved_event()
+            .map(|(ns, event)| (namespace(ns), event));
+        let (ns, event) = read.map_err(|e| malformed(&reader, e))?;
+        match event {
+            Event::Start(start) => {
+                let element = open_element(&reader, ns?, &start)?;
+                count += 1;
+                if count > MAX_ELEMENTS {
+                    return Err(XmlError::TooManyElements);
+                }
+                if root.is_some() {
+                    return Err(malformed(&reader, "a second root element"));
+                }
+                stack.push(element);
+                if stack.len() > MAX_DEPTH {
+                    return Err(XmlError::TooDeep);
+                }
+            }
+            Event::Empty(start) => {
+                let element = open_element(&reader, ns?, &start)?;
+                count += 1;
+                if count > MAX_ELEMENTS {
+                    return Err(XmlError::TooManyElements);
+                }
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(element),
+                    None if root.is_none() => root = Some(element),
+                    None => return Err(malformed(&reader, "a second root element")),
+                }
+            }
+            Event::End(_) => {
+                let Some(done) = stack.pop() else {
+                    return Err(malformed(&reader, "an end tag without a start tag"));
+                };
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(done),
+                    None => root = Some(done),
+                }
+            }
+            Event::Text(t) => {
+                let content = t.xml10_content();
+                match stack.last_mut() {
+                    Some(el) => el.text.push_str(&content),
+                    None if content.trim().is_empty() => {}
+                    None => return Err(XmlError::TextOutsideRoot),
+                }
+            }
+            Event::CData(c) => {
+                let content = c.xml10_content();
+                match stack.last_mut() {
+                    Some(el) => el.text.push_str(&content),
+                    None => return Err(XmlError::TextOutsideRoot),
+                }
+            }
+            Event::GeneralRef(r) => {
+                let ch = match r.resolve_char_ref().map_err(|e| malformed(&reader, e))? {
+                    Some(ch) => ch,
+                    None => match &*r {
+                        "lt" => '<',
+                        "gt" => '>',
+                        "amp" => '&',
+                        "apos" => '\'',
+                        "quot" => '"',
+                        other => return Err(XmlError::UnknownEntity(other.to_owned())),
+                    },
+                };
+                match stack.last_mut() {
+                    Some(el) => el.text.push(ch),
+                    None => return Err(XmlError::TextOutsideRoot),
+                }
+            }
+            Event::Decl(decl) => {
+                if let Some(enc) = decl.encoding() {
+                    let enc = enc.map_err(|e| malformed(&reader, e))?;
+                    let enc = enc.into_owned();
+                    if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
+                        return Err(XmlError::Encoding(enc));
+                    }
+                }
+            }
+            Event::DocType(_) => return Err(XmlError::Doctype),
+            Event::PI(_) => return Err(XmlError::ProcessingInstruction),
+            Event::Comment(_) => {}
+            Event::Eof => break,
+        }
+    }
+    if !stack.is_empty() {
+        return Err(malformed(&reader, "the document ends inside an element"));
+    }
+    root.ok_or(XmlError::Empty)
+}
+
+fn open_element(
+    reader: &NsReader<&[u8]>,
+    ns: Option<String>,
+    start: &quick_xml::events::BytesStart<'_>,
+) -> Result<Element, XmlError> {
+    let local = start.local_name().as_ref().to_owned();
+    let mut attributes = Vec::new();
+    for attr in start.attributes() {
+        let attr = attr.map_err(|e| malformed(reader, e))?;
+        let key = attr.key.as_ref();
+        if key == "xmlns" || key.starts_with("xmlns:") {
+            continue;
+        }
+        let (ns, local) = reader.resolver().resolve_attribute(attr.key);
+        let value =
+            attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|e| match e {
+                    quick_xml::Error::Escape(
+                        quick_xml::escape::EscapeError::UnrecognizedEntity(_, name),
+                    ) => XmlError::UnknownEntity(name),
+                    other => malformed(reader, other),
+                })?;
+        attributes.push(Attribute {
+            ns: namespace(ns)?,
+            local: local.as_ref().to_owned(),
+            value: value.into_owned(),
+        });
+    }
+    Ok(Element {
+        ns,
+        local,
+        attributes,
+        children: Vec::new(),
+        text: String::new(),
+    })
+}
+
+/// Appends `text` to `out` with the five XML-special characters escaped.
+pub fn escape_into(out: &mut String, text: &str) {
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Writes elements into a `String`. Names are static (they come from the contract);
+/// only text is escaped.
+#[derive(Debug, Default)]
+pub struct XmlWriter {
+    out: String,
+}
+
+impl XmlWriter {
+    pub fn with_capacity(n: usize) -> Self {
+        XmlWriter {
+            out: String::with_capacity(n),
+        }
+    }
+
+    pub fn raw(&mut self, s: &str) -> &mut Self {
+        self.out.push_str(s);
+        self
+    }
+
+    /// `<name xmlns:p="uri" ...>`
+    pub fn open_ns(&mut self, name: &str, namespaces: &[(&str, &str)]) -> &mut Self {
+        self.out.push('<');
+        self.out.push_str(name);
+        for (prefix, uri) in namespaces {
+            self.out.push_str(" xmlns:");
+            self.out.push_str(prefix);
+            self.out.push_str("=\"");
+            escape_into(&mut self.out, uri);
+            self.out.push('"');
+        }
+        self.out.push('>');
+        self
+    }
+
+    pub fn open(&mut self, name: &str) -> &mut Self {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
+        self
+    }
+
+    pub fn close(&mut self, name: &str) -> &mut Self {
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+        self
+    }
+
+    pub fn leaf(&mut self, name: &str, text: &str) -> &mut Self {
+        self.open(name);
+        escape_into(&mut self.out, text);
+        self.close(name)
+    }
+
+    /// Escaped text inside the element being written.
+    pub fn text(&mut self, text: &str) -> &mut Self {
+        escape_into(&mut self.out, text);
+        self
+    }
+
+    pub fn leaf_opt(&mut self, name: &str, text: Option<&str>) -> &mut Self {
+        if let Some(t) = text {
+            self.leaf(name, t);
+        }
+        self
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(s: &str) -> Element {
+        match parse(s.as_bytes()) {
+            Ok(e) => e,
+            Err(e) => panic!("{s}: {e}"),
+        }
+    }
+
+    #[test]
+    fn elements_carry_the_namespace_uri_whatever_the_prefix() {
+        let a = parse_ok(r#"<a:x xmlns:a="urn:n"><y>1</y></a:x>"#);
+        let b = parse_ok(r#"<x xmlns="urn:n"><y xmlns="">1</y></x>"#);
+        let c = parse_ok(
+            r#"<?xml version="1.0" encoding="UTF-8"?><!-- c --><q:x xmlns:q="urn:n"><!-- c --><y>1</y></q:x>"#,
+        );
+        for e in [&a, &b, &c] {
+            assert!(e.is("urn:n", "x"));
+            assert_eq!(e.children.len(), 1);
+            assert_eq!(e.children[0].ns, None);
+            assert_eq!(e.children[0].text, "1");
+        }
+        // A default namespace qualifies children too.
+        let d = parse_ok(r#"<x xmlns="urn:n"><y>1</y></x>"#);
+        assert_eq!(d.children[0].ns.as_deref(), Some("urn:n"));
+    }
+
+    #[test]
+    fn references_and_cdata_become_text() {
+        let e = parse_ok("<x>a&amp;b&#x41;&#66;<![CDATA[<c>]]></x>");
+        assert_eq!(e.text, "a&bAB<c>");
+    }
+
+    #[test]
+    fn hostile_or_broken_documents_are_refused_with_their_reason() {
+        assert_eq!(
+            parse(br#"<!DOCTYPE x [<!ENTITY e "boom">]><x>&e;</x>"#),
+            Err(XmlError::Doctype)
+        );
+        assert_eq!(
+            parse(b"<x>&e;</x>"),
+            Err(XmlError::UnknownEntity("e".into()))
+        );
+        assert_eq!(parse(b"<?pi x?><x/>"), Err(XmlError::ProcessingInstruction));
+        assert_eq!(parse(b"<p:x/>"), Err(XmlError::UnboundPrefix("p".into())));
+        assert_eq!(parse(b""), Err(XmlError::Empty));
+        assert_eq!(parse(b"\xff\xfe<x/>"), Err(XmlError::NotUtf8));
+        assert_eq!(
+            parse(br#"<?xml version="1.0" encoding="ISO-8859-1"?><x/>"#),
+            Err(XmlError::Encoding("ISO-8859-1".into()))
+        );
+        assert!(matches!(
+            parse(b"<x><y></x>"),
+            Err(XmlError::Malformed { .. })
+        ));
+        assert!(matches!(
+            parse(b"<x/><y/>"),
+            Err(XmlError::Malformed { .. })
+        ));
+        let deep = "<a>".repeat(40) + &"</a>".repeat(40);
+        assert_eq!(parse(deep.as_bytes()), Err(XmlError::TooDeep));
+    }
+
+    #[test]
+    fn the_writer_escapes_text() {
+        let mut w = XmlWriter::default();
+        w.open_ns("p:x", &[("p", "urn:n")])
+            .leaf("y", "a<b&'\"")
+            .close("p:x");
+        assert_eq!(
+            w.finish(),
+            r#"<p:x xmlns:p="urn:n"><y>a&lt;b&amp;&apos;&quot;</y></p:x>"#
+        );
+    }
+}
