@@ -1,7 +1,7 @@
 //! Who is calling: an institution identified by its client certificate (mutual TLS) or
 //! by HTTP Basic with `E<CBE>` and its password, as the deployment allows.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
@@ -52,6 +52,16 @@ pub struct Authenticator {
     store: Arc<dyn Store>,
     modes: AuthModes,
     verified: Mutex<HashSet<[u8; 32]>>,
+    known: Mutex<Known>,
+}
+
+/// Institutions read from the store, valid while the store's generation is unchanged:
+/// a request then opens no store transaction to know its caller.
+#[derive(Default)]
+struct Known {
+    generation: u64,
+    by_cbe: HashMap<CbeNumber, Arc<Institution>>,
+    by_certificate: HashMap<CertificateFingerprint, Option<Arc<Institution>>>,
 }
 
 /// `Basic base64(user:password)` → (user, password).
@@ -86,6 +96,7 @@ impl Authenticator {
             store,
             modes,
             verified: Mutex::new(HashSet::new()),
+            known: Mutex::new(Known::default()),
         }
     }
 
@@ -93,15 +104,60 @@ impl Authenticator {
         self.modes
     }
 
+    /// Runs `f` on the cache, emptied first if the store changed since it was filled.
+    fn with_known<T>(&self, f: impl FnOnce(&mut Known) -> T) -> Option<T> {
+        let generation = self.store.generation();
+        let mut known = self.known.lock().ok()?;
+        if known.generation != generation {
+            *known = Known {
+                generation,
+                ..Known::default()
+            };
+        }
+        Some(f(&mut known))
+    }
+
+    fn institution(&self, cbe: &CbeNumber) -> Result<Option<Arc<Institution>>, AuthError> {
+        if let Some(Some(hit)) = self.with_known(|k| k.by_cbe.get(cbe).cloned()) {
+            return Ok(Some(hit));
+        }
+        let generation = self.store.generation();
+        let Some(found) = self.store.institution(cbe)?.map(Arc::new) else {
+            return Ok(None);
+        };
+        self.with_known(|k| {
+            if k.generation == generation {
+                k.by_cbe.insert(*cbe, found.clone());
+            }
+        });
+        Ok(Some(found))
+    }
+
+    fn institution_by_certificate(
+        &self,
+        fp: &CertificateFingerprint,
+    ) -> Result<Option<Arc<Institution>>, AuthError> {
+        if let Some(Some(hit)) = self.with_known(|k| k.by_certificate.get(fp).cloned()) {
+            return Ok(hit);
+        }
+        let generation = self.store.generation();
+        let found = self.store.institution_by_certificate(fp)?.map(Arc::new);
+        self.with_known(|k| {
+            if k.generation == generation {
+                k.by_certificate.insert(*fp, found.clone());
+            }
+        });
+        Ok(found)
+    }
+
     pub async fn authenticate(
         &self,
         headers: &HeaderMap,
         certificate: Option<&CertificateFingerprint>,
-    ) -> Result<Institution, AuthError> {
+    ) -> Result<Arc<Institution>, AuthError> {
         let by_certificate = match certificate {
             Some(fp) if self.modes.client_certificate => Some(
-                self.store
-                    .institution_by_certificate(fp)?
+                self.institution_by_certificate(fp)?
                     .ok_or(AuthError::UnknownCertificate(*fp))?,
             ),
             _ => None,
@@ -127,10 +183,14 @@ impl Authenticator {
         }
     }
 
-    async fn verify_password(&self, user: &str, password: &str) -> Result<Institution, AuthError> {
+    async fn verify_password(
+        &self,
+        user: &str,
+        password: &str,
+    ) -> Result<Arc<Institution>, AuthError> {
         let cbe = parse_user(user)?;
         let rejected = || AuthError::Rejected(user.to_owned());
-        let institution = self.store.institution(&cbe)?.ok_or_else(rejected)?;
+        let institution = self.institution(&cbe)?.ok_or_else(rejected)?;
         let hash = institution.password_hash.clone().ok_or_else(rejected)?;
         let digest: [u8; 32] = Sha256::new()
             .chain_update(cbe.as_str())

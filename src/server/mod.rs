@@ -6,6 +6,7 @@ pub mod auth;
 mod idle;
 mod routes;
 mod soap_endpoint;
+mod ticket;
 pub mod tls;
 
 use std::net::SocketAddr;

@@ -1,6 +1,7 @@
 //! One SOAP exchange from bytes to bytes: authenticate, read the envelope, dispatch to
 //! the operation's handler, write the answer, and audit it.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -91,10 +92,11 @@ pub async fn serve(gw: &Gateway, req: Request<Incoming>, conn: &ConnectionInfo) 
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let received_ms = clock::unix_millis();
     let mut ex = Exchange {
-        ticket: Uuid::now_v7(),
+        ticket: super::ticket::new_ticket(received_ms),
         started: Instant::now(),
-        received_ms: clock::unix_millis(),
+        received_ms,
         version: SoapVersion::from_content_type(content_type.as_deref()),
         caller: None,
         operation: None,
@@ -296,7 +298,7 @@ async fn authenticate(
     gw: &Gateway,
     req: &Request<Incoming>,
     conn: &ConnectionInfo,
-) -> Result<Institution, Fault> {
+) -> Result<Arc<Institution>, Fault> {
     gw.auth
         .authenticate(req.headers(), conn.certificate.as_ref())
         .await

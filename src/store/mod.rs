@@ -99,4 +99,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<AuditRecord>, StoreError>;
     /// True when nothing of the register is stored yet (the demo seeds only then).
     fn is_empty(&self) -> Result<bool, StoreError>;
+    /// Changes each time `apply` commits: what was read at one generation is still
+    /// true while the generation stays the same (caches rely on it).
+    fn generation(&self) -> u64;
 }

@@ -2,6 +2,7 @@
 //! tolerant of added fields); keys are ASCII so that a person's rows form one range.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::Serialize;
@@ -13,23 +14,23 @@ use crate::domain::{
     CbeNumber, CertificateFingerprint, Inscription, Institution, Pcsa, Person, Right, Ssin,
 };
 
-/// SSIN → person.
-const PERSONS: TableDefinition<&str, &[u8]> = TableDefinition::new("persons");
+/// Everything about a person, under keys that start with the SSIN so that a
+/// consultation reads it in one range scan:
+/// `SSIN P` → person, `SSIN I institution quality begin` → inscription,
+/// `SSIN R pcsa kind` → right.
+const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("person_files");
 /// CBE → PCSA.
 const PCSAS: TableDefinition<&str, &[u8]> = TableDefinition::new("pcsas");
 /// CBE → institution.
 const INSTITUTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("institutions");
 /// Certificate fingerprint (hex) → CBE of its institution.
 const CERTIFICATES: TableDefinition<&str, &str> = TableDefinition::new("certificates");
-/// SSIN ‖ institution CBE ‖ quality ‖ begin date → inscription.
-const INSCRIPTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("inscriptions");
-/// SSIN ‖ PCSA CBE ‖ kind → right.
-const RIGHTS: TableDefinition<&str, &[u8]> = TableDefinition::new("rights");
 /// Ticket (UUIDv7, time-ordered) → audit record.
 const AUDIT: TableDefinition<u128, &[u8]> = TableDefinition::new("audit");
 
 pub struct RedbStore {
     db: Database,
+    generation: AtomicU64,
 }
 
 fn engine<E: std::fmt::Display>(e: E) -> StoreError {
@@ -52,15 +53,23 @@ fn decode<T: DeserializeOwned>(
     })
 }
 
-/// The half-open key range of every row of one person: `ssin` up to `ssin` + 1 char
-/// past the digits (`:` sorts right after `9`).
+/// The half-open key range of every row of one person: the SSIN followed by a row tag
+/// (an ASCII letter), up to the SSIN followed by `~`, which sorts after every letter.
 fn person_range(ssin: &Ssin) -> (String, String) {
-    (ssin.as_str().to_owned(), format!("{}:", ssin.as_str()))
+    (ssin.as_str().to_owned(), format!("{}~", ssin.as_str()))
+}
+
+const PERSON_TAG: u8 = b'P';
+const INSCRIPTION_TAG: u8 = b'I';
+const RIGHT_TAG: u8 = b'R';
+
+fn person_key(ssin: &Ssin) -> String {
+    format!("{}P", ssin.as_str())
 }
 
 fn inscription_key(i: &Inscription) -> String {
     format!(
-        "{}{}{:02}{}",
+        "{}I{}{:02}{}",
         i.ssin.as_str(),
         i.institution.as_str(),
         i.quality.code(),
@@ -73,7 +82,7 @@ fn right_key(r: &Right) -> String {
         crate::domain::RightKind::LivingWage => 'L',
         crate::domain::RightKind::EquivalentLivingWage => 'E',
     };
-    format!("{}{}{}", r.ssin().as_str(), r.pcsa().as_str(), kind)
+    format!("{}R{}{}", r.ssin().as_str(), r.pcsa().as_str(), kind)
 }
 
 impl RedbStore {
@@ -95,15 +104,16 @@ impl RedbStore {
         })?;
         // Create every table up front so that readers never meet a missing one.
         let tx = db.begin_write().map_err(engine)?;
-        tx.open_table(PERSONS).map_err(engine)?;
+        tx.open_table(FILES).map_err(engine)?;
         tx.open_table(PCSAS).map_err(engine)?;
         tx.open_table(INSTITUTIONS).map_err(engine)?;
         tx.open_table(CERTIFICATES).map_err(engine)?;
-        tx.open_table(INSCRIPTIONS).map_err(engine)?;
-        tx.open_table(RIGHTS).map_err(engine)?;
         tx.open_table(AUDIT).map_err(engine)?;
         tx.commit().map_err(engine)?;
-        Ok(RedbStore { db })
+        Ok(RedbStore {
+            db,
+            generation: AtomicU64::new(0),
+        })
     }
 
     fn get<T: DeserializeOwned>(
@@ -124,45 +134,50 @@ impl RedbStore {
 impl Store for RedbStore {
     fn person_file(&self, ssin: &Ssin) -> Result<PersonFile, StoreError> {
         let tx = self.db.begin_read().map_err(engine)?;
-        let persons = tx.open_table(PERSONS).map_err(engine)?;
-        let person = match persons.get(ssin.as_str()).map_err(engine)? {
-            Some(v) => Some(decode::<Person>("persons", ssin.as_str(), v.value())?),
-            None => None,
-        };
+        let files = tx.open_table(FILES).map_err(engine)?;
         let (from, to) = person_range(ssin);
-        let mut inscriptions = Vec::new();
-        let table = tx.open_table(INSCRIPTIONS).map_err(engine)?;
-        for row in table.range(from.as_str()..to.as_str()).map_err(engine)? {
+        let mut file = PersonFile::default();
+        let mut rights: Vec<Right> = Vec::new();
+        for row in files.range(from.as_str()..to.as_str()).map_err(engine)? {
             let (k, v) = row.map_err(engine)?;
-            inscriptions.push(decode("inscriptions", k.value(), v.value())?);
-        }
-        let mut rights = Vec::new();
-        let table = tx.open_table(RIGHTS).map_err(engine)?;
-        let pcsas = tx.open_table(PCSAS).map_err(engine)?;
-        for row in table.range(from.as_str()..to.as_str()).map_err(engine)? {
-            let (k, v) = row.map_err(engine)?;
-            let right: Right = decode("rights", k.value(), v.value())?;
-            let pcsa_key = right.pcsa().as_str().to_owned();
-            let pcsa: Pcsa = match pcsas.get(pcsa_key.as_str()).map_err(engine)? {
-                Some(p) => decode("pcsas", &pcsa_key, p.value())?,
-                None => {
-                    return Err(StoreError::UnknownPcsa {
-                        what: format!("right {}", k.value()),
-                        pcsa: right.pcsa(),
+            let key = k.value();
+            match key.as_bytes().get(11) {
+                Some(&PERSON_TAG) => file.person = Some(decode("person_files", key, v.value())?),
+                Some(&INSCRIPTION_TAG) => {
+                    file.inscriptions
+                        .push(decode("person_files", key, v.value())?)
+                }
+                Some(&RIGHT_TAG) => rights.push(decode("person_files", key, v.value())?),
+                _ => {
+                    return Err(StoreError::Corrupt {
+                        table: "person_files",
+                        key: key.to_owned(),
+                        reason: "unknown row kind".into(),
                     });
                 }
-            };
-            rights.push((right, pcsa));
+            }
         }
-        Ok(PersonFile {
-            person,
-            inscriptions,
-            rights,
-        })
+        if !rights.is_empty() {
+            let pcsas = tx.open_table(PCSAS).map_err(engine)?;
+            for right in rights {
+                let cbe = right.pcsa();
+                let pcsa: Pcsa = match pcsas.get(cbe.as_str()).map_err(engine)? {
+                    Some(p) => decode("pcsas", cbe.as_str(), p.value())?,
+                    None => {
+                        return Err(StoreError::UnknownPcsa {
+                            what: format!("a right of {ssin}"),
+                            pcsa: cbe,
+                        });
+                    }
+                };
+                file.rights.push((right, pcsa));
+            }
+        }
+        Ok(file)
     }
 
     fn person(&self, ssin: &Ssin) -> Result<Option<Person>, StoreError> {
-        self.get(PERSONS, "persons", ssin.as_str())
+        self.get(FILES, "person_files", &person_key(ssin))
     }
 
     fn pcsa(&self, cbe: &CbeNumber) -> Result<Option<Pcsa>, StoreError> {
@@ -205,17 +220,15 @@ impl Store for RedbStore {
     fn apply(&self, changes: &[Change]) -> Result<(), StoreError> {
         let tx = self.db.begin_write().map_err(engine)?;
         {
-            let mut persons = tx.open_table(PERSONS).map_err(engine)?;
+            let mut files = tx.open_table(FILES).map_err(engine)?;
             let mut pcsas = tx.open_table(PCSAS).map_err(engine)?;
             let mut institutions = tx.open_table(INSTITUTIONS).map_err(engine)?;
             let mut certificates = tx.open_table(CERTIFICATES).map_err(engine)?;
-            let mut inscriptions = tx.open_table(INSCRIPTIONS).map_err(engine)?;
-            let mut rights = tx.open_table(RIGHTS).map_err(engine)?;
             for change in changes {
                 match change {
                     Change::Person(p) => {
-                        persons
-                            .insert(p.ssin.as_str(), encode(p)?.as_slice())
+                        files
+                            .insert(person_key(&p.ssin).as_str(), encode(p)?.as_slice())
                             .map_err(engine)?;
                     }
                     Change::Pcsa(p) => {
@@ -272,7 +285,7 @@ impl Store for RedbStore {
                                 cbe: i.institution,
                             });
                         }
-                        inscriptions
+                        files
                             .insert(inscription_key(i).as_str(), encode(i)?.as_slice())
                             .map_err(engine)?;
                     }
@@ -283,14 +296,16 @@ impl Store for RedbStore {
                                 pcsa: r.pcsa(),
                             });
                         }
-                        rights
+                        files
                             .insert(right_key(r).as_str(), encode(r)?.as_slice())
                             .map_err(engine)?;
                     }
                 }
             }
         }
-        tx.commit().map_err(engine)
+        tx.commit().map_err(engine)?;
+        self.generation.fetch_add(1, Ordering::Release);
+        Ok(())
     }
 
     fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
@@ -326,10 +341,14 @@ impl Store for RedbStore {
         Ok(out)
     }
 
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     fn is_empty(&self) -> Result<bool, StoreError> {
         let tx = self.db.begin_read().map_err(engine)?;
-        let persons = tx.open_table(PERSONS).map_err(engine)?;
+        let files = tx.open_table(FILES).map_err(engine)?;
         let institutions = tx.open_table(INSTITUTIONS).map_err(engine)?;
-        Ok(persons.len().map_err(engine)? == 0 && institutions.len().map_err(engine)? == 0)
+        Ok(files.len().map_err(engine)? == 0 && institutions.len().map_err(engine)? == 0)
     }
 }

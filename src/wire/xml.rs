@@ -32,9 +32,9 @@ pub enum XmlError {
     TooDeep,
     #[error("the document has more than {MAX_ELEMENTS} elements")]
     TooManyElements,
-    #[error("the document is empty")]
+    #[error("malformed XML: the document is empty")]
     Empty,
-    #[error("text outside the root element")]
+    #[error("malformed XML: text outside the root element")]
     TextOutsideRoot,
     #[error("malformed XML at byte {position}: {message}")]
     Malformed { position: u64, message: String },

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Load benchmark: the release gateway in demo mode on loopback, loaded over TLS with
+# keep-alive by wrk (HTTP/1.1) and h2load (HTTP/2). getLivingWages is measured side by
+# side with /health, the cheapest route of the same stack (its ceiling).
+#
+#   benches/load.sh [SECONDS] [CONNECTIONS]      (defaults: 10 s, 32 connections)
+#
+# Needs wrk and h2load (Debian: wrk, nghttp2-client). Server and load generator share
+# the machine's cores, so the figures are a lower bound for the server alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration="${1:-10}"
+connections="${2:-32}"
+for tool in wrk h2load python3; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y wrk nghttp2-client)" >&2; exit 2; }
+done
+
+cargo build --release --quiet
+work="$(mktemp -d)"
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+RUST_LOG=warn ./target/release/bcss-gateway serve --demo --data-dir "$work/data" --addr 127.0.0.1:0 >"$work/out" 2>"$work/err" &
+server=$!
+for _ in $(seq 1 100); do grep -q '^demo manifest' "$work/out" 2>/dev/null && break; sleep 0.1; done
+base="$(sed -n 's/^bcss-gateway listening on //p' "$work/out")"
+[ -n "$base" ] || { cat "$work/err" >&2; exit 1; }
+
+read -r user password cbe lc ssin < <(python3 - "$work/data/demo.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+i = next(i for i in m["institutions"] if i["key"] == m["defaultInstitution"])
+s = next(s for s in m["ssins"] if s["expectedStatus"] == "MSG00000")
+print(i["username"], i["password"], i["cbeNumber"], i["legalContexts"]["LivingWages"][0], s["ssin"])
+PY
+)
+auth="Basic $(printf '%s:%s' "$user" "$password" | base64 -w0)"
+path=/SOA4520/LivingWagesService/v2/consult
+cat >"$work/body.xml" <<XML
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><lw:getLivingWagesRequest xmlns:lw="http://kszbcss.fgov.be/intf/LivingWagesService/v2"><informationCustomer><ticket>bench</ticket><customerIdentification><cbeNumber>$cbe</cbeNumber></customerIdentification></informationCustomer><legalContext>$lc</legalContext><criteria><ssin>$ssin</ssin><period><beginDate>2015-01-01</beginDate></period></criteria></lw:getLivingWagesRequest></soapenv:Body></soapenv:Envelope>
+XML
+# One request first: the answer must be a success, or the figures would measure errors.
+curl -sk -u "$user:$password" -H 'content-type: text/xml' --data-binary @"$work/body.xml" "$base$path" | grep -q '<code>MSG00000</code>' \
+  || { echo "the benchmark request is not answered with MSG00000" >&2; exit 1; }
+
+cat >"$work/soap.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "text/xml; charset=utf-8"
+wrk.headers["Authorization"] = "$auth"
+local f = io.open("$work/body.xml", "rb"); wrk.body = f:read("*a"); f:close()
+LUA
+
+# CPU time (user + system, in clock ticks) the server has used so far.
+server_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+# Server CPU microseconds per request over a run: steadier than requests/s on a
+# shared machine, since it does not depend on how much CPU the load generator took.
+cpu_per_request() { # ticks before, ticks after, requests
+  awk -v a="$1" -v b="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.1f", (b - a) * 1e6 / hz / n; else print "-" }'
+}
+
+wrk_run() { # name, path, extra args
+  local name="$1" target="$2"; shift 2
+  local before; before="$(server_ticks)"
+  local out; out="$(wrk -t2 -c"$connections" -d"${duration}s" --latency "$@" "$base$target")"
+  local after; after="$(server_ticks)"
+  local rps p50 p99 non2xx requests
+  rps="$(awk '/^Requests\/sec/ {print $2}' <<<"$out")"
+  p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
+  p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
+  requests="$(awk '/requests in/ {print $1}' <<<"$out")"
+  non2xx="$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
+  printf '%-34s %12s %10s %10s %12s %s\n' "$name" "$rps" "$p50" "$p99" "$(cpu_per_request "$before" "$after" "$requests")" "${non2xx:+(non-2xx: $non2xx)}"
+}
+
+h2_run() { # name, path, extra args
+  local name="$1" target="$2"; shift 2
+  local before; before="$(server_ticks)"
+  local out; out="$(h2load -c"$connections" -m1 -D"$duration" "$@" "$base$target" 2>&1)"
+  local after; after="$(server_ticks)"
+  local rps; rps="$(awk '/^finished in/ {print $4}' <<<"$out")"
+  local done_; done_="$(awk '/^requests:/ {print $6}' <<<"$out")"
+  local failed; failed="$(awk '/^requests:/ {print $10}' <<<"$out")"
+  local mean; mean="$(awk '/^time for request:/ {print $6}' <<<"$out")"
+  printf '%-34s %12s %10s %10s %12s %s\n' "$name" "$rps" "mean $mean" "" "$(cpu_per_request "$before" "$after" "$done_")" "(failed: $failed)"
+}
+
+echo "bcss-gateway load benchmark: $(nproc) cores, ${connections} connections, ${duration}s per run, TLS keep-alive"
+printf '%-34s %12s %10s %10s %12s\n' "route" "requests/s" "p50" "p99" "CPU µs/req"
+wrk_run "HTTP/1.1 GET /health (ceiling)" /health
+wrk_run "HTTP/1.1 getLivingWages" "$path" -s "$work/soap.lua"
+h2_run "HTTP/2 GET /health (ceiling)" /health
+h2_run "HTTP/2 getLivingWages" "$path" -d "$work/body.xml" -H "authorization: $auth" -H 'content-type: text/xml; charset=utf-8'

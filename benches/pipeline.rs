@@ -1,0 +1,122 @@
+//! The SOAP pipeline without the network: microseconds per request for each stage of a
+//! getLivingWages exchange (envelope parsing, request reading, the consultation against
+//! a real redb store, response writing, audit encoding). `cargo bench --bench pipeline`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bcss_gateway::demo;
+use bcss_gateway::store::{AuditRecord, RedbStore, Store};
+use bcss_gateway::wire::common::InformationCbss;
+use bcss_gateway::wire::living_wages_v2 as lw;
+use bcss_gateway::wire::soap::{self, SoapVersion};
+
+const ROUNDS: u32 = 20_000;
+
+fn time(name: &str, mut f: impl FnMut()) {
+    for _ in 0..ROUNDS / 10 {
+        f();
+    }
+    let start = Instant::now();
+    for _ in 0..ROUNDS {
+        f();
+    }
+    let per = start.elapsed().as_secs_f64() * 1e6 / f64::from(ROUNDS);
+    println!("{name:<40} {per:>8.2} µs");
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let store: Arc<dyn Store> = Arc::new(RedbStore::open_dir(dir.path())?);
+    let keys: Vec<(&str, Option<String>, Option<_>)> = demo::INSTITUTIONS
+        .iter()
+        .map(|s| (s.key, None, None))
+        .collect();
+    let data = demo::dataset(&keys)?;
+    store.apply(&data.changes)?;
+    let onem = demo::institution_cbe("onem")?;
+    let caller = store.institution(&onem)?.ok_or("no demo institution")?;
+    let ssin = data.ssins.first().ok_or("no demo SSIN")?.ssin.clone();
+    let body = format!(
+        "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body>\
+         <lw:getLivingWagesRequest xmlns:lw=\"{}\"><informationCustomer><ticket>bench</ticket><customerIdentification>\
+         <cbeNumber>{onem}</cbeNumber></customerIdentification></informationCustomer>\
+         <legalContext>UNEMPLOYMENT:LIVING_WAGE_CHECK</legalContext><criteria><ssin>{ssin}</ssin><period>\
+         <beginDate>2015-01-01</beginDate></period></criteria></lw:getLivingWagesRequest></soapenv:Body></soapenv:Envelope>",
+        lw::INTF_NS
+    );
+    let envelope = soap::parse_envelope(body.as_bytes()).map_err(|(_, e)| e)?;
+    let request = lw::read_request(&envelope.payload).map_err(|e| format!("{e:?}"))?;
+    let (status, answer) =
+        bcss_gateway::services::living_wages_v2::consult(store.as_ref(), &caller, &request)?;
+    let cbss = InformationCbss {
+        ticket: uuid::Uuid::now_v7(),
+        received: "2026-01-01T00:00:00.000Z".into(),
+        replied: "2026-01-01T00:00:00.001Z".into(),
+    };
+
+    println!("getLivingWages pipeline, {ROUNDS} rounds per stage");
+    time("parse envelope (namespace-aware tree)", || {
+        black_box(soap::parse_envelope(black_box(body.as_bytes())).is_ok());
+    });
+    time("read request record", || {
+        black_box(lw::read_request(black_box(&envelope.payload)).is_ok());
+    });
+    time("store: institution by CBE", || {
+        black_box(store.institution(&onem).is_ok());
+    });
+    time("store: person file (one range scan)", || {
+        black_box(store.person_file(&request_ssin(&request)).is_ok());
+    });
+    time("consultation (access rules + store)", || {
+        black_box(
+            bcss_gateway::services::living_wages_v2::consult(store.as_ref(), &caller, &request)
+                .is_ok(),
+        );
+    });
+    time("write response envelope", || {
+        black_box(soap::envelope(SoapVersion::Soap11, |w| {
+            lw::write_response(w, &request, &cbss, &status, &answer)
+        }));
+    });
+    let record = AuditRecord {
+        ticket: cbss.ticket,
+        received_at_ms: 0,
+        latency_us: 100,
+        caller: Some(onem),
+        operation: Some("getLivingWages".into()),
+        legal_context: Some(request.legal_context.clone()),
+        ssin: Some(ssin.clone()),
+        outcome: "MSG00000".into(),
+        http_status: 200,
+    };
+    let batch: Vec<AuditRecord> = (0..200)
+        .map(|_| AuditRecord {
+            ticket: uuid::Uuid::now_v7(),
+            ..record.clone()
+        })
+        .collect();
+    let start = Instant::now();
+    let commits = 50;
+    for _ in 0..commits {
+        let fresh: Vec<AuditRecord> = batch
+            .iter()
+            .map(|r| AuditRecord {
+                ticket: uuid::Uuid::now_v7(),
+                ..r.clone()
+            })
+            .collect();
+        store.append_audit(&fresh)?;
+    }
+    let per = start.elapsed().as_secs_f64() * 1e6 / f64::from(commits * 200);
+    println!(
+        "{:<40} {per:>8.2} µs (durable commits of 200)",
+        "audit record"
+    );
+    Ok(())
+}
+
+fn request_ssin(request: &lw::Request) -> bcss_gateway::domain::Ssin {
+    bcss_gateway::domain::Ssin::parse(&request.criteria.ssin).unwrap_or_else(|e| panic!("{e}"))
+}

@@ -1,0 +1,76 @@
+//! Interoperability: the real binary in demo mode, called by a Python zeep client that
+//! is generated from the WSDL the server publishes. Skipped (with the reason printed)
+//! when Python's zeep is not installed; CI installs it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn zeep_available() -> bool {
+    Command::new("python3")
+        .args(["-c", "import zeep"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn zeep_generated_from_the_served_wsdl_gets_every_expected_status() {
+    if !zeep_available() {
+        eprintln!("SKIPPED: python3 with zeep is not installed (python3 -m pip install zeep)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bcss-gateway"))
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start the gateway: {e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let server = Server(child);
+    // The manifest is written once the server listens; its path is printed.
+    let started = Instant::now();
+    let mut manifest = None;
+    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        if let Some(path) = line.strip_prefix("demo manifest") {
+            manifest = Some(path.trim().to_owned());
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the demo did not start"
+        );
+    }
+    let manifest = manifest.unwrap_or_else(|| panic!("the demo printed no manifest"));
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/zeep_client.py");
+    for args in [
+        vec!["--all-ssins"],
+        vec!["--all-ssins", "--auth", "cert"],
+        vec!["--soap12"],
+    ] {
+        let out = Command::new("python3")
+            .arg(script)
+            .args(["--manifest", &manifest])
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run zeep: {e}"));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{args:?}\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!("{text}");
+    }
+    drop(server);
+}

@@ -1,0 +1,304 @@
+//! The store interface's contract. Every engine runs the same suite (redb is the only
+//! one today); each case gets a fresh, empty store.
+
+use bcss_gateway::domain::{
+    Category, CbeNumber, CertificateFingerprint, Date, Grant, InsCode, Inscription, Institution,
+    OpenPeriod, Pcsa, Period, Person, QualityCode, RegisterStatus, Right, RightKind, Service, Ssin,
+};
+use bcss_gateway::store::{AuditRecord, Change, RedbStore, Store, StoreError};
+
+fn ok<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn ssin(nine: &str) -> Ssin {
+    ok(Ssin::with_check_digits(nine, false))
+}
+
+fn cbe(eight: &str) -> CbeNumber {
+    ok(CbeNumber::with_check_digits(eight))
+}
+
+fn d(s: &str) -> Date {
+    ok(Date::parse_xsd(s))
+}
+
+fn person(s: Ssin) -> Person {
+    Person {
+        ssin: s,
+        last_name: "Test".into(),
+        first_name: "Person".into(),
+        birth_date: s.birth_date(),
+        status: RegisterStatus::Active,
+    }
+}
+
+fn pcsa(c: CbeNumber, ins: &str) -> Pcsa {
+    Pcsa {
+        cbe: c,
+        ins: ok(InsCode::parse(ins)),
+        name: format!("PCSA {ins}"),
+    }
+}
+
+fn institution(c: CbeNumber, fp: u8) -> Institution {
+    Institution {
+        cbe: c,
+        name: "Partner".into(),
+        sector: None,
+        password_hash: None,
+        certificates: vec![CertificateFingerprint::from_bytes([fp; 32])],
+        grants: vec![Grant {
+            service: Service::LivingWages,
+            legal_contexts: vec!["X".into()],
+        }],
+    }
+}
+
+fn right(s: Ssin, p: CbeNumber, kind: RightKind, b: &str, e: &str) -> Right {
+    ok(Right::new(
+        s,
+        p,
+        kind,
+        Category::B,
+        None,
+        vec![ok(Period::new(d(b), d(e)))],
+    ))
+}
+
+/// A named case of the suite.
+type Case = (&'static str, fn(&dyn Store));
+
+/// Runs every case against stores made by `open`.
+fn conformance<S: Store>(open: impl Fn(&std::path::Path) -> S) {
+    let cases: [Case; 6] = [
+        (
+            "a person's file is one consistent range",
+            person_file_holds_only_that_person,
+        ),
+        ("apply is all or nothing", apply_is_atomic),
+        (
+            "certificates identify one institution",
+            certificates_identify_their_institution,
+        ),
+        (
+            "rights need a known PCSA and inscriptions a known institution",
+            references_are_checked,
+        ),
+        (
+            "the audit trail is ordered and paged",
+            audit_trail_is_ordered,
+        ),
+        ("an empty store says so", emptiness),
+    ];
+    for (name, case) in cases {
+        let dir = ok(tempfile::tempdir());
+        let store = open(dir.path());
+        eprintln!("store conformance: {name}");
+        case(&store);
+    }
+}
+
+fn person_file_holds_only_that_person(store: &dyn Store) {
+    let (a, b) = (ssin("850731001"), ssin("850731002"));
+    let (p1, p2) = (cbe("02122391"), cbe("02075943"));
+    let partner = cbe("02067374");
+    let ins = |s, q| {
+        Change::Inscription(Inscription {
+            ssin: s,
+            institution: partner,
+            quality: ok(QualityCode::new(q)),
+            period: ok(OpenPeriod::new(d("2020-01-01"), None)),
+        })
+    };
+    ok(store.apply(&[
+        Change::Pcsa(pcsa(p1, "44021")),
+        Change::Pcsa(pcsa(p2, "62063")),
+        Change::Institution(institution(partner, 1)),
+        Change::Person(person(a)),
+        Change::Person(person(b)),
+        Change::Right(right(
+            a,
+            p1,
+            RightKind::LivingWage,
+            "2020-01-01",
+            "2020-12-31",
+        )),
+        Change::Right(right(
+            a,
+            p2,
+            RightKind::EquivalentLivingWage,
+            "2021-01-01",
+            "2021-12-31",
+        )),
+        Change::Right(right(
+            b,
+            p1,
+            RightKind::LivingWage,
+            "2019-01-01",
+            "2019-12-31",
+        )),
+        ins(a, 2),
+        ins(a, 9),
+        ins(b, 2),
+    ]));
+    let file = ok(store.person_file(&a));
+    assert_eq!(file.person.map(|p| p.ssin), Some(a));
+    assert_eq!(file.rights.len(), 2);
+    assert!(
+        file.rights
+            .iter()
+            .all(|(r, p)| r.ssin() == a && r.pcsa() == p.cbe)
+    );
+    assert_eq!(file.inscriptions.len(), 2);
+    assert!(file.inscriptions.iter().all(|i| i.ssin == a));
+    // Writing the same right again replaces it.
+    ok(store.apply(&[Change::Right(right(
+        a,
+        p1,
+        RightKind::LivingWage,
+        "2020-01-01",
+        "2020-06-30",
+    ))]));
+    let file = ok(store.person_file(&a));
+    assert_eq!(file.rights.len(), 2);
+    let unknown = ok(store.person_file(&ssin("850731003")));
+    assert_eq!(unknown, Default::default());
+    assert_eq!(ok(store.person(&b)).map(|p| p.ssin), Some(b));
+    assert_eq!(
+        ok(store.pcsa(&p2)).map(|p| p.ins.as_str().to_owned()),
+        Some("62063".into())
+    );
+}
+
+fn apply_is_atomic(store: &dyn Store) {
+    let a = ssin("850731001");
+    let unknown_pcsa = cbe("02122391");
+    let result = store.apply(&[
+        Change::Person(person(a)),
+        Change::Right(right(
+            a,
+            unknown_pcsa,
+            RightKind::LivingWage,
+            "2020-01-01",
+            "2020-12-31",
+        )),
+    ]);
+    assert!(
+        matches!(result, Err(StoreError::UnknownPcsa { .. })),
+        "{result:?}"
+    );
+    assert_eq!(
+        ok(store.person(&a)),
+        None,
+        "the person of a failed batch must not be stored"
+    );
+    assert!(ok(store.is_empty()));
+}
+
+fn certificates_identify_their_institution(store: &dyn Store) {
+    let (x, y) = (cbe("02067374"), cbe("08876066"));
+    ok(store.apply(&[Change::Institution(institution(x, 1))]));
+    let found = ok(store.institution_by_certificate(&CertificateFingerprint::from_bytes([1; 32])));
+    assert_eq!(found.map(|i| i.cbe), Some(x));
+    assert_eq!(
+        ok(store.institution_by_certificate(&CertificateFingerprint::from_bytes([2; 32]))),
+        None
+    );
+    // Another institution cannot take the same certificate.
+    let taken = store.apply(&[Change::Institution(institution(y, 1))]);
+    assert!(
+        matches!(taken, Err(StoreError::CertificateTaken { owner, .. }) if owner == x),
+        "{taken:?}"
+    );
+    // Replacing an institution's certificate releases the old one.
+    ok(store.apply(&[Change::Institution(institution(x, 3))]));
+    assert_eq!(
+        ok(store.institution_by_certificate(&CertificateFingerprint::from_bytes([1; 32]))),
+        None
+    );
+    ok(store.apply(&[Change::Institution(institution(y, 1))]));
+    assert_eq!(
+        ok(store.institution_by_certificate(&CertificateFingerprint::from_bytes([1; 32])))
+            .map(|i| i.cbe),
+        Some(y)
+    );
+    assert_eq!(ok(store.institutions()).len(), 2);
+}
+
+fn references_are_checked(store: &dyn Store) {
+    let a = ssin("850731001");
+    let missing = cbe("02067374");
+    let inscription = Inscription {
+        ssin: a,
+        institution: missing,
+        quality: ok(QualityCode::new(2)),
+        period: ok(OpenPeriod::new(d("2020-01-01"), None)),
+    };
+    let r = store.apply(&[Change::Inscription(inscription)]);
+    assert!(
+        matches!(r, Err(StoreError::UnknownInstitution { cbe, .. }) if cbe == missing),
+        "{r:?}"
+    );
+}
+
+fn audit_trail_is_ordered(store: &dyn Store) {
+    let records: Vec<AuditRecord> = (0..5)
+        .map(|i| AuditRecord {
+            ticket: uuid::Uuid::now_v7(),
+            received_at_ms: i,
+            latency_us: 10,
+            caller: None,
+            operation: Some("getLivingWages".into()),
+            legal_context: None,
+            ssin: None,
+            outcome: format!("MSG0000{i}"),
+            http_status: 200,
+        })
+        .collect();
+    ok(store.append_audit(&records[..2]));
+    ok(store.append_audit(&records[2..]));
+    let all = ok(store.audit_trail(None, 100));
+    assert_eq!(all, records);
+    let page = ok(store.audit_trail(Some(records[1].ticket), 2));
+    assert_eq!(page, records[2..4]);
+}
+
+fn emptiness(store: &dyn Store) {
+    assert!(ok(store.is_empty()));
+    ok(store.apply(&[Change::Person(person(ssin("850731001")))]));
+    assert!(!ok(store.is_empty()));
+}
+
+#[test]
+fn redb_engine_conforms() {
+    conformance(|dir| ok(RedbStore::open_dir(dir)));
+}
+
+#[test]
+fn redb_keeps_everything_across_a_reopen() {
+    let dir = ok(tempfile::tempdir());
+    let a = ssin("850731001");
+    let p = cbe("02122391");
+    {
+        let store = ok(RedbStore::open_dir(dir.path()));
+        ok(store.apply(&[
+            Change::Pcsa(pcsa(p, "44021")),
+            Change::Person(person(a)),
+            Change::Right(right(
+                a,
+                p,
+                RightKind::LivingWage,
+                "2020-01-01",
+                "2020-12-31",
+            )),
+        ]));
+    }
+    let store = ok(RedbStore::open_dir(dir.path()));
+    let file = ok(store.person_file(&a));
+    assert_eq!(file.rights.len(), 1);
+    assert_eq!(
+        file.rights[0].0.periods(),
+        [ok(Period::new(d("2020-01-01"), d("2020-12-31")))]
+    );
+}

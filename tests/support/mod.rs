@@ -1,0 +1,653 @@
+//! Test support: a real gateway on an ephemeral loopback port with a temporary store and
+//! fresh certificates, a real TLS client (HTTP/1.1 or HTTP/2, with or without a client
+//! certificate), and XSD validation of every SOAP answer with xmllint.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+use bcss_gateway::certs::DevelopmentPki;
+use bcss_gateway::demo;
+use bcss_gateway::server::{self, AuthModes, RunningServer, TlsFiles, auth::hash_password};
+use bcss_gateway::store::{RedbStore, Store};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, pem::PemObject};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+pub const PATH: &str = "/SOA4520/LivingWagesService/v2/consult";
+pub const INTF_NS: &str = "http://kszbcss.fgov.be/intf/LivingWagesService/v2";
+pub const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+pub const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
+
+/// The demo SSINs by what they illustrate.
+pub struct Ssins {
+    pub two_pcsas: String,
+    pub equivalent: String,
+    pub born_2003: String,
+    pub no_right: String,
+    pub replacing: String,
+    pub replaced: String,
+    pub cancelled: String,
+    pub forem_only: String,
+    pub unknown: String,
+}
+
+pub struct Gateway {
+    pub server: Option<RunningServer>,
+    pub addr: SocketAddr,
+    pub store: Arc<dyn Store>,
+    pub pki: DevelopmentPki,
+    pub passwords: HashMap<&'static str, String>,
+    pub ssins: Ssins,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Options {
+    pub auth: AuthModes,
+    pub body_limit: usize,
+    pub idle_timeout: std::time::Duration,
+    pub header_timeout: std::time::Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            auth: AuthModes {
+                basic: true,
+                client_certificate: true,
+            },
+            body_limit: 1024 * 1024,
+            idle_timeout: std::time::Duration::from_secs(120),
+            header_timeout: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
+fn ok<T, E: std::fmt::Display>(r: Result<T, E>, what: &str) -> T {
+    r.unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+impl Gateway {
+    pub async fn start() -> Gateway {
+        Gateway::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Gateway {
+        let dir = ok(tempfile::tempdir(), "temp dir");
+        let store: Arc<dyn Store> =
+            Arc::new(ok(RedbStore::open_dir(&dir.path().join("data")), "store"));
+        let mut clients: Vec<(String, String)> = demo::INSTITUTIONS
+            .iter()
+            .map(|s| (s.key.to_owned(), s.name.to_owned()))
+            .collect();
+        // Signed by the same CA but registered for nobody.
+        clients.push(("stranger".into(), "Unregistered".into()));
+        let pki = ok(
+            DevelopmentPki::generate(&["localhost".into(), "127.0.0.1".into()], &clients),
+            "certificates",
+        );
+        let files = ok(pki.write(&dir.path().join("certs")), "write certificates");
+        let mut passwords = HashMap::new();
+        let mut credentials = Vec::new();
+        for (spec, (_, issued)) in demo::INSTITUTIONS.iter().zip(&pki.clients) {
+            let password = format!("secret-{}", spec.key);
+            credentials.push((
+                spec.key,
+                Some(ok(hash_password(&password), "hash")),
+                Some(issued.fingerprint()),
+            ));
+            passwords.insert(spec.key, password);
+        }
+        let data = ok(demo::dataset(&credentials), "dataset");
+        ok(store.apply(&data.changes), "load dataset");
+        let ssin = |needle: &str| {
+            data.ssins
+                .iter()
+                .find(|s| s.illustrates.contains(needle))
+                .map(|s| s.ssin.clone())
+                .unwrap_or_else(|| panic!("no demo SSIN illustrating {needle}"))
+        };
+        let ssins = Ssins {
+            two_pcsas: ssin("two PCSAs"),
+            equivalent: ssin("equivalent living wage"),
+            born_2003: ssin("born in 2003"),
+            no_right: ssin("no right"),
+            replacing: ssin("that replaced a bis number"),
+            replaced: ssin("bis number replaced"),
+            cancelled: ssin("cancelled"),
+            forem_only: ssin("only Le Forem"),
+            unknown: ssin("unknown to the register"),
+        };
+        let tls = TlsFiles {
+            certificate_chain: files.server_certificate.clone(),
+            private_key: files.server_key.clone(),
+            client_ca: Some(files.ca.clone()),
+        };
+        let mut config = server::Config::new(ok("127.0.0.1:0".parse(), "addr"), tls);
+        config.auth = options.auth;
+        config.body_limit = options.body_limit;
+        config.idle_timeout = options.idle_timeout;
+        config.header_timeout = options.header_timeout;
+        config.shutdown_grace = std::time::Duration::from_secs(10);
+        let running = ok(server::start(config, store.clone()).await, "start server");
+        Gateway {
+            addr: running.local_addr(),
+            server: Some(running),
+            store,
+            pki,
+            passwords,
+            ssins,
+            _dir: dir,
+        }
+    }
+
+    pub fn cbe(&self, key: &str) -> String {
+        ok(demo::institution_cbe(key), "institution").to_string()
+    }
+
+    fn client_material(&self, key: &str) -> (String, String) {
+        let (_, issued) = self
+            .pki
+            .clients
+            .iter()
+            .find(|(stem, _)| stem == key)
+            .unwrap_or_else(|| panic!("no client certificate {key}"));
+        (issued.certificate_pem.clone(), issued.key_pem.clone())
+    }
+
+    /// A client logging in with HTTP Basic as `key`.
+    pub fn basic(&self, key: &str) -> Client {
+        let password = self.passwords.get(key).cloned().unwrap_or_default();
+        Client::new(self, None, false).with_basic(&format!("E{}", self.cbe(key)), &password)
+    }
+
+    /// A client presenting `key`'s certificate.
+    pub fn with_certificate(&self, key: &str) -> Client {
+        Client::new(self, Some(self.client_material(key)), false)
+    }
+
+    pub fn anonymous(&self) -> Client {
+        Client::new(self, None, false)
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(s) = self.server.take() {
+            ok(s.shutdown().await, "shutdown");
+        }
+    }
+
+    pub async fn flush_audit(&self) {
+        if let Some(s) = &self.server {
+            s.flush_audit().await;
+        }
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Text of the first element with this local name, whatever its prefix.
+    pub fn text_of(&self, local: &str) -> Option<String> {
+        texts_of(&self.body, local).into_iter().next()
+    }
+
+    pub fn texts_of(&self, local: &str) -> Vec<String> {
+        texts_of(&self.body, local)
+    }
+
+    pub fn status_code(&self) -> String {
+        self.text_of("code").unwrap_or_default()
+    }
+
+    pub fn reason_code(&self) -> String {
+        self.text_of("reasonCode").unwrap_or_default()
+    }
+}
+
+/// Texts of every element with this local name (in document order).
+pub fn texts_of(xml: &str, local: &str) -> Vec<String> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut out = Vec::new();
+    let mut inside: Option<String> = None;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e)) if e.local_name().as_ref() == local => {
+                inside = Some(String::new())
+            }
+            Ok(quick_xml::events::Event::Text(t)) => {
+                if let Some(s) = inside.as_mut() {
+                    s.push_str(&t.xml10_content());
+                }
+            }
+            Ok(quick_xml::events::Event::GeneralRef(r)) => {
+                if let Some(s) = inside.as_mut() {
+                    s.push_str(match &*r {
+                        "lt" => "<",
+                        "gt" => ">",
+                        "amp" => "&",
+                        "apos" => "'",
+                        _ => "\"",
+                    });
+                }
+            }
+            Ok(quick_xml::events::Event::End(e)) if e.local_name().as_ref() == local => {
+                if let Some(s) = inside.take() {
+                    out.push(s);
+                }
+            }
+            Ok(quick_xml::events::Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+pub struct Client {
+    addr: SocketAddr,
+    connector: TlsConnector,
+    http2: bool,
+    authorization: Option<String>,
+}
+
+impl Client {
+    fn new(gw: &Gateway, identity: Option<(String, String)>, http2: bool) -> Client {
+        let ca = CertificateDer::from_pem_slice(gw.pki.ca.certificate_pem.as_bytes());
+        let mut roots = rustls::RootCertStore::empty();
+        ok(roots.add(ok(ca, "ca pem")), "ca");
+        let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_root_certificates(roots);
+        let mut config = match identity {
+            Some((cert, key)) => {
+                let chain = vec![ok(CertificateDer::from_pem_slice(cert.as_bytes()), "cert")];
+                let key = ok(PrivateKeyDer::from_pem_slice(key.as_bytes()), "key");
+                ok(builder.with_client_auth_cert(chain, key), "client auth")
+            }
+            None => builder.with_no_client_auth(),
+        };
+        config.alpn_protocols = vec![if http2 {
+            b"h2".to_vec()
+        } else {
+            b"http/1.1".to_vec()
+        }];
+        Client {
+            addr: gw.addr,
+            connector: TlsConnector::from(Arc::new(config)),
+            http2,
+            authorization: None,
+        }
+    }
+
+    pub fn with_basic(mut self, user: &str, password: &str) -> Client {
+        use base64::Engine;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        self.authorization = Some(format!("Basic {token}"));
+        self
+    }
+
+    pub fn http2(mut self) -> Client {
+        self.http2 = true;
+        let mut config = rustls::ClientConfig::clone(self.connector.config());
+        config.alpn_protocols = vec![b"h2".to_vec()];
+        self.connector = TlsConnector::from(Arc::new(config));
+        self
+    }
+
+    pub async fn connect(&self) -> tokio_rustls::client::TlsStream<TcpStream> {
+        ok(self.try_connect().await, "connect")
+    }
+
+    pub async fn try_connect(&self) -> Result<tokio_rustls::client::TlsStream<TcpStream>, String> {
+        let tcp = TcpStream::connect(self.addr)
+            .await
+            .map_err(|e| format!("connect: {e}"))?;
+        let name = ok(ServerName::try_from("localhost"), "server name");
+        self.connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS handshake: {e}"))
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Reply {
+        ok(self.try_send(method, path, headers, body).await, "exchange")
+    }
+
+    /// Like `send`, but a failure to connect or exchange is returned, not a panic.
+    pub async fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<Reply, String> {
+        let tls = self.try_connect().await?;
+        let uri = if self.http2 {
+            format!("https://localhost:{}{path}", self.addr.port())
+        } else {
+            path.to_owned()
+        };
+        let mut req = Request::builder().method(method).uri(uri);
+        if !self.http2 {
+            req = req.header("host", format!("localhost:{}", self.addr.port()));
+        }
+        if let Some(auth) = &self.authorization {
+            req = req.header("authorization", auth);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = ok(req.body(Full::new(Bytes::from(body))), "request");
+        let err = |e: hyper::Error| e.to_string();
+        let response = if self.http2 {
+            let (mut sender, conn) =
+                hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+                    .await
+                    .map_err(err)?;
+            tokio::spawn(conn);
+            sender.send_request(req).await.map_err(err)?
+        } else {
+            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+                .await
+                .map_err(err)?;
+            tokio::spawn(conn);
+            sender.send_request(req).await.map_err(err)?
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(err)?
+            .to_bytes();
+        Ok(Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
+    }
+
+    /// POSTs a SOAP 1.1 envelope and validates whatever SOAP comes back.
+    pub async fn soap(&self, envelope: &str) -> Reply {
+        self.soap_with(envelope, &[("content-type", "text/xml; charset=utf-8")])
+            .await
+    }
+
+    pub async fn soap_with(&self, envelope: &str, headers: &[(&str, &str)]) -> Reply {
+        let reply = self
+            .send("POST", PATH, headers, envelope.as_bytes().to_vec())
+            .await;
+        if reply.body.contains("Envelope") {
+            validate_soap_reply(&reply.body);
+        }
+        reply
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> Reply {
+        self.send("GET", path_and_query, &[], Vec::new()).await
+    }
+}
+
+/// A request envelope for `operation` (e.g. "getLivingWages").
+pub struct Call<'a> {
+    pub operation: &'a str,
+    pub cbe: &'a str,
+    pub legal_context: &'a str,
+    pub ssin: &'a str,
+    pub begin: &'a str,
+    pub end: Option<&'a str>,
+}
+
+impl<'a> Call<'a> {
+    pub fn new(operation: &'a str, cbe: &'a str, ssin: &'a str) -> Self {
+        Call {
+            operation,
+            cbe,
+            legal_context: "UNEMPLOYMENT:LIVING_WAGE_CHECK",
+            ssin,
+            begin: "2015-01-01",
+            end: None,
+        }
+    }
+
+    pub fn period(mut self, begin: &'a str, end: Option<&'a str>) -> Self {
+        self.begin = begin;
+        self.end = end;
+        self
+    }
+
+    pub fn legal_context(mut self, lc: &'a str) -> Self {
+        self.legal_context = lc;
+        self
+    }
+
+    /// The request element alone.
+    pub fn payload(&self) -> String {
+        let end = self
+            .end
+            .map(|e| format!("<endDate>{e}</endDate>"))
+            .unwrap_or_default();
+        format!(
+            "<lw:{op}Request xmlns:lw=\"{INTF_NS}\"><informationCustomer><ticket>test-ticket</ticket>\
+             <timestampSent>2026-01-15T10:00:00+01:00</timestampSent><customerIdentification><cbeNumber>{cbe}</cbeNumber>\
+             </customerIdentification></informationCustomer><legalContext>{lc}</legalContext><criteria><ssin>{ssin}</ssin>\
+             <period><beginDate>{begin}</beginDate>{end}</period></criteria></lw:{op}Request>",
+            op = self.operation,
+            cbe = self.cbe,
+            lc = self.legal_context,
+            ssin = self.ssin,
+            begin = self.begin,
+        )
+    }
+
+    pub fn soap11(&self) -> String {
+        envelope(SOAP11, &self.payload())
+    }
+
+    pub fn soap12(&self) -> String {
+        envelope(SOAP12, &self.payload())
+    }
+}
+
+pub fn envelope(ns: &str, payload: &str) -> String {
+    format!(
+        "<soap:Envelope xmlns:soap=\"{ns}\"><soap:Header/><soap:Body>{payload}</soap:Body></soap:Envelope>"
+    )
+}
+
+/// The answer's periods as "begin..end" strings, in document order.
+pub fn periods(reply: &Reply) -> Vec<String> {
+    let begins = reply.texts_of("beginDate");
+    let ends = reply.texts_of("endDate");
+    // The first beginDate (and endDate, when given) belong to the echoed criteria.
+    let criteria_has_end = reply
+        .body
+        .split("</criteria>")
+        .next()
+        .is_some_and(|c| c.contains("endDate"));
+    let ends = if criteria_has_end {
+        &ends[1..]
+    } else {
+        &ends[..]
+    };
+    begins[1..]
+        .iter()
+        .zip(ends)
+        .map(|(b, e)| format!("{b}..{e}"))
+        .collect()
+}
+
+// ---- XSD validation ------------------------------------------------------------------
+
+fn xmllint_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let found = Command::new("xmllint")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            eprintln!("SKIPPED XSD validation: xmllint is not installed (Debian: libxml2-utils)");
+        }
+        found
+    })
+}
+
+fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The real CBSS contract laid out so that its relative imports resolve, or None (with
+/// the reason printed) when the reference folder is absent.
+fn reference_schema() -> Option<&'static Path> {
+    static SCHEMA: OnceLock<Option<PathBuf>> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            let reference = project_root().join("../shared/reference/kszbcss");
+            if !reference.join("LivingWagesV2.wsdl").exists() {
+                eprintln!(
+                    "SKIPPED validation against the real CBSS schemas: {} is absent",
+                    reference.display()
+                );
+                return None;
+            }
+            let dir = std::env::temp_dir().join(format!("bcss-reference-{}", std::process::id()));
+            let common = dir.join("be/fgov/kszbcss/types/common");
+            ok(std::fs::create_dir_all(&common), "reference dir");
+            ok(std::fs::create_dir_all(dir.join("x")), "reference dir");
+            ok(
+                std::fs::copy(reference.join("CommonV3.xsd"), common.join("CommonV3.xsd")),
+                "copy",
+            );
+            ok(
+                std::fs::copy(
+                    reference.join("LivingWagesV2.xsd"),
+                    dir.join("x/LivingWagesV2.xsd"),
+                ),
+                "copy",
+            );
+            let wsdl = ok(
+                std::fs::read_to_string(reference.join("LivingWagesV2.wsdl")),
+                "read wsdl",
+            );
+            let start = wsdl
+                .find("<xsd:schema")
+                .unwrap_or_else(|| panic!("no inline schema in the reference WSDL"));
+            let end = wsdl
+                .find("</xsd:schema>")
+                .unwrap_or_else(|| panic!("no inline schema end"))
+                + "</xsd:schema>".len();
+            let schema = wsdl[start..end].replacen(
+                "<xsd:schema",
+                "<xsd:schema xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\"",
+                1,
+            );
+            let path = dir.join("x/intf.xsd");
+            ok(std::fs::write(&path, schema), "write intf schema");
+            Some(path)
+        })
+        .as_deref()
+}
+
+/// The outermost elements of a SOAP reply that the contract describes: the operation's
+/// response, or the fault detail element.
+fn contract_elements(xml: &str) -> Vec<String> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut out = Vec::new();
+    let mut open: Option<(usize, String, usize)> = None;
+    let mut depth = 0usize;
+    loop {
+        let before = usize::try_from(reader.buffer_position()).unwrap_or(0);
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e)) => {
+                depth += 1;
+                let local = e.local_name().as_ref().to_owned();
+                if open.is_none() && (local.ends_with("Response") || local == "livingWagesFault") {
+                    open = Some((before, local, depth));
+                }
+            }
+            Ok(quick_xml::events::Event::End(e)) => {
+                if let Some((start, local, d)) = &open
+                    && *d == depth
+                    && e.local_name().as_ref() == local
+                {
+                    let end = usize::try_from(reader.buffer_position()).unwrap_or(0);
+                    out.push(xml[*start..end].trim_start().to_owned());
+                    open = None;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Ok(quick_xml::events::Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+fn xmllint(schema: &Path, document: &str) -> Result<(), String> {
+    let file = ok(tempfile::NamedTempFile::new(), "temp file");
+    ok(std::fs::write(file.path(), document), "write document");
+    let out = ok(
+        Command::new("xmllint")
+            .arg("--noout")
+            .arg("--schema")
+            .arg(schema)
+            .arg(file.path())
+            .output(),
+        "run xmllint",
+    );
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// Validates the contract elements of a SOAP reply against the project's schemas and,
+/// for LivingWages V2, the real ones. Panics with xmllint's complaint.
+pub fn validate_soap_reply(xml: &str) {
+    let elements = contract_elements(xml);
+    if !xmllint_available() {
+        return;
+    }
+    let own = project_root().join("schemas/LivingWagesServiceV2.xsd");
+    for element in &elements {
+        if let Err(e) = xmllint(&own, element) {
+            panic!("reply invalid against the project's schemas:\n{e}\n{element}");
+        }
+        if let Some(reference) = reference_schema()
+            && let Err(e) = xmllint(reference, element)
+        {
+            panic!("reply invalid against the real CBSS schemas:\n{e}\n{element}");
+        }
+    }
+}
+
+/// How many replies were validated, to make sure validation is not silently skipped.
+pub fn contract_element_count(xml: &str) -> usize {
+    contract_elements(xml).len()
+}

@@ -1,0 +1,344 @@
+//! The transport: identities, limits, HTTP/2, the published contract, timeouts and
+//! graceful shutdown, all over real TLS on loopback.
+
+mod support;
+
+use std::time::Duration;
+
+use bcss_gateway::server::AuthModes;
+use support::{Call, Gateway, Options, PATH};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn onem_call(gw: &Gateway) -> String {
+    Call::new("getLivingWages", &gw.cbe("onem"), &gw.ssins.two_pcsas).soap11()
+}
+
+async fn unauthorized(r: &support::Reply, diagnostic: &str) {
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(r.reason_code(), "MSG00015");
+    let d = r.text_of("diagnostic").unwrap_or_default();
+    assert!(d.contains(diagnostic), "{diagnostic:?} not in {d:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_are_identified_by_basic_or_by_certificate() {
+    let gw = Gateway::start().await;
+    let body = onem_call(&gw);
+    assert_eq!(gw.basic("onem").soap(&body).await.status_code(), "MSG00000");
+    assert_eq!(
+        gw.with_certificate("onem").soap(&body).await.status_code(),
+        "MSG00000"
+    );
+    // Certificate and Basic naming the same institution is fine.
+    let both = gw
+        .with_certificate("onem")
+        .with_basic(&format!("E{}", gw.cbe("onem")), "whatever");
+    assert_eq!(both.soap(&body).await.status_code(), "MSG00000");
+
+    let r = gw.anonymous().soap(&body).await;
+    unauthorized(&r, "no credentials").await;
+    assert!(
+        r.header("www-authenticate")
+            .is_some_and(|h| h.starts_with("Basic"))
+    );
+    let onem_user = format!("E{}", gw.cbe("onem"));
+    unauthorized(
+        &gw.anonymous()
+            .with_basic(&onem_user, "wrong")
+            .soap(&body)
+            .await,
+        "wrong password",
+    )
+    .await;
+    unauthorized(
+        &gw.anonymous()
+            .with_basic("E0123456749", "x")
+            .soap(&body)
+            .await,
+        "unknown user",
+    )
+    .await;
+    unauthorized(
+        &gw.anonymous().with_basic("onem", "x").soap(&body).await,
+        "is not E followed by",
+    )
+    .await;
+    unauthorized(
+        &gw.with_certificate("stranger").soap(&body).await,
+        "belongs to no institution",
+    )
+    .await;
+    let vdab_user = format!("E{}", gw.cbe("vdab"));
+    unauthorized(
+        &gw.with_certificate("onem")
+            .with_basic(&vdab_user, "secret-vdab")
+            .soap(&body)
+            .await,
+        "but HTTP Basic names",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_only_gateway_refuses_basic_and_anonymous_connections() {
+    let gw = Gateway::start_with(Options {
+        auth: AuthModes {
+            basic: false,
+            client_certificate: true,
+        },
+        ..Options::default()
+    })
+    .await;
+    let body = onem_call(&gw);
+    assert_eq!(
+        gw.with_certificate("onem").soap(&body).await.status_code(),
+        "MSG00000"
+    );
+    // Without a certificate the TLS handshake itself is refused.
+    let r = gw
+        .basic("onem")
+        .try_send("POST", PATH, &[], body.into_bytes())
+        .await;
+    assert!(r.is_err(), "{:?}", r.map(|r| r.status));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_basic_only_gateway_ignores_certificates() {
+    let gw = Gateway::start_with(Options {
+        auth: AuthModes {
+            basic: true,
+            client_certificate: false,
+        },
+        ..Options::default()
+    })
+    .await;
+    let body = onem_call(&gw);
+    unauthorized(
+        &gw.with_certificate("onem").soap(&body).await,
+        "no credentials",
+    )
+    .await;
+    assert_eq!(gw.basic("onem").soap(&body).await.status_code(), "MSG00000");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_over_the_limit_get_413() {
+    let gw = Gateway::start_with(Options {
+        body_limit: 4096,
+        ..Options::default()
+    })
+    .await;
+    let body = onem_call(&gw);
+    let padded = body.replacen(
+        "<soap:Header/>",
+        &format!("<soap:Header><!--{}--></soap:Header>", "x".repeat(5000)),
+        1,
+    );
+    let r = gw.basic("onem").soap(&padded).await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(
+        r.text_of("diagnostic")
+            .is_some_and(|d| d.contains("exceeds 4096 bytes"))
+    );
+    assert_eq!(gw.basic("onem").soap(&body).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_is_negotiated_and_served() {
+    let gw = Gateway::start().await;
+    let r = gw.basic("onem").http2().soap(&onem_call(&gw)).await;
+    assert_eq!(
+        (r.status, r.status_code().as_str()),
+        (200, "MSG00000"),
+        "{}",
+        r.body
+    );
+    let wsdl = gw.anonymous().http2().get(&format!("{PATH}?wsdl")).await;
+    assert!(
+        wsdl.body
+            .contains(&format!("https://localhost:{}{PATH}", gw.addr.port())),
+        "{}",
+        wsdl.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wsdl_and_every_schema_it_reaches_are_published_without_login() {
+    let gw = Gateway::start().await;
+    let client = gw.anonymous();
+    let base = format!("https://localhost:{}{PATH}", gw.addr.port());
+    let wsdl = client.get(&format!("{PATH}?wsdl")).await;
+    assert_eq!(wsdl.status, 200);
+    assert!(
+        wsdl.header("content-type")
+            .is_some_and(|c| c.starts_with("text/xml"))
+    );
+    assert!(
+        wsdl.body.contains(&format!("location=\"{base}\"")),
+        "{}",
+        wsdl.body
+    );
+    for op in [
+        "getLivingWagePeriods",
+        "getLivingWagePeriodsFlanders",
+        "getLivingWagePeriodsPerPCSA",
+        "getLivingWagePeriodsPerPCSAFlanders",
+        "getLivingWages",
+    ] {
+        assert!(
+            wsdl.body.contains(&format!(
+                "soapAction=\"http://kszbcss.fgov.be/LivingWagesService/{op}\""
+            )),
+            "{op}"
+        );
+    }
+    // Follow every schemaLocation, transitively.
+    let mut pending: Vec<String> = vec![wsdl.body];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(doc) = pending.pop() {
+        for loc in doc
+            .split("schemaLocation=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+        {
+            let Some(query) = loc.strip_prefix(&base) else {
+                panic!("{loc} does not point back at {base}")
+            };
+            if seen.insert(query.to_owned()) {
+                let r = client.get(&format!("{PATH}{query}")).await;
+                assert_eq!(r.status, 200, "{loc}");
+                assert!(
+                    r.body.contains("<xs:schema") || r.body.contains("<xsd:schema"),
+                    "{loc}"
+                );
+                pending.push(r.body);
+            }
+        }
+    }
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(
+        client
+            .get(&format!("{PATH}?xsd=../../Cargo.toml"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(client.get(PATH).await.status, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_unknown_paths_and_methods() {
+    let gw = Gateway::start().await;
+    let client = gw.anonymous();
+    let health = client.get("/health").await;
+    assert_eq!((health.status, health.body.trim()), (200, "ok"));
+    assert_eq!(client.get("/SOA4520/Nothing").await.status, 404);
+    let r = client.send("PUT", PATH, &[], Vec::new()).await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET, POST"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_an_in_flight_request_finish_and_accepts_no_more() {
+    let mut gw = Gateway::start().await;
+    let body = onem_call(&gw);
+    let client = gw.basic("onem");
+    let mut tls = client.connect().await;
+    let password = gw.passwords.get("onem").cloned().unwrap_or_default();
+    let token = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(format!("E{}:{password}", gw.cbe("onem")))
+    };
+    let head = format!(
+        "POST {PATH} HTTP/1.1\r\nhost: localhost\r\nauthorization: Basic {token}\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let (first, rest) = body.split_at(body.len() / 2);
+    tls.write_all(head.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tls.write_all(first.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tls.flush().await.unwrap_or_else(|e| panic!("{e}"));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let server = gw.server.take().unwrap_or_else(|| panic!("server running"));
+    let stopping = tokio::spawn(server.shutdown());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !stopping.is_finished(),
+        "shutdown must wait for the request in flight"
+    );
+    // The listener is closed: no new connection.
+    assert!(
+        gw.anonymous()
+            .try_send("GET", "/health", &[], Vec::new())
+            .await
+            .is_err()
+    );
+
+    tls.write_all(rest.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tls.flush().await.unwrap_or_else(|e| panic!("{e}"));
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), tls.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the connection must close after the answer");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("<code>MSG00000</code>"), "{answer}");
+    let stopped = tokio::time::timeout(Duration::from_secs(10), stopping).await;
+    assert!(
+        matches!(stopped, Ok(Ok(Ok(())))),
+        "shutdown completes once the request is answered"
+    );
+}
+
+async fn closed_within(
+    stream: &mut tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+    limit: Duration,
+) -> bool {
+    let mut buf = [0u8; 64];
+    match tokio::time::timeout(limit, stream.read(&mut buf)).await {
+        Ok(Ok(0)) | Ok(Err(_)) => true,
+        Ok(Ok(_)) => false,
+        Err(_) => false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_are_closed() {
+    let gw = Gateway::start_with(Options {
+        idle_timeout: Duration::from_secs(1),
+        ..Options::default()
+    })
+    .await;
+    let mut tls = gw.anonymous().connect().await;
+    assert!(
+        closed_within(&mut tls, Duration::from_secs(10)).await,
+        "an idle connection must be closed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_too_slow_to_send_its_headers_is_cut_off() {
+    let gw = Gateway::start_with(Options {
+        header_timeout: Duration::from_secs(1),
+        ..Options::default()
+    })
+    .await;
+    let mut tls = gw.anonymous().connect().await;
+    tls.write_all(b"POST /health HTTP/1.1\r\nhost: local")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tls.flush().await.unwrap_or_else(|e| panic!("{e}"));
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), tls.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the connection must be closed");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+}
