@@ -121,10 +121,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     for _ in 0..5 {
         use argon2::PasswordVerifier;
-        black_box(argon2::Argon2::default().verify_password(b"bench-password", &parsed).is_ok());
+        black_box(
+            argon2::Argon2::default()
+                .verify_password(b"bench-password", &parsed)
+                .is_ok(),
+        );
     }
     let ms = start.elapsed().as_secs_f64() * 1e3 / 5.0;
-    println!("{:<40} {ms:>8.2} ms (first login of a credential only)", "argon2id verification");
+    println!(
+        "{:<40} {ms:>8.2} ms (first login of a credential only)",
+        "argon2id verification"
+    );
     Ok(())
 }
 

@@ -160,11 +160,11 @@ fn fault_response(ex: &Exchange, fault: Fault, basic_accepted: bool) -> HttpResp
 /// parameter of the content type in SOAP 1.2. Quotes are not part of it.
 fn declared_action<'a>(
     version: SoapVersion,
-    headers: &'a hyper::HeaderMap,
+    soap_action_header: Option<&'a str>,
     content_type: Option<&'a str>,
 ) -> Option<&'a str> {
     let raw = match version {
-        SoapVersion::Soap11 => headers.get("soapaction").and_then(|v| v.to_str().ok())?,
+        SoapVersion::Soap11 => soap_action_header?,
         SoapVersion::Soap12 => content_type?
             .split(';')
             .filter_map(|p| p.trim().split_once('='))
@@ -199,7 +199,12 @@ async fn exchange(
     if declared_length.is_some_and(|n| n > gw.body_limit as u64) {
         return Err(too_large());
     }
-    let headers = req.headers().clone();
+    // The body consumes the request: keep the one header read after it.
+    let soap_action = req
+        .headers()
+        .get("soapaction")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = match Limited::new(req.into_body(), gw.body_limit).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
@@ -244,7 +249,7 @@ async fn exchange(
     ex.ssin = Some(request.criteria.ssin.clone());
     ex.customer = Some(request.information_customer.clone());
 
-    if let Some(action) = declared_action(ex.version, &headers, content_type)
+    if let Some(action) = declared_action(ex.version, soap_action.as_deref(), content_type)
         && !request.operation.soap_action_matches(action)
     {
         return Err(Fault::client(

@@ -18,13 +18,13 @@ use crate::domain::{
 /// consultation reads it in one range scan:
 /// `SSIN P` → person, `SSIN I institution quality begin` → inscription,
 /// `SSIN R pcsa kind` → right.
-const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("person_files");
+const FILES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("person_files");
 /// CBE → PCSA.
-const PCSAS: TableDefinition<&str, &[u8]> = TableDefinition::new("pcsas");
+const PCSAS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("pcsas");
 /// CBE → institution.
-const INSTITUTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("institutions");
+const INSTITUTIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("institutions");
 /// Certificate fingerprint (hex) → CBE of its institution.
-const CERTIFICATES: TableDefinition<&str, &str> = TableDefinition::new("certificates");
+const CERTIFICATES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("certificates");
 /// Ticket (UUIDv7, time-ordered) → audit record.
 const AUDIT: TableDefinition<u128, &[u8]> = TableDefinition::new("audit");
 
@@ -43,12 +43,12 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 
 fn decode<T: DeserializeOwned>(
     table: &'static str,
-    key: &str,
+    key: &[u8],
     bytes: &[u8],
 ) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
         table,
-        key: key.to_owned(),
+        key: String::from_utf8_lossy(key).into_owned(),
         reason: e.to_string(),
     })
 }
@@ -118,14 +118,14 @@ impl RedbStore {
 
     fn get<T: DeserializeOwned>(
         &self,
-        def: TableDefinition<&str, &[u8]>,
+        def: TableDefinition<&[u8], &[u8]>,
         name: &'static str,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
         let tx = self.db.begin_read().map_err(engine)?;
         let table = tx.open_table(def).map_err(engine)?;
-        match table.get(key).map_err(engine)? {
-            Some(v) => decode(name, key, v.value()).map(Some),
+        match table.get(key.as_bytes()).map_err(engine)? {
+            Some(v) => decode(name, key.as_bytes(), v.value()).map(Some),
             None => Ok(None),
         }
     }
@@ -138,10 +138,13 @@ impl Store for RedbStore {
         let (from, to) = person_range(ssin);
         let mut file = PersonFile::default();
         let mut rights: Vec<Right> = Vec::new();
-        for row in files.range(from.as_str()..to.as_str()).map_err(engine)? {
+        for row in files
+            .range(from.as_bytes()..to.as_bytes())
+            .map_err(engine)?
+        {
             let (k, v) = row.map_err(engine)?;
             let key = k.value();
-            match key.as_bytes().get(11) {
+            match key.get(11) {
                 Some(&PERSON_TAG) => file.person = Some(decode("person_files", key, v.value())?),
                 Some(&INSCRIPTION_TAG) => {
                     file.inscriptions
@@ -151,7 +154,7 @@ impl Store for RedbStore {
                 _ => {
                     return Err(StoreError::Corrupt {
                         table: "person_files",
-                        key: key.to_owned(),
+                        key: String::from_utf8_lossy(key).into_owned(),
                         reason: "unknown row kind".into(),
                     });
                 }
@@ -161,8 +164,8 @@ impl Store for RedbStore {
             let pcsas = tx.open_table(PCSAS).map_err(engine)?;
             for right in rights {
                 let cbe = right.pcsa();
-                let pcsa: Pcsa = match pcsas.get(cbe.as_str()).map_err(engine)? {
-                    Some(p) => decode("pcsas", cbe.as_str(), p.value())?,
+                let pcsa: Pcsa = match pcsas.get(cbe.as_str().as_bytes()).map_err(engine)? {
+                    Some(p) => decode("pcsas", cbe.as_str().as_bytes(), p.value())?,
                     None => {
                         return Err(StoreError::UnknownPcsa {
                             what: format!("a right of {ssin}"),
@@ -195,13 +198,16 @@ impl Store for RedbStore {
         let tx = self.db.begin_read().map_err(engine)?;
         let certs = tx.open_table(CERTIFICATES).map_err(engine)?;
         let hex = fingerprint.to_hex();
-        let Some(owner) = certs.get(hex.as_str()).map_err(engine)? else {
+        let Some(owner) = certs.get(hex.as_str().as_bytes()).map_err(engine)? else {
             return Ok(None);
         };
-        let owner = owner.value().to_owned();
+        let owner = String::from_utf8_lossy(owner.value()).into_owned();
         let institutions = tx.open_table(INSTITUTIONS).map_err(engine)?;
-        match institutions.get(owner.as_str()).map_err(engine)? {
-            Some(v) => decode("institutions", &owner, v.value()).map(Some),
+        match institutions
+            .get(owner.as_str().as_bytes())
+            .map_err(engine)?
+        {
+            Some(v) => decode("institutions", owner.as_bytes(), v.value()).map(Some),
             None => Ok(None),
         }
     }
@@ -228,30 +234,41 @@ impl Store for RedbStore {
                 match change {
                     Change::Person(p) => {
                         files
-                            .insert(person_key(&p.ssin).as_str(), encode(p)?.as_slice())
+                            .insert(
+                                person_key(&p.ssin).as_str().as_bytes(),
+                                encode(p)?.as_slice(),
+                            )
                             .map_err(engine)?;
                     }
                     Change::Pcsa(p) => {
                         pcsas
-                            .insert(p.cbe.as_str(), encode(p)?.as_slice())
+                            .insert(p.cbe.as_str().as_bytes(), encode(p)?.as_slice())
                             .map_err(engine)?;
                     }
                     Change::Institution(inst) => {
                         // Certificates of an institution being replaced are released first.
                         let previous: Option<Institution> = match institutions
-                            .get(inst.cbe.as_str())
+                            .get(inst.cbe.as_str().as_bytes())
                             .map_err(engine)?
                         {
-                            Some(v) => Some(decode("institutions", inst.cbe.as_str(), v.value())?),
+                            Some(v) => Some(decode(
+                                "institutions",
+                                inst.cbe.as_str().as_bytes(),
+                                v.value(),
+                            )?),
                             None => None,
                         };
                         for fp in previous.iter().flat_map(|p| &p.certificates) {
-                            certificates.remove(fp.to_hex().as_str()).map_err(engine)?;
+                            certificates
+                                .remove(fp.to_hex().as_str().as_bytes())
+                                .map_err(engine)?;
                         }
                         for fp in &inst.certificates {
                             let hex = fp.to_hex();
-                            if let Some(owner) = certificates.get(hex.as_str()).map_err(engine)? {
-                                let owner = owner.value().to_owned();
+                            if let Some(owner) =
+                                certificates.get(hex.as_str().as_bytes()).map_err(engine)?
+                            {
+                                let owner = String::from_utf8_lossy(owner.value()).into_owned();
                                 if owner != inst.cbe.as_str() {
                                     let owner = CbeNumber::parse(&owner).map_err(|e| {
                                         StoreError::Corrupt {
@@ -267,16 +284,16 @@ impl Store for RedbStore {
                                 }
                             }
                             certificates
-                                .insert(hex.as_str(), inst.cbe.as_str())
+                                .insert(hex.as_bytes(), inst.cbe.as_str().as_bytes())
                                 .map_err(engine)?;
                         }
                         institutions
-                            .insert(inst.cbe.as_str(), encode(inst)?.as_slice())
+                            .insert(inst.cbe.as_str().as_bytes(), encode(inst)?.as_slice())
                             .map_err(engine)?;
                     }
                     Change::Inscription(i) => {
                         if institutions
-                            .get(i.institution.as_str())
+                            .get(i.institution.as_str().as_bytes())
                             .map_err(engine)?
                             .is_none()
                         {
@@ -286,18 +303,25 @@ impl Store for RedbStore {
                             });
                         }
                         files
-                            .insert(inscription_key(i).as_str(), encode(i)?.as_slice())
+                            .insert(
+                                inscription_key(i).as_str().as_bytes(),
+                                encode(i)?.as_slice(),
+                            )
                             .map_err(engine)?;
                     }
                     Change::Right(r) => {
-                        if pcsas.get(r.pcsa().as_str()).map_err(engine)?.is_none() {
+                        if pcsas
+                            .get(r.pcsa().as_str().as_bytes())
+                            .map_err(engine)?
+                            .is_none()
+                        {
                             return Err(StoreError::UnknownPcsa {
                                 what: format!("the right of {}", r.ssin()),
                                 pcsa: r.pcsa(),
                             });
                         }
                         files
-                            .insert(right_key(r).as_str(), encode(r)?.as_slice())
+                            .insert(right_key(r).as_str().as_bytes(), encode(r)?.as_slice())
                             .map_err(engine)?;
                     }
                 }
@@ -334,7 +358,7 @@ impl Store for RedbStore {
             let (k, v) = row.map_err(engine)?;
             out.push(decode(
                 "audit",
-                &Uuid::from_u128(k.value()).to_string(),
+                Uuid::from_u128(k.value()).to_string().as_bytes(),
                 v.value(),
             )?);
         }
