@@ -198,15 +198,12 @@ impl Store for RedbStore {
         let tx = self.db.begin_read().map_err(engine)?;
         let certs = tx.open_table(CERTIFICATES).map_err(engine)?;
         let hex = fingerprint.to_hex();
-        let Some(owner) = certs.get(hex.as_str().as_bytes()).map_err(engine)? else {
+        let Some(owner) = certs.get(hex.as_bytes()).map_err(engine)? else {
             return Ok(None);
         };
         let owner = String::from_utf8_lossy(owner.value()).into_owned();
         let institutions = tx.open_table(INSTITUTIONS).map_err(engine)?;
-        match institutions
-            .get(owner.as_str().as_bytes())
-            .map_err(engine)?
-        {
+        match institutions.get(owner.as_bytes()).map_err(engine)? {
             Some(v) => decode("institutions", owner.as_bytes(), v.value()).map(Some),
             None => Ok(None),
         }
@@ -234,10 +231,7 @@ impl Store for RedbStore {
                 match change {
                     Change::Person(p) => {
                         files
-                            .insert(
-                                person_key(&p.ssin).as_str().as_bytes(),
-                                encode(p)?.as_slice(),
-                            )
+                            .insert(person_key(&p.ssin).as_bytes(), encode(p)?.as_slice())
                             .map_err(engine)?;
                     }
                     Change::Pcsa(p) => {
@@ -260,14 +254,12 @@ impl Store for RedbStore {
                         };
                         for fp in previous.iter().flat_map(|p| &p.certificates) {
                             certificates
-                                .remove(fp.to_hex().as_str().as_bytes())
+                                .remove(fp.to_hex().as_bytes())
                                 .map_err(engine)?;
                         }
                         for fp in &inst.certificates {
                             let hex = fp.to_hex();
-                            if let Some(owner) =
-                                certificates.get(hex.as_str().as_bytes()).map_err(engine)?
-                            {
+                            if let Some(owner) = certificates.get(hex.as_bytes()).map_err(engine)? {
                                 let owner = String::from_utf8_lossy(owner.value()).into_owned();
                                 if owner != inst.cbe.as_str() {
                                     let owner = CbeNumber::parse(&owner).map_err(|e| {
@@ -303,10 +295,7 @@ impl Store for RedbStore {
                             });
                         }
                         files
-                            .insert(
-                                inscription_key(i).as_str().as_bytes(),
-                                encode(i)?.as_slice(),
-                            )
+                            .insert(inscription_key(i).as_bytes(), encode(i)?.as_slice())
                             .map_err(engine)?;
                     }
                     Change::Right(r) => {
@@ -321,7 +310,7 @@ impl Store for RedbStore {
                             });
                         }
                         files
-                            .insert(right_key(r).as_str().as_bytes(), encode(r)?.as_slice())
+                            .insert(right_key(r).as_bytes(), encode(r)?.as_slice())
                             .map_err(engine)?;
                     }
                 }
