@@ -197,15 +197,23 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             reason: "must be at least 1 byte".into(),
         });
     }
+    // Certificates given (or expected) outside the demo are checked before anything is
+    // created on disk.
+    let explicit_tls = if args.demo && args.tls_cert.is_none() {
+        None
+    } else {
+        Some(tls_files(&args)?)
+    };
     let store: Arc<dyn Store> = Arc::new(RedbStore::open_dir(&args.data_dir)?);
     let mut demo_setup = if args.demo {
         Some(demo::prepare(&args.data_dir, store.as_ref())?)
     } else {
         None
     };
-    let tls = match &demo_setup {
-        Some(setup) if args.tls_cert.is_none() => setup.tls.clone(),
-        _ => tls_files(&args)?,
+    let tls = match (explicit_tls, &demo_setup) {
+        (Some(tls), _) => tls,
+        (None, Some(setup)) => setup.tls.clone(),
+        (None, None) => tls_files(&args)?,
     };
     let mut config = server::Config::new(args.addr, tls);
     config.auth = AuthModes {

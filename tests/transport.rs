@@ -288,6 +288,9 @@ async fn shutdown_lets_an_in_flight_request_finish_and_accepts_no_more() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("<code>MSG00000</code>"), "{answer}");
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    assert_eq!(support::contract_element_count(body), 1);
+    support::validate_soap_reply(body);
     let stopped = tokio::time::timeout(Duration::from_secs(10), stopping).await;
     assert!(
         matches!(stopped, Ok(Ok(Ok(())))),
