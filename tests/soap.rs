@@ -113,6 +113,14 @@ async fn malformed_and_hostile_xml_get_a_client_fault_naming_the_problem() {
             good.replace("soap:Body", "soap:Bodyy"),
             "unexpected element",
         ),
+        (
+            good.replace("<soap:Header/>", "<soap:Header/><soap:Header/>"),
+            "unexpected element",
+        ),
+        (
+            good.replace("<soap:Header/>", "<soap:Header/>stray"),
+            "text is not allowed directly inside the Envelope",
+        ),
         (envelope(SOAP11, ""), "Body is empty"),
         (
             "<x:Envelope xmlns:x='urn:not-soap'><x:Body/></x:Envelope>".to_owned(),
@@ -189,15 +197,60 @@ async fn contract_violations_name_the_operation_or_field() {
     let (_, _, diag, _) = fault(&gw, &good.replace("2015-01-01", "2015-02-30"), &[XML]).await;
     assert!(diag.contains("criteria/period/beginDate"), "{diag}");
 
-    let (_, _, diag, _) = fault(
+    let (_, _, diag, r) = fault(
         &gw,
         &good.replace("</criteria>", "<extra/></criteria>"),
         &[XML],
     )
     .await;
     assert!(
-        diag.contains("criteria/extra: unexpected element"),
+        diag.contains("criteria: unexpected element extra"),
         "{diag}"
+    );
+    assert_eq!(
+        (
+            r.text_of("fieldName").as_deref(),
+            r.text_of("fieldValue").as_deref()
+        ),
+        (Some("criteria"), Some("extra"))
+    );
+
+    // A name longer than fieldName allows still gives a valid fault (validated by `fault`).
+    let long = "x".repeat(80);
+    let (_, _, diag, _) = fault(
+        &gw,
+        &good.replace(
+            "</informationCustomer>",
+            &format!("<{long}/></informationCustomer>"),
+        ),
+        &[XML],
+    )
+    .await;
+    assert!(diag.contains(&long), "{diag}");
+
+    // Characters XML forbids are refused, not echoed.
+    for forbidden in ["a&#1;b", "a&#xFFFE;", "a\u{1}b"] {
+        let (_, code, diag, _) = fault(&gw, &good.replace("test-ticket", forbidden), &[XML]).await;
+        assert_eq!(code, "MSG00004");
+        assert!(diag.contains("is not allowed in XML"), "{diag}");
+    }
+    let (_, _, diag, _) = fault(
+        &gw,
+        &good.replace("</criteria>", "<a\u{1}b/></criteria>"),
+        &[XML],
+    )
+    .await;
+    assert!(diag.contains("is not allowed in XML"), "{diag}");
+    // An empty legal context is valid on the wire and granted to nobody.
+    let r = gw
+        .basic("onem")
+        .soap(&good.replace("UNEMPLOYMENT:LIVING_WAGE_CHECK", ""))
+        .await;
+    assert_eq!(
+        (r.status, r.status_code().as_str()),
+        (200, "MSG00013"),
+        "{}",
+        r.body
     );
 
     // Not even the shape of an SSIN: MSG00011 as a fault (it cannot be echoed).

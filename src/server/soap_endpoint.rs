@@ -71,7 +71,7 @@ impl Fault {
         let message = field.message();
         let mut f = Fault::client(field.code, message);
         f.information
-            .push(Information::new(field.path, field.value.as_deref()));
+            .push(Information::new(&field.path, field.value.as_deref()));
         f
     }
 }

@@ -135,8 +135,12 @@ impl<'a> Children<'a> {
         match self.parent.children.get(self.next) {
             None => Ok(()),
             Some(extra) => Err(InvalidField::new(
-                self.child_path(&extra.local),
-                None,
+                if self.path.is_empty() {
+                    "/"
+                } else {
+                    self.path.as_str()
+                },
+                Some(&extra.local),
                 format!("unexpected element {} here", extra.expanded_name()),
             )),
         }
@@ -278,13 +282,13 @@ impl InformationCustomer {
     }
 }
 
-/// `legalContext`: at most 64 characters.
+/// `legalContext`: at most 64 characters (an empty one is valid, and granted to nobody).
 pub fn read_legal_context(text: &str, path: &str) -> Result<String, InvalidField> {
-    if text.is_empty() || text.chars().count() > 64 {
+    if text.chars().count() > 64 {
         return Err(InvalidField::new(
             path,
             Some(text),
-            "must be 1 to 64 characters",
+            "must be at most 64 characters",
         ));
     }
     Ok(text.to_owned())
@@ -319,10 +323,10 @@ pub struct Information {
 }
 
 impl Information {
-    pub fn new(name: impl Into<String>, value: Option<&str>) -> Self {
+    pub fn new(name: &str, value: Option<&str>) -> Self {
         Information {
-            field_name: name.into(),
-            // fieldValue is at most 256 characters.
+            // The contract caps fieldName at 64 characters and fieldValue at 256.
+            field_name: name.chars().take(64).collect(),
             field_value: value.map(|v| v.chars().take(256).collect()),
         }
     }
@@ -507,7 +511,10 @@ mod tests {
         let e = read(
             "<i><customerIdentification><cbeNumber>0206737484</cbeNumber></customerIdentification><x/></i>",
         );
-        assert_eq!(e.map_err(|e| e.path), Err("informationCustomer/x".into()));
+        assert_eq!(
+            e.map_err(|e| (e.path, e.value)),
+            Err(("informationCustomer".into(), Some("x".into())))
+        );
         let e = read(
             "<i xmlns='urn:q'><customerIdentification><cbeNumber>0206737484</cbeNumber></customerIdentification></i>",
         );

@@ -64,6 +64,8 @@ pub enum EnvelopeError {
     NoBody,
     #[error("unexpected element {found} in the Envelope")]
     UnexpectedInEnvelope { found: String },
+    #[error("text is not allowed directly inside the {0}")]
+    TextInEnvelope(&'static str),
     #[error("the Body is empty: it must hold the operation's request element")]
     EmptyBody,
     #[error("the Body holds {0} elements: a document/literal request has exactly one")]
@@ -100,9 +102,14 @@ pub fn parse_envelope(bytes: &[u8]) -> Result<Envelope, (Option<SoapVersion>, En
     };
     let fail = |e| (Some(version), e);
     let ns = version.namespace();
+    if !root.text.trim().is_empty() {
+        return Err(fail(EnvelopeError::TextInEnvelope("Envelope")));
+    }
+    let mut header_seen = false;
     let mut body = None;
     for child in root.children {
-        if child.is(ns, "Header") && body.is_none() {
+        if child.is(ns, "Header") && !header_seen && body.is_none() {
+            header_seen = true;
             check_headers(&child, version).map_err(fail)?;
         } else if child.is(ns, "Body") && body.is_none() {
             body = Some(child);
@@ -113,6 +120,9 @@ pub fn parse_envelope(bytes: &[u8]) -> Result<Envelope, (Option<SoapVersion>, En
         }
     }
     let mut body = body.ok_or(fail(EnvelopeError::NoBody))?;
+    if !body.text.trim().is_empty() {
+        return Err(fail(EnvelopeError::TextInEnvelope("Body")));
+    }
     match body.children.len() {
         0 => Err(fail(EnvelopeError::EmptyBody)),
         1 => Ok(Envelope {
@@ -126,7 +136,10 @@ pub fn parse_envelope(bytes: &[u8]) -> Result<Envelope, (Option<SoapVersion>, En
 /// No header block is processed, so one that must be understood is a fault.
 fn check_headers(header: &Element, version: SoapVersion) -> Result<(), EnvelopeError> {
     for block in &header.children {
-        let must = block.attribute(Some(version.namespace()), "mustUnderstand");
+        // An xsd:boolean: surrounding whitespace collapses.
+        let must = block
+            .attribute(Some(version.namespace()), "mustUnderstand")
+            .map(str::trim);
         if matches!(must, Some("1") | Some("true")) {
             return Err(EnvelopeError::MustUnderstand(block.expanded_name()));
         }

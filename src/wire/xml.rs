@@ -24,6 +24,8 @@ pub enum XmlError {
     Doctype,
     #[error("processing instructions are not allowed in a SOAP message")]
     ProcessingInstruction,
+    #[error("character U+{0:04X} is not allowed in XML")]
+    ForbiddenCharacter(u32),
     #[error("the entity reference &{0}; is not defined")]
     UnknownEntity(String),
     #[error("the prefix {0:?} is not bound to a namespace")]
@@ -76,6 +78,20 @@ impl Element {
             .iter()
             .find(|a| a.ns.as_deref() == ns && a.local == local)
             .map(|a| a.value.as_str())
+    }
+}
+
+/// The XML 1.0 `Char` production: what a document may contain at all.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Refuses text (or a name) holding a character XML forbids: echoed, it would make
+/// the answer not XML at all.
+fn check_chars(text: &str) -> Result<(), XmlError> {
+    match text.chars().find(|c| !is_xml_char(*c)) {
+        Some(c) => Err(XmlError::ForbiddenCharacter(u32::from(c))),
+        None => Ok(()),
     }
 }
 
@@ -151,6 +167,7 @@ pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
             }
             Event::Text(t) => {
                 let content = t.xml10_content();
+                check_chars(&content)?;
                 match stack.last_mut() {
                     Some(el) => el.text.push_str(&content),
                     None if content.trim().is_empty() => {}
@@ -159,6 +176,7 @@ pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
             }
             Event::CData(c) => {
                 let content = c.xml10_content();
+                check_chars(&content)?;
                 match stack.last_mut() {
                     Some(el) => el.text.push_str(&content),
                     None => return Err(XmlError::TextOutsideRoot),
@@ -176,6 +194,9 @@ pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
                         other => return Err(XmlError::UnknownEntity(other.to_owned())),
                     },
                 };
+                if !is_xml_char(ch) {
+                    return Err(XmlError::ForbiddenCharacter(u32::from(ch)));
+                }
                 match stack.last_mut() {
                     Some(el) => el.text.push(ch),
                     None => return Err(XmlError::TextOutsideRoot),
@@ -208,6 +229,7 @@ fn open_element(
     start: &quick_xml::events::BytesStart<'_>,
 ) -> Result<Element, XmlError> {
     let local = start.local_name().as_ref().to_owned();
+    check_chars(start.name().as_ref())?;
     let mut attributes = Vec::new();
     for attr in start.attributes() {
         let attr = attr.map_err(|e| malformed(reader, e))?;
@@ -224,6 +246,8 @@ fn open_element(
                     ) => XmlError::UnknownEntity(name),
                     other => malformed(reader, other),
                 })?;
+        check_chars(key)?;
+        check_chars(&value)?;
         attributes.push(Attribute {
             ns: namespace(ns)?,
             local: local.as_ref().to_owned(),
@@ -239,20 +263,26 @@ fn open_element(
     })
 }
 
-/// Appends `text` to `out` with the five XML-special characters escaped.
+/// Appends `text` to `out` with the five XML-special characters escaped, and any
+/// character XML forbids replaced by U+FFFD: whatever reaches an answer (an echoed
+/// value, a name in a diagnostic) cannot make it ill-formed.
 pub fn escape_into(out: &mut String, text: &str) {
     // Most values (dates, numbers, codes) have nothing to escape: copy them whole.
     let mut rest = text;
-    while let Some(i) = rest.find(['&', '<', '>', '"', '\'']) {
+    while let Some(i) =
+        rest.find(|c: char| matches!(c, '&' | '<' | '>' | '"' | '\'') || !is_xml_char(c))
+    {
         out.push_str(&rest[..i]);
-        out.push_str(match rest.as_bytes()[i] {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            _ => "&apos;",
+        let c = rest[i..].chars().next().unwrap_or('\u{FFFD}');
+        out.push_str(match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' => "&quot;",
+            '\'' => "&apos;",
+            _ => "\u{FFFD}",
         });
-        rest = &rest[i + 1..];
+        rest = &rest[i + c.len_utf8()..];
     }
     out.push_str(rest);
 }
@@ -392,6 +422,30 @@ mod tests {
         ));
         let deep = "<a>".repeat(40) + &"</a>".repeat(40);
         assert_eq!(parse(deep.as_bytes()), Err(XmlError::TooDeep));
+    }
+
+    #[test]
+    fn characters_xml_forbids_are_refused_on_input_and_replaced_on_output() {
+        assert_eq!(
+            parse(b"<x>a&#1;b</x>"),
+            Err(XmlError::ForbiddenCharacter(1))
+        );
+        assert_eq!(
+            parse("<x>a&#xFFFE;</x>".as_bytes()),
+            Err(XmlError::ForbiddenCharacter(0xFFFE))
+        );
+        assert_eq!(
+            parse(b"<x>a\x01b</x>"),
+            Err(XmlError::ForbiddenCharacter(1))
+        );
+        assert_eq!(
+            parse(b"<x a='\x02'/>"),
+            Err(XmlError::ForbiddenCharacter(2))
+        );
+        assert!(parse(b"<x>tab\tnew\nline</x>").is_ok());
+        let mut out = String::new();
+        escape_into(&mut out, "a\u{1}b\u{FFFF}c&\u{10000}");
+        assert_eq!(out, "a\u{FFFD}b\u{FFFD}c&amp;\u{10000}");
     }
 
     #[test]
