@@ -29,11 +29,33 @@ async fn callers_are_identified_by_basic_or_by_certificate() {
         gw.with_certificate("onem").soap(&body).await.status_code(),
         "MSG00000"
     );
-    // Certificate and Basic naming the same institution is fine.
+    // Certificate and Basic together: both must hold, for the same institution.
+    let onem_user = format!("E{}", gw.cbe("onem"));
     let both = gw
         .with_certificate("onem")
-        .with_basic(&format!("E{}", gw.cbe("onem")), "whatever");
+        .with_basic(&onem_user, "secret-onem");
     assert_eq!(both.soap(&body).await.status_code(), "MSG00000");
+    let wrong = gw
+        .with_certificate("onem")
+        .with_basic(&onem_user, "not-the-password");
+    unauthorized(&wrong.soap(&body).await, "wrong password").await;
+    // The user name is E and exactly the ten digits of the CBE number.
+    let cbe = gw.cbe("onem");
+    let dotted = format!("E{}.{}.{}", &cbe[..4], &cbe[4..7], &cbe[7..]);
+    for user in [
+        dotted.as_str(),
+        &format!("E{}", &cbe[1..]),
+        &format!("e{cbe}"),
+    ] {
+        unauthorized(
+            &gw.anonymous()
+                .with_basic(user, "secret-onem")
+                .soap(&body)
+                .await,
+            "is not E followed by",
+        )
+        .await;
+    }
 
     let r = gw.anonymous().soap(&body).await;
     unauthorized(&r, "no credentials").await;
@@ -41,7 +63,6 @@ async fn callers_are_identified_by_basic_or_by_certificate() {
         r.header("www-authenticate")
             .is_some_and(|h| h.starts_with("Basic"))
     );
-    let onem_user = format!("E{}", gw.cbe("onem"));
     unauthorized(
         &gw.anonymous()
             .with_basic(&onem_user, "wrong")

@@ -2,7 +2,7 @@
 //! by HTTP Basic with `E<CBE>` and its password, as the deployment allows.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use base64::Engine;
@@ -53,6 +53,7 @@ pub struct Authenticator {
     modes: AuthModes,
     verified: Mutex<HashSet<[u8; 32]>>,
     known: Mutex<Known>,
+    verifications: tokio::sync::Semaphore,
 }
 
 /// Institutions read from the store, valid while the store's generation is unchanged:
@@ -97,6 +98,9 @@ impl Authenticator {
             modes,
             verified: Mutex::new(HashSet::new()),
             known: Mutex::new(Known::default()),
+            verifications: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            ),
         }
     }
 
@@ -162,23 +166,31 @@ impl Authenticator {
             ),
             _ => None,
         };
-        let basic = basic_credentials(headers)?;
+        // Basic is only read where it is accepted; elsewhere the header is not ours.
+        let basic = if self.modes.basic {
+            basic_credentials(headers)?
+        } else {
+            None
+        };
         match (by_certificate, basic) {
             (Some(inst), None) => Ok(inst),
-            // Both given: they must name the same institution; the certificate proves it.
-            (Some(inst), Some((user, _))) => {
+            // Both given: both must hold, and name the same institution.
+            (Some(inst), Some((user, password))) => {
                 let named = parse_user(&user)?;
-                if named == inst.cbe {
-                    Ok(inst)
-                } else {
-                    Err(AuthError::Disagree {
+                if named != inst.cbe {
+                    return Err(AuthError::Disagree {
                         certificate: inst.cbe,
                         basic: named,
-                    })
+                    });
                 }
+                self.verify_password(&user, &password).await
             }
-            (None, Some(_)) if !self.modes.basic => Err(AuthError::BasicNotAccepted),
             (None, Some((user, password))) => self.verify_password(&user, &password).await,
+            (None, None)
+                if !self.modes.basic && headers.contains_key(hyper::header::AUTHORIZATION) =>
+            {
+                Err(AuthError::BasicNotAccepted)
+            }
             (None, None) => Err(AuthError::Missing),
         }
     }
@@ -190,22 +202,36 @@ impl Authenticator {
     ) -> Result<Arc<Institution>, AuthError> {
         let cbe = parse_user(user)?;
         let rejected = || AuthError::Rejected(user.to_owned());
-        let institution = self.institution(&cbe)?.ok_or_else(rejected)?;
-        let hash = institution.password_hash.clone().ok_or_else(rejected)?;
-        let digest: [u8; 32] = Sha256::new()
-            .chain_update(cbe.as_str())
-            .chain_update([0])
-            .chain_update(&hash)
-            .chain_update([0])
-            .chain_update(password)
-            .finalize()
-            .into();
-        if self.verified.lock().is_ok_and(|set| set.contains(&digest)) {
-            return Ok(institution);
+        let institution = self.institution(&cbe)?;
+        let hash = institution.as_ref().and_then(|i| i.password_hash.clone());
+        let digest: Option<[u8; 32]> = hash.as_ref().map(|hash| {
+            Sha256::new()
+                .chain_update(cbe.as_str())
+                .chain_update([0])
+                .chain_update(hash)
+                .chain_update([0])
+                .chain_update(password)
+                .finalize()
+                .into()
+        });
+        if let (Some(inst), Some(d)) = (&institution, &digest)
+            && self.verified.lock().is_ok_and(|set| set.contains(d))
+        {
+            return Ok(inst.clone());
         }
+        // An unknown user costs the same verification as a known one (against a decoy
+        // hash), so the time of a refusal does not tell which users exist.
+        let target = match &hash {
+            Some(h) => h.clone(),
+            None => decoy_hash().to_owned(),
+        };
+        // Each verification holds ~19 MiB for ~15 ms: at most one per CPU at a time.
+        let Ok(_permit) = self.verifications.acquire().await else {
+            return Err(rejected());
+        };
         let password = password.to_owned();
         let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash).is_ok_and(|parsed| {
+            PasswordHash::new(&target).is_ok_and(|parsed| {
                 Argon2::default()
                     .verify_password(password.as_bytes(), &parsed)
                     .is_ok()
@@ -213,22 +239,32 @@ impl Authenticator {
         })
         .await
         .unwrap_or(false);
-        if !ok {
-            return Err(rejected());
-        }
-        if let Ok(mut set) = self.verified.lock() {
-            if set.len() >= VERIFIED_CACHE_LIMIT {
-                set.clear();
+        match (institution, digest) {
+            (Some(inst), Some(d)) if ok => {
+                if let Ok(mut set) = self.verified.lock() {
+                    if set.len() >= VERIFIED_CACHE_LIMIT {
+                        set.clear();
+                    }
+                    set.insert(d);
+                }
+                Ok(inst)
             }
-            set.insert(digest);
+            _ => Err(rejected()),
         }
-        Ok(institution)
     }
 }
 
+/// A hash no password matches in practice, verified for users that have none.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_password(&uuid::Uuid::new_v4().to_string()).unwrap_or_default())
+}
+
+/// The network's user name: `E` followed by the 10 digits of the CBE number.
 fn parse_user(user: &str) -> Result<CbeNumber, AuthError> {
     user.strip_prefix('E')
-        .and_then(|cbe| CbeNumber::parse(cbe).ok())
+        .filter(|digits| digits.len() == 10 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|digits| CbeNumber::parse(digits).ok())
         .ok_or_else(|| AuthError::BadUser(user.to_owned()))
 }
 

@@ -116,7 +116,12 @@ pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<RunningServe
     if !config.auth.basic && !mtls {
         return Err(ServerError::NoAuthentication);
     }
-    let tls_config = tls::server_config(&config.tls, mtls && !config.auth.basic)?;
+    // No client certificate is asked for where none is accepted.
+    let mut tls_files = config.tls.clone();
+    if !mtls {
+        tls_files.client_ca = None;
+    }
+    let tls_config = tls::server_config(&tls_files, mtls && !config.auth.basic)?;
     let acceptor = TlsAcceptor::from(Arc::new(tls_config));
     let listener = TcpListener::bind(config.addr)
         .await

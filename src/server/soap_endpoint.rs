@@ -67,6 +67,18 @@ impl Fault {
         }
     }
 
+    /// An internal error: the client learns the code, not the cause (that is logged).
+    fn server() -> Self {
+        Fault {
+            code: FaultCode::Server,
+            http_status: None,
+            reason_code: "MSG00003",
+            message: "unexpected internal error; the ticket identifies it in the gateway's log"
+                .into(),
+            information: Vec::new(),
+        }
+    }
+
     fn invalid(field: InvalidField) -> Self {
         let message = field.message();
         let mut f = Fault::client(field.code, message);
@@ -283,13 +295,7 @@ async fn exchange(
         }
         Err(ServiceError::Store(e)) => {
             tracing::error!(ticket = %ex.ticket, error = %e, "store failure during a consultation");
-            return Err(Fault {
-                code: FaultCode::Server,
-                ..Fault::client(
-                    "MSG00003",
-                    format!("unexpected internal error (ticket {})", ex.ticket),
-                )
-            });
+            return Err(Fault::server());
         }
     };
     let cbss = ex.cbss();
@@ -307,19 +313,17 @@ async fn authenticate(
     gw.auth
         .authenticate(req.headers(), conn.certificate.as_ref())
         .await
-        .map_err(|e| {
-            let (status, code) = match &e {
-                AuthError::Store(err) => {
-                    tracing::error!(error = %err, "store failure during authentication");
-                    (StatusCode::INTERNAL_SERVER_ERROR, FaultCode::Server)
+        .map_err(|e| match e {
+            AuthError::Store(err) => {
+                tracing::error!(error = %err, "store failure during authentication");
+                Fault::server()
+            }
+            refused => {
+                tracing::info!(peer = %conn.peer, reason = %refused, "authentication refused");
+                Fault {
+                    http_status: Some(StatusCode::UNAUTHORIZED),
+                    ..Fault::client("MSG00015", refused.to_string())
                 }
-                _ => (StatusCode::UNAUTHORIZED, FaultCode::Client),
-            };
-            tracing::info!(peer = %conn.peer, reason = %e, "authentication refused");
-            Fault {
-                code,
-                http_status: Some(status),
-                ..Fault::client("MSG00015", e.to_string())
             }
         })
 }
