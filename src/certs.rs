@@ -1,7 +1,6 @@
 //! Development certificates: a CA, a server certificate for the local host names, and
 //! one client certificate per institution, all made with rcgen. Never for production.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rcgen::{
@@ -162,20 +161,9 @@ impl DevelopmentPki {
 
 fn write_file(dir: &Path, name: &str, text: &str, secret: bool) -> Result<PathBuf, CertError> {
     let path = dir.join(name);
-    let err = |source| CertError::Write {
+    crate::files::write(&path, text, secret).map_err(|source| CertError::Write {
         path: path.clone(),
         source,
-    };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = secret;
-    let mut file = options.open(&path).map_err(err)?;
-    file.write_all(text.as_bytes()).map_err(err)?;
+    })?;
     Ok(path)
 }

@@ -490,7 +490,6 @@ pub fn prepare(data_dir: &Path, store: &dyn Store) -> Result<DemoSetup, DemoErro
         });
     }
     let data = dataset(&credentials)?;
-    store.apply(&data.changes)?;
     let manifest = Manifest {
         endpoints: Endpoints::default(),
         wsdl: Endpoints::default(),
@@ -499,6 +498,10 @@ pub fn prepare(data_dir: &Path, store: &dyn Store) -> Result<DemoSetup, DemoErro
         institutions,
         ssins: data.ssins,
     };
+    // The passwords exist only in the manifest: write it before the store holds their
+    // hashes, so that a start failing later (a port in use) leaves a usable demo.
+    save_manifest(data_dir, &manifest)?;
+    store.apply(&data.changes)?;
     Ok(DemoSetup {
         tls: tls(manifest.ca_certificate.clone()),
         manifest,
@@ -518,13 +521,18 @@ pub fn write_manifest(
     let endpoint = format!("{base_url}{}", crate::wire::living_wages_v2::PATH);
     manifest.wsdl.living_wages_v2 = format!("{endpoint}?wsdl");
     manifest.endpoints.living_wages_v2 = endpoint;
+    save_manifest(data_dir, manifest)
+}
+
+/// `demo.json` holds the demo passwords: readable by its owner only.
+fn save_manifest(data_dir: &Path, manifest: &Manifest) -> Result<PathBuf, DemoError> {
     let path = manifest_path(data_dir);
     let text = serde_json::to_string_pretty(manifest).map_err(|e| DemoError::Manifest {
         action: "encode",
         path: path.clone(),
         reason: e.to_string(),
     })?;
-    std::fs::write(&path, text + "\n").map_err(|e| DemoError::Manifest {
+    crate::files::write(&path, &(text + "\n"), true).map_err(|e| DemoError::Manifest {
         action: "write",
         path: path.clone(),
         reason: e.to_string(),

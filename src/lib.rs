@@ -6,6 +6,7 @@ pub mod cli;
 pub mod clock;
 pub mod demo;
 pub mod domain;
+mod files;
 pub mod server;
 pub mod services;
 pub mod store;

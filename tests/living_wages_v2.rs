@@ -331,17 +331,21 @@ async fn every_exchange_gets_a_fresh_ticket_and_an_audit_record() {
 }
 
 #[test]
-#[should_panic(expected = "reply invalid")]
 fn validation_rejects_a_reply_that_breaks_the_contract() {
     if std::process::Command::new("xmllint")
         .arg("--version")
         .output()
         .is_err()
     {
-        panic!("reply invalid (xmllint absent: nothing to check)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "xmllint is required in CI"
+        );
+        eprintln!("SKIPPED: xmllint is not installed");
+        return;
     }
     // endDate is mandatory in a period of right.
-    support::validate_soap_reply(&format!(
+    let invalid = format!(
         "<e:Envelope xmlns:e='{}'><e:Body><lw:getLivingWagePeriodsResponse xmlns:lw='{}'><informationCustomer><customerIdentification>\
          <cbeNumber>0206737484</cbeNumber></customerIdentification></informationCustomer><informationCBSS>\
          <ticketCBSS>01a201a1-d5ad-7175-8ccd-774d9c2279db</ticketCBSS><timestampReceive>2026-01-01T00:00:00Z</timestampReceive>\
@@ -351,5 +355,75 @@ fn validation_rejects_a_reply_that_breaks_the_contract() {
          </lw:getLivingWagePeriodsResponse></e:Body></e:Envelope>",
         support::SOAP11,
         support::INTF_NS
-    ));
+    );
+    let verdict = std::panic::catch_unwind(|| support::validate_soap_reply(&invalid));
+    let message = verdict
+        .err()
+        .and_then(|e| e.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    assert!(
+        message.contains("reply invalid"),
+        "an invalid reply must be rejected, got {message:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_caller_managing_the_file_learns_that_a_number_was_replaced() {
+    let gw = Gateway::start().await;
+    let vdab = gw.cbe("vdab");
+    let client = gw.basic("vdab");
+    for ssin in [&gw.ssins.replaced, &gw.ssins.cancelled] {
+        let call = Call::new("getLivingWages", &vdab, ssin)
+            .legal_context("EMPLOYMENT:ACTIVATION_GUIDANCE");
+        let r = client.soap(&call.soap11()).await;
+        assert_eq!(r.status_code(), "MSG00012", "{}", r.body);
+        assert!(
+            !r.body.contains(&gw.ssins.replacing),
+            "the new number must not leak: {}",
+            r.body
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn brussels_is_not_flanders() {
+    let gw = Gateway::start().await;
+    let onem = gw.cbe("onem");
+    let client = gw.basic("onem");
+    let r = client
+        .soap(
+            &Call::new(
+                "getLivingWagePeriodsPerPCSAFlanders",
+                &onem,
+                &gw.ssins.equivalent,
+            )
+            .soap11(),
+        )
+        .await;
+    assert_eq!(r.status_code(), "MSG00100", "{}", r.body);
+    let r = client
+        .soap(&Call::new("getLivingWagePeriodsPerPCSA", &onem, &gw.ssins.equivalent).soap11())
+        .await;
+    assert_eq!(r.status_code(), "MSG00000");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_deliberation_takes_effect_at_once() {
+    use bcss_gateway::store::Change;
+    let gw = Gateway::start().await;
+    let onem = gw.cbe("onem");
+    let client = gw.basic("onem");
+    let call = Call::new("getLivingWages", &onem, &gw.ssins.two_pcsas).soap11();
+    assert_eq!(client.soap(&call).await.status_code(), "MSG00000");
+    let cbe = bcss_gateway::domain::CbeNumber::parse(&onem).unwrap_or_else(|e| panic!("{e}"));
+    let mut institution = gw
+        .store
+        .institution(&cbe)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no ONEM"));
+    institution.grants.clear();
+    gw.store
+        .apply(&[Change::Institution(institution)])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(client.soap(&call).await.status_code(), "MSG00013");
 }

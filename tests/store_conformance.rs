@@ -152,7 +152,7 @@ fn person_file_holds_only_that_person(store: &dyn Store) {
     );
     assert_eq!(file.inscriptions.len(), 2);
     assert!(file.inscriptions.iter().all(|i| i.ssin == a));
-    // Writing the same right again replaces it.
+    // The same right written again (same PCSA, kind and first day) replaces it ...
     ok(store.apply(&[Change::Right(right(
         a,
         p1,
@@ -160,8 +160,39 @@ fn person_file_holds_only_that_person(store: &dyn Store) {
         "2020-01-01",
         "2020-06-30",
     ))]));
-    let file = ok(store.person_file(&a));
-    assert_eq!(file.rights.len(), 2);
+    let periods_of = |store: &dyn Store, pcsa: CbeNumber| -> Vec<Period> {
+        let file = ok(store.person_file(&a));
+        let mut periods: Vec<Period> = file
+            .rights
+            .iter()
+            .filter(|(r, _)| r.pcsa() == pcsa)
+            .flat_map(|(r, _)| r.periods().to_vec())
+            .collect();
+        periods.sort();
+        periods
+    };
+    assert_eq!(
+        periods_of(store, p1),
+        [ok(Period::new(d("2020-01-01"), d("2020-06-30")))]
+    );
+    // ... while a later right of the same PCSA and kind stands beside it.
+    let later = ok(Right::new(
+        a,
+        p1,
+        RightKind::LivingWage,
+        Category::E,
+        None,
+        vec![ok(Period::new(d("2022-01-01"), d("2022-12-31")))],
+    ));
+    ok(store.apply(&[Change::Right(later)]));
+    assert_eq!(
+        periods_of(store, p1),
+        [
+            ok(Period::new(d("2020-01-01"), d("2020-06-30"))),
+            ok(Period::new(d("2022-01-01"), d("2022-12-31")))
+        ]
+    );
+    assert_eq!(ok(store.person_file(&a)).rights.len(), 3);
     let unknown = ok(store.person_file(&ssin("850731003")));
     assert_eq!(unknown, Default::default());
     assert_eq!(ok(store.person(&b)).map(|p| p.ssin), Some(b));

@@ -1,7 +1,7 @@
 //! The access rules every consultation applies, in the network's order: the body names
 //! the authenticated caller (else a fault), a deliberation grants the service under the
-//! legal context, the SSIN is well formed and designates a living person, and the
-//! caller manages that person's file during the requested period.
+//! legal context, the SSIN is well formed and known, the caller manages that person's
+//! file during the requested period, and the number is still the person's.
 
 use super::{ServiceError, status};
 use crate::domain::{CbeNumber, Date, Institution, OpenPeriod, RegisterStatus, Service, Ssin};
@@ -65,67 +65,30 @@ pub fn check_period(begin: Date, end: Option<Date>) -> Result<OpenPeriod, Status
     })
 }
 
-/// MSG00005 / 6 / 7 for numbers that designate nobody (now), MSG00012 when the caller
-/// has no inscription for the person overlapping the period.
+/// MSG00005 for a number the register does not know; MSG00012 when the caller has no
+/// inscription for the person overlapping the period; then MSG00006 / 7 for a number
+/// replaced or cancelled. The inscription comes before the register's later history
+/// so that only an institution managing the file learns that a number was replaced,
+/// and by which.
 pub fn check_subject(
     file: &PersonFile,
     ssin: &Ssin,
     caller: &CbeNumber,
     period: &OpenPeriod,
 ) -> Result<(), Status> {
-    match file.person.as_ref().map(|p| p.status) {
-        None => return Err(status::ssin_unknown(ssin)),
-        Some(RegisterStatus::Replaced { by }) => return Err(status::ssin_replaced(ssin, &by)),
-        Some(RegisterStatus::Cancelled) => return Err(status::ssin_cancelled(ssin)),
-        Some(RegisterStatus::Active) => {}
-    }
+    let Some(person) = file.person.as_ref() else {
+        return Err(status::ssin_unknown(ssin));
+    };
     let integrated = file
         .inscriptions
         .iter()
-        .any(|i| i.institution == *caller && overlaps(&i.period, period));
-    if integrated {
-        Ok(())
-    } else {
-        Err(status::not_integrated(ssin))
+        .any(|i| i.institution == *caller && i.period.overlaps(period));
+    if !integrated {
+        return Err(status::not_integrated(ssin));
     }
-}
-
-fn overlaps(a: &OpenPeriod, b: &OpenPeriod) -> bool {
-    let a_starts_before_b_ends = b.end().is_none_or(|end| a.begin() <= end);
-    let b_starts_before_a_ends = a.end().is_none_or(|end| b.begin() <= end);
-    a_starts_before_b_ends && b_starts_before_a_ends
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(s: &str) -> Date {
-        Date::parse_xsd(s).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn p(b: &str, e: Option<&str>) -> OpenPeriod {
-        OpenPeriod::new(d(b), e.map(d)).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    #[test]
-    fn open_periods_overlap_when_they_share_a_day() {
-        assert!(overlaps(
-            &p("2020-01-01", Some("2020-01-31")),
-            &p("2020-01-31", None)
-        ));
-        assert!(!overlaps(
-            &p("2020-01-01", Some("2020-01-31")),
-            &p("2020-02-01", None)
-        ));
-        assert!(overlaps(
-            &p("2020-01-01", None),
-            &p("2010-01-01", Some("2020-01-01"))
-        ));
-        assert!(!overlaps(
-            &p("2020-01-02", None),
-            &p("2010-01-01", Some("2020-01-01"))
-        ));
-        assert!(overlaps(&p("2020-01-01", None), &p("2030-01-01", None)));
+    match person.status {
+        RegisterStatus::Replaced { by } => Err(status::ssin_replaced(ssin, &by)),
+        RegisterStatus::Cancelled => Err(status::ssin_cancelled(ssin)),
+        RegisterStatus::Active => Ok(()),
     }
 }

@@ -17,7 +17,7 @@ use crate::domain::{
 /// Everything about a person, under keys that start with the SSIN so that a
 /// consultation reads it in one range scan:
 /// `SSIN P` → person, `SSIN I institution quality begin` → inscription,
-/// `SSIN R pcsa kind` → right.
+/// `SSIN R pcsa kind first-day` → right.
 const FILES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("person_files");
 /// CBE → PCSA.
 const PCSAS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("pcsas");
@@ -77,12 +77,26 @@ fn inscription_key(i: &Inscription) -> String {
     )
 }
 
+/// A right is identified by its person, PCSA, kind and first day: one PCSA can grant
+/// the same kind of aid again later (with another category, say) without the earlier
+/// right disappearing.
 fn right_key(r: &Right) -> String {
     let kind = match r.kind() {
         crate::domain::RightKind::LivingWage => 'L',
         crate::domain::RightKind::EquivalentLivingWage => 'E',
     };
-    format!("{}R{}{}", r.ssin().as_str(), r.pcsa().as_str(), kind)
+    let first_day = r
+        .periods()
+        .first()
+        .map(|p| p.begin().to_string())
+        .unwrap_or_default();
+    format!(
+        "{}R{}{}{}",
+        r.ssin().as_str(),
+        r.pcsa().as_str(),
+        kind,
+        first_day
+    )
 }
 
 impl RedbStore {
