@@ -40,6 +40,11 @@ pub enum AuthMode {
     ClientCertificate,
 }
 
+/// Durations are bounded: a day is the longest any of them makes sense.
+fn seconds() -> clap::builder::RangedU64ValueParser {
+    clap::builder::RangedU64ValueParser::new().range(1..=86_400)
+}
+
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Directory of the store (created if missing).
@@ -65,21 +70,24 @@ pub struct ServeArgs {
     /// Accepted ways to identify a caller (comma separated).
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [AuthMode::Basic, AuthMode::ClientCertificate])]
     pub auth: Vec<AuthMode>,
-    /// Largest request body in bytes (larger ones get 413).
-    #[arg(long, default_value_t = 1024 * 1024)]
-    pub body_limit: usize,
-    /// Seconds a client has to finish the TLS handshake.
-    #[arg(long, default_value_t = 10)]
+    /// Largest request body in bytes (larger ones get 413), up to 1 GiB.
+    #[arg(long, default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    pub body_limit: u64,
+    /// Seconds a client has to finish the TLS handshake (1 to 86400).
+    #[arg(long, default_value_t = 10, value_parser = seconds())]
     pub handshake_timeout: u64,
-    /// Seconds a client has to send a request's headers.
-    #[arg(long, default_value_t = 30)]
+    /// Seconds a client has to send a request's headers (1 to 86400).
+    #[arg(long, default_value_t = 30, value_parser = seconds())]
     pub header_timeout: u64,
-    /// Seconds without traffic after which a connection is closed.
-    #[arg(long, default_value_t = 120)]
+    /// Seconds without traffic after which a connection is closed (1 to 86400).
+    #[arg(long, default_value_t = 120, value_parser = seconds())]
     pub idle_timeout: u64,
-    /// Seconds shutdown waits for in-flight requests.
-    #[arg(long, default_value_t = 30)]
+    /// Seconds shutdown waits for in-flight requests before closing what is left (1 to 86400).
+    #[arg(long, default_value_t = 30, value_parser = seconds())]
     pub shutdown_grace: u64,
+    /// Connections served at once; more wait until one closes.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
     /// Base URL written into served WSDLs (e.g. https://gateway.example:443); default:
     /// the Host the client used.
     #[arg(long)]
@@ -191,12 +199,6 @@ fn tls_files(args: &ServeArgs) -> Result<TlsFiles, CliError> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), CliError> {
-    if args.body_limit == 0 {
-        return Err(CliError::Argument {
-            flag: "body-limit",
-            reason: "must be at least 1 byte".into(),
-        });
-    }
     // Certificates given (or expected) outside the demo are checked before anything is
     // created on disk.
     let explicit_tls = if args.demo && args.tls_cert.is_none() {
@@ -220,7 +222,8 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         basic: args.auth.contains(&AuthMode::Basic),
         client_certificate: args.auth.contains(&AuthMode::ClientCertificate),
     };
-    config.body_limit = args.body_limit;
+    config.body_limit = usize::try_from(args.body_limit).unwrap_or(usize::MAX);
+    config.max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
     config.handshake_timeout = Duration::from_secs(args.handshake_timeout);
     config.header_timeout = Duration::from_secs(args.header_timeout);
     config.idle_timeout = Duration::from_secs(args.idle_timeout);

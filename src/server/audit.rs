@@ -3,7 +3,8 @@
 //! and the disk syncs at most once per window however busy the server is.
 
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -17,36 +18,65 @@ enum Message {
 
 #[derive(Clone)]
 pub struct AuditSink {
-    tx: Sender<Message>,
+    tx: SyncSender<Message>,
+    dropped: Arc<AtomicU64>,
 }
+
+/// Records waiting for the writer at most: if the disk falls this far behind, records
+/// are dropped (and counted in the log) rather than memory growing without end.
+const QUEUE: usize = 65_536;
 
 /// Records written in one commit at most; under load the writer drains this many.
 const BATCH: usize = 4096;
 
 impl AuditSink {
     pub fn start(store: Arc<dyn Store>) -> AuditSink {
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
         let spawned = std::thread::Builder::new()
             .name("audit-writer".into())
             .spawn(move || write_loop(store, rx));
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the audit writer: exchanges will not be audited");
         }
-        AuditSink { tx }
+        AuditSink {
+            tx,
+            dropped: Arc::new(AtomicU64::new(0)),
+        }
     }
 
     pub fn record(&self, record: AuditRecord) {
-        if self.tx.send(Message::Record(record)).is_err() {
-            tracing::error!("the audit writer has stopped: an exchange was not audited");
+        match self.tx.try_send(Message::Record(record)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                if dropped.is_power_of_two() {
+                    tracing::error!(
+                        dropped,
+                        "the audit writer is behind: exchanges were not audited"
+                    );
+                }
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                tracing::error!("the audit writer has stopped: an exchange was not audited");
+            }
         }
     }
 
     /// Returns once every record sent before this call is committed.
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();
-        if self.tx.send(Message::Flush(done)).is_ok() {
-            let _ = wait.await;
+        let mut message = Message::Flush(done);
+        loop {
+            match self.tx.try_send(message) {
+                Ok(()) => break,
+                Err(TrySendError::Full(m)) => {
+                    message = m;
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                Err(TrySendError::Disconnected(_)) => return,
+            }
         }
+        let _ = wait.await;
     }
 }
 

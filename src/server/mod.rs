@@ -18,7 +18,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use thiserror::Error;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 pub use audit::AuditSink;
@@ -41,8 +42,11 @@ pub struct Config {
     pub header_timeout: Duration,
     /// A connection with no traffic for this long is closed.
     pub idle_timeout: Duration,
-    /// How long shutdown waits for in-flight requests.
+    /// How long shutdown waits for in-flight requests; connections still open after it
+    /// are closed.
     pub shutdown_grace: Duration,
+    /// Connections served at once; beyond, new ones wait in the listen backlog.
+    pub max_connections: usize,
     /// Base URL written into served WSDLs; default: from the request's Host.
     pub public_url: Option<String>,
 }
@@ -61,6 +65,7 @@ impl Config {
             header_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(30),
+            max_connections: 10_000,
             public_url: None,
         }
     }
@@ -153,8 +158,8 @@ async fn accept_loop(
     config: Config,
     mut stopped: watch::Receiver<bool>,
 ) {
-    // Each connection holds a clone of `alive`; when all are dropped, all are done.
-    let (alive, mut all_done) = mpsc::channel::<()>(1);
+    let mut connections = JoinSet::new();
+    let slots = Arc::new(Semaphore::new(config.max_connections));
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -167,28 +172,36 @@ async fn accept_loop(
         .max_concurrent_streams(256);
     let builder = Arc::new(builder);
     loop {
-        let (tcp, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(c) => c,
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+        // A slot first, then a connection: at the cap, clients wait in the backlog.
+        let next = async {
+            let slot = slots.clone().acquire_owned().await;
+            (slot, listener.accept().await)
+        };
+        let (slot, accepted) = tokio::select! {
+            next = next => next,
+            // Reap finished connections so the set stays the size of the open ones.
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             _ = stopped.changed() => break,
+        };
+        let Ok(slot) = slot else { break };
+        let (tcp, peer) = match accepted {
+            Ok(c) => c,
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
         };
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let gateway = gateway.clone();
         let builder = builder.clone();
         let mut stopped = stopped.clone();
-        let alive = alive.clone();
         let handshake_timeout = config.handshake_timeout;
         let idle_timeout = config.idle_timeout;
-        tokio::spawn(async move {
-            let _alive = alive;
+        connections.spawn(async move {
+            let _slot = slot;
             let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => tls,
                 Ok(Err(e)) => {
@@ -238,11 +251,15 @@ async fn accept_loop(
         });
     }
     drop(listener);
-    drop(alive);
-    if tokio::time::timeout(config.shutdown_grace, all_done.recv())
-        .await
-        .is_err()
-    {
-        tracing::warn!("shutdown grace period over with requests still in flight");
+    let drained = tokio::time::timeout(config.shutdown_grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            open = connections.len(),
+            "shutdown grace period over: closing the remaining connections"
+        );
+        connections.shutdown().await;
     }
 }
