@@ -7,7 +7,9 @@ mod get_living_wage_periods_per_pcsa;
 mod get_living_wages;
 
 use super::{ServiceError, access, status};
-use crate::domain::{Institution, OpenPeriod, Pcsa, Region, Right, Service};
+use std::collections::BTreeMap;
+
+use crate::domain::{Institution, OpenPeriod, Pcsa, Period, Region, Right, Service, merge_periods};
 use crate::store::Store;
 use crate::wire::common::Status;
 use crate::wire::living_wages_v2::{Answer, Operation, Request};
@@ -69,9 +71,27 @@ pub fn consult(
 }
 
 /// The periods of `rights` inside `window`, clipped and merged.
-fn periods_within<'a>(
-    rights: impl Iterator<Item = &'a Right>,
+fn periods_within<'a>(rights: impl Iterator<Item = &'a Right>, window: &OpenPeriod) -> Vec<Period> {
+    merge_periods(rights.flat_map(|r| r.periods_within(window)))
+}
+
+/// The periods of `rights` inside `window`, grouped by `key` and merged per group;
+/// groups left without a period are dropped (the contract wants at least one), and
+/// the groups come in the order of their first period.
+fn grouped_periods<K: Ord + Copy>(
+    rights: &Rights<'_>,
     window: &OpenPeriod,
-) -> Vec<crate::domain::Period> {
-    crate::domain::merge_periods(rights.flat_map(|r| r.periods_within(window)))
+    key: impl Fn(&Right, &Pcsa) -> K,
+) -> Vec<(K, Vec<Period>)> {
+    let mut groups: BTreeMap<K, Vec<&Right>> = BTreeMap::new();
+    for (right, pcsa) in rights.iter().map(|rp| (&rp.0, &rp.1)) {
+        groups.entry(key(right, pcsa)).or_default().push(right);
+    }
+    let mut out: Vec<(K, Vec<Period>)> = groups
+        .into_iter()
+        .map(|(k, rights)| (k, periods_within(rights.into_iter(), window)))
+        .filter(|(_, periods)| !periods.is_empty())
+        .collect();
+    out.sort_by_key(|(k, periods)| (periods.first().map(Period::begin), *k));
+    out
 }
