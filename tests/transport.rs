@@ -366,3 +366,36 @@ async fn a_client_too_slow_to_send_its_headers_is_cut_off() {
         "{answer}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_does_not_arrive_in_time_gets_408() {
+    let gw = Gateway::start_with(Options {
+        header_timeout: Duration::from_secs(1),
+        ..Options::default()
+    })
+    .await;
+    let body = onem_call(&gw);
+    let mut tls = gw.basic("onem").connect().await;
+    let token = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(format!("E{}:secret-onem", gw.cbe("onem")))
+    };
+    let head = format!(
+        "POST {PATH} HTTP/1.1\r\nhost: localhost\r\nauthorization: Basic {token}\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    tls.write_all(head.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tls.write_all(&body.as_bytes()[..body.len() / 2])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tls.flush().await.unwrap_or_else(|e| panic!("{e}"));
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), tls.read(&mut answer))
+        .await
+        .unwrap_or_else(|_| panic!("no answer to a stalled body"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}

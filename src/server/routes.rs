@@ -26,6 +26,8 @@ pub struct Gateway {
     pub auth: Authenticator,
     pub audit: AuditSink,
     pub body_limit: usize,
+    /// Time a client has to send a request's body, as for its headers.
+    pub body_timeout: std::time::Duration,
     pub public_url: Option<String>,
 }
 
@@ -57,6 +59,7 @@ impl Gateway {
             store,
             audit,
             body_limit: config.body_limit,
+            body_timeout: config.header_timeout,
             public_url: config.public_url.clone(),
         }
     }

@@ -217,16 +217,23 @@ async fn exchange(
         .get("soapaction")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = match Limited::new(req.into_body(), gw.body_limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
-        Err(e) => {
+    let collect = Limited::new(req.into_body(), gw.body_limit).collect();
+    let body = match tokio::time::timeout(gw.body_timeout, collect).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
+        Ok(Err(e)) => {
             return Err(Fault {
                 http_status: Some(StatusCode::BAD_REQUEST),
                 ..Fault::client(
                     INVALID_STRUCTURE,
                     format!("the request body could not be read: {e}"),
                 )
+            });
+        }
+        Err(_) => {
+            return Err(Fault {
+                http_status: Some(StatusCode::REQUEST_TIMEOUT),
+                ..Fault::client(INVALID_STRUCTURE, "the request body did not arrive in time")
             });
         }
     };

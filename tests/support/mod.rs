@@ -236,13 +236,17 @@ pub fn texts_of(xml: &str, local: &str) -> Vec<String> {
             }
             Ok(quick_xml::events::Event::GeneralRef(r)) => {
                 if let Some(s) = inside.as_mut() {
-                    s.push_str(match &*r {
-                        "lt" => "<",
-                        "gt" => ">",
-                        "amp" => "&",
-                        "apos" => "'",
-                        _ => "\"",
-                    });
+                    match r.resolve_char_ref() {
+                        Ok(Some(c)) => s.push(c),
+                        _ => s.push_str(match &*r {
+                            "lt" => "<",
+                            "gt" => ">",
+                            "amp" => "&",
+                            "apos" => "'",
+                            "quot" => "\"",
+                            other => panic!("unknown entity &{other}; in a reply"),
+                        }),
+                    }
                 }
             }
             Ok(quick_xml::events::Event::End(e)) if e.local_name().as_ref() == local => {
