@@ -265,15 +265,7 @@ async fn shutdown_lets_an_in_flight_request_finish_and_accepts_no_more() {
     let body = onem_call(&gw);
     let client = gw.basic("onem");
     let mut tls = client.connect().await;
-    let password = gw.passwords.get("onem").cloned().unwrap_or_default();
-    let token = {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD.encode(format!("E{}:{password}", gw.cbe("onem")))
-    };
-    let head = format!(
-        "POST {PATH} HTTP/1.1\r\nhost: localhost\r\nauthorization: Basic {token}\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n",
-        body.len()
-    );
+    let head = gw.raw_post_head("onem", body.len());
     let (first, rest) = body.split_at(body.len() / 2);
     tls.write_all(head.as_bytes())
         .await
@@ -376,14 +368,7 @@ async fn a_body_that_does_not_arrive_in_time_gets_408() {
     .await;
     let body = onem_call(&gw);
     let mut tls = gw.basic("onem").connect().await;
-    let token = {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD.encode(format!("E{}:secret-onem", gw.cbe("onem")))
-    };
-    let head = format!(
-        "POST {PATH} HTTP/1.1\r\nhost: localhost\r\nauthorization: Basic {token}\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n",
-        body.len()
-    );
+    let head = gw.raw_post_head("onem", body.len());
     tls.write_all(head.as_bytes())
         .await
         .unwrap_or_else(|e| panic!("{e}"));

@@ -177,6 +177,19 @@ impl Gateway {
         Client::new(self, None, false)
     }
 
+    /// The head of an HTTP/1.1 SOAP POST with `key`'s Basic credentials, for tests that
+    /// write a request by hand (to split or stall it).
+    pub fn raw_post_head(&self, key: &str, content_length: usize) -> String {
+        use base64::Engine;
+        let password = self.passwords.get(key).cloned().unwrap_or_default();
+        let token = base64::engine::general_purpose::STANDARD
+            .encode(format!("E{}:{password}", self.cbe(key)));
+        format!(
+            "POST {PATH} HTTP/1.1\r\nhost: localhost\r\nauthorization: Basic {token}\r\n\
+             content-type: text/xml\r\ncontent-length: {content_length}\r\n\r\n"
+        )
+    }
+
     pub async fn stop(&mut self) {
         if let Some(s) = self.server.take() {
             ok(s.shutdown().await, "shutdown");
