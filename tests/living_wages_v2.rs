@@ -242,6 +242,8 @@ async fn customer_identification_must_be_the_authenticated_caller() {
     assert_eq!(r.status, 500);
     assert_eq!(r.text_of("faultcode").as_deref(), Some("soapenv:Client"));
     assert_eq!(r.reason_code(), "MSG00014");
+    // The fault echoes the request's informationCustomer.
+    assert_eq!(r.text_of("cbeNumber"), Some(vdab.clone()));
     assert!(
         r.text_of("diagnostic")
             .is_some_and(|d| d.contains(&vdab) && d.contains(&onem))

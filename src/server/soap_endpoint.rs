@@ -34,7 +34,6 @@ struct Exchange {
     operation: Option<&'static str>,
     legal_context: Option<String>,
     ssin: Option<String>,
-    customer: Option<InformationCustomer>,
 }
 
 impl Exchange {
@@ -54,6 +53,8 @@ struct Fault {
     reason_code: &'static str,
     message: String,
     information: Vec<Information>,
+    /// The request's informationCustomer, echoed in faults raised once it was read.
+    customer: Option<InformationCustomer>,
 }
 
 impl Fault {
@@ -64,6 +65,7 @@ impl Fault {
             reason_code,
             message: message.into(),
             information: Vec::new(),
+            customer: None,
         }
     }
 
@@ -76,7 +78,14 @@ impl Fault {
             message: "unexpected internal error; the ticket identifies it in the gateway's log"
                 .into(),
             information: Vec::new(),
+            customer: None,
         }
+    }
+
+    /// Echoes the request's informationCustomer in the fault.
+    fn about(mut self, customer: &InformationCustomer) -> Self {
+        self.customer = Some(customer.clone());
+        self
     }
 
     fn invalid(field: InvalidField) -> Self {
@@ -114,7 +123,6 @@ pub async fn serve(gw: &Gateway, req: Request<Incoming>, conn: &ConnectionInfo) 
         operation: None,
         legal_context: None,
         ssin: None,
-        customer: None,
     };
     let (response, outcome) = match exchange(gw, req, conn, content_type.as_deref(), &mut ex).await
     {
@@ -143,7 +151,7 @@ pub async fn serve(gw: &Gateway, req: Request<Incoming>, conn: &ConnectionInfo) 
 
 fn fault_response(ex: &Exchange, fault: Fault, basic_accepted: bool) -> HttpResponse {
     let detail = CbssFault {
-        information_customer: ex.customer.clone(),
+        information_customer: fault.customer,
         cbss: ex.cbss(),
         details: vec![FaultDetail {
             severity: Severity::Fatal,
@@ -266,7 +274,6 @@ async fn exchange(
     ex.operation = Some(request.operation.name());
     ex.legal_context = Some(request.legal_context.clone());
     ex.ssin = Some(request.criteria.ssin.clone());
-    ex.customer = Some(request.information_customer.clone());
 
     if let Some(action) = declared_action(ex.version, soap_action.as_deref(), content_type)
         && !request.operation.soap_action_matches(action)
@@ -277,7 +284,8 @@ async fn exchange(
                 "SOAPAction {action:?} does not match the operation {} of the body",
                 request.operation.name()
             ),
-        ));
+        )
+        .about(&request.information_customer));
     }
 
     let (status, answer) = match services::living_wages_v2::consult(
@@ -298,11 +306,11 @@ async fn exchange(
                 "informationCustomer/customerIdentification",
                 Some(&declared),
             ));
-            return Err(f);
+            return Err(f.about(&request.information_customer));
         }
         Err(ServiceError::Store(e)) => {
             tracing::error!(ticket = %ex.ticket, error = %e, "store failure during a consultation");
-            return Err(Fault::server());
+            return Err(Fault::server().about(&request.information_customer));
         }
     };
     let cbss = ex.cbss();
