@@ -333,3 +333,73 @@ fn redb_keeps_everything_across_a_reopen() {
         [ok(Period::new(d("2020-01-01"), d("2020-12-31")))]
     );
 }
+
+#[test]
+fn redb_refuses_a_file_of_another_layout() {
+    let dir = ok(tempfile::tempdir());
+    let path = dir.path().join("bcss-gateway.redb");
+    {
+        // A file written by an earlier layout: data, and no layout version.
+        let db = ok(redb::Database::create(&path));
+        let tx = ok(db.begin_write());
+        {
+            let def: redb::TableDefinition<&[u8], &[u8]> =
+                redb::TableDefinition::new("person_files");
+            let mut files = ok(tx.open_table(def));
+            ok(files.insert(b"85073100183P".as_slice(), b"{}".as_slice()));
+        }
+        ok(tx.commit());
+    }
+    match RedbStore::open_dir(dir.path()) {
+        Err(e @ StoreError::Format { found: 1, .. }) => {
+            assert!(e.to_string().contains("--data-dir"), "{e}");
+        }
+        Err(e) => panic!("unexpected error: {e}"),
+        Ok(_) => panic!("a file of another layout was opened"),
+    }
+}
+
+#[test]
+fn redb_sees_a_renamed_pcsa_at_once_and_after_a_reopen() {
+    let dir = ok(tempfile::tempdir());
+    let a = ssin("850731001");
+    let p = cbe("02122391");
+    let renamed = Pcsa {
+        name: "OCMW Gent (nieuw)".into(),
+        ..pcsa(p, "44021")
+    };
+    {
+        let store = ok(RedbStore::open_dir(dir.path()));
+        ok(store.apply(&[
+            Change::Pcsa(pcsa(p, "44021")),
+            Change::Person(person(a)),
+            Change::Right(right(
+                a,
+                p,
+                RightKind::LivingWage,
+                "2020-01-01",
+                "2020-12-31",
+            )),
+        ]));
+        ok(store.apply(&[Change::Pcsa(renamed.clone())]));
+        assert_eq!(ok(store.person_file(&a)).rights[0].1, renamed);
+        // A failed batch leaves the PCSA as it was.
+        let failed = store.apply(&[
+            Change::Pcsa(pcsa(p, "44021")),
+            Change::Right(right(
+                a,
+                cbe("02075943"),
+                RightKind::LivingWage,
+                "2021-01-01",
+                "2021-12-31",
+            )),
+        ]);
+        assert!(
+            matches!(failed, Err(StoreError::UnknownPcsa { .. })),
+            "{failed:?}"
+        );
+        assert_eq!(ok(store.pcsa(&p)), Some(renamed.clone()));
+    }
+    let store = ok(RedbStore::open_dir(dir.path()));
+    assert_eq!(ok(store.person_file(&a)).rights[0].1, renamed);
+}

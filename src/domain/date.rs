@@ -351,9 +351,15 @@ impl FromStr for Date {
     }
 }
 
+/// `YYYY-MM-DD` in readable formats (JSON manifests); the day number in binary ones
+/// (the store), which is both smaller and cheaper to read back.
 impl Serialize for Date {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        if serializer.is_human_readable() {
+            serializer.collect_str(self)
+        } else {
+            serializer.serialize_i32(self.0)
+        }
     }
 }
 
@@ -377,11 +383,19 @@ impl Visitor<'_> for DateVisitor {
             Err(e) => Err(E::custom(e)),
         }
     }
+
+    fn visit_i32<E: de::Error>(self, days: i32) -> Result<Date, E> {
+        Ok(Date(days))
+    }
 }
 
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Date, D::Error> {
-        deserializer.deserialize_str(DateVisitor)
+        if deserializer.is_human_readable() {
+            deserializer.deserialize_str(DateVisitor)
+        } else {
+            deserializer.deserialize_i32(DateVisitor)
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use super::{Date, Ssin};
 
 /// Where a number stands in the register: consultations answer differently for each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RegisterStatus {
     Active,
     /// The number was replaced (e.g. a bis number by a National Register number);

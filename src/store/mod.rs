@@ -22,6 +22,15 @@ pub enum StoreError {
         #[source]
         source: Box<redb::DatabaseError>,
     },
+    #[error(
+        "the store at {path} has layout version {found}, this build reads version {expected}: \
+         start with another --data-dir (or remove it to start afresh)"
+    )]
+    Format {
+        path: String,
+        found: u32,
+        expected: u32,
+    },
     #[error("store engine error: {0}")]
     Engine(String),
     #[error("stored record {key:?} in {table} cannot be read: {reason}")]

@@ -1,10 +1,16 @@
-//! The default engine: one redb file. Values are JSON (readable with any tool and
-//! tolerant of added fields); keys are ASCII so that a person's rows form one range.
+//! The default engine: one redb file. Keys are ASCII so that a person's rows form one
+//! range; values are postcard, a compact binary serde format (reading a person file
+//! from JSON cost more than the rest of a consultation). The file records its format
+//! version so that a binary never misreads a file written by another.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{PoisonError, RwLock};
 
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{
+    Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -27,10 +33,20 @@ const INSTITUTIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("instit
 const CERTIFICATES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("certificates");
 /// Ticket (UUIDv7, time-ordered) → audit record.
 const AUDIT: TableDefinition<u128, &[u8]> = TableDefinition::new("audit");
+/// `format` → the layout version of this file.
+const META: TableDefinition<&str, u32> = TableDefinition::new("meta");
+
+/// The layout of keys and values this binary reads and writes. Bump it when either
+/// changes: an older file is then refused with a clear message instead of misread.
+const FORMAT: u32 = 2;
 
 pub struct RedbStore {
     db: Database,
     generation: AtomicU64,
+    /// Every PCSA, in memory: there are a few hundred, every right read needs its
+    /// PCSA, and a second table lookup per right was a measurable share of a
+    /// consultation. Written only by `apply`, under this lock across the commit.
+    pcsas: RwLock<HashMap<CbeNumber, Pcsa>>,
 }
 
 fn engine<E: std::fmt::Display>(e: E) -> StoreError {
@@ -38,7 +54,7 @@ fn engine<E: std::fmt::Display>(e: E) -> StoreError {
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(value).map_err(engine)
+    postcard::to_stdvec(value).map_err(engine)
 }
 
 fn decode<T: DeserializeOwned>(
@@ -46,7 +62,7 @@ fn decode<T: DeserializeOwned>(
     key: &[u8],
     bytes: &[u8],
 ) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt {
         table,
         key: String::from_utf8_lossy(key).into_owned(),
         reason: e.to_string(),
@@ -118,16 +134,52 @@ impl RedbStore {
         })?;
         // Create every table up front so that readers never meet a missing one.
         let tx = db.begin_write().map_err(engine)?;
+        {
+            let mut meta = tx.open_table(META).map_err(engine)?;
+            let found = meta.get("format").map_err(engine)?.map(|v| v.value());
+            let has_data = !tx
+                .list_tables()
+                .map_err(engine)?
+                .all(|t| t.name() == "meta");
+            match found {
+                Some(FORMAT) => {}
+                None if !has_data => {
+                    meta.insert("format", FORMAT).map_err(engine)?;
+                }
+                found => {
+                    return Err(StoreError::Format {
+                        path: path.display().to_string(),
+                        found: found.unwrap_or(1),
+                        expected: FORMAT,
+                    });
+                }
+            }
+        }
         tx.open_table(FILES).map_err(engine)?;
         tx.open_table(PCSAS).map_err(engine)?;
         tx.open_table(INSTITUTIONS).map_err(engine)?;
         tx.open_table(CERTIFICATES).map_err(engine)?;
         tx.open_table(AUDIT).map_err(engine)?;
         tx.commit().map_err(engine)?;
-        Ok(RedbStore {
+        let store = RedbStore {
             db,
             generation: AtomicU64::new(0),
-        })
+            pcsas: RwLock::new(HashMap::new()),
+        };
+        *store.pcsas.write().unwrap_or_else(PoisonError::into_inner) = store.read_pcsas()?;
+        Ok(store)
+    }
+
+    fn read_pcsas(&self) -> Result<HashMap<CbeNumber, Pcsa>, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let table = tx.open_table(PCSAS).map_err(engine)?;
+        let mut out = HashMap::new();
+        for row in table.iter().map_err(engine)? {
+            let (k, v) = row.map_err(engine)?;
+            let pcsa: Pcsa = decode("pcsas", k.value(), v.value())?;
+            out.insert(pcsa.cbe, pcsa);
+        }
+        Ok(out)
     }
 
     fn get<T: DeserializeOwned>(
@@ -175,19 +227,16 @@ impl Store for RedbStore {
             }
         }
         if !rights.is_empty() {
-            let pcsas = tx.open_table(PCSAS).map_err(engine)?;
+            let pcsas = self.pcsas.read().unwrap_or_else(PoisonError::into_inner);
             for right in rights {
                 let cbe = right.pcsa();
-                let pcsa: Pcsa = match pcsas.get(cbe.as_str().as_bytes()).map_err(engine)? {
-                    Some(p) => decode("pcsas", cbe.as_str().as_bytes(), p.value())?,
-                    None => {
-                        return Err(StoreError::UnknownPcsa {
-                            what: format!("a right of {ssin}"),
-                            pcsa: cbe,
-                        });
-                    }
+                let Some(pcsa) = pcsas.get(&cbe) else {
+                    return Err(StoreError::UnknownPcsa {
+                        what: format!("a right of {ssin}"),
+                        pcsa: cbe,
+                    });
                 };
-                file.rights.push((right, pcsa));
+                file.rights.push((right, pcsa.clone()));
             }
         }
         Ok(file)
@@ -198,7 +247,8 @@ impl Store for RedbStore {
     }
 
     fn pcsa(&self, cbe: &CbeNumber) -> Result<Option<Pcsa>, StoreError> {
-        self.get(PCSAS, "pcsas", cbe.as_str())
+        let pcsas = self.pcsas.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(pcsas.get(cbe).cloned())
     }
 
     fn institution(&self, cbe: &CbeNumber) -> Result<Option<Institution>, StoreError> {
@@ -235,6 +285,11 @@ impl Store for RedbStore {
     }
 
     fn apply(&self, changes: &[Change]) -> Result<(), StoreError> {
+        // Readers of PCSAs wait for a commit that changes them (rare), so that no
+        // reader sees a right whose PCSA is not in memory yet.
+        let changes_pcsas = changes.iter().any(|c| matches!(c, Change::Pcsa(_)));
+        let mut pcsa_cache =
+            changes_pcsas.then(|| self.pcsas.write().unwrap_or_else(PoisonError::into_inner));
         let tx = self.db.begin_write().map_err(engine)?;
         {
             let mut files = tx.open_table(FILES).map_err(engine)?;
@@ -331,6 +386,13 @@ impl Store for RedbStore {
             }
         }
         tx.commit().map_err(engine)?;
+        if let Some(cache) = pcsa_cache.as_mut() {
+            for change in changes {
+                if let Change::Pcsa(p) = change {
+                    cache.insert(p.cbe, p.clone());
+                }
+            }
+        }
         self.generation.fetch_add(1, Ordering::Release);
         Ok(())
     }
