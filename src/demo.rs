@@ -90,7 +90,7 @@ pub struct InstitutionSpec {
     pub legal_contexts: &'static [&'static str],
 }
 
-pub const INSTITUTIONS: [InstitutionSpec; 4] = [
+pub const INSTITUTIONS: [InstitutionSpec; 6] = [
     InstitutionSpec {
         key: "onem",
         name: "Office national de l'Emploi / Rijksdienst voor Arbeidsvoorziening",
@@ -114,6 +114,20 @@ pub const INSTITUTIONS: [InstitutionSpec; 4] = [
         key: "inami",
         name: "Institut national d'assurance maladie-invalidité",
         cbe_prefix: "02068972",
+        legal_contexts: &[],
+    },
+    // Two CPAS, which register decisions (PcsaDecisionService) for themselves; their
+    // CBE numbers are those of the demo PCSAs CPAS de Liège and OCMW Gent.
+    InstitutionSpec {
+        key: "cpas-liege",
+        name: "CPAS de Liège",
+        cbe_prefix: "02075943",
+        legal_contexts: &[],
+    },
+    InstitutionSpec {
+        key: "ocmw-gent",
+        name: "OCMW Gent",
+        cbe_prefix: "02122391",
         legal_contexts: &[],
     },
 ];

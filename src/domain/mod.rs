@@ -4,8 +4,10 @@
 //! Everything here is a value that is checked when it is built, so the rest of the
 //! gateway can rely on it. No I/O and no clock: the caller supplies the instants.
 
+pub mod amount;
 pub mod cbe;
 pub mod date;
+pub mod decision;
 pub mod ins;
 pub mod inscription;
 pub mod institution;
@@ -15,6 +17,7 @@ pub mod person;
 pub mod right;
 pub mod ssin;
 
+pub use amount::{Amount, AmountError};
 pub use cbe::{CbeError, CbeNumber};
 pub use date::{Date, DateError};
 pub use ins::{InsCode, InsError, Province, Region};

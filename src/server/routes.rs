@@ -13,7 +13,7 @@ use super::auth::Authenticator;
 use super::{Config, soap_endpoint};
 use crate::domain::CertificateFingerprint;
 use crate::store::Store;
-use crate::wire::{living_wages_v2, wsdl};
+use crate::wire::{living_wages_v2, pcsa_decision_v1, wsdl};
 
 /// What the TLS handshake told us about the peer.
 pub struct ConnectionInfo {
@@ -52,6 +52,16 @@ fn xml_document(text: String) -> HttpResponse {
     r
 }
 
+fn method_not_allowed() -> HttpResponse {
+    let mut r = plain(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "use POST for SOAP, GET ?wsdl for the contract",
+    );
+    r.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
+    r
+}
+
 impl Gateway {
     pub fn new(store: Arc<dyn Store>, config: &Config, audit: AuditSink) -> Self {
         Gateway {
@@ -69,17 +79,20 @@ impl Gateway {
         match path {
             "/health" if req.method() == Method::GET => plain(StatusCode::OK, "ok"),
             living_wages_v2::PATH => match *req.method() {
-                Method::POST => soap_endpoint::serve(self, req, conn).await,
-                Method::GET => self.contract_document(&req, &wsdl::LIVING_WAGES_V2),
-                _ => {
-                    let mut r = plain(
-                        StatusCode::METHOD_NOT_ALLOWED,
-                        "use POST for SOAP, GET ?wsdl for the contract",
-                    );
-                    r.headers_mut()
-                        .insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
-                    r
+                Method::POST => {
+                    soap_endpoint::serve(self, soap_endpoint::Endpoint::LivingWagesV2, req, conn)
+                        .await
                 }
+                Method::GET => self.contract_document(&req, &wsdl::LIVING_WAGES_V2),
+                _ => method_not_allowed(),
+            },
+            pcsa_decision_v1::PATH => match *req.method() {
+                Method::POST => {
+                    soap_endpoint::serve(self, soap_endpoint::Endpoint::PcsaDecisionV1, req, conn)
+                        .await
+                }
+                Method::GET => self.contract_document(&req, &wsdl::PCSA_DECISION_V1),
+                _ => method_not_allowed(),
             },
             _ => plain(StatusCode::NOT_FOUND, &format!("no service at {path}")),
         }

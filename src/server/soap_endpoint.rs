@@ -21,11 +21,20 @@ use crate::wire::common::{
     InvalidField, Severity,
 };
 use crate::wire::living_wages_v2::{self as lw, RequestError};
+use crate::wire::pcsa_decision_v1 as pd;
 use crate::wire::soap::{self, FaultCode, SoapVersion};
-use crate::wire::xml::XmlWriter;
+use crate::wire::xml::{Element, XmlWriter};
+
+/// The SOAP services this endpoint code serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    LivingWagesV2,
+    PcsaDecisionV1,
+}
 
 /// What the audit trail learns as the exchange goes.
 struct Exchange {
+    endpoint: Endpoint,
     ticket: Uuid,
     started: Instant,
     received_ms: i64,
@@ -54,7 +63,7 @@ struct Fault {
     message: String,
     information: Vec<Information>,
     /// The request's informationCustomer, echoed in faults raised once it was read.
-    customer: Option<InformationCustomer>,
+    customer: Option<Box<InformationCustomer>>,
 }
 
 impl Fault {
@@ -84,7 +93,7 @@ impl Fault {
 
     /// Echoes the request's informationCustomer in the fault.
     fn about(mut self, customer: &InformationCustomer) -> Self {
-        self.customer = Some(customer.clone());
+        self.customer = Some(Box::new(customer.clone()));
         self
     }
 
@@ -107,7 +116,12 @@ fn respond(status: StatusCode, version: SoapVersion, body: String) -> HttpRespon
     r
 }
 
-pub async fn serve(gw: &Gateway, req: Request<Incoming>, conn: &ConnectionInfo) -> HttpResponse {
+pub async fn serve(
+    gw: &Gateway,
+    endpoint: Endpoint,
+    req: Request<Incoming>,
+    conn: &ConnectionInfo,
+) -> HttpResponse {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -115,6 +129,7 @@ pub async fn serve(gw: &Gateway, req: Request<Incoming>, conn: &ConnectionInfo) 
         .map(str::to_owned);
     let received_ms = clock::unix_millis();
     let mut ex = Exchange {
+        endpoint,
         ticket: super::ticket::new_ticket(received_ms),
         started: Instant::now(),
         received_ms,
@@ -151,7 +166,7 @@ pub async fn serve(gw: &Gateway, req: Request<Incoming>, conn: &ConnectionInfo) 
 
 fn fault_response(ex: &Exchange, fault: Fault, basic_accepted: bool) -> HttpResponse {
     let detail = CbssFault {
-        information_customer: fault.customer,
+        information_customer: fault.customer.map(|c| *c),
         cbss: ex.cbss(),
         details: vec![FaultDetail {
             severity: Severity::Fatal,
@@ -160,7 +175,10 @@ fn fault_response(ex: &Exchange, fault: Fault, basic_accepted: bool) -> HttpResp
             information: fault.information,
         }],
     };
-    let write_detail = |w: &mut XmlWriter| lw::write_fault(w, &detail);
+    let write_detail = |w: &mut XmlWriter| match ex.endpoint {
+        Endpoint::LivingWagesV2 => lw::write_fault(w, &detail),
+        Endpoint::PcsaDecisionV1 => pd::write_fault(w, &detail),
+    };
     let body = soap::fault(ex.version, fault.code, &fault.message, Some(&write_detail));
     let status = fault.http_status.unwrap_or_else(|| {
         StatusCode::from_u16(fault.code.http_status(ex.version))
@@ -257,44 +275,38 @@ async fn exchange(
     })?;
     ex.version = envelope.version;
 
-    let request = lw::read_request(&envelope.payload).map_err(|e| match e {
-        RequestError::UnknownOperation(name) => Fault::client(
-            INVALID_STRUCTURE,
-            format!("{name} is not an operation of LivingWagesService v2"),
-        ),
-        RequestError::WrongNamespace { element } => Fault::client(
-            INVALID_STRUCTURE,
-            format!(
-                "{element} is not in the namespace {} of this endpoint",
-                lw::INTF_NS
-            ),
-        ),
-        RequestError::Invalid(field) => Fault::invalid(field),
-    })?;
-    ex.operation = Some(request.operation.name());
-    ex.legal_context = Some(request.legal_context.clone());
-    ex.ssin = Some(request.criteria.ssin.clone());
-
-    if let Some(action) = declared_action(ex.version, soap_action.as_deref(), content_type)
-        && !request.operation.soap_action_matches(action)
-    {
-        return Err(Fault::client(
-            INVALID_STRUCTURE,
-            format!(
-                "SOAPAction {action:?} does not match the operation {} of the body",
-                request.operation.name()
-            ),
-        )
-        .about(&request.information_customer));
+    let action = declared_action(ex.version, soap_action.as_deref(), content_type);
+    match ex.endpoint {
+        Endpoint::LivingWagesV2 => living_wages_v2(gw, &caller, &envelope.payload, action, ex),
+        Endpoint::PcsaDecisionV1 => pcsa_decision_v1(gw, &caller, &envelope.payload, action, ex),
     }
+}
 
-    let (status, answer) = match services::living_wages_v2::consult(
-        gw.store.as_ref(),
-        &caller,
-        &request,
-    ) {
-        Ok(outcome) => outcome,
-        Err(ServiceError::CredentialsMismatch { declared }) => {
+fn unknown_operation(name: &str, service: &str) -> Fault {
+    Fault::client(
+        INVALID_STRUCTURE,
+        format!("{name} is not an operation of {service}"),
+    )
+}
+
+fn wrong_namespace(element: &str, namespace: &str) -> Fault {
+    Fault::client(
+        INVALID_STRUCTURE,
+        format!("{element} is not in the namespace {namespace} of this endpoint"),
+    )
+}
+
+fn action_mismatch(action: &str, operation: &str) -> Fault {
+    Fault::client(
+        INVALID_STRUCTURE,
+        format!("SOAPAction {action:?} does not match the operation {operation} of the body"),
+    )
+}
+
+/// A handler's error as the fault the network answers with.
+fn service_fault(e: ServiceError, caller: &Institution, ex: &Exchange) -> Fault {
+    match e {
+        ServiceError::CredentialsMismatch { declared } => {
             let mut f = Fault::client(
                 "MSG00014",
                 format!(
@@ -306,18 +318,84 @@ async fn exchange(
                 "informationCustomer/customerIdentification",
                 Some(&declared),
             ));
-            return Err(f.about(&request.information_customer));
+            f
         }
-        Err(ServiceError::Store(e)) => {
-            tracing::error!(ticket = %ex.ticket, error = %e, "store failure during a consultation");
-            return Err(Fault::server().about(&request.information_customer));
+        ServiceError::NotAPcsa { .. } => Fault::client("MSG00013", e.to_string()),
+        ServiceError::Store(_) | ServiceError::Internal(_) => {
+            tracing::error!(ticket = %ex.ticket, error = %e, "failure while serving a request");
+            Fault::server()
         }
-    };
+    }
+}
+
+fn living_wages_v2(
+    gw: &Gateway,
+    caller: &Institution,
+    payload: &Element,
+    action: Option<&str>,
+    ex: &mut Exchange,
+) -> Result<(String, &'static str), Fault> {
+    let request = lw::read_request(payload).map_err(|e| match e {
+        RequestError::UnknownOperation(name) => unknown_operation(&name, "LivingWagesService v2"),
+        RequestError::WrongNamespace { element } => wrong_namespace(&element, lw::INTF_NS),
+        RequestError::Invalid(field) => Fault::invalid(field),
+    })?;
+    ex.operation = Some(request.operation.name());
+    ex.legal_context = Some(request.legal_context.clone());
+    ex.ssin = Some(request.criteria.ssin.clone());
+    if let Some(action) = action
+        && !request.operation.soap_action_matches(action)
+    {
+        return Err(
+            action_mismatch(action, request.operation.name()).about(&request.information_customer)
+        );
+    }
+    let (status, answer) = services::living_wages_v2::consult(gw.store.as_ref(), caller, &request)
+        .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
     let cbss = ex.cbss();
     let body = soap::envelope(ex.version, |w| {
         lw::write_response(w, &request, &cbss, &status, &answer)
     });
     Ok((body, status.code))
+}
+
+fn pcsa_decision_v1(
+    gw: &Gateway,
+    caller: &Institution,
+    payload: &Element,
+    action: Option<&str>,
+    ex: &mut Exchange,
+) -> Result<(String, &'static str), Fault> {
+    let request = pd::read_request(payload).map_err(|e| match e {
+        pd::RequestError::UnknownOperation(name) => {
+            unknown_operation(&name, "PcsaDecisionService v1")
+        }
+        pd::RequestError::WrongNamespace { element } => wrong_namespace(&element, pd::INTF_NS),
+        pd::RequestError::Invalid(field) => Fault::invalid(field),
+    })?;
+    ex.operation = Some(request.operation.name());
+    ex.ssin = Some(request.ssin.clone());
+    if let Some(action) = action
+        && !request.operation.soap_action_matches(action)
+    {
+        return Err(
+            action_mismatch(action, request.operation.name()).about(&request.information_customer)
+        );
+    }
+    let (status, result) =
+        services::pcsa_decision::send_form(gw.store.as_ref(), caller, &request, ex.received_ms)
+            .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
+    let cbss = ex.cbss();
+    let body = soap::envelope(ex.version, |w| {
+        pd::write_response(w, &request, &cbss, &status, Some(&result))
+    });
+    // The audit keeps what the register did with the form.
+    let outcome = match result {
+        pd::FormResult::Accepted { .. } => "ACCEPTED",
+        pd::FormResult::AlreadyRegistered { .. } => "ALREADY_REGISTERED",
+        pd::FormResult::Rejected { .. } => "REJECTED",
+    };
+    Ok((body, outcome))
 }
 
 async fn authenticate(

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod living_wages_v2;
+pub mod pcsa_decision;
 pub mod status;
 
 use thiserror::Error;
@@ -15,6 +16,10 @@ use crate::store::StoreError;
 pub enum ServiceError {
     #[error("customerIdentification {declared} does not match the authenticated caller")]
     CredentialsMismatch { declared: String },
+    #[error("{caller} is not a CPAS: only a CPAS registers decisions")]
+    NotAPcsa { caller: String },
+    #[error("internal error: {0}")]
+    Internal(&'static str),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use uuid::Uuid;
 
+use crate::domain::decision::{Attestation, ChangeEvent, RegisteredForm};
 use crate::domain::{
     CbeNumber, CertificateFingerprint, Inscription, Institution, Pcsa, Person, Right, Ssin,
 };
@@ -69,6 +70,41 @@ pub enum Change {
     Right(Right),
 }
 
+/// What a registration reads, inside its transaction: the person, every accepted form
+/// about them (all PCSAs), and their rights at the form's PCSA.
+#[derive(Clone, Debug, Default)]
+pub struct DecisionFile {
+    pub person: Option<Person>,
+    pub forms: Vec<RegisteredForm>,
+    pub rights: Vec<Right>,
+    /// The number the next accepted form gets (registration order, whole register).
+    pub next_number: u64,
+}
+
+/// What a registration writes, in the same transaction: the form, the person's rights
+/// at its PCSA (replacing the previous ones), and the change event, if any.
+#[derive(Clone, Debug)]
+pub struct Registered {
+    pub form: RegisteredForm,
+    pub rights: Vec<Right>,
+    pub event: Option<ChangeEvent>,
+}
+
+/// A change of a person's rights at a PCSA, in the outbox that notifications consume.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEvent {
+    /// Position in the outbox (whole register, gap-free, from 1).
+    pub sequence: u64,
+    /// The person's version: 1 for their first event, then +1 per event.
+    pub version: u64,
+    pub ssin: Ssin,
+    pub pcsa: CbeNumber,
+    pub event: ChangeEvent,
+    pub at_ms: i64,
+    /// The form that caused it.
+    pub attestation: Attestation,
+}
+
 /// One exchange with the network, as the audit trail keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {
@@ -98,6 +134,20 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Institution>, StoreError>;
     fn institutions(&self) -> Result<Vec<Institution>, StoreError>;
     fn apply(&self, changes: &[Change]) -> Result<(), StoreError>;
+    /// Registers a decision in one durable transaction: reads the person's
+    /// `DecisionFile` for `pcsa`, lets `decide` judge the form (it returns `None` to
+    /// write nothing), then writes the form, the rights and the outbox event together.
+    /// Registrations are serialised, so `decide` always sees the latest history.
+    fn register(
+        &self,
+        ssin: &Ssin,
+        pcsa: &CbeNumber,
+        decide: &mut dyn FnMut(&DecisionFile) -> Option<Registered>,
+    ) -> Result<(), StoreError>;
+    /// Every accepted form about a person, in registration order.
+    fn forms(&self, ssin: &Ssin) -> Result<Vec<RegisteredForm>, StoreError>;
+    /// Up to `limit` outbox events after sequence `after`, in order.
+    fn outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxEvent>, StoreError>;
     /// Appends audit records (one durable commit for the whole batch).
     fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError>;
     /// Up to `limit` audit records, oldest first, after `after` when given.

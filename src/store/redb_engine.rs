@@ -15,7 +15,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use super::{AuditRecord, Change, PersonFile, Store, StoreError};
+use super::{
+    AuditRecord, Change, DecisionFile, OutboxEvent, PersonFile, Registered, Store, StoreError,
+};
+use crate::domain::decision::RegisteredForm;
 use crate::domain::{
     CbeNumber, CertificateFingerprint, Inscription, Institution, Pcsa, Person, Right, Ssin,
 };
@@ -33,6 +36,12 @@ const INSTITUTIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("instit
 const CERTIFICATES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("certificates");
 /// Ticket (UUIDv7, time-ordered) → audit record.
 const AUDIT: TableDefinition<u128, &[u8]> = TableDefinition::new("audit");
+/// `SSIN number(20 digits)` → an accepted form (B, C) about that person.
+const FORMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("forms");
+/// Sequence → change event, for the notifications.
+const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+/// SSIN → the person's last event version.
+const VERSIONS: TableDefinition<&[u8], u64> = TableDefinition::new("versions");
 /// `format` → the layout version of this file.
 const META: TableDefinition<&str, u32> = TableDefinition::new("meta");
 
@@ -73,6 +82,39 @@ fn decode<T: DeserializeOwned>(
 /// (an ASCII letter), up to the SSIN followed by `~`, which sorts after every letter.
 fn person_range(ssin: &Ssin) -> (String, String) {
     (ssin.as_str().to_owned(), format!("{}~", ssin.as_str()))
+}
+
+/// The rows of a person's rights at one PCSA: `SSIN R pcsa ...`.
+fn rights_range(ssin: &Ssin, pcsa: &CbeNumber) -> (String, String) {
+    (
+        format!("{}R{}", ssin.as_str(), pcsa.as_str()),
+        format!("{}R{}~", ssin.as_str(), pcsa.as_str()),
+    )
+}
+
+/// Forms sort by person, then by registration number.
+fn form_key(ssin: &Ssin, number: u64) -> String {
+    format!("{}{number:020}", ssin.as_str())
+}
+
+/// Under this key (which sorts before every SSIN) the forms table keeps the highest
+/// form number given.
+const FORMS_COUNTER: &[u8] = b"#counter";
+
+fn forms_counter(
+    forms: &impl ReadableTable<&'static [u8], &'static [u8]>,
+) -> Result<u64, StoreError> {
+    match forms.get(FORMS_COUNTER).map_err(engine)? {
+        None => Ok(0),
+        Some(v) => {
+            let bytes: [u8; 8] = v.value().try_into().map_err(|_| StoreError::Corrupt {
+                table: "forms",
+                key: "#counter".into(),
+                reason: "not an 8-byte number".into(),
+            })?;
+            Ok(u64::from_be_bytes(bytes))
+        }
+    }
 }
 
 const PERSON_TAG: u8 = b'P';
@@ -160,6 +202,9 @@ impl RedbStore {
         tx.open_table(INSTITUTIONS).map_err(engine)?;
         tx.open_table(CERTIFICATES).map_err(engine)?;
         tx.open_table(AUDIT).map_err(engine)?;
+        tx.open_table(FORMS).map_err(engine)?;
+        tx.open_table(OUTBOX).map_err(engine)?;
+        tx.open_table(VERSIONS).map_err(engine)?;
         tx.commit().map_err(engine)?;
         let store = RedbStore {
             db,
@@ -395,6 +440,137 @@ impl Store for RedbStore {
         }
         self.generation.fetch_add(1, Ordering::Release);
         Ok(())
+    }
+
+    fn register(
+        &self,
+        ssin: &Ssin,
+        pcsa: &CbeNumber,
+        decide: &mut dyn FnMut(&DecisionFile) -> Option<Registered>,
+    ) -> Result<(), StoreError> {
+        let tx = self.db.begin_write().map_err(engine)?;
+        {
+            let mut files = tx.open_table(FILES).map_err(engine)?;
+            let mut forms = tx.open_table(FORMS).map_err(engine)?;
+            let mut outbox = tx.open_table(OUTBOX).map_err(engine)?;
+            let mut versions = tx.open_table(VERSIONS).map_err(engine)?;
+
+            let person = match files.get(person_key(ssin).as_bytes()).map_err(engine)? {
+                Some(v) => Some(decode(
+                    "person_files",
+                    person_key(ssin).as_bytes(),
+                    v.value(),
+                )?),
+                None => None,
+            };
+            let mut file = DecisionFile {
+                person,
+                ..DecisionFile::default()
+            };
+            let (from, to) = person_range(ssin);
+            for row in forms
+                .range(from.as_bytes()..to.as_bytes())
+                .map_err(engine)?
+            {
+                let (k, v) = row.map_err(engine)?;
+                file.forms.push(decode("forms", k.value(), v.value())?);
+            }
+            file.next_number = forms_counter(&forms)? + 1;
+            let (rights_from, rights_to) = rights_range(ssin, pcsa);
+            let mut old_keys = Vec::new();
+            for row in files
+                .range(rights_from.as_bytes()..rights_to.as_bytes())
+                .map_err(engine)?
+            {
+                let (k, v) = row.map_err(engine)?;
+                file.rights
+                    .push(decode("person_files", k.value(), v.value())?);
+                old_keys.push(k.value().to_vec());
+            }
+
+            let Some(registered) = decide(&file) else {
+                return Ok(());
+            };
+            let form_key = form_key(ssin, registered.form.number);
+            forms
+                .insert(form_key.as_bytes(), encode(&registered.form)?.as_slice())
+                .map_err(engine)?;
+            for key in old_keys {
+                files.remove(key.as_slice()).map_err(engine)?;
+            }
+            for right in &registered.rights {
+                files
+                    .insert(right_key(right).as_bytes(), encode(right)?.as_slice())
+                    .map_err(engine)?;
+            }
+            if let Some(event) = registered.event {
+                let version = versions
+                    .get(ssin.as_str().as_bytes())
+                    .map_err(engine)?
+                    .map_or(0, |v| v.value())
+                    + 1;
+                versions
+                    .insert(ssin.as_str().as_bytes(), version)
+                    .map_err(engine)?;
+                let sequence = outbox.last().map_err(engine)?.map_or(0, |(k, _)| k.value()) + 1;
+                let record = OutboxEvent {
+                    sequence,
+                    version,
+                    ssin: *ssin,
+                    pcsa: *pcsa,
+                    event,
+                    at_ms: registered.form.registered_at_ms,
+                    attestation: registered.form.attestation.clone(),
+                };
+                outbox
+                    .insert(sequence, encode(&record)?.as_slice())
+                    .map_err(engine)?;
+            }
+            // The highest form number, kept so that numbering survives any key order.
+            forms
+                .insert(
+                    FORMS_COUNTER,
+                    registered.form.number.to_be_bytes().as_slice(),
+                )
+                .map_err(engine)?;
+        }
+        tx.commit().map_err(engine)?;
+        self.generation.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
+    fn forms(&self, ssin: &Ssin) -> Result<Vec<RegisteredForm>, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let forms = tx.open_table(FORMS).map_err(engine)?;
+        let (from, to) = person_range(ssin);
+        let mut out = Vec::new();
+        for row in forms
+            .range(from.as_bytes()..to.as_bytes())
+            .map_err(engine)?
+        {
+            let (k, v) = row.map_err(engine)?;
+            out.push(decode("forms", k.value(), v.value())?);
+        }
+        Ok(out)
+    }
+
+    fn outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let outbox = tx.open_table(OUTBOX).map_err(engine)?;
+        let mut out = Vec::new();
+        for row in outbox
+            .range(after.saturating_add(1)..)
+            .map_err(engine)?
+            .take(limit)
+        {
+            let (k, v) = row.map_err(engine)?;
+            out.push(decode(
+                "outbox",
+                k.value().to_string().as_bytes(),
+                v.value(),
+            )?);
+        }
+        Ok(out)
     }
 
     fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError> {

@@ -26,6 +26,18 @@ pub const LIVING_WAGES_V2: Contract = Contract {
     placeholder_address: "https://localhost:8443/SOA4520/LivingWagesService/v2/consult",
 };
 
+pub const PCSA_DECISION_V1: Contract = Contract {
+    wsdl: include_str!("../../wsdl/PcsaDecisionV1.wsdl"),
+    schemas: &[
+        (
+            "PcsaDecisionV1.xsd",
+            include_str!("../../schemas/PcsaDecisionV1.xsd"),
+        ),
+        ("CommonV3.xsd", include_str!("../../schemas/CommonV3.xsd")),
+    ],
+    placeholder_address: "https://localhost:8443/SOA4520/PcsaDecisionService/v1",
+};
+
 impl Contract {
     /// The WSDL with its address and schema locations pointing at `endpoint`.
     pub fn wsdl(&self, endpoint: &str) -> String {
@@ -57,22 +69,30 @@ mod tests {
 
     #[test]
     fn every_location_points_back_at_the_endpoint() {
-        let base = "https://gw.example:9443/SOA4520/LivingWagesService/v2/consult";
-        let wsdl = LIVING_WAGES_V2.wsdl(base);
+        for (contract, path) in [
+            (&LIVING_WAGES_V2, "/SOA4520/LivingWagesService/v2/consult"),
+            (&PCSA_DECISION_V1, "/SOA4520/PcsaDecisionService/v1"),
+        ] {
+            locations_point_back(contract, &format!("https://gw.example:9443{path}"));
+        }
+    }
+
+    fn locations_point_back(contract: &Contract, base: &str) {
+        let wsdl = contract.wsdl(base);
         assert!(!wsdl.contains("localhost:8443"));
         assert!(!wsdl.contains("../schemas/"));
         assert!(wsdl.contains(&format!("location=\"{base}\"")));
-        for name in LIVING_WAGES_V2.schema_names() {
-            let schema = LIVING_WAGES_V2.schema(name, base).unwrap_or_default();
+        for name in contract.schema_names() {
+            let schema = contract.schema(name, base).unwrap_or_default();
             for loc in schema.split("schemaLocation=\"").skip(1) {
                 assert!(loc.starts_with(&format!("{base}?xsd=")), "{name}: {loc}");
                 let target = loc[base.len() + 5..].split('"').next().unwrap_or_default();
                 assert!(
-                    LIVING_WAGES_V2.schema(target, base).is_some(),
+                    contract.schema(target, base).is_some(),
                     "{name} imports {target}"
                 );
             }
         }
-        assert!(LIVING_WAGES_V2.schema("../../etc/passwd", base).is_none());
+        assert!(contract.schema("../../etc/passwd", base).is_none());
     }
 }

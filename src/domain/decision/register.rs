@@ -1,0 +1,187 @@
+//! Registering a form against what the register already holds about the person:
+//! idempotency, the checks that need the history (regularisation, withdrawal of a C,
+//! installation premium once in a life), and the rights that result.
+
+use super::forms::{CStatus, FormB};
+use super::rules::{ErrorCode, FormError};
+use super::timeline::{self, Attestation, ChangeEvent, Form, RegisteredForm};
+use crate::domain::{CbeNumber, Date, Person, RegisterStatus, Right};
+
+/// What the register holds about the person a form is about.
+pub struct History<'a> {
+    pub person: Option<&'a Person>,
+    /// Every accepted form about the person, from every PCSA.
+    pub forms: &'a [RegisteredForm],
+    /// The person's rights at the form's PCSA as they stand.
+    pub rights: &'a [Right],
+}
+
+/// The result of registering a form.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Accepted {
+        form: RegisteredForm,
+        /// The person's rights at the PCSA after the form.
+        rights: Vec<Right>,
+        event: Option<ChangeEvent>,
+    },
+    /// The same form (same CPAS, content and reference) was already accepted: nothing
+    /// changes and the client gets the same attestation.
+    AlreadyRegistered(Attestation),
+    Rejected(Vec<FormError>),
+}
+
+/// The time and numbering the register supplies.
+pub struct Registration {
+    pub number: u64,
+    pub now_ms: i64,
+    pub today: Date,
+}
+
+pub fn register(
+    form: Form,
+    history: &History<'_>,
+    at: &Registration,
+    mut errors: Vec<FormError>,
+) -> Outcome {
+    if let Some(same) = history.forms.iter().find(|f| f.form == form) {
+        return Outcome::AlreadyRegistered(same.attestation.clone());
+    }
+    let pcsa = form.pcsa();
+    let of_pcsa: Vec<&RegisteredForm> = history
+        .forms
+        .iter()
+        .filter(|f| f.form.pcsa() == pcsa)
+        .collect();
+    let in_force = timeline::forms_in_force(&of_pcsa);
+
+    match history.person.map(|p| p.status) {
+        Some(RegisterStatus::Active) => {}
+        None => errors.push(FormError::new(
+            ErrorCode::PersonNotInRegister,
+            "ssin",
+            format!("{} is not in the register", form.ssin()),
+        )),
+        Some(RegisterStatus::Replaced { by }) => errors.push(FormError::new(
+            ErrorCode::PersonNotInRegister,
+            "ssin",
+            format!(
+                "{} was replaced by {by}: send the form under the new number",
+                form.ssin()
+            ),
+        )),
+        Some(RegisterStatus::Cancelled) => errors.push(FormError::new(
+            ErrorCode::PersonNotInRegister,
+            "ssin",
+            format!("{} was cancelled in the register", form.ssin()),
+        )),
+    }
+    match &form {
+        Form::B(b) => {
+            errors.extend(b.check(at.today));
+            if b.regularisation && !in_force.iter().any(|f| same_date_b(f, b)) {
+                errors.push(FormError::new(
+                    ErrorCode::NothingToRegularise,
+                    "status",
+                    format!(
+                        "status 1 regularises an accepted form B of {} with entry date {}, and there is none",
+                        b.ssin, b.entry_date
+                    ),
+                ));
+            }
+            if b.installation_premium.is_some_and(|a| !a.is_zero())
+                && let Some(earlier) = premium_granted(history.forms, b)
+            {
+                errors.push(FormError::new(
+                    ErrorCode::InstallationPremiumAlreadyGranted,
+                    "installationPremium",
+                    format!(
+                        "the installation premium is granted once in a life, and {} already got it (form {})",
+                        b.ssin, earlier
+                    ),
+                ));
+            }
+        }
+        Form::C(c) => {
+            errors.extend(c.check(at.today));
+            let accepted_cs = in_force.iter().filter_map(|f| match &f.form {
+                Form::C(old) => Some(old),
+                Form::B(_) => None,
+            });
+            match c.status {
+                CStatus::New => {}
+                CStatus::Regularisation => {
+                    if !accepted_cs
+                        .clone()
+                        .any(|old| old.entry_date == c.entry_date)
+                    {
+                        errors.push(FormError::new(
+                            ErrorCode::NothingToRegularise,
+                            "status",
+                            format!(
+                                "status 1 regularises an accepted form C of {} with entry date {}, and there is none",
+                                c.ssin, c.entry_date
+                            ),
+                        ));
+                    }
+                }
+                CStatus::Withdrawal => {
+                    if !accepted_cs.clone().any(|old| old.same_decision(c)) {
+                        errors.push(FormError::new(
+                            ErrorCode::NothingToWithdraw,
+                            "status",
+                            "status 9 withdraws an accepted form C with exactly the same data, and there is none",
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Outcome::Rejected(errors);
+    }
+
+    let registered = RegisteredForm {
+        number: at.number,
+        attestation: Attestation::new(form.letter(), at.number),
+        registered_at_ms: at.now_ms,
+        form,
+    };
+    let mut with_new = of_pcsa;
+    with_new.push(&registered);
+    let rights = timeline::rights(&timeline::forms_in_force(&with_new));
+    let event = ChangeEvent::between(history.rights, &rights);
+    Outcome::Accepted {
+        form: registered,
+        rights,
+        event,
+    }
+}
+
+fn same_date_b(f: &RegisteredForm, b: &FormB) -> bool {
+    matches!(&f.form, Form::B(old) if old.entry_date == b.entry_date)
+}
+
+/// An accepted B in force, at any PCSA, that granted the installation premium; a
+/// regularisation of that very B may restate it.
+fn premium_granted(forms: &[RegisteredForm], b: &FormB) -> Option<Attestation> {
+    let pcsas: std::collections::BTreeSet<CbeNumber> =
+        forms.iter().map(|f| f.form.pcsa()).collect();
+    pcsas.into_iter().find_map(|pcsa| {
+        let of_pcsa: Vec<&RegisteredForm> =
+            forms.iter().filter(|f| f.form.pcsa() == pcsa).collect();
+        timeline::forms_in_force(&of_pcsa)
+            .into_iter()
+            .find_map(|f| match &f.form {
+                Form::B(old)
+                    if old.installation_premium.is_some_and(|a| !a.is_zero())
+                        && !(b.regularisation
+                            && old.sender.cbe == b.sender.cbe
+                            && old.entry_date == b.entry_date) =>
+                {
+                    Some(f.attestation.clone())
+                }
+                _ => None,
+            })
+    })
+}
