@@ -1,0 +1,298 @@
+//! PcsaDecisionService v1 over real TLS: a CPAS registers forms B and C, partners see
+//! the effect in LivingWages V2 at once, every answer is validated against the schema.
+
+mod support;
+
+use support::{Call, Gateway, PD_NS, PD_PATH, SOAP11, envelope, periods};
+
+const LIEGE_INS: &str = "62063";
+
+struct FormB<'a> {
+    cbe: &'a str,
+    ssin: &'a str,
+    entry: &'a str,
+    months: u16,
+    category: &'a str,
+    situation: u8,
+    study_grant: u8,
+    partner: Option<&'a str>,
+    decision: &'a str,
+    reference: Option<&'a str>,
+}
+
+impl<'a> FormB<'a> {
+    fn new(cbe: &'a str, ssin: &'a str, entry: &'a str, months: u16) -> Self {
+        FormB {
+            cbe,
+            ssin,
+            entry,
+            months,
+            category: "B",
+            situation: 12,
+            study_grant: 0,
+            partner: None,
+            decision: entry,
+            reference: Some("DOS-2024-001"),
+        }
+    }
+
+    fn envelope(&self, caller: &str) -> String {
+        let partner = self
+            .partner
+            .map(|p| format!("<partnerSsin>{p}</partnerSsin>"))
+            .unwrap_or_default();
+        let reference = self
+            .reference
+            .map(|r| format!("<reference>{r}</reference>"))
+            .unwrap_or_default();
+        envelope(
+            SOAP11,
+            &format!(
+                "<pd:sendFormBRequest xmlns:pd=\"{PD_NS}\">\
+                 <informationCustomer><customerIdentification><cbeNumber>{caller}</cbeNumber></customerIdentification></informationCustomer>\
+                 <formB><pcsa><name>CPAS de Liège</name><insCode>{LIEGE_INS}</insCode><cbeNumber>{}</cbeNumber></pcsa>\
+                 <ssin>{}</ssin><kind>LIVING_WAGE</kind><entryDate>{}</entryDate><category>{}</category>\
+                 <realLifeSituation>{}</realLifeSituation><nationalRegisterInscription>0</nationalRegisterInscription>\
+                 <homeless>false</homeless><studyGrant>{}</studyGrant>{partner}\
+                 <duration><months>{}</months></duration><decisionDate>{}</decisionDate>{reference}</formB>\
+                 </pd:sendFormBRequest>",
+                self.cbe,
+                self.ssin,
+                self.entry,
+                self.category,
+                self.situation,
+                self.study_grant,
+                self.months,
+                self.decision
+            ),
+        )
+    }
+}
+
+fn form_c(caller: &str, ssin: &str, entry: &str, nature: u8, status: u8) -> String {
+    envelope(
+        SOAP11,
+        &format!(
+            "<pd:sendFormCRequest xmlns:pd=\"{PD_NS}\">\
+             <informationCustomer><customerIdentification><cbeNumber>{caller}</cbeNumber></customerIdentification></informationCustomer>\
+             <formC><pcsa><name>CPAS de Liège</name><insCode>{LIEGE_INS}</insCode><cbeNumber>{caller}</cbeNumber></pcsa>\
+             <ssin>{ssin}</ssin><entryDate>{entry}</entryDate><decisionDate>{entry}</decisionDate>\
+             <nature>{nature}</nature><status>{status}</status></formC></pd:sendFormCRequest>"
+        ),
+    )
+}
+
+/// What ONEM sees of a person's living wages in 2024.
+async fn onem_sees(gw: &Gateway, ssin: &str) -> Vec<String> {
+    let onem = gw.cbe("onem");
+    let reply = gw
+        .basic("onem")
+        .soap(
+            &Call::new("getLivingWages", &onem, ssin)
+                .period("2024-01-01", Some("2024-12-31"))
+                .soap11(),
+        )
+        .await;
+    periods(&reply)
+}
+
+#[tokio::test]
+async fn a_form_b_sent_by_a_cpas_is_seen_by_a_partner_at_once_and_a_c_shortens_it() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    let cpas = gw.basic("cpas-liege");
+    assert!(onem_sees(&gw, &ssin).await.is_empty());
+
+    let reply = cpas
+        .soap_at(
+            PD_PATH,
+            &FormB::new(&liege, &ssin, "2024-01-01", 12).envelope(&liege),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.status_code(), "MSG00000");
+    assert_eq!(reply.text_of("outcome").as_deref(), Some("ACCEPTED"));
+    assert_eq!(reply.text_of("reference").as_deref(), Some("DOS-2024-001"));
+    let attestation = reply.text_of("attestation").unwrap_or_default();
+    assert_eq!(attestation.len(), 15, "{}", reply.body);
+    assert_eq!(onem_sees(&gw, &ssin).await, ["2024-01-01..2024-12-31"]);
+
+    let reply = cpas
+        .soap_at(PD_PATH, &form_c(&liege, &ssin, "2024-04-01", 2, 0))
+        .await;
+    assert_eq!(
+        reply.text_of("outcome").as_deref(),
+        Some("ACCEPTED"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(onem_sees(&gw, &ssin).await, ["2024-01-01..2024-03-31"]);
+
+    // Withdrawing that C (status 9, same data) gives the B its whole duration back.
+    let reply = cpas
+        .soap_at(PD_PATH, &form_c(&liege, &ssin, "2024-04-01", 2, 9))
+        .await;
+    assert_eq!(
+        reply.text_of("outcome").as_deref(),
+        Some("ACCEPTED"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(onem_sees(&gw, &ssin).await, ["2024-01-01..2024-12-31"]);
+
+    // Each change is in the outbox, in order, with the person's version.
+    let events = gw.store.outbox(0, 100).unwrap_or_default();
+    let summary: Vec<(u64, u64, &str)> = events
+        .iter()
+        .map(|e| (e.sequence, e.version, e.event.name()))
+        .collect();
+    assert_eq!(
+        summary,
+        [(1, 1, "CREATE"), (2, 2, "MODIFY"), (3, 3, "MODIFY")]
+    );
+    assert_eq!(events[0].attestation.as_str(), attestation);
+    assert!(events.iter().all(|e| e.ssin.as_str() == ssin));
+}
+
+#[tokio::test]
+async fn the_same_form_twice_returns_the_same_attestation_and_changes_nothing() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    let cpas = gw.with_certificate("cpas-liege");
+    let form = FormB::new(&liege, &ssin, "2024-01-01", 6).envelope(&liege);
+    let first = cpas.soap_at(PD_PATH, &form).await;
+    let second = cpas.soap_at(PD_PATH, &form).await;
+    assert_eq!(first.text_of("outcome").as_deref(), Some("ACCEPTED"));
+    assert_eq!(
+        second.text_of("outcome").as_deref(),
+        Some("ALREADY_REGISTERED")
+    );
+    assert_eq!(first.text_of("attestation"), second.text_of("attestation"));
+    assert_eq!(gw.store.outbox(0, 100).map(|e| e.len()).unwrap_or(0), 1);
+}
+
+#[tokio::test]
+async fn a_refused_form_lists_every_error_with_its_code_and_field() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    let mut form = FormB::new(&liege, &ssin, "2024-01-01", 0);
+    form.category = "E";
+    form.study_grant = 2; // with a partner, but the situation is "lives alone"
+    let reply = gw
+        .basic("cpas-liege")
+        .soap_at(PD_PATH, &form.envelope(&liege))
+        .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.text_of("outcome").as_deref(), Some("REJECTED"));
+    assert!(reply.text_of("attestation").is_none());
+    assert_eq!(
+        reply
+            .texts_of("code")
+            .into_iter()
+            .skip(1)
+            .collect::<Vec<_>>(),
+        ["420408", "900004", "900007"],
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        reply.texts_of("field"),
+        ["studyGrant", "partnerSsin", "duration"]
+    );
+    assert!(onem_sees(&gw, &ssin).await.is_empty());
+    assert!(gw.store.outbox(0, 10).unwrap_or_default().is_empty());
+}
+
+#[tokio::test]
+async fn unreadable_values_are_errors_of_the_reply_naming_the_rubric() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let mut form = FormB::new(&liege, "85073100111", "2024-02-30", 1);
+    form.decision = "2024-02-01";
+    let reply = gw
+        .basic("cpas-liege")
+        .soap_at(PD_PATH, &form.envelope(&liege))
+        .await;
+    assert_eq!(
+        reply.text_of("outcome").as_deref(),
+        Some("REJECTED"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.texts_of("field"), ["ssin", "entryDate"]);
+    assert!(reply.texts_of("code").iter().skip(1).all(|c| c == "900002"));
+}
+
+#[tokio::test]
+async fn a_cpas_registers_only_its_own_decisions() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let gent = gw.cbe("ocmw-gent");
+    let ssin = gw.ssins.no_right.clone();
+    let reply = gw
+        .basic("ocmw-gent")
+        .soap_at(
+            PD_PATH,
+            &FormB::new(&liege, &ssin, "2024-01-01", 1).envelope(&gent),
+        )
+        .await;
+    assert_eq!(reply.text_of("outcome").as_deref(), Some("REJECTED"));
+    assert_eq!(reply.texts_of("field"), ["pcsa/cbeNumber"]);
+    assert_eq!(
+        reply.texts_of("code").get(1).map(String::as_str),
+        Some("900012")
+    );
+}
+
+#[tokio::test]
+async fn only_a_cpas_may_send_decisions() {
+    let gw = Gateway::start().await;
+    let onem = gw.cbe("onem");
+    let liege = gw.cbe("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    let reply = gw
+        .basic("onem")
+        .soap_at(
+            PD_PATH,
+            &FormB::new(&liege, &ssin, "2024-01-01", 1).envelope(&onem),
+        )
+        .await;
+    assert_eq!(reply.status, 500, "{}", reply.body);
+    assert_eq!(reply.reason_code(), "MSG00013");
+    assert!(reply.body.contains("pcsaDecisionFault"));
+}
+
+#[tokio::test]
+async fn a_message_that_breaks_the_contract_is_a_fault_naming_the_element() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    let without_category = FormB::new(&liege, &ssin, "2024-01-01", 1)
+        .envelope(&liege)
+        .replace("<category>B</category>", "");
+    let reply = gw
+        .basic("cpas-liege")
+        .soap_at(PD_PATH, &without_category)
+        .await;
+    assert_eq!(reply.status, 500);
+    assert_eq!(reply.reason_code(), "MSG00004");
+    assert!(reply.body.contains("formB/category"), "{}", reply.body);
+}
+
+#[tokio::test]
+async fn the_contract_is_published_with_its_schemas() {
+    let gw = Gateway::start().await;
+    let client = gw.basic("cpas-liege");
+    let wsdl = client.get(&format!("{PD_PATH}?wsdl")).await;
+    assert_eq!(wsdl.status, 200);
+    assert!(wsdl.body.contains("sendFormB") && wsdl.body.contains("sendFormC"));
+    assert!(wsdl.body.contains(&format!("?xsd=PcsaDecisionV1.xsd")));
+    let xsd = client
+        .get(&format!("{PD_PATH}?xsd=PcsaDecisionV1.xsd"))
+        .await;
+    assert_eq!(xsd.status, 200);
+    assert!(xsd.body.contains("FormBType"));
+}
