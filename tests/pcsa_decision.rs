@@ -289,7 +289,7 @@ async fn the_contract_is_published_with_its_schemas() {
     let wsdl = client.get(&format!("{PD_PATH}?wsdl")).await;
     assert_eq!(wsdl.status, 200);
     assert!(wsdl.body.contains("sendFormB") && wsdl.body.contains("sendFormC"));
-    assert!(wsdl.body.contains(&format!("?xsd=PcsaDecisionV1.xsd")));
+    assert!(wsdl.body.contains("?xsd=PcsaDecisionV1.xsd"));
     let xsd = client
         .get(&format!("{PD_PATH}?xsd=PcsaDecisionV1.xsd"))
         .await;
