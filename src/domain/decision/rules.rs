@@ -6,13 +6,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// The codes a refused form can carry. `docs/form-errors.md` lists them for clients.
+/// The codes a refused form can carry. The README lists them for clients. (A missing
+/// mandatory rubric breaks the contract's structure: that is a MSG00004 fault.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ErrorCode {
     /// 420408 (seed 003, rubric 15): study grant code not valid for the real-life situation.
     StudyGrantNotValidForSituation,
-    /// A mandatory rubric is missing.
-    Missing,
     /// A rubric holds a value outside its type or code list.
     Invalid,
     /// The real-life situation code is not valid at the form's entry date.
@@ -45,9 +44,8 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::StudyGrantNotValidForSituation,
-        ErrorCode::Missing,
         ErrorCode::Invalid,
         ErrorCode::SituationNotValidAtDate,
         ErrorCode::PartnerRequired,
@@ -67,7 +65,6 @@ impl ErrorCode {
     pub fn code(self) -> &'static str {
         match self {
             ErrorCode::StudyGrantNotValidForSituation => "420408",
-            ErrorCode::Missing => "900001",
             ErrorCode::Invalid => "900002",
             ErrorCode::SituationNotValidAtDate => "900003",
             ErrorCode::PartnerRequired => "900004",
@@ -107,6 +104,21 @@ impl FormError {
             code,
             field,
             message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_code_is_documented_for_clients_and_codes_are_distinct() {
+        let readme = include_str!("../../../README.md");
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(readme.contains(&format!("| {} |", code.code())), "{code} not in README");
+            assert!(seen.insert(code.code()), "{code} twice");
         }
     }
 }
