@@ -226,19 +226,22 @@ async fn unreadable_values_are_errors_of_the_reply_naming_the_rubric() {
     assert!(reply.texts_of("code").iter().skip(1).all(|c| c == "900002"));
 }
 
+/// A form B of CPAS de Liège, sent by the demo institution `key` in its own name.
+async fn send_liege_form_as(gw: &Gateway, key: &str) -> support::Reply {
+    let liege = gw.cbe("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    gw.basic(key)
+        .soap_at(
+            PD_PATH,
+            &FormB::new(&liege, &ssin, "2024-01-01", 1).envelope(&gw.cbe(key)),
+        )
+        .await
+}
+
 #[tokio::test]
 async fn a_cpas_registers_only_its_own_decisions() {
     let gw = Gateway::start().await;
-    let liege = gw.cbe("cpas-liege");
-    let gent = gw.cbe("ocmw-gent");
-    let ssin = gw.ssins.no_right.clone();
-    let reply = gw
-        .basic("ocmw-gent")
-        .soap_at(
-            PD_PATH,
-            &FormB::new(&liege, &ssin, "2024-01-01", 1).envelope(&gent),
-        )
-        .await;
+    let reply = send_liege_form_as(&gw, "ocmw-gent").await;
     assert_eq!(reply.text_of("outcome").as_deref(), Some("REJECTED"));
     assert_eq!(reply.texts_of("field"), ["pcsa/cbeNumber"]);
     assert_eq!(
@@ -250,16 +253,7 @@ async fn a_cpas_registers_only_its_own_decisions() {
 #[tokio::test]
 async fn only_a_cpas_may_send_decisions() {
     let gw = Gateway::start().await;
-    let onem = gw.cbe("onem");
-    let liege = gw.cbe("cpas-liege");
-    let ssin = gw.ssins.no_right.clone();
-    let reply = gw
-        .basic("onem")
-        .soap_at(
-            PD_PATH,
-            &FormB::new(&liege, &ssin, "2024-01-01", 1).envelope(&onem),
-        )
-        .await;
+    let reply = send_liege_form_as(&gw, "onem").await;
     assert_eq!(reply.status, 500, "{}", reply.body);
     assert_eq!(reply.reason_code(), "MSG00013");
     assert!(reply.body.contains("pcsaDecisionFault"));

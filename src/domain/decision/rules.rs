@@ -117,7 +117,10 @@ mod tests {
         let readme = include_str!("../../../README.md");
         let mut seen = std::collections::HashSet::new();
         for code in ErrorCode::ALL {
-            assert!(readme.contains(&format!("| {} |", code.code())), "{code} not in README");
+            assert!(
+                readme.contains(&format!("| {} |", code.code())),
+                "{code} not in README"
+            );
             assert!(seen.insert(code.code()), "{code} twice");
         }
     }
