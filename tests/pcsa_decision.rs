@@ -82,6 +82,15 @@ fn form_c(caller: &str, ssin: &str, entry: &str, nature: u8, status: u8) -> Stri
     )
 }
 
+fn assert_accepted(reply: &support::Reply) {
+    assert_eq!(
+        reply.text_of("outcome").as_deref(),
+        Some("ACCEPTED"),
+        "{}",
+        reply.body
+    );
+}
+
 /// What ONEM sees of a person's living wages in 2024.
 async fn onem_sees(gw: &Gateway, ssin: &str) -> Vec<String> {
     let onem = gw.cbe("onem");
@@ -121,24 +130,14 @@ async fn a_form_b_sent_by_a_cpas_is_seen_by_a_partner_at_once_and_a_c_shortens_i
     let reply = cpas
         .soap_at(PD_PATH, &form_c(&liege, &ssin, "2024-04-01", 2, 0))
         .await;
-    assert_eq!(
-        reply.text_of("outcome").as_deref(),
-        Some("ACCEPTED"),
-        "{}",
-        reply.body
-    );
+    assert_accepted(&reply);
     assert_eq!(onem_sees(&gw, &ssin).await, ["2024-01-01..2024-03-31"]);
 
     // Withdrawing that C (status 9, same data) gives the B its whole duration back.
     let reply = cpas
         .soap_at(PD_PATH, &form_c(&liege, &ssin, "2024-04-01", 2, 9))
         .await;
-    assert_eq!(
-        reply.text_of("outcome").as_deref(),
-        Some("ACCEPTED"),
-        "{}",
-        reply.body
-    );
+    assert_accepted(&reply);
     assert_eq!(onem_sees(&gw, &ssin).await, ["2024-01-01..2024-12-31"]);
 
     // Each change is in the outbox, in order, with the person's version.

@@ -306,6 +306,21 @@ fn redb_engine_conforms() {
     conformance(|dir| ok(RedbStore::open_dir(dir)));
 }
 
+/// A PCSA in Gent, and a person with a living wage from it through 2020.
+fn person_with_a_right_in_2020(a: Ssin, p: CbeNumber) -> [Change; 3] {
+    [
+        Change::Pcsa(pcsa(p, "44021")),
+        Change::Person(person(a)),
+        Change::Right(right(
+            a,
+            p,
+            RightKind::LivingWage,
+            "2020-01-01",
+            "2020-12-31",
+        )),
+    ]
+}
+
 #[test]
 fn redb_keeps_everything_across_a_reopen() {
     let dir = ok(tempfile::tempdir());
@@ -313,17 +328,7 @@ fn redb_keeps_everything_across_a_reopen() {
     let p = cbe("02122391");
     {
         let store = ok(RedbStore::open_dir(dir.path()));
-        ok(store.apply(&[
-            Change::Pcsa(pcsa(p, "44021")),
-            Change::Person(person(a)),
-            Change::Right(right(
-                a,
-                p,
-                RightKind::LivingWage,
-                "2020-01-01",
-                "2020-12-31",
-            )),
-        ]));
+        ok(store.apply(&person_with_a_right_in_2020(a, p)));
     }
     let store = ok(RedbStore::open_dir(dir.path()));
     let file = ok(store.person_file(&a));
@@ -370,17 +375,7 @@ fn redb_sees_a_renamed_pcsa_at_once_and_after_a_reopen() {
     };
     {
         let store = ok(RedbStore::open_dir(dir.path()));
-        ok(store.apply(&[
-            Change::Pcsa(pcsa(p, "44021")),
-            Change::Person(person(a)),
-            Change::Right(right(
-                a,
-                p,
-                RightKind::LivingWage,
-                "2020-01-01",
-                "2020-12-31",
-            )),
-        ]));
+        ok(store.apply(&person_with_a_right_in_2020(a, p)));
         ok(store.apply(&[Change::Pcsa(renamed.clone())]));
         assert_eq!(ok(store.person_file(&a)).rights[0].1, renamed);
         // A failed batch leaves the PCSA as it was.

@@ -181,11 +181,10 @@ fn read_form_b(
         t.parse::<Category>().map_err(|e| e.to_string())
     });
     let (situation, _) = c.required_text("realLifeSituation")?;
-    let situation = v.code(
-        "realLifeSituation",
-        situation,
-        &(1..=44).collect::<Vec<u8>>(),
-    );
+    let situation = v.read("realLifeSituation", situation, |t| match t.parse::<u8>() {
+        Ok(n @ 1..=44) => Ok(n),
+        _ => Err("expected a code from 1 to 44".to_owned()),
+    });
     let (register, _) = c.required_text("nationalRegisterInscription")?;
     let national_register = v.code("nationalRegisterInscription", register, &[0, 1, 3]);
     let (homeless, _) = c.required_text("homeless")?;

@@ -31,8 +31,9 @@ fn situation_validity(code: u8) -> Option<(Option<Date>, Option<Date>)> {
 /// table does not name (2, 5–8, 13–16: valid only until 2004, before the control
 /// existed) are not checked.
 fn study_grant_fits(study_grant: u8, situation: u8) -> bool {
-    const WITHOUT_PARTNER: [u8; 20] = [
-        1, 3, 4, 9, 10, 11, 17, 18, 20, 21, 22, 23, 24, 25, 26, 44, 12, 19, 17, 18,
+    // The note's lists for category A (1 … 44) and category B (12, 17, 18, 19, 44).
+    const WITHOUT_PARTNER: [u8; 18] = [
+        1, 3, 4, 9, 10, 11, 12, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 44,
     ];
     const WITH_PARTNER: [u8; 20] = [
         17, 18, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44,
