@@ -18,6 +18,7 @@ struct FormB<'a> {
     partner: Option<&'a str>,
     decision: &'a str,
     reference: Option<&'a str>,
+    annual_amount: Option<&'a str>,
 }
 
 impl<'a> FormB<'a> {
@@ -33,6 +34,7 @@ impl<'a> FormB<'a> {
             partner: None,
             decision: entry,
             reference: Some("DOS-2024-001"),
+            annual_amount: None,
         }
     }
 
@@ -45,6 +47,10 @@ impl<'a> FormB<'a> {
             .reference
             .map(|r| format!("<reference>{r}</reference>"))
             .unwrap_or_default();
+        let annual = self
+            .annual_amount
+            .map(|a| format!("<annualAmount>{a}</annualAmount>"))
+            .unwrap_or_default();
         envelope(
             SOAP11,
             &format!(
@@ -54,7 +60,7 @@ impl<'a> FormB<'a> {
                  <ssin>{}</ssin><kind>LIVING_WAGE</kind><entryDate>{}</entryDate><category>{}</category>\
                  <realLifeSituation>{}</realLifeSituation><nationalRegisterInscription>0</nationalRegisterInscription>\
                  <homeless>false</homeless><studyGrant>{}</studyGrant>{partner}\
-                 <duration><months>{}</months></duration><decisionDate>{}</decisionDate>{reference}</formB>\
+                 <duration><months>{}</months></duration><decisionDate>{}</decisionDate>{annual}{reference}</formB>\
                  </pd:sendFormBRequest>",
                 self.cbe,
                 self.ssin,
@@ -78,6 +84,21 @@ fn form_c(caller: &str, ssin: &str, entry: &str, nature: u8, status: u8) -> Stri
              <formC><pcsa><name>CPAS de Liège</name><insCode>{LIEGE_INS}</insCode><cbeNumber>{caller}</cbeNumber></pcsa>\
              <ssin>{ssin}</ssin><entryDate>{entry}</entryDate><decisionDate>{entry}</decisionDate>\
              <nature>{nature}</nature><status>{status}</status></formC></pd:sendFormCRequest>"
+        ),
+    )
+}
+
+fn form_d(caller: &str, ssin: &str, sequence: u16, amount: &str, start: &str, end: &str) -> String {
+    envelope(
+        SOAP11,
+        &format!(
+            "<pd:sendFormDRequest xmlns:pd=\"{PD_NS}\">\
+             <informationCustomer><customerIdentification><cbeNumber>{caller}</cbeNumber></customerIdentification></informationCustomer>\
+             <formD><pcsa><name>CPAS de Liège</name><insCode>{LIEGE_INS}</insCode><cbeNumber>{caller}</cbeNumber></pcsa>\
+             <ssin>{ssin}</ssin><recoveryMonth>2024-06</recoveryMonth><sequenceNumber>{sequence}</sequenceNumber>\
+             <recoveryType>01</recoveryType><recoveredAmount>{amount}</recoveredAmount>\
+             <periodStart>{start}</periodStart><periodEnd>{end}</periodEnd><reference>REC-1</reference></formD>\
+             </pd:sendFormDRequest>"
         ),
     )
 }
@@ -288,4 +309,53 @@ async fn the_contract_is_published_with_its_schemas() {
         .await;
     assert_eq!(xsd.status, 200);
     assert!(xsd.body.contains("FormBType"));
+}
+
+#[tokio::test]
+async fn a_form_d_recovers_no_more_than_the_cpas_granted_and_changes_no_right() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    let cpas = gw.basic("cpas-liege");
+    let mut grant = FormB::new(&liege, &ssin, "2024-01-01", 12);
+    grant.annual_amount = Some("12000.00");
+    assert_accepted(&cpas.soap_at(PD_PATH, &grant.envelope(&liege)).await);
+
+    // March is a twelfth of the year: 1,000.00 may be recovered, not a cent more.
+    let reply = cpas
+        .soap_at(
+            PD_PATH,
+            &form_d(&liege, &ssin, 1, "1000.00", "2024-03-01", "2024-03-31"),
+        )
+        .await;
+    assert_accepted(&reply);
+    assert!(
+        reply
+            .text_of("attestation")
+            .is_some_and(|a| a.starts_with('D') && a.len() == 15)
+    );
+    assert_eq!(reply.text_of("reference").as_deref(), Some("REC-1"));
+    let reply = cpas
+        .soap_at(
+            PD_PATH,
+            &form_d(&liege, &ssin, 2, "1000.01", "2024-04-01", "2024-04-30"),
+        )
+        .await;
+    assert_eq!(reply.text_of("outcome").as_deref(), Some("REJECTED"));
+    assert_eq!(reply.texts_of("field"), ["recoveredAmount"]);
+    assert_eq!(
+        reply.texts_of("code").get(1).map(String::as_str),
+        Some("900019")
+    );
+    // A period across years is refused with its own code, next to the sequence error.
+    let reply = cpas
+        .soap_at(
+            PD_PATH,
+            &form_d(&liege, &ssin, 3, "10", "2024-12-01", "2025-01-31"),
+        )
+        .await;
+    assert_eq!(reply.texts_of("field"), ["periodEnd", "sequenceNumber"]);
+
+    assert_eq!(onem_sees(&gw, &ssin).await, ["2024-01-01..2024-12-31"]);
+    assert_eq!(gw.store.outbox(0, 100).map(|e| e.len()).unwrap_or(0), 1);
 }

@@ -11,6 +11,7 @@ pub mod decision;
 pub mod ins;
 pub mod inscription;
 pub mod institution;
+pub mod month;
 pub mod pcsa;
 pub mod period;
 pub mod person;
@@ -25,6 +26,7 @@ pub use inscription::{Inscription, QualityCode, QualityCodeError};
 pub use institution::{
     CertificateFingerprint, FingerprintError, Grant, Institution, SectorInstitution, Service,
 };
+pub use month::{Month, MonthError};
 pub use pcsa::Pcsa;
 pub use period::{OpenPeriod, Period, PeriodError, merge_periods};
 pub use person::{Person, RegisterStatus};

@@ -1,4 +1,4 @@
-//! PcsaDecisionService: a CPAS registers its decisions (forms B and C). Only a CPAS
+//! PcsaDecisionService: a CPAS registers its decisions (forms B, C and D). Only a CPAS
 //! may call it, and only for itself; the form is judged by the domain rules against
 //! the person's history and registered in one store transaction with its effects.
 
@@ -85,10 +85,7 @@ fn check_sender(
     caller: &Institution,
     form: &Form,
 ) -> Result<Vec<FormError>, ServiceError> {
-    let sender = match form {
-        Form::B(b) => &b.sender,
-        Form::C(c) => &c.sender,
-    };
+    let sender = form.sender();
     let mut errors = Vec::new();
     if sender.cbe != caller.cbe {
         errors.push(FormError::new(

@@ -1,4 +1,4 @@
-//! PcsaDecisionService v1 on the wire: `sendFormB` and `sendFormC`.
+//! PcsaDecisionService v1 on the wire: `sendFormB`, `sendFormC` and `sendFormD`.
 //!
 //! The structure of a message (which elements, in which order) is the contract: a
 //! message that breaks it gets a MSG00004 fault, like any other service. The values of
@@ -11,9 +11,9 @@ use super::common::{
 };
 use super::xml::{Element, XmlWriter};
 use crate::domain::decision::{
-    CStatus, Duration, ErrorCode, Form, FormB, FormC, FormError, Nature, Sender, Suspension,
+    CStatus, Duration, ErrorCode, Form, FormB, FormC, FormD, FormError, Nature, Sender, Suspension,
 };
-use crate::domain::{Amount, Category, CbeNumber, Date, InsCode, RightKind, Ssin};
+use crate::domain::{Amount, Category, CbeNumber, Date, InsCode, Month, RightKind, Ssin};
 
 pub const INTF_NS: &str = "urn:bcss-gateway:intf:PcsaDecisionService:v1";
 pub const PATH: &str = "/SOA4520/PcsaDecisionService/v1";
@@ -23,6 +23,7 @@ pub const FAULT_ELEMENT: &str = "pcsaDecisionFault";
 pub enum Operation {
     SendFormB,
     SendFormC,
+    SendFormD,
 }
 
 impl Operation {
@@ -30,6 +31,7 @@ impl Operation {
         match self {
             Operation::SendFormB => "sendFormB",
             Operation::SendFormC => "sendFormC",
+            Operation::SendFormD => "sendFormD",
         }
     }
 
@@ -37,6 +39,7 @@ impl Operation {
         match self {
             Operation::SendFormB => "sendFormBResponse",
             Operation::SendFormC => "sendFormCResponse",
+            Operation::SendFormD => "sendFormDResponse",
         }
     }
 
@@ -312,6 +315,56 @@ fn read_form_c(
     Ok((form, reference, ssin_text.to_owned()))
 }
 
+fn read_form_d(
+    el: &Element,
+    v: &mut Values,
+) -> Result<(Option<FormD>, Option<String>, String), InvalidField> {
+    let mut c = Children::of(el, "formD")?;
+    let sender = read_sender(c.required("pcsa")?, "formD/pcsa", v)?;
+    let (ssin_text, _) = c.required_text("ssin")?;
+    let ssin = v.ssin("ssin", ssin_text);
+    let (month, _) = c.required_text("recoveryMonth")?;
+    let recovery_month = v.read("recoveryMonth", month, |t| {
+        Month::parse_xsd(t).map_err(|e| e.to_string())
+    });
+    let (sequence, _) = c.required_text("sequenceNumber")?;
+    let sequence = v.number("sequenceNumber", sequence);
+    let (recovery_type, _) = c.required_text("recoveryType")?;
+    let recovery_type = v.read("recoveryType", recovery_type, |t| {
+        match (t.len(), t.parse::<u8>()) {
+            (2, Ok(n)) => Ok(n),
+            _ => Err("expected a two-digit code".to_owned()),
+        }
+    });
+    let (amount, _) = c.required_text("recoveredAmount")?;
+    let amount = v.amount("recoveredAmount", amount);
+    let (start, _) = c.required_text("periodStart")?;
+    let period_start = v.date("periodStart", start);
+    let (end, _) = c.required_text("periodEnd")?;
+    let period_end = v.date("periodEnd", end);
+    let status = match c.optional_text("status")? {
+        Some((t, _)) => v.code("status", t, &[0, 1]),
+        None => Some(0),
+    };
+    let reference = c.optional_text("reference")?.map(|(t, _)| t.to_owned());
+    c.finish()?;
+    let form = (|| {
+        Some(FormD {
+            sender: sender?,
+            ssin: ssin?,
+            recovery_month: recovery_month?,
+            sequence: sequence?,
+            recovery_type: recovery_type?,
+            amount: amount?,
+            period_start: period_start?,
+            period_end: period_end?,
+            regularisation: status? == 1,
+            reference: reference.clone(),
+        })
+    })();
+    Ok((form, reference, ssin_text.to_owned()))
+}
+
 pub fn read_request(payload: &Element) -> Result<Request, RequestError> {
     if payload.ns.as_deref() != Some(INTF_NS) {
         return Err(RequestError::WrongNamespace {
@@ -321,6 +374,7 @@ pub fn read_request(payload: &Element) -> Result<Request, RequestError> {
     let operation = match payload.local.as_str() {
         "sendFormBRequest" => Operation::SendFormB,
         "sendFormCRequest" => Operation::SendFormC,
+        "sendFormDRequest" => Operation::SendFormD,
         other => return Err(RequestError::UnknownOperation(other.to_owned())),
     };
     let mut c = Children::of(payload, "")?;
@@ -335,6 +389,10 @@ pub fn read_request(payload: &Element) -> Result<Request, RequestError> {
         Operation::SendFormC => {
             let (form, reference, ssin) = read_form_c(c.required("formC")?, &mut values)?;
             (form.map(Form::C), reference, ssin)
+        }
+        Operation::SendFormD => {
+            let (form, reference, ssin) = read_form_d(c.required("formD")?, &mut values)?;
+            (form.map(Form::D), reference, ssin)
         }
     };
     c.finish()?;

@@ -211,7 +211,7 @@ impl FormC {
     }
 }
 
-fn check_reference(reference: &Option<String>, errors: &mut Vec<FormError>) {
+pub(super) fn check_reference(reference: &Option<String>, errors: &mut Vec<FormError>) {
     if let Some(r) = reference
         && r.chars().count() > MAX_REFERENCE
     {

@@ -1,8 +1,9 @@
-//! Decisions of a CPAS (seed 003): forms B and C, their rules, and the rights they
+//! Decisions of a CPAS (seed 003): forms B, C and D, their rules, and the rights they
 //! make. Pure: the register supplies the history, the numbering and the date.
 
 pub mod duration;
 pub mod forms;
+pub mod recovery;
 pub mod register;
 pub mod rules;
 pub mod timeline;
@@ -12,6 +13,7 @@ mod tests;
 
 pub use duration::Duration;
 pub use forms::{CStatus, FormB, FormC, Nature, Sender, Suspension};
+pub use recovery::FormD;
 pub use register::{History, Outcome, Registration, register};
 pub use rules::{ErrorCode, FormError};
 pub use timeline::{Attestation, ChangeEvent, Form, RegisteredForm};

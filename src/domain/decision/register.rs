@@ -3,9 +3,10 @@
 //! installation premium once in a life), and the rights that result.
 
 use super::forms::{CStatus, FormB};
+use super::recovery::{self, FormD, RecoveryOf};
 use super::rules::{ErrorCode, FormError};
 use super::timeline::{self, Attestation, ChangeEvent, Form, RegisteredForm};
-use crate::domain::{CbeNumber, Date, Person, RegisterStatus, Right};
+use crate::domain::{Amount, CbeNumber, Date, Person, RegisterStatus, Right};
 
 /// What the register holds about the person a form is about.
 pub struct History<'a> {
@@ -106,7 +107,7 @@ pub fn register(
             errors.extend(c.check(at.today));
             let accepted_cs = in_force.iter().filter_map(|f| match &f.form {
                 Form::C(old) => Some(old),
-                Form::B(_) => None,
+                Form::B(_) | Form::D(_) => None,
             });
             match c.status {
                 CStatus::New => {}
@@ -135,6 +136,10 @@ pub fn register(
                     }
                 }
             }
+        }
+        Form::D(d) => {
+            errors.extend(d.check());
+            check_recovery(d, &in_force, &mut errors);
         }
     }
     if !errors.is_empty() {
@@ -184,4 +189,85 @@ fn premium_granted(forms: &[RegisteredForm], b: &FormB) -> Option<Attestation> {
                 _ => None,
             })
     })
+}
+
+/// The checks of a D against the CPAS's own history: its sequence number, what it
+/// regularises, and that it recovers no more than was granted for the period.
+fn check_recovery(d: &FormD, in_force: &[RegisteredForm], errors: &mut Vec<FormError>) {
+    let earlier_ds = in_force.iter().filter_map(|f| match &f.form {
+        Form::D(old) if old.ssin == d.ssin && old.recovery_month == d.recovery_month => Some(old),
+        _ => None,
+    });
+    if d.regularisation {
+        if !earlier_ds.clone().any(|old| old.same_slot(d)) {
+            errors.push(FormError::new(
+                ErrorCode::NothingToRegularise,
+                "status",
+                format!(
+                    "status 1 regularises an accepted form D of {} for {} with sequence number {}, and there is none",
+                    d.ssin, d.recovery_month, d.sequence
+                ),
+            ));
+        }
+    } else {
+        let expected = earlier_ds.count() + 1;
+        if usize::from(d.sequence) != expected {
+            errors.push(FormError::new(
+                ErrorCode::SequenceNumber,
+                "sequenceNumber",
+                format!(
+                    "this is form D number {expected} for {} and {}, not {}",
+                    d.ssin, d.recovery_month, d.sequence
+                ),
+            ));
+        }
+    }
+    if d.period_start > d.period_end {
+        return;
+    }
+    let Some(kind) = recovery::recovery_type(d.recovery_type).map(|t| t.of) else {
+        return;
+    };
+    if let Some(granted) = granted_for(kind, in_force, d.period_start, d.period_end)
+        && d.amount > granted
+    {
+        errors.push(FormError::new(
+            ErrorCode::RecoveryAboveGranted,
+            "recoveredAmount",
+            format!(
+                "{} recovered, but this CPAS granted {granted} for {} to {}",
+                d.amount, d.period_start, d.period_end
+            ),
+        ));
+    }
+}
+
+/// What the Bs in force granted over `[start, end]` for this kind of recovery; `None`
+/// when it cannot be known (a B without its annual amount, or a kind of amount the
+/// forms do not carry).
+fn granted_for(
+    kind: RecoveryOf,
+    in_force: &[RegisteredForm],
+    start: Date,
+    end: Date,
+) -> Option<Amount> {
+    let mut total = Amount::ZERO;
+    for s in timeline::segments(in_force) {
+        if s.period.end() < start || s.period.begin() > end {
+            continue;
+        }
+        let granted = match kind {
+            RecoveryOf::IntegrationIncome => recovery::granted_between(
+                s.b.annual_amount?,
+                s.period.begin(),
+                s.period.end(),
+                start,
+                end,
+            ),
+            RecoveryOf::InstallationPremium => s.b.installation_premium.unwrap_or(Amount::ZERO),
+            RecoveryOf::Other => return None,
+        };
+        total = Amount::from_cents(total.cents().saturating_add(granted.cents()));
+    }
+    (kind != RecoveryOf::Other).then_some(total)
 }

@@ -41,10 +41,22 @@ pub enum ErrorCode {
     PersonNotInRegister,
     /// A date outside the range the register accepts (e.g. decision after today).
     DateOutOfRange,
+    /// Form D: the recovered period ends before it starts.
+    RecoveryPeriodEmpty,
+    /// Form D: the recovered period spans two calendar years.
+    RecoveryPeriodAcrossYears,
+    /// Form D: the recovered period straddles 1 July 2014 (the rate changed that day).
+    RecoveryPeriodAcrossJuly2014,
+    /// Form D: more recovered than the CPAS granted for the period.
+    RecoveryAboveGranted,
+    /// Form D: the sequence number is not the next one for the month and beneficiary.
+    SequenceNumber,
+    /// Form D: the recovery type is for another region or other dates.
+    RecoveryTypeNotApplicable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::StudyGrantNotValidForSituation,
         ErrorCode::Invalid,
         ErrorCode::SituationNotValidAtDate,
@@ -60,6 +72,12 @@ impl ErrorCode {
         ErrorCode::UnknownPcsa,
         ErrorCode::PersonNotInRegister,
         ErrorCode::DateOutOfRange,
+        ErrorCode::RecoveryPeriodEmpty,
+        ErrorCode::RecoveryPeriodAcrossYears,
+        ErrorCode::RecoveryPeriodAcrossJuly2014,
+        ErrorCode::RecoveryAboveGranted,
+        ErrorCode::SequenceNumber,
+        ErrorCode::RecoveryTypeNotApplicable,
     ];
 
     pub fn code(self) -> &'static str {
@@ -79,6 +97,12 @@ impl ErrorCode {
             ErrorCode::UnknownPcsa => "900013",
             ErrorCode::PersonNotInRegister => "900014",
             ErrorCode::DateOutOfRange => "900015",
+            ErrorCode::RecoveryPeriodEmpty => "900016",
+            ErrorCode::RecoveryPeriodAcrossYears => "900017",
+            ErrorCode::RecoveryPeriodAcrossJuly2014 => "900018",
+            ErrorCode::RecoveryAboveGranted => "900019",
+            ErrorCode::SequenceNumber => "900020",
+            ErrorCode::RecoveryTypeNotApplicable => "900021",
         }
     }
 }

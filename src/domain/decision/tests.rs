@@ -1,4 +1,4 @@
-//! The rules of seed 003 for forms B and C, one test per rule, on an in-memory history.
+//! The rules of seed 003 for forms B, C and D, one test per rule, on an in-memory history.
 
 use super::*;
 use crate::domain::{
@@ -471,4 +471,188 @@ fn a_form_about_someone_not_in_the_register_is_refused() {
     let mut r = Register::new();
     r.person.status = RegisterStatus::Cancelled;
     assert_eq!(r.errors(Form::B(b("2021-01-01", 1))), [("900014", "ssin")]);
+}
+
+// Form D: recoveries.
+
+fn recovery(month: &str, sequence: u16, amount: &str, start: &str, end: &str) -> FormD {
+    FormD {
+        sender: liege(),
+        ssin: ssin(),
+        recovery_month: crate::domain::Month::parse_xsd(month).unwrap(),
+        sequence,
+        recovery_type: 1,
+        amount: Amount::parse(amount).unwrap(),
+        period_start: d(start),
+        period_end: d(end),
+        regularisation: false,
+        reference: None,
+    }
+}
+
+/// A register where the CPAS granted 12,000.00 a year over 2021.
+fn granted_2021() -> Register {
+    let mut r = Register::new();
+    let mut grant = b("2021-01-01", 12);
+    grant.annual_amount = Some(Amount::parse("12000").unwrap());
+    r.accept(Form::B(grant));
+    r
+}
+
+#[test]
+fn a_d_period_lasts_at_least_one_day() {
+    let mut r = granted_2021();
+    let empty = recovery("2021-06", 1, "10", "2021-03-02", "2021-03-01");
+    assert_eq!(r.errors(Form::D(empty)), [("900016", "periodEnd")]);
+    r.accept(Form::D(recovery(
+        "2021-06",
+        1,
+        "10",
+        "2021-03-01",
+        "2021-03-01",
+    )));
+}
+
+#[test]
+fn a_d_period_lies_within_one_calendar_year() {
+    let mut r = granted_2021();
+    let across = recovery("2022-02", 1, "10", "2021-12-01", "2022-01-31");
+    assert_eq!(r.errors(Form::D(across)), [("900017", "periodEnd")]);
+}
+
+#[test]
+fn a_d_period_does_not_straddle_1_july_2014() {
+    // The seed's example: 1,000 EUR for 01/01/2014–30/09/2014 is two forms D.
+    let mut r = Register::new();
+    let mut grant = b("2014-01-01", 12);
+    grant.annual_amount = Some(Amount::parse("12000").unwrap());
+    r.accept(Form::B(grant));
+    let whole = recovery("2015-10", 1, "1000", "2014-01-01", "2014-09-30");
+    assert_eq!(r.errors(Form::D(whole)), [("900018", "periodEnd")]);
+    r.accept(Form::D(recovery(
+        "2015-10",
+        1,
+        "600",
+        "2014-01-01",
+        "2014-06-30",
+    )));
+    r.accept(Form::D(recovery(
+        "2015-10",
+        2,
+        "400",
+        "2014-07-01",
+        "2014-09-30",
+    )));
+    assert!(r.events.len() == 1, "a recovery changes no right");
+}
+
+#[test]
+fn a_d_recovers_no_more_than_was_granted_for_the_period() {
+    let mut r = granted_2021();
+    // March 2021 is a twelfth of 12,000.00: 1,000.00.
+    let too_much = recovery("2021-06", 1, "1000.01", "2021-03-01", "2021-03-31");
+    assert_eq!(r.errors(Form::D(too_much)), [("900019", "recoveredAmount")]);
+    // Half of April (15 of 30 days) is 500.00.
+    let half = recovery("2021-06", 1, "500.01", "2021-04-16", "2021-04-30");
+    assert_eq!(r.errors(Form::D(half)), [("900019", "recoveredAmount")]);
+    r.accept(Form::D(recovery(
+        "2021-06",
+        1,
+        "1000",
+        "2021-03-01",
+        "2021-03-31",
+    )));
+    // Nothing was granted by this CPAS in 2020.
+    let before = recovery("2021-06", 2, "0.01", "2020-03-01", "2020-03-31");
+    assert_eq!(r.errors(Form::D(before)), [("900019", "recoveredAmount")]);
+    // Another CPAS granted nothing at all.
+    let mut elsewhere = recovery("2021-06", 1, "1", "2021-03-01", "2021-03-31");
+    elsewhere.sender = gent();
+    assert_eq!(
+        r.errors(Form::D(elsewhere)),
+        [("900019", "recoveredAmount")]
+    );
+}
+
+#[test]
+fn d_sequence_numbers_count_per_month_and_beneficiary() {
+    let mut r = granted_2021();
+    let second_first = recovery("2021-06", 2, "10", "2021-03-01", "2021-03-31");
+    assert_eq!(
+        r.errors(Form::D(second_first)),
+        [("900020", "sequenceNumber")]
+    );
+    r.accept(Form::D(recovery(
+        "2021-06",
+        1,
+        "10",
+        "2021-03-01",
+        "2021-03-31",
+    )));
+    r.accept(Form::D(recovery(
+        "2021-06",
+        2,
+        "10",
+        "2021-04-01",
+        "2021-04-30",
+    )));
+    // Another month starts again at 1.
+    r.accept(Form::D(recovery(
+        "2021-07",
+        1,
+        "10",
+        "2021-05-01",
+        "2021-05-31",
+    )));
+    let repeated = recovery("2021-06", 2, "20", "2021-05-01", "2021-05-31");
+    assert_eq!(r.errors(Form::D(repeated)), [("900020", "sequenceNumber")]);
+}
+
+#[test]
+fn a_d_with_status_1_replaces_the_d_of_the_same_ssin_and_recovery_month() {
+    let mut r = granted_2021();
+    let mut fix = recovery("2021-06", 1, "20", "2021-03-01", "2021-03-31");
+    fix.regularisation = true;
+    assert_eq!(r.errors(Form::D(fix.clone())), [("900010", "status")]);
+    r.accept(Form::D(recovery(
+        "2021-06",
+        1,
+        "10",
+        "2021-03-01",
+        "2021-03-31",
+    )));
+    r.accept(Form::D(fix));
+    let in_force = timeline::forms_in_force(&r.forms.iter().collect::<Vec<_>>());
+    let ds: Vec<String> = in_force
+        .iter()
+        .filter_map(|f| match &f.form {
+            Form::D(d) => Some(d.amount.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ds, ["20.00"]);
+    // The replaced form does not count: the next one of June is still number 2.
+    r.accept(Form::D(recovery(
+        "2021-06",
+        2,
+        "10",
+        "2021-04-01",
+        "2021-04-30",
+    )));
+}
+
+#[test]
+fn d_recovery_types_are_from_the_list_and_for_their_region_and_dates() {
+    let mut r = granted_2021();
+    let mut f = recovery("2021-06", 1, "10", "2021-03-01", "2021-03-31");
+    f.recovery_type = 2;
+    assert_eq!(r.errors(Form::D(f.clone())), [("900002", "recoveryType")]);
+    // 34 is Flemish only; the CPAS is in Liège.
+    f.recovery_type = 34;
+    assert_eq!(r.errors(Form::D(f.clone())), [("900021", "recoveryType")]);
+    // 04 ended on 30 June 2014, 30 begins the next day.
+    f.recovery_type = 4;
+    assert_eq!(r.errors(Form::D(f.clone())), [("900021", "recoveryType")]);
+    f.recovery_type = 30;
+    r.accept(Form::D(f));
 }

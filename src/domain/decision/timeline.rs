@@ -7,6 +7,7 @@
 //! - A C withdrawal (nature 2) ends whatever runs the day before its entry date, or
 //!   before its effective stop date when given; a B from a later date opens a right
 //!   again. A refusal (nature 1) is recorded and changes no period.
+//! - A D (recovery) changes no period.
 //! - Regularisations replace the form of the same date; a C withdrawn with status 9
 //!   is as if it never existed, so the B it interrupted runs again for its whole
 //!   original duration.
@@ -16,7 +17,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::forms::{CStatus, FormB, FormC, Nature};
+use super::forms::{CStatus, FormB, FormC, Nature, Sender};
+use super::recovery::FormD;
 use crate::domain::{Period, Right};
 
 /// The identifier the register gives an accepted form: its letter and 14 digits.
@@ -43,6 +45,7 @@ impl std::fmt::Display for Attestation {
 pub enum Form {
     B(FormB),
     C(FormC),
+    D(FormD),
 }
 
 impl Form {
@@ -50,6 +53,7 @@ impl Form {
         match self {
             Form::B(_) => 'B',
             Form::C(_) => 'C',
+            Form::D(_) => 'D',
         }
     }
 
@@ -57,20 +61,27 @@ impl Form {
         match self {
             Form::B(b) => b.ssin,
             Form::C(c) => c.ssin,
+            Form::D(d) => d.ssin,
+        }
+    }
+
+    pub fn sender(&self) -> &Sender {
+        match self {
+            Form::B(b) => &b.sender,
+            Form::C(c) => &c.sender,
+            Form::D(d) => &d.sender,
         }
     }
 
     pub fn pcsa(&self) -> crate::domain::CbeNumber {
-        match self {
-            Form::B(b) => b.sender.cbe,
-            Form::C(c) => c.sender.cbe,
-        }
+        self.sender().cbe
     }
 
     pub fn reference(&self) -> Option<&str> {
         match self {
             Form::B(b) => b.reference.as_deref(),
             Form::C(c) => c.reference.as_deref(),
+            Form::D(d) => d.reference.as_deref(),
         }
     }
 }
@@ -99,6 +110,12 @@ pub fn forms_in_force(history: &[&RegisteredForm]) -> Vec<RegisteredForm> {
                 in_force.push(f.clone());
             }
             Form::B(_) => in_force.push(f.clone()),
+            Form::D(d) => {
+                if d.regularisation {
+                    in_force.retain(|g| !matches!(&g.form, Form::D(old) if old.same_slot(d)));
+                }
+                in_force.push(f.clone());
+            }
             Form::C(c) => match c.status {
                 CStatus::New => in_force.push(f.clone()),
                 CStatus::Regularisation => {
@@ -136,6 +153,7 @@ pub fn segments(in_force: &[RegisteredForm]) -> Vec<Segment<'_>> {
         let date = match &f.form {
             Form::B(b) => b.entry_date,
             Form::C(c) => c.entry_date,
+            Form::D(d) => d.period_start,
         };
         (date, f.number)
     });
@@ -165,7 +183,7 @@ pub fn segments(in_force: &[RegisteredForm]) -> Vec<Segment<'_>> {
                 }
             }
             Form::C(c) if c.nature == Nature::Withdrawal => cut_from(&mut out, c.cut()),
-            Form::C(_) => {}
+            Form::C(_) | Form::D(_) => {}
         }
     }
     out
