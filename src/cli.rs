@@ -1,4 +1,5 @@
-//! The command line: `serve` runs the gateway, `certs` makes development certificates.
+//! The command line: `serve` runs the gateway, `certs` makes development certificates,
+//! `payments` imports and exports monthly payment statements.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,47 @@ pub enum Command {
     Serve(ServeArgs),
     /// Write development certificates: a CA, a server certificate and client certificates.
     Certs(CertsArgs),
+    /// Import or export monthly payment statements (NOVAPRIMA fixed-width files).
+    Payments(PaymentsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PaymentsArgs {
+    #[command(subcommand)]
+    pub command: PaymentsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PaymentsCommand {
+    /// Check every line of a statement file, then write each statement (a CPAS and a
+    /// month) in one transaction, replacing what the register held for it. Nothing is
+    /// written when a line is refused. The gateway must not be running on the same
+    /// --data-dir (use sendPayments then).
+    Import {
+        /// Directory of the store.
+        #[arg(long, env = "BCSS_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// The statement file: lines of 157 characters, UTF-8, LF or CR LF endings.
+        file: PathBuf,
+    },
+    /// Write a CPAS's statement for a month, as it was imported or sent.
+    Export {
+        /// Directory of the store.
+        #[arg(long, env = "BCSS_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// INS code of the CPAS.
+        #[arg(long)]
+        ins: String,
+        /// Month of the statement, YYYYMM or YYYY-MM.
+        #[arg(long)]
+        month: String,
+        /// File to write (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// End lines with CR LF instead of LF.
+        #[arg(long)]
+        crlf: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -119,6 +161,8 @@ pub enum CliError {
     Certs(#[from] CertError),
     #[error("--{flag}: {reason}")]
     Argument { flag: &'static str, reason: String },
+    #[error(transparent)]
+    Statement(#[from] crate::services::statements::StatementError),
     #[error("cannot wait for a stop signal: {0}")]
     Signal(std::io::Error),
 }
@@ -127,6 +171,158 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Certs(args) => certs(args),
+        Command::Payments(args) => payments(args.command),
+    }
+}
+
+fn payments(command: PaymentsCommand) -> Result<(), CliError> {
+    use crate::services::statements::{self, StatementError};
+    match command {
+        PaymentsCommand::Import { data_dir, file } => {
+            let store = RedbStore::open_dir(&data_dir)?;
+            let mut bar = ProgressBar::new();
+            let result = statements::import(&store, &file, &mut |p| bar.show(p));
+            bar.finish();
+            match result {
+                Ok(summary) => {
+                    for w in &summary.statements {
+                        println!(
+                            "CPAS {} {}: {} lines{}",
+                            w.ins.as_str(),
+                            w.month.compact(),
+                            w.lines,
+                            if w.replaced > 0 {
+                                format!(" (replacing {})", w.replaced)
+                            } else {
+                                String::new()
+                            }
+                        );
+                    }
+                    println!(
+                        "imported {} lines in {} statements from {}",
+                        summary.lines,
+                        summary.statements.len(),
+                        file.display()
+                    );
+                    Ok(())
+                }
+                Err(StatementError::Refused {
+                    lines,
+                    refused,
+                    first,
+                }) => {
+                    for line in &first {
+                        for e in &line.errors {
+                            eprintln!("{}:{}: {e}", file.display(), line.number);
+                        }
+                    }
+                    if refused > first.len() as u64 {
+                        eprintln!(
+                            "... and {} more refused lines",
+                            refused - first.len() as u64
+                        );
+                    }
+                    Err(StatementError::Refused {
+                        lines,
+                        refused,
+                        first: Vec::new(),
+                    }
+                    .into())
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        PaymentsCommand::Export {
+            data_dir,
+            ins,
+            month,
+            out,
+            crlf,
+        } => {
+            let ins = crate::domain::InsCode::parse(&ins).map_err(|e| CliError::Argument {
+                flag: "ins",
+                reason: e.to_string(),
+            })?;
+            let month = crate::domain::Month::parse_compact(&month)
+                .or_else(|_| crate::domain::Month::parse_xsd(&month))
+                .map_err(|_| CliError::Argument {
+                    flag: "month",
+                    reason: format!("{month:?} is not a month: YYYYMM or YYYY-MM"),
+                })?;
+            let store = RedbStore::open_dir(&data_dir)?;
+            match out {
+                Some(path) => {
+                    // Written beside the target and renamed, so a failed export leaves
+                    // no half file.
+                    let partial = path.with_extension("partial");
+                    let write_error = |source| StatementError::Write {
+                        path: partial.clone(),
+                        source,
+                    };
+                    let mut f = std::fs::File::create(&partial).map_err(write_error)?;
+                    let n = statements::export(&store, &ins, month, crlf, &mut f, &partial);
+                    if n.is_err() {
+                        let _ = std::fs::remove_file(&partial);
+                    }
+                    let n = n?;
+                    f.sync_all().map_err(write_error)?;
+                    std::fs::rename(&partial, &path).map_err(|source| StatementError::Write {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    eprintln!("wrote {n} lines to {}", path.display());
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut lock = stdout.lock();
+                    statements::export(&store, &ins, month, crlf, &mut lock, Path::new("-"))?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A progress bar on standard error, drawn only when it is a terminal.
+struct ProgressBar {
+    enabled: bool,
+    drawn: bool,
+}
+
+impl ProgressBar {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        ProgressBar {
+            enabled: std::io::stderr().is_terminal(),
+            drawn: false,
+        }
+    }
+
+    fn show(&mut self, p: crate::services::statements::Progress) {
+        if !self.enabled {
+            return;
+        }
+        let fraction = if p.bytes_total == 0 {
+            1.0
+        } else {
+            p.bytes_done as f64 / p.bytes_total as f64
+        };
+        let filled = (fraction * 30.0).round() as usize;
+        let what = if p.pass == 1 { "checking" } else { "writing " };
+        eprint!(
+            "\r{what} [{}{}] {:>3}%  {} lines",
+            "#".repeat(filled.min(30)),
+            " ".repeat(30 - filled.min(30)),
+            (fraction * 100.0).round() as u32,
+            p.lines
+        );
+        self.drawn = true;
+    }
+
+    fn finish(&mut self) {
+        if self.drawn {
+            eprintln!();
+        }
     }
 }
 

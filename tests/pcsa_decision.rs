@@ -359,3 +359,115 @@ async fn a_form_d_recovers_no_more_than_the_cpas_granted_and_changes_no_right() 
     assert_eq!(onem_sees(&gw, &ssin).await, ["2024-01-01..2024-12-31"]);
     assert_eq!(gw.store.outbox(0, 100).map(|e| e.len()).unwrap_or(0), 1);
 }
+
+/// A payment line of a statement: integration income, category B, article 860 (60 %).
+fn payment(ssin: &str, amount: &str, paid: &str) -> String {
+    format!(
+        "<payment><law>1</law><fileNumber>D-0042</fileNumber><ssin>{ssin}</ssin>\
+         <reference>DOS-2025-1</reference><amountType>1</amountType>\
+         <firstDay>2025-02-01</firstDay><lastDay>2025-02-28</lastDay><budgetArticle>860</budgetArticle>\
+         <amount>{amount}</amount><category>B</category><lastName>Dupont</lastName><firstName>Marie</firstName>\
+         <personConcerned>00</personConcerned><paidAmount>{paid}</paidAmount></payment>"
+    )
+}
+
+fn statement(caller: &str, ins: &str, payments: &[String]) -> String {
+    envelope(
+        SOAP11,
+        &format!(
+            "<pd:sendPaymentsRequest xmlns:pd=\"{PD_NS}\">\
+             <informationCustomer><customerIdentification><cbeNumber>{caller}</cbeNumber></customerIdentification></informationCustomer>\
+             <statement><insCode>{ins}</insCode><month>2025-03</month>{}</statement></pd:sendPaymentsRequest>",
+            payments.concat()
+        ),
+    )
+}
+
+#[tokio::test]
+async fn a_statement_of_payments_is_written_whole_and_replaced_when_sent_again() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let cpas = gw.basic("cpas-liege");
+    let (a, b) = (gw.ssins.no_right.clone(), gw.ssins.two_pcsas.clone());
+    let good = statement(
+        &liege,
+        LIEGE_INS,
+        &[payment(&a, "1314.20", "788.52"), payment(&b, "-100", "-60")],
+    );
+    let reply = cpas.soap_at(PD_PATH, &good).await;
+    assert_accepted(&reply);
+    assert_eq!(reply.text_of("lineCount").as_deref(), Some("2"));
+    assert_eq!(reply.text_of("replacedLineCount").as_deref(), Some("0"));
+    let ins = bcss_gateway::domain::InsCode::parse(LIEGE_INS).unwrap();
+    let march = bcss_gateway::domain::Month::parse_xsd("2025-03").unwrap();
+    let lines = gw.store.statement(&ins, march).unwrap();
+    assert_eq!(
+        lines.iter().map(|l| l.paid.to_string()).collect::<Vec<_>>(),
+        ["788.52", "-60.00"]
+    );
+    // Written as a statement line holds it, ready for export.
+    let mut text = String::new();
+    bcss_gateway::wire::novaprima::write_line(&lines[1], &mut text);
+    assert_eq!(&text[65..80], "860   -00010000");
+
+    let again = cpas.soap_at(PD_PATH, &good).await;
+    assert_eq!(again.text_of("replacedLineCount").as_deref(), Some("2"));
+    assert_eq!(gw.store.statement(&ins, march).unwrap().len(), 2);
+
+    // Every refused line is named; nothing of the statement changes.
+    let bad = statement(
+        &liege,
+        LIEGE_INS,
+        &[
+            payment(&gw.ssins.unknown, "10", "6"),
+            payment(&a, "10", "10"),
+            payment(&a, "10", "6"),
+        ],
+    );
+    let reply = cpas.soap_at(PD_PATH, &bad).await;
+    assert_eq!(
+        reply.text_of("outcome").as_deref(),
+        Some("REJECTED"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.texts_of("line"), ["1", "2"]);
+    assert_eq!(reply.texts_of("field"), ["ssin", "paidAmount"]);
+    assert_eq!(
+        reply
+            .texts_of("code")
+            .into_iter()
+            .skip(1)
+            .collect::<Vec<_>>(),
+        ["900014", "900023"]
+    );
+    assert_eq!(gw.store.statement(&ins, march).unwrap(), lines);
+}
+
+#[tokio::test]
+async fn a_cpas_sends_only_its_own_statement() {
+    let gw = Gateway::start().await;
+    let gent = gw.cbe("ocmw-gent");
+    let a = gw.ssins.no_right.clone();
+    let reply = gw
+        .basic("ocmw-gent")
+        .soap_at(
+            PD_PATH,
+            &statement(&gent, LIEGE_INS, &[payment(&a, "10", "6")]),
+        )
+        .await;
+    assert_eq!(reply.texts_of("field"), ["insCode"]);
+    assert_eq!(
+        reply.texts_of("code").get(1).map(String::as_str),
+        Some("900012")
+    );
+    // And only in its own name.
+    let reply = gw
+        .basic("ocmw-gent")
+        .soap_at(
+            PD_PATH,
+            &statement(&gw.cbe("cpas-liege"), LIEGE_INS, &[payment(&a, "10", "6")]),
+        )
+        .await;
+    assert_eq!(reply.reason_code(), "MSG00014", "{}", reply.body);
+}

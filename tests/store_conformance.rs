@@ -2,8 +2,9 @@
 //! one today); each case gets a fresh, empty store.
 
 use bcss_gateway::domain::{
-    Category, CbeNumber, CertificateFingerprint, Date, Grant, InsCode, Inscription, Institution,
-    OpenPeriod, Pcsa, Period, Person, QualityCode, RegisterStatus, Right, RightKind, Service, Ssin,
+    Amount, AmountType, Category, CbeNumber, CertificateFingerprint, Date, Grant, InsCode,
+    Inscription, Institution, Law, Month, OpenPeriod, PaymentLine, Pcsa, Period, Person,
+    QualityCode, RegisterStatus, Right, RightKind, Service, Ssin,
 };
 use bcss_gateway::store::{AuditRecord, Change, RedbStore, Store, StoreError};
 
@@ -71,7 +72,7 @@ type Case = (&'static str, fn(&dyn Store));
 
 /// Runs every case against stores made by `open`.
 fn conformance<S: Store>(open: impl Fn(&std::path::Path) -> S) {
-    let cases: [Case; 6] = [
+    let cases: [Case; 7] = [
         (
             "a person's file is one consistent range",
             person_file_holds_only_that_person,
@@ -90,6 +91,10 @@ fn conformance<S: Store>(open: impl Fn(&std::path::Path) -> S) {
             audit_trail_is_ordered,
         ),
         ("an empty store says so", emptiness),
+        (
+            "statements are replaced or extended whole, payments read by person",
+            statements_and_payments,
+        ),
     ];
     for (name, case) in cases {
         let dir = ok(tempfile::tempdir());
@@ -293,6 +298,71 @@ fn audit_trail_is_ordered(store: &dyn Store) {
     assert_eq!(all, records);
     let page = ok(store.audit_trail(Some(records[1].ticket), 2));
     assert_eq!(page, records[2..4]);
+}
+
+fn payment(s: Ssin, ins: &str, statement: &str, first_day: &str, cents: i64) -> PaymentLine {
+    PaymentLine {
+        law: Law::IntegrationIncome,
+        ins: ok(InsCode::parse(ins)),
+        statement: ok(Month::parse_xsd(statement)),
+        file_number: format!("{:<11}", "F1"),
+        suffix: "  ".into(),
+        ssin: s,
+        reference: format!("{:<12}", ""),
+        amount_type: AmountType::Grant,
+        first_day: d(first_day),
+        last_day: d(first_day),
+        budget_article: "116   ".into(),
+        article: 116,
+        amount: Amount::from_cents(cents),
+        category: 'B',
+        last_name: format!("{:<30}", "Test"),
+        first_name: format!("{:<20}", "Person"),
+        concerned: "00".into(),
+        reference2: format!("{:<15}", ""),
+        paid: Amount::from_cents(cents),
+    }
+}
+
+fn statements_and_payments(store: &dyn Store) {
+    let (a, b) = (ssin("850731001"), ssin("870412002"));
+    let ins = ok(InsCode::parse("62063"));
+    let march = ok(Month::parse_xsd("2025-03"));
+    let first = [
+        payment(a, "62063", "2025-03", "2025-02-01", 100),
+        payment(b, "62063", "2025-03", "2025-01-01", 200),
+    ];
+    assert_eq!(ok(store.write_statement(&ins, march, &first, true)), 0);
+    // Lines keep the statement's order; a person's payments come by first day paid.
+    assert_eq!(ok(store.statement(&ins, march)), first);
+    let more = [payment(a, "62063", "2025-03", "2025-01-01", 300)];
+    assert_eq!(ok(store.write_statement(&ins, march, &more, false)), 0);
+    let cents =
+        |lines: Vec<PaymentLine>| -> Vec<i64> { lines.iter().map(|l| l.amount.cents()).collect() };
+    assert_eq!(cents(ok(store.statement(&ins, march))), [100, 200, 300]);
+    assert_eq!(cents(ok(store.payments(&a))), [300, 100]);
+    // Another CPAS's statement and another month stay apart.
+    let other = ok(InsCode::parse("44021"));
+    let april = ok(Month::parse_xsd("2025-04"));
+    ok(store.write_statement(
+        &other,
+        march,
+        &[payment(a, "44021", "2025-03", "2025-03-01", 7)],
+        true,
+    ));
+    ok(store.write_statement(
+        &ins,
+        april,
+        &[payment(a, "62063", "2025-04", "2025-03-01", 8)],
+        true,
+    ));
+    assert_eq!(ok(store.statement_months(&ins)), [march, april]);
+    // Replacing drops every earlier line of that statement only.
+    let replaced = [payment(b, "62063", "2025-03", "2025-01-01", 9)];
+    assert_eq!(ok(store.write_statement(&ins, march, &replaced, true)), 3);
+    assert_eq!(cents(ok(store.statement(&ins, march))), [9]);
+    assert_eq!(cents(ok(store.payments(&a))), [7, 8]);
+    assert_eq!(cents(ok(store.payments(&b))), [9]);
 }
 
 fn emptiness(store: &dyn Store) {

@@ -12,6 +12,7 @@ pub mod ins;
 pub mod inscription;
 pub mod institution;
 pub mod month;
+pub mod payment;
 pub mod pcsa;
 pub mod period;
 pub mod person;
@@ -27,6 +28,7 @@ pub use institution::{
     CertificateFingerprint, FingerprintError, Grant, Institution, SectorInstitution, Service,
 };
 pub use month::{Month, MonthError};
+pub use payment::{AmountType, Law, PaymentLine};
 pub use pcsa::Pcsa;
 pub use period::{OpenPeriod, Period, PeriodError, merge_periods};
 pub use person::{Person, RegisterStatus};

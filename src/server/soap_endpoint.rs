@@ -374,7 +374,7 @@ fn pcsa_decision_v1(
         pd::RequestError::Invalid(field) => Fault::invalid(field),
     })?;
     ex.operation = Some(request.operation.name());
-    ex.ssin = Some(request.ssin.clone());
+    ex.ssin.clone_from(&request.ssin);
     if let Some(action) = action
         && !request.operation.soap_action_matches(action)
     {
@@ -382,20 +382,26 @@ fn pcsa_decision_v1(
             action_mismatch(action, request.operation.name()).about(&request.information_customer)
         );
     }
-    let (status, result) =
-        services::pcsa_decision::send_form(gw.store.as_ref(), caller, &request, ex.received_ms)
-            .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
+    let store = gw.store.as_ref();
+    let (status, result) = services::access::check_identification(
+        caller,
+        &request.information_customer.identification,
+    )
+    .and_then(|()| match &request.submission {
+        pd::Submission::Form(form) => {
+            services::pcsa_decision::send_form(store, caller, form, ex.received_ms)
+        }
+        pd::Submission::Payments(statement) => {
+            services::pcsa_decision::send_payments(store, caller, statement)
+        }
+    })
+    .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
     let cbss = ex.cbss();
     let body = soap::envelope(ex.version, |w| {
         pd::write_response(w, &request, &cbss, &status, Some(&result))
     });
     // The audit keeps what the register did with the form.
-    let outcome = match result {
-        pd::FormResult::Accepted { .. } => "ACCEPTED",
-        pd::FormResult::AlreadyRegistered { .. } => "ALREADY_REGISTERED",
-        pd::FormResult::Rejected { .. } => "REJECTED",
-    };
-    Ok((body, outcome))
+    Ok((body, result.outcome()))
 }
 
 async fn authenticate(

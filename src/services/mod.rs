@@ -5,6 +5,7 @@
 pub mod access;
 pub mod living_wages_v2;
 pub mod pcsa_decision;
+pub mod statements;
 pub mod status;
 
 use thiserror::Error;

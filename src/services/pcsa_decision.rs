@@ -2,26 +2,31 @@
 //! may call it, and only for itself; the form is judged by the domain rules against
 //! the person's history and registered in one store transaction with its effects.
 
-use super::{ServiceError, access, status};
+use super::statements::RegisterCheck;
+use super::{ServiceError, status};
 use crate::domain::decision::{self, ErrorCode, Form, FormError, History, Outcome, Registration};
-use crate::domain::{Date, Institution};
+use crate::domain::{Date, Institution, Pcsa};
 use crate::store::{Registered, Store};
 use crate::wire::common::Status;
-use crate::wire::pcsa_decision_v1::{FormResult, Request};
+use crate::wire::pcsa_decision_v1::{FormResult, Statement, payment_element};
+
+/// The caller's PCSA: only a CPAS sends decisions and payments.
+fn callers_pcsa(store: &dyn Store, caller: &Institution) -> Result<Pcsa, ServiceError> {
+    store
+        .pcsa(&caller.cbe)?
+        .ok_or_else(|| ServiceError::NotAPcsa {
+            caller: caller.cbe.to_string(),
+        })
+}
 
 pub fn send_form(
     store: &dyn Store,
     caller: &Institution,
-    request: &Request,
+    form: &Result<Form, Vec<FormError>>,
     now_ms: i64,
 ) -> Result<(Status, FormResult), ServiceError> {
-    access::check_identification(caller, &request.information_customer.identification)?;
-    if store.pcsa(&caller.cbe)?.is_none() {
-        return Err(ServiceError::NotAPcsa {
-            caller: caller.cbe.to_string(),
-        });
-    }
-    let form = match &request.form {
+    callers_pcsa(store, caller)?;
+    let form = match form {
         Ok(form) => form.clone(),
         Err(errors) => {
             return Ok((
@@ -113,4 +118,66 @@ fn check_sender(
         ));
     }
     Ok(errors)
+}
+
+/// A CPAS's monthly statement of payments: every line checked as an imported one is,
+/// then written in one transaction, replacing what the register held for that month.
+pub fn send_payments(
+    store: &dyn Store,
+    caller: &Institution,
+    statement: &Result<Statement, Vec<FormError>>,
+) -> Result<(Status, FormResult), ServiceError> {
+    let pcsa = callers_pcsa(store, caller)?;
+    let statement = match statement {
+        Ok(s) => s,
+        Err(errors) => {
+            return Ok((
+                status::data_found(),
+                FormResult::Rejected {
+                    errors: errors.clone(),
+                },
+            ));
+        }
+    };
+    let mut errors = Vec::new();
+    if statement.ins != pcsa.ins {
+        errors.push(FormError::new(
+            ErrorCode::NotTheCallersPcsa,
+            "insCode",
+            format!(
+                "a CPAS sends its own payments: the statement names INS {}, the caller's is {}",
+                statement.ins.as_str(),
+                pcsa.ins.as_str()
+            ),
+        ));
+    }
+    let mut register = RegisterCheck::new(store)?;
+    for (i, line) in statement.lines.iter().enumerate() {
+        let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let problems = line
+            .check()
+            .into_iter()
+            .chain(
+                register
+                    .check(line)?
+                    .into_iter()
+                    .filter(|e| e.field != "CPAS")
+                    .map(|e| (e.code, e.field, e.reason)),
+            );
+        for (code, field, reason) in problems {
+            errors.push(FormError::new(code, payment_element(field), reason).at_line(number));
+        }
+    }
+    if !errors.is_empty() {
+        return Ok((status::data_found(), FormResult::Rejected { errors }));
+    }
+    let replaced =
+        store.write_statement(&statement.ins, statement.month, &statement.lines, true)?;
+    Ok((
+        status::data_found(),
+        FormResult::StatementWritten {
+            lines: statement.lines.len(),
+            replaced,
+        },
+    ))
 }

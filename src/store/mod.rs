@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use crate::domain::decision::{Attestation, ChangeEvent, RegisteredForm};
 use crate::domain::{
-    CbeNumber, CertificateFingerprint, Inscription, Institution, Pcsa, Person, Right, Ssin,
+    CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month, PaymentLine, Pcsa,
+    Person, Right, Ssin,
 };
 
 #[derive(Debug, Error)]
@@ -148,6 +149,24 @@ pub trait Store: Send + Sync + 'static {
     fn forms(&self, ssin: &Ssin) -> Result<Vec<RegisteredForm>, StoreError>;
     /// Up to `limit` outbox events after sequence `after`, in order.
     fn outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxEvent>, StoreError>;
+    /// Every PCSA of the register.
+    fn pcsas(&self) -> Result<Vec<Pcsa>, StoreError>;
+    /// Writes lines of the monthly statement of a CPAS (`ins`) for `month` in one
+    /// durable transaction: they replace the statement's lines when `replace`, else
+    /// follow them. Returns how many lines were replaced.
+    fn write_statement(
+        &self,
+        ins: &InsCode,
+        month: Month,
+        lines: &[PaymentLine],
+        replace: bool,
+    ) -> Result<usize, StoreError>;
+    /// The lines of a monthly statement, in their order.
+    fn statement(&self, ins: &InsCode, month: Month) -> Result<Vec<PaymentLine>, StoreError>;
+    /// The months for which a CPAS has a statement, in order.
+    fn statement_months(&self, ins: &InsCode) -> Result<Vec<Month>, StoreError>;
+    /// Every payment line about a person (as beneficiary), by first day paid.
+    fn payments(&self, ssin: &Ssin) -> Result<Vec<PaymentLine>, StoreError>;
     /// Appends audit records (one durable commit for the whole batch).
     fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError>;
     /// Up to `limit` audit records, oldest first, after `after` when given.

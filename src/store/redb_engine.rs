@@ -20,7 +20,8 @@ use super::{
 };
 use crate::domain::decision::RegisteredForm;
 use crate::domain::{
-    CbeNumber, CertificateFingerprint, Inscription, Institution, Pcsa, Person, Right, Ssin,
+    CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month, PaymentLine, Pcsa,
+    Person, Right, Ssin,
 };
 
 /// Everything about a person, under keys that start with the SSIN so that a
@@ -42,6 +43,12 @@ const FORMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("forms");
 const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// SSIN → the person's last event version.
 const VERSIONS: TableDefinition<&[u8], u64> = TableDefinition::new("versions");
+/// `SSIN first-day-paid INS statement-month line` → a payment line, so that a person's
+/// payments are one range in date order.
+const PAYMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("payments");
+/// `INS statement-month line` → the line's key in `payments`: the statement as the
+/// CPAS sent it, for export and replacement.
+const STATEMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("statements");
 /// `format` → the layout version of this file.
 const META: TableDefinition<&str, u32> = TableDefinition::new("meta");
 
@@ -157,6 +164,19 @@ fn right_key(r: &Right) -> String {
     )
 }
 
+fn statement_prefix(ins: &InsCode, month: Month) -> String {
+    format!("{}{}", ins.as_str(), month.compact())
+}
+
+fn payment_key(line: &PaymentLine, number: u64) -> String {
+    let (y, m, d) = line.first_day.ymd();
+    format!(
+        "{}{y:04}{m:02}{d:02}{}{number:08}",
+        line.ssin.as_str(),
+        statement_prefix(&line.ins, line.statement)
+    )
+}
+
 impl RedbStore {
     /// Opens (or creates) the store file `<dir>/bcss-gateway.redb`.
     pub fn open_dir(dir: &Path) -> Result<Self, StoreError> {
@@ -205,6 +225,8 @@ impl RedbStore {
         tx.open_table(FORMS).map_err(engine)?;
         tx.open_table(OUTBOX).map_err(engine)?;
         tx.open_table(VERSIONS).map_err(engine)?;
+        tx.open_table(PAYMENTS).map_err(engine)?;
+        tx.open_table(STATEMENTS).map_err(engine)?;
         tx.commit().map_err(engine)?;
         let store = RedbStore {
             db,
@@ -569,6 +591,134 @@ impl Store for RedbStore {
                 k.value().to_string().as_bytes(),
                 v.value(),
             )?);
+        }
+        Ok(out)
+    }
+
+    fn pcsas(&self) -> Result<Vec<Pcsa>, StoreError> {
+        let pcsas = self.pcsas.read().unwrap_or_else(PoisonError::into_inner);
+        let mut out: Vec<Pcsa> = pcsas.values().cloned().collect();
+        out.sort_by_key(|p| p.cbe);
+        Ok(out)
+    }
+
+    fn write_statement(
+        &self,
+        ins: &InsCode,
+        month: Month,
+        lines: &[PaymentLine],
+        replace: bool,
+    ) -> Result<usize, StoreError> {
+        let prefix = statement_prefix(ins, month);
+        let range = (prefix.clone(), format!("{prefix}~"));
+        let tx = self.db.begin_write().map_err(engine)?;
+        let mut replaced = 0;
+        {
+            let mut payments = tx.open_table(PAYMENTS).map_err(engine)?;
+            let mut statements = tx.open_table(STATEMENTS).map_err(engine)?;
+            let mut old: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+            for row in statements
+                .range(range.0.as_bytes()..range.1.as_bytes())
+                .map_err(engine)?
+            {
+                let (k, v) = row.map_err(engine)?;
+                old.push((k.value().to_vec(), v.value().to_vec()));
+            }
+            let mut next = 0u64;
+            if replace {
+                for (k, v) in &old {
+                    statements.remove(k.as_slice()).map_err(engine)?;
+                    payments.remove(v.as_slice()).map_err(engine)?;
+                }
+                replaced = old.len();
+            } else if let Some((k, _)) = old.last() {
+                next = std::str::from_utf8(&k[prefix.len()..])
+                    .ok()
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .ok_or_else(|| StoreError::Corrupt {
+                        table: "statements",
+                        key: String::from_utf8_lossy(k).into_owned(),
+                        reason: "no line number".into(),
+                    })?
+                    + 1;
+            }
+            for line in lines {
+                let key = payment_key(line, next);
+                payments
+                    .insert(key.as_bytes(), encode(line)?.as_slice())
+                    .map_err(engine)?;
+                statements
+                    .insert(format!("{prefix}{next:08}").as_bytes(), key.as_bytes())
+                    .map_err(engine)?;
+                next += 1;
+            }
+        }
+        tx.commit().map_err(engine)?;
+        self.generation.fetch_add(1, Ordering::Release);
+        Ok(replaced)
+    }
+
+    fn statement(&self, ins: &InsCode, month: Month) -> Result<Vec<PaymentLine>, StoreError> {
+        let prefix = statement_prefix(ins, month);
+        let tx = self.db.begin_read().map_err(engine)?;
+        let statements = tx.open_table(STATEMENTS).map_err(engine)?;
+        let payments = tx.open_table(PAYMENTS).map_err(engine)?;
+        let mut out = Vec::new();
+        for row in statements
+            .range(prefix.as_bytes()..format!("{prefix}~").as_bytes())
+            .map_err(engine)?
+        {
+            let (_, key) = row.map_err(engine)?;
+            let value =
+                payments
+                    .get(key.value())
+                    .map_err(engine)?
+                    .ok_or_else(|| StoreError::Corrupt {
+                        table: "statements",
+                        key: String::from_utf8_lossy(key.value()).into_owned(),
+                        reason: "the payment line it names is missing".into(),
+                    })?;
+            out.push(decode("payments", key.value(), value.value())?);
+        }
+        Ok(out)
+    }
+
+    fn statement_months(&self, ins: &InsCode) -> Result<Vec<Month>, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let statements = tx.open_table(STATEMENTS).map_err(engine)?;
+        let mut months: Vec<Month> = Vec::new();
+        let from = ins.as_str().to_owned();
+        let to = format!("{from}~");
+        for row in statements
+            .range(from.as_bytes()..to.as_bytes())
+            .map_err(engine)?
+        {
+            let (k, _) = row.map_err(engine)?;
+            let month = k
+                .value()
+                .get(5..11)
+                .and_then(|m| std::str::from_utf8(m).ok())
+                .and_then(|m| Month::parse_compact(m).ok());
+            if let Some(m) = month
+                && months.last() != Some(&m)
+            {
+                months.push(m);
+            }
+        }
+        Ok(months)
+    }
+
+    fn payments(&self, ssin: &Ssin) -> Result<Vec<PaymentLine>, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let payments = tx.open_table(PAYMENTS).map_err(engine)?;
+        let (from, to) = person_range(ssin);
+        let mut out = Vec::new();
+        for row in payments
+            .range(from.as_bytes()..to.as_bytes())
+            .map_err(engine)?
+        {
+            let (k, v) = row.map_err(engine)?;
+            out.push(decode("payments", k.value(), v.value())?);
         }
         Ok(out)
     }

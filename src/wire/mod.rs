@@ -3,6 +3,7 @@
 
 pub mod common;
 pub mod living_wages_v2;
+pub mod novaprima;
 pub mod pcsa_decision_v1;
 pub mod soap;
 pub mod wsdl;

@@ -1,4 +1,5 @@
-//! PcsaDecisionService v1 on the wire: `sendFormB`, `sendFormC` and `sendFormD`.
+//! PcsaDecisionService v1 on the wire: `sendFormB`, `sendFormC`, `sendFormD` and
+//! `sendPayments`.
 //!
 //! The structure of a message (which elements, in which order) is the contract: a
 //! message that breaks it gets a MSG00004 fault, like any other service. The values of
@@ -9,11 +10,15 @@
 use super::common::{
     CbssFault, Children, InformationCbss, InformationCustomer, InvalidField, Status,
 };
+use super::novaprima;
 use super::xml::{Element, XmlWriter};
 use crate::domain::decision::{
     CStatus, Duration, ErrorCode, Form, FormB, FormC, FormD, FormError, Nature, Sender, Suspension,
 };
-use crate::domain::{Amount, Category, CbeNumber, Date, InsCode, Month, RightKind, Ssin};
+use crate::domain::{
+    Amount, AmountType, Category, CbeNumber, Date, InsCode, Law, Month, PaymentLine, RightKind,
+    Ssin,
+};
 
 pub const INTF_NS: &str = "urn:bcss-gateway:intf:PcsaDecisionService:v1";
 pub const PATH: &str = "/SOA4520/PcsaDecisionService/v1";
@@ -24,6 +29,7 @@ pub enum Operation {
     SendFormB,
     SendFormC,
     SendFormD,
+    SendPayments,
 }
 
 impl Operation {
@@ -32,6 +38,7 @@ impl Operation {
             Operation::SendFormB => "sendFormB",
             Operation::SendFormC => "sendFormC",
             Operation::SendFormD => "sendFormD",
+            Operation::SendPayments => "sendPayments",
         }
     }
 
@@ -40,6 +47,7 @@ impl Operation {
             Operation::SendFormB => "sendFormBResponse",
             Operation::SendFormC => "sendFormCResponse",
             Operation::SendFormD => "sendFormDResponse",
+            Operation::SendPayments => "sendPaymentsResponse",
         }
     }
 
@@ -56,12 +64,27 @@ impl Operation {
 pub struct Request {
     pub operation: Operation,
     pub information_customer: InformationCustomer,
-    /// The form, or every value that could not be read.
-    pub form: Result<Form, Vec<FormError>>,
+    pub submission: Submission,
     /// The reference as sent, echoed even when the form is refused.
     pub reference: Option<String>,
-    /// The SSIN as sent, for the audit trail.
-    pub ssin: String,
+    /// The SSIN as sent, for the audit trail (a statement has many).
+    pub ssin: Option<String>,
+}
+
+/// What the CPAS sends: a form or a statement of payments, or every value that could
+/// not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Submission {
+    Form(Result<Form, Vec<FormError>>),
+    Payments(Result<Statement, Vec<FormError>>),
+}
+
+/// A CPAS's monthly statement of payments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    pub ins: InsCode,
+    pub month: Month,
+    pub lines: Vec<PaymentLine>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -365,6 +388,179 @@ fn read_form_d(
     Ok((form, reference, ssin_text.to_owned()))
 }
 
+/// A text of the statement padded to its fixed width.
+fn fixed(
+    v: &mut Values,
+    field: &'static str,
+    line: u32,
+    text: &str,
+    width: usize,
+) -> Option<String> {
+    match novaprima::pad(text, width) {
+        Ok(t) => Some(t),
+        Err(reason) => {
+            v.errors.push(
+                FormError::new(ErrorCode::Invalid, field, format!("{text:?} {reason}"))
+                    .at_line(line),
+            );
+            None
+        }
+    }
+}
+
+fn read_statement(el: &Element, v: &mut Values) -> Result<Option<Statement>, InvalidField> {
+    let mut c = Children::of(el, "statement")?;
+    let (ins, _) = c.required_text("insCode")?;
+    let ins = v.read("insCode", ins, |t| {
+        InsCode::parse(t).map_err(|e| e.to_string())
+    });
+    let (month, _) = c.required_text("month")?;
+    let month = v.read("month", month, |t| {
+        Month::parse_xsd(t).map_err(|e| e.to_string())
+    });
+    let mut lines = Vec::new();
+    let mut complete = true;
+    let mut number = 0u32;
+    while let Some(p) = c.optional("payment")? {
+        number += 1;
+        let before = v.errors.len();
+        let line = read_payment(p, v, number, ins, month)?;
+        for e in &mut v.errors[before..] {
+            e.line = Some(number);
+        }
+        match line {
+            Some(l) => lines.push(l),
+            None => complete = false,
+        }
+    }
+    if number == 0 {
+        return Err(InvalidField::new(
+            "statement/payment",
+            None,
+            "a statement has at least one payment",
+        ));
+    }
+    c.finish()?;
+    Ok(match (ins, month, complete) {
+        (Some(ins), Some(month), true) => Some(Statement { ins, month, lines }),
+        _ => None,
+    })
+}
+
+fn read_payment(
+    el: &Element,
+    v: &mut Values,
+    line: u32,
+    ins: Option<InsCode>,
+    month: Option<Month>,
+) -> Result<Option<PaymentLine>, InvalidField> {
+    let mut c = Children::of(el, "statement/payment")?;
+    let (law, _) = c.required_text("law")?;
+    let law = v.read("law", law, |t| {
+        let mut chars = t.chars();
+        match (chars.next().and_then(Law::from_code), chars.next()) {
+            (Some(l), None) => Ok(l),
+            _ => Err("expected 1, 2 or 6".into()),
+        }
+    });
+    let (file_number, _) = c.required_text("fileNumber")?;
+    let file_number = fixed(v, "fileNumber", line, file_number, 11);
+    let suffix = c.optional_text("suffix")?.map_or("", |(t, _)| t);
+    let suffix = fixed(v, "suffix", line, suffix, 2);
+    let (ssin, _) = c.required_text("ssin")?;
+    let ssin = v.ssin("ssin", ssin);
+    let reference = c.optional_text("reference")?.map_or("", |(t, _)| t);
+    let reference = fixed(v, "reference", line, reference, 12);
+    let (amount_type, _) = c.required_text("amountType")?;
+    let amount_type = v.read("amountType", amount_type, |t| {
+        let mut chars = t.chars();
+        match (chars.next().and_then(AmountType::from_code), chars.next()) {
+            (Some(a), None) => Ok(a),
+            _ => Err("expected a code from 1 to 6".into()),
+        }
+    });
+    let (first, _) = c.required_text("firstDay")?;
+    let first_day = v.date("firstDay", first);
+    let (last, _) = c.required_text("lastDay")?;
+    let last_day = v.date("lastDay", last);
+    let (article, _) = c.required_text("budgetArticle")?;
+    let article = v.read("budgetArticle", article, |t| match t.parse::<u16>() {
+        Ok(n) if t.len() <= 6 => Ok(n),
+        _ => Err("expected the article's number".into()),
+    });
+    let (amount, _) = c.required_text("amount")?;
+    let amount = v.amount("amount", amount);
+    let (category, _) = c.required_text("category")?;
+    let category = v.read("category", category, |t| {
+        let mut chars = t.chars();
+        match (chars.next(), chars.next()) {
+            (Some(ch), None) if !ch.is_control() => Ok(ch),
+            _ => Err("expected one character".into()),
+        }
+    });
+    let (last_name, _) = c.required_text("lastName")?;
+    let last_name = fixed(v, "lastName", line, last_name, 30);
+    let (first_name, _) = c.required_text("firstName")?;
+    let first_name = fixed(v, "firstName", line, first_name, 20);
+    let (concerned, _) = c.required_text("personConcerned")?;
+    let concerned = fixed(v, "personConcerned", line, concerned, 2);
+    let reference2 = c.optional_text("cbssReference")?.map_or("", |(t, _)| t);
+    let reference2 = fixed(v, "cbssReference", line, reference2, 15);
+    let (paid, _) = c.required_text("paidAmount")?;
+    let paid = v.amount("paidAmount", paid);
+    c.finish()?;
+    for (field, a) in [("amount", amount), ("paidAmount", paid)] {
+        if a.is_some_and(|a| !novaprima::fits(a)) {
+            v.errors.push(FormError::new(
+                ErrorCode::Invalid,
+                field,
+                "a statement holds at most 999999.99 per line",
+            ));
+        }
+    }
+    Ok((|| {
+        let article = article?;
+        Some(PaymentLine {
+            law: law?,
+            ins: ins?,
+            statement: month?,
+            file_number: file_number?,
+            suffix: suffix?,
+            ssin: ssin?,
+            reference: reference?,
+            amount_type: amount_type?,
+            first_day: first_day?,
+            last_day: last_day?,
+            budget_article: novaprima::pad(&article.to_string(), 6).ok()?,
+            article,
+            amount: amount.filter(|a| novaprima::fits(*a))?,
+            category: category?,
+            last_name: last_name?,
+            first_name: first_name?,
+            concerned: concerned?,
+            reference2: reference2?,
+            paid: paid.filter(|a| novaprima::fits(*a))?,
+        })
+    })())
+}
+
+/// The element of `payment` that a statement field (as the register's checks name
+/// it) is about.
+pub fn payment_element(statement_field: &str) -> &'static str {
+    match statement_field {
+        "CPAS" => "insCode",
+        "NNISS" => "ssin",
+        "DPAY1STDAY" => "firstDay",
+        "DPAYLSTDAY" => "lastDay",
+        "Article budgétaire" => "budgetArticle",
+        "Montant 100%" => "amount",
+        "Catégorie" => "category",
+        "Personne concernée" => "personConcerned",
+        "Montant payé" => "paidAmount",
+        _ => "payment",
+    }
+}
+
 pub fn read_request(payload: &Element) -> Result<Request, RequestError> {
     if payload.ns.as_deref() != Some(INTF_NS) {
         return Err(RequestError::WrongNamespace {
@@ -375,12 +571,28 @@ pub fn read_request(payload: &Element) -> Result<Request, RequestError> {
         "sendFormBRequest" => Operation::SendFormB,
         "sendFormCRequest" => Operation::SendFormC,
         "sendFormDRequest" => Operation::SendFormD,
+        "sendPaymentsRequest" => Operation::SendPayments,
         other => return Err(RequestError::UnknownOperation(other.to_owned())),
     };
     let mut c = Children::of(payload, "")?;
     let information_customer =
         InformationCustomer::read(c.required("informationCustomer")?, "informationCustomer")?;
     let mut values = Values::default();
+    if operation == Operation::SendPayments {
+        let statement = read_statement(c.required("statement")?, &mut values)?;
+        c.finish()?;
+        let submission = match statement {
+            Some(s) if values.errors.is_empty() => Ok(s),
+            _ => Err(values.errors),
+        };
+        return Ok(Request {
+            operation,
+            information_customer,
+            submission: Submission::Payments(submission),
+            reference: None,
+            ssin: None,
+        });
+    }
     let (form, reference, ssin) = match operation {
         Operation::SendFormB => {
             let (form, reference, ssin) = read_form_b(c.required("formB")?, &mut values)?;
@@ -390,7 +602,7 @@ pub fn read_request(payload: &Element) -> Result<Request, RequestError> {
             let (form, reference, ssin) = read_form_c(c.required("formC")?, &mut values)?;
             (form.map(Form::C), reference, ssin)
         }
-        Operation::SendFormD => {
+        Operation::SendFormD | Operation::SendPayments => {
             let (form, reference, ssin) = read_form_d(c.required("formD")?, &mut values)?;
             (form.map(Form::D), reference, ssin)
         }
@@ -403,18 +615,40 @@ pub fn read_request(payload: &Element) -> Result<Request, RequestError> {
     Ok(Request {
         operation,
         information_customer,
-        form,
+        submission: Submission::Form(form),
         reference,
-        ssin,
+        ssin: Some(ssin),
     })
 }
 
 /// What the register did with the form.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FormResult {
-    Accepted { attestation: String },
-    AlreadyRegistered { attestation: String },
-    Rejected { errors: Vec<FormError> },
+    Accepted {
+        attestation: String,
+    },
+    AlreadyRegistered {
+        attestation: String,
+    },
+    Rejected {
+        errors: Vec<FormError>,
+    },
+    /// A statement of payments was written, replacing `replaced` earlier lines.
+    StatementWritten {
+        lines: usize,
+        replaced: usize,
+    },
+}
+
+impl FormResult {
+    /// For the audit trail.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            FormResult::Accepted { .. } | FormResult::StatementWritten { .. } => "ACCEPTED",
+            FormResult::AlreadyRegistered { .. } => "ALREADY_REGISTERED",
+            FormResult::Rejected { .. } => "REJECTED",
+        }
+    }
 }
 
 pub fn write_response(
@@ -431,15 +665,18 @@ pub fn write_response(
     status.write(w);
     if let Some(result) = result {
         w.open("result");
-        let (outcome, attestation, errors) = match result {
-            FormResult::Accepted { attestation } => ("ACCEPTED", Some(attestation), &[][..]),
-            FormResult::AlreadyRegistered { attestation } => {
-                ("ALREADY_REGISTERED", Some(attestation), &[][..])
-            }
-            FormResult::Rejected { errors } => ("REJECTED", None, errors.as_slice()),
+        let (attestation, errors) = match result {
+            FormResult::Accepted { attestation }
+            | FormResult::AlreadyRegistered { attestation } => (Some(attestation), &[][..]),
+            FormResult::Rejected { errors } => (None, errors.as_slice()),
+            FormResult::StatementWritten { .. } => (None, &[][..]),
         };
-        w.leaf("outcome", outcome)
+        w.leaf("outcome", result.outcome())
             .leaf_opt("attestation", attestation.map(String::as_str));
+        if let FormResult::StatementWritten { lines, replaced } = result {
+            w.leaf("lineCount", &lines.to_string())
+                .leaf("replacedLineCount", &replaced.to_string());
+        }
         // The reference is echoed as long as the contract can carry it.
         if let Some(r) = request
             .reference
@@ -449,9 +686,11 @@ pub fn write_response(
             w.leaf("reference", r);
         }
         for e in errors {
-            w.open("error")
-                .leaf("code", e.code.code())
-                .leaf("field", e.field)
+            w.open("error").leaf("code", e.code.code());
+            if let Some(line) = e.line {
+                w.leaf("line", &line.to_string());
+            }
+            w.leaf("field", e.field)
                 .leaf("message", &e.message)
                 .close("error");
         }

@@ -53,10 +53,14 @@ pub enum ErrorCode {
     SequenceNumber,
     /// Form D: the recovery type is for another region or other dates.
     RecoveryTypeNotApplicable,
+    /// Payment: the last day paid is before the first.
+    PaidPeriodEmpty,
+    /// Payment: the amount paid is not the budget article's State share of the amount.
+    StateShare,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::StudyGrantNotValidForSituation,
         ErrorCode::Invalid,
         ErrorCode::SituationNotValidAtDate,
@@ -78,6 +82,8 @@ impl ErrorCode {
         ErrorCode::RecoveryAboveGranted,
         ErrorCode::SequenceNumber,
         ErrorCode::RecoveryTypeNotApplicable,
+        ErrorCode::PaidPeriodEmpty,
+        ErrorCode::StateShare,
     ];
 
     pub fn code(self) -> &'static str {
@@ -103,6 +109,8 @@ impl ErrorCode {
             ErrorCode::RecoveryAboveGranted => "900019",
             ErrorCode::SequenceNumber => "900020",
             ErrorCode::RecoveryTypeNotApplicable => "900021",
+            ErrorCode::PaidPeriodEmpty => "900022",
+            ErrorCode::StateShare => "900023",
         }
     }
 }
@@ -119,6 +127,8 @@ pub struct FormError {
     pub code: ErrorCode,
     /// The element of the form it is about (e.g. `studyGrant`).
     pub field: &'static str,
+    /// For a statement of payments: which payment (from 1).
+    pub line: Option<u32>,
     pub message: String,
 }
 
@@ -127,8 +137,14 @@ impl FormError {
         FormError {
             code,
             field,
+            line: None,
             message: message.into(),
         }
+    }
+
+    pub fn at_line(mut self, line: u32) -> Self {
+        self.line = Some(line);
+        self
     }
 }
 
