@@ -64,9 +64,112 @@ pub struct Inscription {
     pub period: OpenPeriod,
 }
 
+/// The periods of one institution's inscriptions of one quality after registering
+/// `new`: periods that overlap or touch it are joined with it into one.
+pub fn with_registered(existing: &[OpenPeriod], new: OpenPeriod) -> Vec<OpenPeriod> {
+    let touches = |p: &OpenPeriod| {
+        let day_after = |e: Option<super::Date>| e.map(super::Date::succ);
+        p.overlaps(&new)
+            || day_after(p.end()) == Some(new.begin())
+            || day_after(new.end()) == Some(p.begin())
+    };
+    let mut begin = new.begin();
+    let mut end = new.end();
+    let mut out = Vec::new();
+    for p in existing {
+        if touches(p) {
+            begin = begin.min(p.begin());
+            end = match (end, p.end()) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                _ => None,
+            };
+        } else {
+            out.push(*p);
+        }
+    }
+    // begin <= end holds: both come from valid periods.
+    out.extend(OpenPeriod::new(begin, end).ok());
+    out.sort_by_key(OpenPeriod::begin);
+    out
+}
+
+/// The periods left after unregistering `removed` (a period can be split in two), or
+/// `None` when no period overlapped it.
+pub fn without_unregistered(
+    existing: &[OpenPeriod],
+    removed: OpenPeriod,
+) -> Option<Vec<OpenPeriod>> {
+    if !existing.iter().any(|p| p.overlaps(&removed)) {
+        return None;
+    }
+    let mut out = Vec::new();
+    for p in existing {
+        if !p.overlaps(&removed) {
+            out.push(*p);
+            continue;
+        }
+        if p.begin() < removed.begin() {
+            out.extend(OpenPeriod::new(p.begin(), Some(removed.begin().pred())).ok());
+        }
+        if let Some(removed_end) = removed.end()
+            && p.end().is_none_or(|e| e > removed_end)
+        {
+            out.extend(OpenPeriod::new(removed_end.succ(), p.end()).ok());
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn p(b: &str, e: Option<&str>) -> OpenPeriod {
+        let d = |s: &str| crate::domain::Date::parse_xsd(s).unwrap();
+        OpenPeriod::new(d(b), e.map(d)).unwrap()
+    }
+
+    #[test]
+    fn registering_joins_periods_that_overlap_or_touch() {
+        let existing = [
+            p("2024-01-01", Some("2024-01-31")),
+            p("2024-06-01", Some("2024-06-30")),
+        ];
+        assert_eq!(
+            with_registered(&existing, p("2024-02-01", Some("2024-03-31"))),
+            [
+                p("2024-01-01", Some("2024-03-31")),
+                p("2024-06-01", Some("2024-06-30"))
+            ]
+        );
+        assert_eq!(
+            with_registered(&existing, p("2024-01-15", None)),
+            [p("2024-01-01", None)]
+        );
+    }
+
+    #[test]
+    fn unregistering_cuts_and_splits_periods() {
+        let existing = [p("2024-01-01", None)];
+        assert_eq!(
+            without_unregistered(&existing, p("2024-03-01", Some("2024-03-31"))),
+            Some(vec![
+                p("2024-01-01", Some("2024-02-29")),
+                p("2024-04-01", None)
+            ])
+        );
+        assert_eq!(
+            without_unregistered(&existing, p("2023-01-01", None)),
+            Some(vec![])
+        );
+        assert_eq!(
+            without_unregistered(
+                &[p("2024-01-01", Some("2024-01-31"))],
+                p("2024-02-01", None)
+            ),
+            None
+        );
+    }
 
     #[test]
     fn only_sector_17_quality_codes_exist() {

@@ -13,7 +13,7 @@ use super::auth::Authenticator;
 use super::{Config, soap_endpoint};
 use crate::domain::CertificateFingerprint;
 use crate::store::Store;
-use crate::wire::{living_wages_v2, pcsa_decision_v1, wsdl};
+use crate::wire::{living_wages_v2, pcsa_decision_v1, ssdn, wsdl};
 
 /// What the TLS handshake told us about the peer.
 pub struct ConnectionInfo {
@@ -92,6 +92,13 @@ impl Gateway {
                         .await
                 }
                 Method::GET => self.contract_document(&req, &wsdl::PCSA_DECISION_V1),
+                _ => method_not_allowed(),
+            },
+            ssdn::PATH => match *req.method() {
+                Method::POST => {
+                    soap_endpoint::serve(self, soap_endpoint::Endpoint::Connector, req, conn).await
+                }
+                Method::GET => self.contract_document(&req, &wsdl::CONNECTOR),
                 _ => method_not_allowed(),
             },
             _ => plain(StatusCode::NOT_FOUND, &format!("no service at {path}")),

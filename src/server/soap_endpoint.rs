@@ -23,6 +23,7 @@ use crate::wire::common::{
 use crate::wire::living_wages_v2::{self as lw, RequestError};
 use crate::wire::pcsa_decision_v1 as pd;
 use crate::wire::soap::{self, FaultCode, SoapVersion};
+use crate::wire::ssdn;
 use crate::wire::xml::{Element, XmlWriter};
 
 /// The SOAP services this endpoint code serves.
@@ -30,6 +31,8 @@ use crate::wire::xml::{Element, XmlWriter};
 pub enum Endpoint {
     LivingWagesV2,
     PcsaDecisionV1,
+    /// The old-style connector (`sendXML`), for ManageAccess.
+    Connector,
 }
 
 /// What the audit trail learns as the exchange goes.
@@ -177,9 +180,15 @@ fn fault_response(ex: &Exchange, fault: Fault, basic_accepted: bool) -> HttpResp
     };
     let write_detail = |w: &mut XmlWriter| match ex.endpoint {
         Endpoint::LivingWagesV2 => lw::write_fault(w, &detail),
-        Endpoint::PcsaDecisionV1 => pd::write_fault(w, &detail),
+        Endpoint::PcsaDecisionV1 | Endpoint::Connector => pd::write_fault(w, &detail),
     };
-    let body = soap::fault(ex.version, fault.code, &fault.message, Some(&write_detail));
+    // The connector's contract declares no fault detail: its errors travel in the
+    // SSDNReply, and a fault only says that the envelope itself was wrong.
+    let detail_writer: Option<&dyn Fn(&mut XmlWriter)> = match ex.endpoint {
+        Endpoint::Connector => None,
+        _ => Some(&write_detail),
+    };
+    let body = soap::fault(ex.version, fault.code, &fault.message, detail_writer);
     let status = fault.http_status.unwrap_or_else(|| {
         StatusCode::from_u16(fault.code.http_status(ex.version))
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -279,6 +288,9 @@ async fn exchange(
     match ex.endpoint {
         Endpoint::LivingWagesV2 => living_wages_v2(gw, &caller, &envelope.payload, action, ex),
         Endpoint::PcsaDecisionV1 => pcsa_decision_v1(gw, &caller, &envelope.payload, action, ex),
+        // Clients of the old connector send all kinds of SOAPAction (some the URL):
+        // the one operation is recognised by its payload.
+        Endpoint::Connector => connector(gw, &caller, &envelope.payload, ex),
     }
 }
 
@@ -402,6 +414,32 @@ fn pcsa_decision_v1(
     });
     // The audit keeps what the register did with the form.
     Ok((body, result.outcome()))
+}
+
+fn connector(
+    gw: &Gateway,
+    caller: &Institution,
+    payload: &Element,
+    ex: &mut Exchange,
+) -> Result<(String, &'static str), Fault> {
+    let inner = ssdn::xml_string(payload).map_err(|m| Fault::client(INVALID_STRUCTURE, m))?;
+    ex.operation = Some("sendXML");
+    let answer = services::manage_access::send_xml(
+        gw.store.as_ref(),
+        caller,
+        inner,
+        ex.ticket.to_string(),
+        ex.received_ms,
+        clock::unix_millis,
+    )
+    .map_err(|e| service_fault(e, caller, ex))?;
+    ex.ssin = answer.ssin;
+    let body = soap::envelope(ex.version, |w| {
+        w.open_ns("wsc:xmlString", &[("wsc", ssdn::CONNECTOR_NS)])
+            .text(&answer.reply)
+            .close("wsc:xmlString");
+    });
+    Ok((body, answer.outcome))
 }
 
 async fn authenticate(

@@ -154,16 +154,13 @@ pub fn send_payments(
     let mut register = RegisterCheck::new(store)?;
     for (i, line) in statement.lines.iter().enumerate() {
         let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        let problems = line
-            .check()
-            .into_iter()
-            .chain(
-                register
-                    .check(line)?
-                    .into_iter()
-                    .filter(|e| e.field != "CPAS")
-                    .map(|e| (e.code, e.field, e.reason)),
-            );
+        let problems = line.check().into_iter().chain(
+            register
+                .check(line)?
+                .into_iter()
+                .filter(|e| e.field != "CPAS")
+                .map(|e| (e.code, e.field, e.reason)),
+        );
         for (code, field, reason) in problems {
             errors.push(FormError::new(code, payment_element(field), reason).at_line(number));
         }

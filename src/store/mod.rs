@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use crate::domain::decision::{Attestation, ChangeEvent, RegisteredForm};
 use crate::domain::{
-    CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month, PaymentLine, Pcsa,
-    Person, Right, Ssin,
+    CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month, OpenPeriod,
+    PaymentLine, Pcsa, Person, QualityCode, Right, Ssin,
 };
 
 #[derive(Debug, Error)]
@@ -144,6 +144,16 @@ pub trait Store: Send + Sync + 'static {
         ssin: &Ssin,
         pcsa: &CbeNumber,
         decide: &mut dyn FnMut(&DecisionFile) -> Option<Registered>,
+    ) -> Result<(), StoreError>;
+    /// Changes one institution's inscriptions of one quality for a person in one
+    /// transaction: `decide` gets their periods as they stand and returns the new ones
+    /// (`None` to write nothing). Serialised like registrations.
+    fn update_inscriptions(
+        &self,
+        ssin: &Ssin,
+        institution: &CbeNumber,
+        quality: QualityCode,
+        decide: &mut dyn FnMut(&[OpenPeriod]) -> Option<Vec<OpenPeriod>>,
     ) -> Result<(), StoreError>;
     /// Every accepted form about a person, in registration order.
     fn forms(&self, ssin: &Ssin) -> Result<Vec<RegisteredForm>, StoreError>;

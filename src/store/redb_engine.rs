@@ -20,8 +20,8 @@ use super::{
 };
 use crate::domain::decision::RegisteredForm;
 use crate::domain::{
-    CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month, PaymentLine, Pcsa,
-    Person, Right, Ssin,
+    CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month, OpenPeriod,
+    PaymentLine, Pcsa, Person, QualityCode, Right, Ssin,
 };
 
 /// Everything about a person, under keys that start with the SSIN so that a
@@ -555,6 +555,56 @@ impl Store for RedbStore {
                     registered.form.number.to_be_bytes().as_slice(),
                 )
                 .map_err(engine)?;
+        }
+        tx.commit().map_err(engine)?;
+        self.generation.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
+    fn update_inscriptions(
+        &self,
+        ssin: &Ssin,
+        institution: &CbeNumber,
+        quality: QualityCode,
+        decide: &mut dyn FnMut(&[OpenPeriod]) -> Option<Vec<OpenPeriod>>,
+    ) -> Result<(), StoreError> {
+        let prefix = format!(
+            "{}I{}{:02}",
+            ssin.as_str(),
+            institution.as_str(),
+            quality.code()
+        );
+        let tx = self.db.begin_write().map_err(engine)?;
+        {
+            let mut files = tx.open_table(FILES).map_err(engine)?;
+            let mut keys = Vec::new();
+            let mut periods = Vec::new();
+            for row in files
+                .range(prefix.as_bytes()..format!("{prefix}~").as_bytes())
+                .map_err(engine)?
+            {
+                let (k, v) = row.map_err(engine)?;
+                let i: Inscription = decode("person_files", k.value(), v.value())?;
+                keys.push(k.value().to_vec());
+                periods.push(i.period);
+            }
+            let Some(new) = decide(&periods) else {
+                return Ok(());
+            };
+            for k in keys {
+                files.remove(k.as_slice()).map_err(engine)?;
+            }
+            for period in new {
+                let i = Inscription {
+                    ssin: *ssin,
+                    institution: *institution,
+                    quality,
+                    period,
+                };
+                files
+                    .insert(inscription_key(&i).as_bytes(), encode(&i)?.as_slice())
+                    .map_err(engine)?;
+            }
         }
         tx.commit().map_err(engine)?;
         self.generation.fetch_add(1, Ordering::Release);

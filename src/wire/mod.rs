@@ -6,5 +6,6 @@ pub mod living_wages_v2;
 pub mod novaprima;
 pub mod pcsa_decision_v1;
 pub mod soap;
+pub mod ssdn;
 pub mod wsdl;
 pub mod xml;

@@ -38,6 +38,12 @@ pub const PCSA_DECISION_V1: Contract = Contract {
     placeholder_address: "https://localhost:8443/SOA4520/PcsaDecisionService/v1",
 };
 
+pub const CONNECTOR: Contract = Contract {
+    wsdl: include_str!("../../wsdl/WebServiceConnector.wsdl"),
+    schemas: &[],
+    placeholder_address: "https://localhost:8443/connectors/webservice/KSZBCSSWebServiceConnectorPort",
+};
+
 impl Contract {
     /// The WSDL with its address and schema locations pointing at `endpoint`.
     pub fn wsdl(&self, endpoint: &str) -> String {
@@ -72,6 +78,10 @@ mod tests {
         for (contract, path) in [
             (&LIVING_WAGES_V2, "/SOA4520/LivingWagesService/v2/consult"),
             (&PCSA_DECISION_V1, "/SOA4520/PcsaDecisionService/v1"),
+            (
+                &CONNECTOR,
+                "/connectors/webservice/KSZBCSSWebServiceConnectorPort",
+            ),
         ] {
             locations_point_back(contract, &format!("https://gw.example:9443{path}"));
         }

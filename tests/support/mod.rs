@@ -708,3 +708,35 @@ pub fn validate_soap_reply(xml: &str) {
 pub fn contract_element_count(xml: &str) -> usize {
     contract_elements(xml).len()
 }
+
+/// Validates an SSDNReply (the document inside a connector reply's xmlString) against
+/// the real CBSS SSDN schemas, through a small schema that imports the Service and
+/// ManageAccess namespaces together (the reply's payload wildcard is strict).
+pub fn validate_ssdn_reply(document: &str) {
+    if !xmllint_available() {
+        return;
+    }
+    let ssdn = project_root().join("../shared/reference/kszbcss/SSDN");
+    if !ssdn.join("Service/NamespaceRoot.xsd").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is required in CI",
+            ssdn.display()
+        );
+        return;
+    }
+    let ssdn = ok(ssdn.canonicalize(), "SSDN schemas");
+    let driver = ok(tempfile::NamedTempFile::new(), "driver schema");
+    let text = format!(
+        "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" targetNamespace=\"urn:test:ssdn-all\">\
+         <xs:import namespace=\"http://www.ksz-bcss.fgov.be/XSD/SSDN/Service\" schemaLocation=\"{}/Service/NamespaceRoot.xsd\"/>\
+         <xs:import namespace=\"http://www.ksz-bcss.fgov.be/XSD/SSDN/OCMW_CPAS/ManageAccess\" schemaLocation=\"{}/OCMW_CPAS/ManageAccess/NamespaceRoot.xsd\"/>\
+         </xs:schema>",
+        ssdn.display(),
+        ssdn.display()
+    );
+    ok(std::fs::write(driver.path(), text), "write driver schema");
+    if let Err(e) = xmllint(driver.path(), document) {
+        panic!("SSDNReply invalid against the real SSDN schemas:\n{e}\n{document}");
+    }
+}
