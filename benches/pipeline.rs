@@ -48,8 +48,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let envelope = soap::parse_envelope(body.as_bytes()).map_err(|(_, e)| e)?;
     let request = lw::read_request(&envelope.payload).map_err(|e| format!("{e:?}"))?;
-    let (status, answer) =
-        bcss_gateway::services::living_wages_v2::consult(store.as_ref(), &caller, &request)?;
+    let (status, answer) = bcss_gateway::services::living_wages_v2::consult(
+        store.as_ref(),
+        &caller,
+        &request,
+        Default::default(),
+    )?;
     let cbss = InformationCbss {
         ticket: uuid::Uuid::now_v7(),
         received: "2026-01-01T00:00:00.000Z".into(),
@@ -71,8 +75,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     time("consultation (access rules + store)", || {
         black_box(
-            bcss_gateway::services::living_wages_v2::consult(store.as_ref(), &caller, &request)
-                .is_ok(),
+            bcss_gateway::services::living_wages_v2::consult(
+                store.as_ref(),
+                &caller,
+                &request,
+                Default::default(),
+            )
+            .is_ok(),
         );
     });
     time("write response envelope", || {

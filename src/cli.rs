@@ -134,6 +134,10 @@ pub struct ServeArgs {
     /// the Host the client used.
     #[arg(long)]
     pub public_url: Option<String>,
+    /// Seconds a registered decision waits before consultations see it (0 to 604800,
+    /// 7 days, the network's longest).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::services::propagation::MAX_DELAY_SECONDS))]
+    pub propagation_delay: u64,
 }
 
 #[derive(Debug, Args)]
@@ -425,6 +429,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     config.idle_timeout = Duration::from_secs(args.idle_timeout);
     config.shutdown_grace = Duration::from_secs(args.shutdown_grace);
     config.public_url = args.public_url.clone();
+    config.propagation_delay = Duration::from_secs(args.propagation_delay);
 
     let running = server::start(config, store).await?;
     let base = format!("https://{}", running.local_addr());

@@ -471,3 +471,31 @@ async fn a_cpas_sends_only_its_own_statement() {
         .await;
     assert_eq!(reply.reason_code(), "MSG00014", "{}", reply.body);
 }
+
+#[tokio::test]
+async fn with_a_propagation_delay_a_right_appears_only_once_the_delay_has_passed() {
+    let gw = Gateway::start_with(support::Options {
+        propagation_delay: std::time::Duration::from_secs(3 * 24 * 3600),
+        ..support::Options::default()
+    })
+    .await;
+    let liege = gw.cbe("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    let cpas = gw.basic("cpas-liege");
+    let form = FormB::new(&liege, &ssin, "2024-01-01", 12);
+    assert_accepted(&cpas.soap_at(PD_PATH, &form.envelope(&liege)).await);
+    assert!(onem_sees(&gw, &ssin).await.is_empty());
+    // Two days later, still nothing; after three, the right.
+    gw.clock.advance_ms(2 * 24 * 3600 * 1000);
+    assert!(onem_sees(&gw, &ssin).await.is_empty());
+    // A C sent now shortens the right, but only three days after it was sent.
+    assert_accepted(
+        &cpas
+            .soap_at(PD_PATH, &form_c(&liege, &ssin, "2024-04-01", 2, 0))
+            .await,
+    );
+    gw.clock.advance_ms(24 * 3600 * 1000 + 1000);
+    assert_eq!(onem_sees(&gw, &ssin).await, ["2024-01-01..2024-12-31"]);
+    gw.clock.advance_ms(2 * 24 * 3600 * 1000);
+    assert_eq!(onem_sees(&gw, &ssin).await, ["2024-01-01..2024-03-31"]);
+}

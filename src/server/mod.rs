@@ -26,6 +26,7 @@ pub use audit::AuditSink;
 pub use auth::AuthModes;
 pub use tls::TlsFiles;
 
+use crate::clock::Clock;
 use crate::store::Store;
 use routes::{ConnectionInfo, Gateway};
 
@@ -49,6 +50,10 @@ pub struct Config {
     pub max_connections: usize,
     /// Base URL written into served WSDLs; default: from the request's Host.
     pub public_url: Option<String>,
+    /// The server's clock (the system clock unless a tester moved it).
+    pub clock: Arc<Clock>,
+    /// How long a registered form waits before consultations see its effect.
+    pub propagation_delay: Duration,
 }
 
 impl Config {
@@ -67,6 +72,8 @@ impl Config {
             shutdown_grace: Duration::from_secs(30),
             max_connections: 10_000,
             public_url: None,
+            clock: Arc::new(Clock::system()),
+            propagation_delay: Duration::ZERO,
         }
     }
 }

@@ -11,6 +11,7 @@ use hyper::{Method, Request, Response, StatusCode, header};
 use super::audit::AuditSink;
 use super::auth::Authenticator;
 use super::{Config, soap_endpoint};
+use crate::clock::Clock;
 use crate::domain::CertificateFingerprint;
 use crate::store::Store;
 use crate::wire::{living_wages_v2, pcsa_decision_v1, ssdn, wsdl};
@@ -29,6 +30,8 @@ pub struct Gateway {
     /// Time a client has to send a request's body, as for its headers.
     pub body_timeout: std::time::Duration,
     pub public_url: Option<String>,
+    pub clock: Arc<Clock>,
+    pub propagation_delay_ms: i64,
 }
 
 pub type HttpResponse = Response<Full<Bytes>>;
@@ -71,6 +74,9 @@ impl Gateway {
             body_limit: config.body_limit,
             body_timeout: config.header_timeout,
             public_url: config.public_url.clone(),
+            clock: config.clock.clone(),
+            propagation_delay_ms: i64::try_from(config.propagation_delay.as_millis())
+                .unwrap_or(i64::MAX),
         }
     }
 

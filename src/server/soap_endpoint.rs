@@ -41,6 +41,8 @@ struct Exchange {
     ticket: Uuid,
     started: Instant,
     received_ms: i64,
+    /// The clock's offset from the system clock when the request arrived.
+    clock_offset_ms: i64,
     version: SoapVersion,
     caller: Option<CbeNumber>,
     operation: Option<&'static str>,
@@ -53,7 +55,9 @@ impl Exchange {
         InformationCbss {
             ticket: self.ticket,
             received: crate::domain::date::format_utc_timestamp(self.received_ms),
-            replied: crate::domain::date::format_utc_timestamp(clock::unix_millis()),
+            replied: crate::domain::date::format_utc_timestamp(
+                clock::unix_millis().saturating_add(self.clock_offset_ms),
+            ),
         }
     }
 }
@@ -130,12 +134,14 @@ pub async fn serve(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let received_ms = clock::unix_millis();
+    let clock_offset_ms = gw.clock.offset_ms();
+    let received_ms = clock::unix_millis().saturating_add(clock_offset_ms);
     let mut ex = Exchange {
         endpoint,
         ticket: super::ticket::new_ticket(received_ms),
         started: Instant::now(),
         received_ms,
+        clock_offset_ms,
         version: SoapVersion::from_content_type(content_type.as_deref()),
         caller: None,
         operation: None,
@@ -362,8 +368,13 @@ fn living_wages_v2(
             action_mismatch(action, request.operation.name()).about(&request.information_customer)
         );
     }
-    let (status, answer) = services::living_wages_v2::consult(gw.store.as_ref(), caller, &request)
-        .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
+    let at = services::propagation::Visibility {
+        delay_ms: gw.propagation_delay_ms,
+        now_ms: ex.received_ms,
+    };
+    let (status, answer) =
+        services::living_wages_v2::consult(gw.store.as_ref(), caller, &request, at)
+            .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
     let cbss = ex.cbss();
     let body = soap::envelope(ex.version, |w| {
         lw::write_response(w, &request, &cbss, &status, &answer)
@@ -430,7 +441,7 @@ fn connector(
         inner,
         ex.ticket.to_string(),
         ex.received_ms,
-        clock::unix_millis,
+        || gw.clock.now_ms(),
     )
     .map_err(|e| service_fault(e, caller, ex))?;
     ex.ssin = answer.ssin;

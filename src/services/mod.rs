@@ -6,6 +6,7 @@ pub mod access;
 pub mod living_wages_v2;
 pub mod manage_access;
 pub mod pcsa_decision;
+pub mod propagation;
 pub mod statements;
 pub mod status;
 

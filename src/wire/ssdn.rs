@@ -761,7 +761,10 @@ mod tests {
     fn every_reason_code_is_documented_for_clients() {
         let readme = include_str!("../../README.md");
         for code in reason::ALL {
-            assert!(readme.contains(&format!("| {code} |")), "{code} not in README");
+            assert!(
+                readme.contains(&format!("| {code} |")),
+                "{code} not in README"
+            );
         }
     }
 

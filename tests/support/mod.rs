@@ -48,6 +48,8 @@ pub struct Gateway {
     pub pki: DevelopmentPki,
     pub passwords: HashMap<&'static str, String>,
     pub ssins: Ssins,
+    /// The server's clock, which a test can move.
+    pub clock: Arc<bcss_gateway::clock::Clock>,
     _dir: tempfile::TempDir,
 }
 
@@ -56,6 +58,7 @@ pub struct Options {
     pub body_limit: usize,
     pub idle_timeout: std::time::Duration,
     pub header_timeout: std::time::Duration,
+    pub propagation_delay: std::time::Duration,
 }
 
 impl Default for Options {
@@ -68,6 +71,7 @@ impl Default for Options {
             body_limit: 1024 * 1024,
             idle_timeout: std::time::Duration::from_secs(120),
             header_timeout: std::time::Duration::from_secs(30),
+            propagation_delay: std::time::Duration::ZERO,
         }
     }
 }
@@ -138,6 +142,8 @@ impl Gateway {
         config.idle_timeout = options.idle_timeout;
         config.header_timeout = options.header_timeout;
         config.shutdown_grace = std::time::Duration::from_secs(10);
+        config.propagation_delay = options.propagation_delay;
+        let clock = config.clock.clone();
         let running = ok(server::start(config, store.clone()).await, "start server");
         Gateway {
             addr: running.local_addr(),
@@ -146,6 +152,7 @@ impl Gateway {
             pki,
             passwords,
             ssins,
+            clock,
             _dir: dir,
         }
     }

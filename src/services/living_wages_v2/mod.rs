@@ -6,6 +6,7 @@ mod get_living_wage_periods;
 mod get_living_wage_periods_per_pcsa;
 mod get_living_wages;
 
+use super::propagation::{self, Visibility};
 use super::{ServiceError, access, status};
 use std::collections::BTreeMap;
 
@@ -21,6 +22,7 @@ pub fn consult(
     store: &dyn Store,
     caller: &Institution,
     request: &Request,
+    at: Visibility,
 ) -> Result<(Status, Answer), ServiceError> {
     access::check_identification(caller, &request.information_customer.identification)?;
     let refused = |s: Status| Ok((s, Answer::Nothing));
@@ -37,10 +39,11 @@ pub fn consult(
         Ok(w) => w,
         Err(s) => return refused(s),
     };
-    let file = store.person_file(&ssin)?;
+    let mut file = store.person_file(&ssin)?;
     if let Err(s) = access::check_subject(&file, &ssin, &caller.cbe, &window) {
         return refused(s);
     }
+    propagation::visible(store, &ssin, &mut file, at)?;
     let flanders_only = request.operation.flanders_only();
     let rights: Vec<&(Right, Pcsa)> = file
         .rights

@@ -1,0 +1,55 @@
+//! The propagation delay: on the real network a right registered by a CPAS reaches
+//! the consultations only after the SPP IS has recorded it (up to 7 days). With a
+//! delay configured, a consultation sees the rights that the forms registered at
+//! least that long ago make; without one (the default), the register's rights as
+//! they stand.
+
+use std::collections::BTreeSet;
+
+use crate::domain::decision::timeline;
+use crate::domain::{CbeNumber, Ssin};
+use crate::store::{PersonFile, Store, StoreError};
+
+/// How long a registered form waits before it counts, and the time now.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Visibility {
+    pub delay_ms: i64,
+    pub now_ms: i64,
+}
+
+/// The longest delay the network allows.
+pub const MAX_DELAY_SECONDS: u64 = 7 * 24 * 3600;
+
+/// Replaces, in `file`, the rights of each PCSA that has forms still within the delay
+/// by the rights of its forms registered before the delay.
+pub fn visible(
+    store: &dyn Store,
+    ssin: &Ssin,
+    file: &mut PersonFile,
+    at: Visibility,
+) -> Result<(), StoreError> {
+    if at.delay_ms <= 0 {
+        return Ok(());
+    }
+    let cutoff = at.now_ms.saturating_sub(at.delay_ms);
+    let forms = store.forms(ssin)?;
+    let pending: BTreeSet<CbeNumber> = forms
+        .iter()
+        .filter(|f| f.registered_at_ms > cutoff)
+        .map(|f| f.form.pcsa())
+        .collect();
+    for pcsa_cbe in pending {
+        let Some(pcsa) = store.pcsa(&pcsa_cbe)? else {
+            continue;
+        };
+        let seen: Vec<&timeline::RegisteredForm> = forms
+            .iter()
+            .filter(|f| f.form.pcsa() == pcsa_cbe && f.registered_at_ms <= cutoff)
+            .collect();
+        let rights = timeline::rights(&timeline::forms_in_force(&seen));
+        file.rights.retain(|(_, p)| p.cbe != pcsa_cbe);
+        file.rights
+            .extend(rights.into_iter().map(|r| (r, pcsa.clone())));
+    }
+    Ok(())
+}
