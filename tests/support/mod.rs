@@ -292,7 +292,21 @@ pub struct Client {
 
 impl Client {
     fn new(gw: &Gateway, identity: Option<(String, String)>, http2: bool) -> Client {
-        let ca = CertificateDer::from_pem_slice(gw.pki.ca.certificate_pem.as_bytes());
+        Client::trusting(gw.addr, &gw.pki.ca.certificate_pem, identity, http2)
+    }
+
+    /// A client of a gateway running in another process, trusting `ca_pem`.
+    pub fn external(addr: SocketAddr, ca_pem: &str) -> Client {
+        Client::trusting(addr, ca_pem, None, false)
+    }
+
+    fn trusting(
+        addr: SocketAddr,
+        ca_pem: &str,
+        identity: Option<(String, String)>,
+        http2: bool,
+    ) -> Client {
+        let ca = CertificateDer::from_pem_slice(ca_pem.as_bytes());
         let mut roots = rustls::RootCertStore::empty();
         ok(roots.add(ok(ca, "ca pem")), "ca");
         let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -315,7 +329,7 @@ impl Client {
             b"http/1.1".to_vec()
         }];
         Client {
-            addr: gw.addr,
+            addr,
             connector: TlsConnector::from(Arc::new(config)),
             http2,
             authorization: None,

@@ -1,0 +1,209 @@
+//! kill -9 during a burst of registrations: after a restart, every form the gateway
+//! acknowledged is there (a re-send gets the same attestation), and the register is
+//! whole: rights are what the forms in force make, the outbox has no gap and each of
+//! its events belongs to a stored form.
+
+mod support;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use bcss_gateway::demo::Manifest;
+use bcss_gateway::domain::decision::timeline;
+use bcss_gateway::domain::{Date, Ssin};
+use bcss_gateway::store::{RedbStore, Store};
+use support::{Client, PD_NS, PD_PATH, SOAP11, envelope, texts_of};
+
+/// Starts `serve --demo` on `data_dir` and returns it with its address.
+fn start(data_dir: &Path) -> (Child, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bcss-gateway"))
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start the gateway: {e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("the gateway stopped before listening"))
+            .unwrap_or_else(|e| panic!("read stdout: {e}"));
+        if let Some(url) = line.strip_prefix("bcss-gateway listening on https://") {
+            break url.parse().unwrap_or_else(|e| panic!("{url}: {e}"));
+        }
+    };
+    // Keep draining stdout so the gateway never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+fn form_b(cbe: &str, ssin: &str, entry: Date, reference: &str) -> String {
+    envelope(
+        SOAP11,
+        &format!(
+            "<pd:sendFormBRequest xmlns:pd=\"{PD_NS}\">\
+             <informationCustomer><customerIdentification><cbeNumber>{cbe}</cbeNumber></customerIdentification></informationCustomer>\
+             <formB><pcsa><name>CPAS de Liège</name><insCode>62063</insCode><cbeNumber>{cbe}</cbeNumber></pcsa>\
+             <ssin>{ssin}</ssin><kind>LIVING_WAGE</kind><entryDate>{entry}</entryDate><category>B</category>\
+             <realLifeSituation>12</realLifeSituation><nationalRegisterInscription>0</nationalRegisterInscription>\
+             <homeless>false</homeless><studyGrant>0</studyGrant><duration><months>3</months></duration>\
+             <decisionDate>{entry}</decisionDate><reference>{reference}</reference></formB></pd:sendFormBRequest>"
+        ),
+    )
+}
+
+/// One acknowledged form: (SSIN, entry date, reference) → attestation.
+type Acknowledged = Arc<Mutex<Vec<(String, Date, String, String)>>>;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_acknowledged_form_survives_a_kill_9_and_nothing_is_half_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (mut gateway, addr) = start(&data);
+    let manifest: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(data.join("demo.json")).unwrap()).unwrap();
+    let ca = std::fs::read_to_string(&manifest.ca_certificate).unwrap();
+    let liege = manifest
+        .institutions
+        .iter()
+        .find(|i| i.key == "cpas-liege")
+        .unwrap()
+        .clone();
+    let ssins: Vec<String> = manifest
+        .ssins
+        .iter()
+        .filter(|s| ["MSG00000", "MSG00100"].contains(&s.expected_status.as_str()))
+        .map(|s| s.ssin.clone())
+        .collect();
+    assert!(ssins.len() >= 4, "{ssins:?}");
+
+    let acknowledged: Acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let mut writers = Vec::new();
+    for (w, ssin) in ssins.iter().enumerate() {
+        let client = Client::external(addr, &ca).with_basic(&liege.username, &liege.password);
+        let (ssin, cbe, acknowledged) =
+            (ssin.clone(), liege.cbe_number.clone(), acknowledged.clone());
+        writers.push(tokio::spawn(async move {
+            let first = Date::from_ymd(2020, 1, 1).unwrap();
+            for i in 0..100_000 {
+                let entry = first.add_days(i % 1500);
+                let reference = format!("K{w}-{i}");
+                let Ok(reply) = client
+                    .try_send(
+                        "POST",
+                        PD_PATH,
+                        &[("content-type", "text/xml; charset=utf-8")],
+                        form_b(&cbe, &ssin, entry, &reference).into_bytes(),
+                    )
+                    .await
+                else {
+                    return; // the gateway is gone
+                };
+                if reply.status != 200 {
+                    return;
+                }
+                assert_eq!(
+                    texts_of(&reply.body, "outcome"),
+                    ["ACCEPTED"],
+                    "{}",
+                    reply.body
+                );
+                let attestation = texts_of(&reply.body, "attestation").concat();
+                acknowledged
+                    .lock()
+                    .unwrap()
+                    .push((ssin.clone(), entry, reference, attestation));
+            }
+        }));
+    }
+    // Let the burst run, then kill the gateway without warning.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while acknowledged.lock().unwrap().len() < 150 {
+        assert!(
+            std::time::Instant::now() < deadline && writers.iter().any(|w| !w.is_finished()),
+            "the burst stopped before 150 forms were acknowledged"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    gateway.kill().unwrap(); // SIGKILL
+    gateway.wait().unwrap();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+
+    // After a restart, re-sending each acknowledged form gives back its attestation.
+    let (mut gateway, addr) = start(&data);
+    let client = Client::external(addr, &ca).with_basic(&liege.username, &liege.password);
+    for (ssin, entry, reference, attestation) in &acknowledged {
+        let reply = client
+            .send(
+                "POST",
+                PD_PATH,
+                &[("content-type", "text/xml; charset=utf-8")],
+                form_b(&liege.cbe_number, ssin, *entry, reference).into_bytes(),
+            )
+            .await;
+        assert_eq!(
+            texts_of(&reply.body, "outcome"),
+            ["ALREADY_REGISTERED"],
+            "{reference}"
+        );
+        assert_eq!(&texts_of(&reply.body, "attestation").concat(), attestation);
+    }
+    gateway.kill().unwrap();
+    gateway.wait().unwrap();
+
+    // The register is whole.
+    let store = RedbStore::open_dir(&data).unwrap();
+    let events = store.outbox(0, usize::MAX).unwrap();
+    assert!(!events.is_empty());
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.sequence, i as u64 + 1, "the outbox has a gap");
+    }
+    let mut versions: HashMap<Ssin, u64> = HashMap::new();
+    let mut attestations = BTreeMap::new();
+    for ssin in &ssins {
+        let ssin = Ssin::parse(ssin).unwrap();
+        let forms = store.forms(&ssin).unwrap();
+        for f in &forms {
+            attestations.insert(f.attestation.to_string(), ssin);
+        }
+        let of_liege: Vec<_> = forms.iter().collect();
+        let expected = timeline::rights(&timeline::forms_in_force(&of_liege));
+        let file = store.person_file(&ssin).unwrap();
+        let stored: Vec<_> = file
+            .rights
+            .iter()
+            .filter(|(_, p)| p.cbe.as_str() == liege.cbe_number)
+            .map(|(r, _)| r.clone())
+            .collect();
+        if !forms.is_empty() {
+            assert_eq!(
+                stored, expected,
+                "rights of {ssin} are not what its forms make"
+            );
+        }
+    }
+    for e in &events {
+        let v = versions.entry(e.ssin).or_insert(0);
+        *v += 1;
+        assert_eq!(e.version, *v, "versions of {} skip", e.ssin);
+        assert_eq!(
+            attestations.get(e.attestation.as_str()),
+            Some(&e.ssin),
+            "event {} names no stored form",
+            e.sequence
+        );
+    }
+    for (_, _, _, attestation) in &acknowledged {
+        assert!(attestations.contains_key(attestation), "{attestation} lost");
+    }
+}
