@@ -162,7 +162,9 @@ async fn main() -> Result<(), Error> {
     let addr = running.local_addr();
 
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from_pem_slice(pki.ca.certificate_pem.as_bytes())?)?;
+    roots.add(CertificateDer::from_pem_slice(
+        pki.ca.certificate_pem.as_bytes(),
+    )?)?;
     let mut tls = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
@@ -238,8 +240,7 @@ async fn main() -> Result<(), Error> {
         out.flush()?;
     }
     let started = Instant::now();
-    let summary =
-        bcss_gateway::services::statements::import(store.as_ref(), &file, &mut |_| {})?;
+    let summary = bcss_gateway::services::statements::import(store.as_ref(), &file, &mut |_| {})?;
     let elapsed = started.elapsed().as_secs_f64();
     println!(
         "NOVAPRIMA import: {} lines in {} statements, {:.2} s, {:.0} lines/s (check and write)",

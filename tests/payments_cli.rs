@@ -45,6 +45,34 @@ fn line(month: &str, ssin: &str, name: &str, cents: u32, article: &str, pct: u32
     line
 }
 
+/// `payments import` of `file` into the store of `dir`.
+fn import(dir: &tempfile::TempDir, file: &Path) -> Output {
+    gateway(&[
+        "payments",
+        "import",
+        "--data-dir",
+        &data_dir(dir),
+        &file.display().to_string(),
+    ])
+}
+
+/// `payments export` of CPAS 62063's statement for `month`, with `extra` arguments.
+fn export(dir: &tempfile::TempDir, month: &str, extra: &[&str]) -> Output {
+    let data = data_dir(dir);
+    let mut args = vec![
+        "payments",
+        "export",
+        "--data-dir",
+        &data,
+        "--ins",
+        "62063",
+        "--month",
+        month,
+    ];
+    args.extend_from_slice(extra);
+    gateway(&args)
+}
+
 fn data_dir(dir: &tempfile::TempDir) -> String {
     dir.path().join("data").display().to_string()
 }
@@ -63,18 +91,12 @@ fn a_statement_is_imported_and_exported_back_byte_for_byte() {
     let file = dir.path().join("statement.txt");
     std::fs::write(&file, &text).unwrap();
 
-    let import = gateway(&[
-        "payments",
-        "import",
-        "--data-dir",
-        &data_dir(&dir),
-        &file.display().to_string(),
-    ]);
-    let stdout = String::from_utf8_lossy(&import.stdout);
+    let imported = import(&dir, &file);
+    let stdout = String::from_utf8_lossy(&imported.stdout);
     assert!(
-        import.status.success(),
+        imported.status.success(),
         "{}",
-        String::from_utf8_lossy(&import.stderr)
+        String::from_utf8_lossy(&imported.stderr)
     );
     assert!(stdout.contains("CPAS 62063 202502: 2 lines"), "{stdout}");
     assert!(
@@ -84,18 +106,7 @@ fn a_statement_is_imported_and_exported_back_byte_for_byte() {
 
     let out = dir.path().join("export.txt");
     for month in ["202502", "2025-03"] {
-        let export = gateway(&[
-            "payments",
-            "export",
-            "--data-dir",
-            &data_dir(&dir),
-            "--ins",
-            "62063",
-            "--month",
-            month,
-            "--out",
-            &out.display().to_string(),
-        ]);
+        let export = export(&dir, month, &["--out", &out.display().to_string()]);
         assert!(
             export.status.success(),
             "{}",
@@ -112,13 +123,7 @@ fn a_statement_is_imported_and_exported_back_byte_for_byte() {
     }
 
     // Importing the same file again replaces each statement: nothing doubles.
-    let again = gateway(&[
-        "payments",
-        "import",
-        "--data-dir",
-        &data_dir(&dir),
-        &file.display().to_string(),
-    ]);
+    let again = import(&dir, &file);
     assert!(String::from_utf8_lossy(&again.stdout).contains("2 lines (replacing 2)"));
     let store = RedbStore::open_dir(&dir.path().join("data")).unwrap();
     let ssin = bcss_gateway::domain::Ssin::parse(&ssins[0]).unwrap();
@@ -138,15 +143,9 @@ fn a_refused_line_is_reported_with_its_number_and_field_and_nothing_is_written()
     let file = dir.path().join("bad.txt");
     std::fs::write(&file, text).unwrap();
 
-    let import = gateway(&[
-        "payments",
-        "import",
-        "--data-dir",
-        &data_dir(&dir),
-        &file.display().to_string(),
-    ]);
-    assert!(!import.status.success());
-    let stderr = String::from_utf8_lossy(&import.stderr);
+    let imported = import(&dir, &file);
+    assert!(!imported.status.success());
+    let stderr = String::from_utf8_lossy(&imported.stderr);
     let name = file.display().to_string();
     assert!(
         stderr.contains(&format!("{name}:2: field NNISS (columns 26–36)")),
@@ -165,16 +164,7 @@ fn a_refused_line_is_reported_with_its_number_and_field_and_nothing_is_written()
         "{stderr}"
     );
 
-    let export = gateway(&[
-        "payments",
-        "export",
-        "--data-dir",
-        &data_dir(&dir),
-        "--ins",
-        "62063",
-        "--month",
-        "202502",
-    ]);
+    let export = export(&dir, "202502", &[]);
     assert!(!export.status.success());
     assert!(
         String::from_utf8_lossy(&export.stderr)
@@ -187,16 +177,7 @@ fn a_refused_line_is_reported_with_its_number_and_field_and_nothing_is_written()
 #[test]
 fn export_names_a_bad_month() {
     let dir = tempfile::tempdir().unwrap();
-    let export = gateway(&[
-        "payments",
-        "export",
-        "--data-dir",
-        &data_dir(&dir),
-        "--ins",
-        "62063",
-        "--month",
-        "2025-13",
-    ]);
+    let export = export(&dir, "2025-13", &[]);
     assert!(!export.status.success());
     assert!(
         String::from_utf8_lossy(&export.stderr).contains("--month: \"2025-13\" is not a month")

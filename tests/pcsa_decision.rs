@@ -103,6 +103,15 @@ fn form_d(caller: &str, ssin: &str, sequence: u16, amount: &str, start: &str, en
     )
 }
 
+fn assert_rejected(reply: &support::Reply) {
+    assert_eq!(
+        reply.text_of("outcome").as_deref(),
+        Some("REJECTED"),
+        "{}",
+        reply.body
+    );
+}
+
 fn assert_accepted(reply: &support::Reply) {
     assert_eq!(
         reply.text_of("outcome").as_deref(),
@@ -206,7 +215,7 @@ async fn a_refused_form_lists_every_error_with_its_code_and_field() {
         .soap_at(PD_PATH, &form.envelope(&liege))
         .await;
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.text_of("outcome").as_deref(), Some("REJECTED"));
+    assert_rejected(&reply);
     assert!(reply.text_of("attestation").is_none());
     assert_eq!(
         reply
@@ -236,12 +245,7 @@ async fn unreadable_values_are_errors_of_the_reply_naming_the_rubric() {
         .basic("cpas-liege")
         .soap_at(PD_PATH, &form.envelope(&liege))
         .await;
-    assert_eq!(
-        reply.text_of("outcome").as_deref(),
-        Some("REJECTED"),
-        "{}",
-        reply.body
-    );
+    assert_rejected(&reply);
     assert_eq!(reply.texts_of("field"), ["ssin", "entryDate"]);
     assert!(reply.texts_of("code").iter().skip(1).all(|c| c == "900002"));
 }
@@ -262,7 +266,7 @@ async fn send_liege_form_as(gw: &Gateway, key: &str) -> support::Reply {
 async fn a_cpas_registers_only_its_own_decisions() {
     let gw = Gateway::start().await;
     let reply = send_liege_form_as(&gw, "ocmw-gent").await;
-    assert_eq!(reply.text_of("outcome").as_deref(), Some("REJECTED"));
+    assert_rejected(&reply);
     assert_eq!(reply.texts_of("field"), ["pcsa/cbeNumber"]);
     assert_eq!(
         reply.texts_of("code").get(1).map(String::as_str),
@@ -341,7 +345,7 @@ async fn a_form_d_recovers_no_more_than_the_cpas_granted_and_changes_no_right() 
             &form_d(&liege, &ssin, 2, "1000.01", "2024-04-01", "2024-04-30"),
         )
         .await;
-    assert_eq!(reply.text_of("outcome").as_deref(), Some("REJECTED"));
+    assert_rejected(&reply);
     assert_eq!(reply.texts_of("field"), ["recoveredAmount"]);
     assert_eq!(
         reply.texts_of("code").get(1).map(String::as_str),
@@ -425,12 +429,7 @@ async fn a_statement_of_payments_is_written_whole_and_replaced_when_sent_again()
         ],
     );
     let reply = cpas.soap_at(PD_PATH, &bad).await;
-    assert_eq!(
-        reply.text_of("outcome").as_deref(),
-        Some("REJECTED"),
-        "{}",
-        reply.body
-    );
+    assert_rejected(&reply);
     assert_eq!(reply.texts_of("line"), ["1", "2"]);
     assert_eq!(reply.texts_of("field"), ["ssin", "paidAmount"]);
     assert_eq!(
