@@ -442,6 +442,11 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         "  WSDL            {base}{}?wsdl",
         crate::wire::living_wages_v2::PATH
     );
+    println!(
+        "  PcsaDecision    {base}{}",
+        crate::wire::pcsa_decision_v1::PATH
+    );
+    println!("  ManageAccess    {base}{}", crate::wire::ssdn::PATH);
     if let Some(setup) = demo_setup.as_mut() {
         let path = demo::write_manifest(&args.data_dir, &mut setup.manifest, &base)?;
         print_demo_help(&setup.manifest, &path);

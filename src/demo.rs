@@ -51,6 +51,11 @@ pub struct Manifest {
 #[serde(rename_all = "camelCase")]
 pub struct Endpoints {
     pub living_wages_v2: String,
+    /// Absent from manifests written by earlier versions.
+    #[serde(default)]
+    pub pcsa_decision_v1: String,
+    #[serde(default)]
+    pub connector: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -532,9 +537,24 @@ pub fn write_manifest(
     manifest: &mut Manifest,
     base_url: &str,
 ) -> Result<PathBuf, DemoError> {
-    let endpoint = format!("{base_url}{}", crate::wire::living_wages_v2::PATH);
-    manifest.wsdl.living_wages_v2 = format!("{endpoint}?wsdl");
-    manifest.endpoints.living_wages_v2 = endpoint;
+    let url = |path: &str| format!("{base_url}{path}");
+    let (e, w) = (&mut manifest.endpoints, &mut manifest.wsdl);
+    for (endpoint, wsdl, path) in [
+        (
+            &mut e.living_wages_v2,
+            &mut w.living_wages_v2,
+            crate::wire::living_wages_v2::PATH,
+        ),
+        (
+            &mut e.pcsa_decision_v1,
+            &mut w.pcsa_decision_v1,
+            crate::wire::pcsa_decision_v1::PATH,
+        ),
+        (&mut e.connector, &mut w.connector, crate::wire::ssdn::PATH),
+    ] {
+        *endpoint = url(path);
+        *wsdl = format!("{}?wsdl", url(path));
+    }
     save_manifest(data_dir, manifest)
 }
 
