@@ -402,7 +402,7 @@ fn check_proof(person: &Person, proof: &ssdn::Proof) -> Result<Vec<Detail>, Deta
     if let Some(birth) = person.birth_date
         && !data.birth_date.admits(birth)
     {
-        return mismatch("BirthDate", "");
+        return mismatch("BirthDate", &data.birth_date.to_string());
     }
     Ok(Vec::new())
 }

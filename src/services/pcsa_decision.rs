@@ -158,6 +158,7 @@ pub fn send_payments(
             register
                 .check(line)?
                 .into_iter()
+                // The statement's CPAS was checked above against the caller's.
                 .filter(|e| e.field != "CPAS")
                 .map(|e| (e.code, e.field, e.reason)),
         );

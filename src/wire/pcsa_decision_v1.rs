@@ -389,20 +389,15 @@ fn read_form_d(
 }
 
 /// A text of the statement padded to its fixed width.
-fn fixed(
-    v: &mut Values,
-    field: &'static str,
-    line: u32,
-    text: &str,
-    width: usize,
-) -> Option<String> {
+fn fixed(v: &mut Values, field: &'static str, text: &str, width: usize) -> Option<String> {
     match novaprima::pad(text, width) {
         Ok(t) => Some(t),
         Err(reason) => {
-            v.errors.push(
-                FormError::new(ErrorCode::Invalid, field, format!("{text:?} {reason}"))
-                    .at_line(line),
-            );
+            v.errors.push(FormError::new(
+                ErrorCode::Invalid,
+                field,
+                format!("{text:?} {reason}"),
+            ));
             None
         }
     }
@@ -424,7 +419,7 @@ fn read_statement(el: &Element, v: &mut Values) -> Result<Option<Statement>, Inv
     while let Some(p) = c.optional("payment")? {
         number += 1;
         let before = v.errors.len();
-        let line = read_payment(p, v, number, ins, month)?;
+        let line = read_payment(p, v, ins, month)?;
         for e in &mut v.errors[before..] {
             e.line = Some(number);
         }
@@ -450,7 +445,6 @@ fn read_statement(el: &Element, v: &mut Values) -> Result<Option<Statement>, Inv
 fn read_payment(
     el: &Element,
     v: &mut Values,
-    line: u32,
     ins: Option<InsCode>,
     month: Option<Month>,
 ) -> Result<Option<PaymentLine>, InvalidField> {
@@ -464,13 +458,13 @@ fn read_payment(
         }
     });
     let (file_number, _) = c.required_text("fileNumber")?;
-    let file_number = fixed(v, "fileNumber", line, file_number, 11);
+    let file_number = fixed(v, "fileNumber", file_number, 11);
     let suffix = c.optional_text("suffix")?.map_or("", |(t, _)| t);
-    let suffix = fixed(v, "suffix", line, suffix, 2);
+    let suffix = fixed(v, "suffix", suffix, 2);
     let (ssin, _) = c.required_text("ssin")?;
     let ssin = v.ssin("ssin", ssin);
     let reference = c.optional_text("reference")?.map_or("", |(t, _)| t);
-    let reference = fixed(v, "reference", line, reference, 12);
+    let reference = fixed(v, "reference", reference, 12);
     let (amount_type, _) = c.required_text("amountType")?;
     let amount_type = v.read("amountType", amount_type, |t| {
         let mut chars = t.chars();
@@ -499,13 +493,13 @@ fn read_payment(
         }
     });
     let (last_name, _) = c.required_text("lastName")?;
-    let last_name = fixed(v, "lastName", line, last_name, 30);
+    let last_name = fixed(v, "lastName", last_name, 30);
     let (first_name, _) = c.required_text("firstName")?;
-    let first_name = fixed(v, "firstName", line, first_name, 20);
+    let first_name = fixed(v, "firstName", first_name, 20);
     let (concerned, _) = c.required_text("personConcerned")?;
-    let concerned = fixed(v, "personConcerned", line, concerned, 2);
+    let concerned = fixed(v, "personConcerned", concerned, 2);
     let reference2 = c.optional_text("cbssReference")?.map_or("", |(t, _)| t);
-    let reference2 = fixed(v, "cbssReference", line, reference2, 15);
+    let reference2 = fixed(v, "cbssReference", reference2, 15);
     let (paid, _) = c.required_text("paidAmount")?;
     let paid = v.amount("paidAmount", paid);
     c.finish()?;
@@ -578,33 +572,33 @@ pub fn read_request(payload: &Element) -> Result<Request, RequestError> {
     let information_customer =
         InformationCustomer::read(c.required("informationCustomer")?, "informationCustomer")?;
     let mut values = Values::default();
-    if operation == Operation::SendPayments {
-        let statement = read_statement(c.required("statement")?, &mut values)?;
-        c.finish()?;
-        let submission = match statement {
-            Some(s) if values.errors.is_empty() => Ok(s),
-            _ => Err(values.errors),
-        };
-        return Ok(Request {
-            operation,
-            information_customer,
-            submission: Submission::Payments(submission),
-            reference: None,
-            ssin: None,
-        });
-    }
     let (form, reference, ssin) = match operation {
         Operation::SendFormB => {
             let (form, reference, ssin) = read_form_b(c.required("formB")?, &mut values)?;
-            (form.map(Form::B), reference, ssin)
+            (form.map(Form::B), reference, Some(ssin))
         }
         Operation::SendFormC => {
             let (form, reference, ssin) = read_form_c(c.required("formC")?, &mut values)?;
-            (form.map(Form::C), reference, ssin)
+            (form.map(Form::C), reference, Some(ssin))
         }
-        Operation::SendFormD | Operation::SendPayments => {
+        Operation::SendFormD => {
             let (form, reference, ssin) = read_form_d(c.required("formD")?, &mut values)?;
-            (form.map(Form::D), reference, ssin)
+            (form.map(Form::D), reference, Some(ssin))
+        }
+        Operation::SendPayments => {
+            let statement = read_statement(c.required("statement")?, &mut values)?;
+            c.finish()?;
+            let submission = match statement {
+                Some(s) if values.errors.is_empty() => Ok(s),
+                _ => Err(values.errors),
+            };
+            return Ok(Request {
+                operation,
+                information_customer,
+                submission: Submission::Payments(submission),
+                reference: None,
+                ssin: None,
+            });
         }
     };
     c.finish()?;
@@ -617,7 +611,7 @@ pub fn read_request(payload: &Element) -> Result<Request, RequestError> {
         information_customer,
         submission: Submission::Form(form),
         reference,
-        ssin: Some(ssin),
+        ssin,
     })
 }
 

@@ -425,6 +425,18 @@ impl IncompleteDate {
     }
 }
 
+impl std::fmt::Display for IncompleteDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            self.year,
+            self.month.unwrap_or(0),
+            self.day.unwrap_or(0)
+        )
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PersonData {
     pub last_name: String,
