@@ -306,7 +306,14 @@ async fn the_contract_is_published_with_its_schemas() {
     let client = gw.basic("cpas-liege");
     let wsdl = client.get(&format!("{PD_PATH}?wsdl")).await;
     assert_eq!(wsdl.status, 200);
-    assert!(wsdl.body.contains("sendFormB") && wsdl.body.contains("sendFormC"));
+    for operation in ["sendFormB", "sendFormC", "sendFormD", "sendPayments"] {
+        assert!(
+            wsdl.body.contains(&format!(
+                "soapAction=\"urn:bcss-gateway:PcsaDecisionService/{operation}\""
+            )),
+            "{operation}"
+        );
+    }
     assert!(wsdl.body.contains("?xsd=PcsaDecisionV1.xsd"));
     let xsd = client
         .get(&format!("{PD_PATH}?xsd=PcsaDecisionV1.xsd"))
