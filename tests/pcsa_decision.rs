@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{Call, Gateway, PD_NS, PD_PATH, SOAP11, envelope, periods};
+use support::{Call, Gateway, PD_NS, PD_PATH, SOAP11, envelope, periods, validate_soap_request};
 
 const LIEGE_INS: &str = "62063";
 
@@ -19,6 +19,10 @@ struct FormB<'a> {
     decision: &'a str,
     reference: Option<&'a str>,
     annual_amount: Option<&'a str>,
+    /// Rubrics 21–42 as XML (`beneficiary`, `partner`, `resources`).
+    rubrics: &'a str,
+    /// Rubrics 63–72 as XML (`subsidies`).
+    subsidies: &'a str,
 }
 
 impl<'a> FormB<'a> {
@@ -35,6 +39,8 @@ impl<'a> FormB<'a> {
             decision: entry,
             reference: Some("DOS-2024-001"),
             annual_amount: None,
+            rubrics: "",
+            subsidies: "",
         }
     }
 
@@ -59,8 +65,8 @@ impl<'a> FormB<'a> {
                  <formB><pcsa><name>CPAS de Liège</name><insCode>{LIEGE_INS}</insCode><cbeNumber>{}</cbeNumber></pcsa>\
                  <ssin>{}</ssin><kind>LIVING_WAGE</kind><entryDate>{}</entryDate><category>{}</category>\
                  <realLifeSituation>{}</realLifeSituation><nationalRegisterInscription>0</nationalRegisterInscription>\
-                 <homeless>false</homeless><studyGrant>{}</studyGrant>{partner}\
-                 <duration><months>{}</months></duration><decisionDate>{}</decisionDate>{annual}{reference}</formB>\
+                 <homeless>false</homeless><studyGrant>{}</studyGrant>{partner}{}\
+                 <duration><months>{}</months></duration><decisionDate>{}</decisionDate>{annual}{}{reference}</formB>\
                  </pd:sendFormBRequest>",
                 self.cbe,
                 self.ssin,
@@ -68,8 +74,10 @@ impl<'a> FormB<'a> {
                 self.category,
                 self.situation,
                 self.study_grant,
+                self.rubrics,
                 self.months,
-                self.decision
+                self.decision,
+                self.subsidies
             ),
         )
     }
@@ -123,12 +131,16 @@ fn assert_accepted(reply: &support::Reply) {
 
 /// What ONEM sees of a person's living wages in 2024.
 async fn onem_sees(gw: &Gateway, ssin: &str) -> Vec<String> {
+    onem_sees_in(gw, ssin, "2024-01-01", "2024-12-31").await
+}
+
+async fn onem_sees_in(gw: &Gateway, ssin: &str, begin: &str, end: &str) -> Vec<String> {
     let onem = gw.cbe("onem");
     let reply = gw
         .basic("onem")
         .soap(
             &Call::new("getLivingWages", &onem, ssin)
-                .period("2024-01-01", Some("2024-12-31"))
+                .period(begin, Some(end))
                 .soap11(),
         )
         .await;
@@ -210,6 +222,7 @@ async fn a_refused_form_lists_every_error_with_its_code_and_field() {
     let mut form = FormB::new(&liege, &ssin, "2024-01-01", 0);
     form.category = "E";
     form.study_grant = 2; // with a partner, but the situation is "lives alone"
+    form.rubrics = "<beneficiary><integrationProject>11</integrationProject></beneficiary>";
     let reply = gw
         .basic("cpas-liege")
         .soap_at(PD_PATH, &form.envelope(&liege))
@@ -247,6 +260,173 @@ async fn unreadable_values_are_errors_of_the_reply_naming_the_rubric() {
         .await;
     assert_rejected(&reply);
     assert_eq!(reply.texts_of("field"), ["ssin", "entryDate"]);
+    assert!(reply.texts_of("code").iter().skip(1).all(|c| c == "900002"));
+}
+
+/// Rubrics 21–42 of a Walloon family in 2025: the beneficiary works under article 60 in
+/// the social economy at 80 %, the partner is in a SINE activation.
+const FAMILY_RUBRICS: &str = "<beneficiary>\
+    <art60Employment><employmentType>8</employmentType><occupationRate>80</occupationRate>\
+    <workplace>15</workplace><initiative>1299</initiative></art60Employment>\
+    <socioProfessionalIntegration>1</socioProfessionalIntegration>\
+    <integrationProject>11</integrationProject>\
+    <professionalIncome>1200.00</professionalIncome></beneficiary>\
+    <partner><integrationProject>8</integrationProject><activation>12</activation>\
+    <professionalIncomeArt35>3600</professionalIncomeArt35><artisticIncome>500.5</artisticIncome></partner>\
+    <resources><benefits><unemploymentBenefit>2400.00</unemploymentBenefit>\
+    <familyBenefits>1200</familyBenefits><otherBenefits>10</otherBenefits></benefits>\
+    <builtRealEstate>750</builtRealEstate><alimonyReceived>1800</alimonyReceived>\
+    <otherResources>1</otherResources>\
+    <cohabitants><resources>21262.32</resources><categoryACount>2</categoryACount></cohabitants></resources>";
+
+/// Rubrics 63–72 that go with it: the social-economy flat rate at 80 %
+/// (38,123.28 × 80 / 100) and the SINE activation's annual amount.
+const FAMILY_SUBSIDIES: &str = "<subsidies>\
+    <beneficiary><art60>30498.62</art60><alimony>1100</alimony></beneficiary>\
+    <partner><activation>5220.00</activation></partner></subsidies>";
+
+#[tokio::test]
+async fn a_form_b_carries_every_rubric_from_21_to_72() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    let mut form = FormB::new(&liege, &ssin, "2025-03-01", 10);
+    form.category = "E";
+    form.situation = 28;
+    form.study_grant = 2;
+    form.partner = Some("87041200238");
+    form.rubrics = FAMILY_RUBRICS;
+    form.subsidies = FAMILY_SUBSIDIES;
+    let request = form.envelope(&liege);
+    validate_soap_request(&request);
+    let reply = gw.basic("cpas-liege").soap_at(PD_PATH, &request).await;
+    assert_accepted(&reply);
+    assert_eq!(
+        onem_sees_in(&gw, &ssin, "2025-01-01", "2025-12-31").await,
+        ["2025-03-01..2025-12-31"]
+    );
+
+    // The register keeps every rubric as sent.
+    let stored = gw.store.forms(&ssin.parse().unwrap()).unwrap();
+    let [registered] = stored.as_slice() else {
+        panic!("{stored:?}")
+    };
+    let bcss_gateway::domain::decision::Form::B(b) = &registered.form else {
+        panic!("{registered:?}")
+    };
+    let employment = b.measures.beneficiary.art60.clone().unwrap();
+    assert_eq!(
+        (
+            employment.employment_type,
+            employment.occupation_rate,
+            employment.workplace
+        ),
+        (Some(8), Some(80), Some(15))
+    );
+    assert_eq!(employment.initiative.as_deref(), Some("1299"));
+    assert_eq!(b.measures.partner.activation, Some(12));
+    assert_eq!(
+        b.measures
+            .partner
+            .subsidies
+            .activation
+            .map(|a| a.to_string()),
+        Some("5220.00".into())
+    );
+    assert_eq!(
+        b.resources.income.partner.artistic.map(|a| a.to_string()),
+        Some("500.50".into())
+    );
+    assert_eq!(
+        b.resources
+            .amounts
+            .iter()
+            .map(|(r, a)| format!("{}={a}", r.element()))
+            .collect::<Vec<_>>(),
+        [
+            "unemploymentBenefit=2400.00",
+            "familyBenefits=1200.00",
+            "otherBenefits=10.00",
+            "builtRealEstate=750.00",
+            "alimonyReceived=1800.00",
+            "otherResources=1.00"
+        ]
+    );
+    let cohabitants = b.resources.cohabitants.clone().unwrap();
+    assert_eq!((cohabitants.category_a, cohabitants.category_e), (2, 0));
+}
+
+#[tokio::test]
+async fn measures_refused_in_wallonia_carry_the_notes_codes_350101_and_320771() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    let mut form = FormB::new(&liege, &ssin, "2018-01-01", 6);
+    form.category = "E";
+    form.situation = 28;
+    form.study_grant = 2;
+    form.partner = Some("87041200238");
+    form.rubrics = "<beneficiary><integrationProject>11</integrationProject><activation>02</activation></beneficiary>\
+        <partner><integrationProject>11</integrationProject><activation>15</activation></partner>";
+    form.subsidies = "<subsidies><beneficiary><activation>99999</activation></beneficiary>\
+        <partner><art60>100</art60><alimony>1100.01</alimony></partner></subsidies>";
+    let request = form.envelope(&liege);
+    validate_soap_request(&request);
+    let reply = gw.basic("cpas-liege").soap_at(PD_PATH, &request).await;
+    assert_rejected(&reply);
+    let errors: Vec<(String, String)> = reply
+        .texts_of("code")
+        .into_iter()
+        .skip(1)
+        .zip(reply.texts_of("field"))
+        .collect();
+    let pairs: Vec<(&str, &str)> = errors
+        .iter()
+        .map(|(c, f)| (c.as_str(), f.as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("350101", "beneficiary/activation"),
+            ("900027", "subsidies/beneficiary/activation"),
+            ("320771", "partner/activation"),
+            ("900026", "subsidies/partner/art60"),
+            ("900027", "subsidies/partner/alimony"),
+        ],
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply
+            .body
+            .contains("confirmation de la R\u{e9}gion Wallonne"),
+        "{}",
+        reply.body
+    );
+    assert!(onem_sees(&gw, &ssin).await.is_empty());
+}
+
+#[tokio::test]
+async fn codes_outside_their_lists_are_unreadable_values_naming_the_rubric() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let mut form = FormB::new(&liege, &gw.ssins.no_right, "2024-01-01", 1);
+    form.rubrics = "<beneficiary><art60Employment><workplace>22</workplace></art60Employment>\
+        <integrationProject>13</integrationProject></beneficiary>\
+        <resources><movableIncome>12.345</movableIncome></resources>";
+    let reply = gw
+        .basic("cpas-liege")
+        .soap_at(PD_PATH, &form.envelope(&liege))
+        .await;
+    assert_rejected(&reply);
+    assert_eq!(
+        reply.texts_of("field"),
+        [
+            "beneficiary/art60Employment/workplace",
+            "beneficiary/integrationProject",
+            "resources/movableIncome"
+        ]
+    );
     assert!(reply.texts_of("code").iter().skip(1).all(|c| c == "900002"));
 }
 

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{
     AuditRecord, Change, DecisionFile, OutboxEvent, PersonFile, Registered, Store, StoreError,
 };
-use crate::domain::decision::RegisteredForm;
+use crate::domain::decision::{Measures, PerPerson, RegisteredForm, Resources};
 use crate::domain::{
     CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month, OpenPeriod,
     PaymentLine, Pcsa, Person, QualityCode, Right, Ssin,
@@ -53,8 +53,33 @@ const STATEMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("statemen
 const META: TableDefinition<&str, u32> = TableDefinition::new("meta");
 
 /// The layout of keys and values this binary reads and writes. Bump it when either
-/// changes: an older file is then refused with a clear message instead of misread.
-const FORMAT: u32 = 2;
+/// changes: an older file is then upgraded when `open` knows how, else refused with a
+/// clear message instead of misread. 3: forms B carry rubrics 21–42 and 63–72.
+const FORMAT: u32 = 3;
+
+/// Layout 2 → 3: a form B of layout 2 ends where the rubrics added in 3 (measures and
+/// resources, the last fields of `FormB`, and `form` the last of `RegisteredForm`)
+/// begin, so it reads as a layout-3 form once empty rubrics are appended. Forms C and
+/// D did not change. Runs inside the opening transaction: all or nothing.
+fn migrate_forms_from_2(tx: &redb::WriteTransaction) -> Result<usize, StoreError> {
+    let empty_rubrics = encode(&(PerPerson::<Measures>::default(), Resources::default()))?;
+    let mut forms = tx.open_table(FORMS).map_err(engine)?;
+    let mut rewritten = Vec::new();
+    for row in forms.iter().map_err(engine)? {
+        let (k, v) = row.map_err(engine)?;
+        if k.value() == FORMS_COUNTER || postcard::from_bytes::<RegisteredForm>(v.value()).is_ok() {
+            continue;
+        }
+        let mut bytes = v.value().to_vec();
+        bytes.extend_from_slice(&empty_rubrics);
+        let form: RegisteredForm = decode("forms", k.value(), &bytes)?;
+        rewritten.push((k.value().to_vec(), encode(&form)?));
+    }
+    for (k, v) in &rewritten {
+        forms.insert(k.as_slice(), v.as_slice()).map_err(engine)?;
+    }
+    Ok(rewritten.len())
+}
 
 pub struct RedbStore {
     db: Database,
@@ -207,6 +232,15 @@ impl RedbStore {
                 Some(FORMAT) => {}
                 None if !has_data => {
                     meta.insert("format", FORMAT).map_err(engine)?;
+                }
+                Some(2) => {
+                    let migrated = migrate_forms_from_2(&tx)?;
+                    meta.insert("format", FORMAT).map_err(engine)?;
+                    tracing::info!(
+                        path = %path.display(),
+                        forms_b = migrated,
+                        "store upgraded from layout 2 to {FORMAT}"
+                    );
                 }
                 found => {
                     return Err(StoreError::Format {
@@ -815,5 +849,63 @@ impl Store for RedbStore {
         let files = tx.open_table(FILES).map_err(engine)?;
         let institutions = tx.open_table(INSTITUTIONS).map_err(engine)?;
         Ok(files.len().map_err(engine)? == 0 && institutions.len().map_err(engine)? == 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::decision::tests::b;
+    use crate::domain::decision::{Attestation, Form};
+
+    #[test]
+    fn a_layout_2_store_opens_with_its_forms_b_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.redb");
+        let mut form_b = b("2024-01-01", 6);
+        form_b.reference = Some("OLD-1".into());
+        let registered = RegisteredForm {
+            number: 7,
+            attestation: Attestation::new('B', 7),
+            registered_at_ms: 1_700_000_000_000,
+            form: Form::B(form_b.clone()),
+        };
+        // What layout 2 wrote: the same bytes without the trailing rubrics.
+        let full = encode(&registered).unwrap();
+        let rubrics = encode(&(PerPerson::<Measures>::default(), Resources::default())).unwrap();
+        assert!(full.ends_with(&rubrics));
+        let old = &full[..full.len() - rubrics.len()];
+        let key = form_key(&form_b.ssin, 7);
+        {
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(META).unwrap().insert("format", 2).unwrap();
+            tx.open_table(FORMS)
+                .unwrap()
+                .insert(key.as_bytes(), old)
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        for _ in 0..2 {
+            let store = RedbStore::open(&path).unwrap();
+            assert_eq!(store.forms(&form_b.ssin).unwrap(), vec![registered.clone()]);
+            drop(store);
+        }
+    }
+
+    #[test]
+    fn a_store_of_an_unknown_layout_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("future.redb");
+        {
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(META).unwrap().insert("format", 99).unwrap();
+            tx.commit().unwrap();
+        }
+        assert!(matches!(
+            RedbStore::open(&path),
+            Err(StoreError::Format { found: 99, .. })
+        ));
     }
 }

@@ -12,8 +12,13 @@ use super::common::{
 };
 use super::novaprima;
 use super::xml::{Element, XmlWriter};
+use std::ops::RangeInclusive;
+
+use crate::domain::decision::measures::{self, at};
 use crate::domain::decision::{
-    CStatus, Duration, ErrorCode, Form, FormB, FormC, FormD, FormError, Nature, Sender, Suspension,
+    Art60Employment, CStatus, Cohabitants, Duration, ErrorCode, Form, FormB, FormC, FormD,
+    FormError, Income, Measures, Nature, PerPerson, Resource, Resources, Sender, Subsidies,
+    Suspension, Who,
 };
 use crate::domain::{
     Amount, AmountType, Category, CbeNumber, Date, InsCode, Law, Month, PaymentLine, RightKind,
@@ -161,6 +166,273 @@ impl Values {
     fn amount(&mut self, field: &'static str, text: &str) -> Option<Amount> {
         self.read(field, text, |t| Amount::parse(t).map_err(|e| e.to_string()))
     }
+
+    /// An optional amount: `Some(None)` when absent, `None` when it cannot be read.
+    fn optional_amount(
+        &mut self,
+        c: &mut Children<'_>,
+        local: &str,
+        field: &'static str,
+    ) -> Result<Option<Option<Amount>>, InvalidField> {
+        Ok(match c.optional_text(local)? {
+            Some((t, _)) => self.amount(field, t).map(Some),
+            None => Some(None),
+        })
+    }
+
+    /// An optional code of a list: `Some(None)` when absent, `None` when invalid.
+    fn optional_code(
+        &mut self,
+        c: &mut Children<'_>,
+        local: &str,
+        field: &'static str,
+        (valid, expected): (impl Fn(u8) -> bool, &str),
+    ) -> Result<Option<Option<u8>>, InvalidField> {
+        Ok(match c.optional_text(local)? {
+            Some((t, _)) => self
+                .read(field, t, |t| {
+                    t.parse::<u8>()
+                        .ok()
+                        .filter(|n| valid(*n))
+                        .ok_or_else(|| format!("expected {expected}"))
+                })
+                .map(Some),
+            None => Some(None),
+        })
+    }
+}
+
+/// The code lists of rubrics 21–25, with how an error describes them.
+fn in_range(range: RangeInclusive<u8>, expected: &str) -> (impl Fn(u8) -> bool, &str) {
+    (move |n| range.contains(&n), expected)
+}
+
+/// Rubric 21 of one person.
+fn read_art60(
+    el: &Element,
+    who: Who,
+    v: &mut Values,
+) -> Result<Option<Art60Employment>, InvalidField> {
+    let mut c = Children::of(el, format!("formB/{}/art60Employment", who.element()))?;
+    let employment_type = v.optional_code(
+        &mut c,
+        "employmentType",
+        at!(who, "", "art60Employment/employmentType"),
+        in_range(measures::EMPLOYMENT_TYPES, "a code from 1 to 8"),
+    )?;
+    let work_schedule = v.optional_code(
+        &mut c,
+        "workSchedule",
+        at!(who, "", "art60Employment/workSchedule"),
+        in_range(measures::WORK_SCHEDULES, "a code from 1 to 3"),
+    )?;
+    let occupation_rate = v.optional_code(
+        &mut c,
+        "occupationRate",
+        at!(who, "", "art60Employment/occupationRate"),
+        in_range(measures::OCCUPATION_RATES, "a percentage from 10 to 100"),
+    )?;
+    let workplace = v.optional_code(
+        &mut c,
+        "workplace",
+        at!(who, "", "art60Employment/workplace"),
+        in_range(measures::WORKPLACES, "a code from 01 to 21"),
+    )?;
+    let initiative = match c.optional_text("initiative")? {
+        Some((t, _)) => v
+            .read(at!(who, "", "art60Employment/initiative"), t, |t| {
+                if t.is_empty() || t.chars().count() > 10 {
+                    Err("expected 1 to 10 characters".to_owned())
+                } else {
+                    Ok(t.to_owned())
+                }
+            })
+            .map(Some),
+        None => Some(None),
+    };
+    c.finish()?;
+    Ok((|| {
+        Some(Art60Employment {
+            employment_type: employment_type?,
+            work_schedule: work_schedule?,
+            occupation_rate: occupation_rate?,
+            workplace: workplace?,
+            initiative: initiative?,
+        })
+    })())
+}
+
+/// Rubrics 21–25 and 31–33 of one person (`beneficiary` or `partner`).
+fn read_person(
+    el: &Element,
+    who: Who,
+    v: &mut Values,
+) -> Result<Option<(Measures, Income)>, InvalidField> {
+    let mut c = Children::of(el, format!("formB/{}", who.element()))?;
+    let art60 = match c.optional("art60Employment")? {
+        Some(a) => read_art60(a, who, v)?.map(Some),
+        None => Some(None),
+    };
+    let socio_professional_integration = v.optional_code(
+        &mut c,
+        "socioProfessionalIntegration",
+        at!(who, "", "socioProfessionalIntegration"),
+        in_range(measures::SOCIO_PROFESSIONAL, "a code from 1 to 9"),
+    )?;
+    let integration_project = v.optional_code(
+        &mut c,
+        "integrationProject",
+        at!(who, "", "integrationProject"),
+        (
+            measures::is_integration_project,
+            "a code from 1 to 12 or 15 to 20",
+        ),
+    )?;
+    let activation = v.optional_code(
+        &mut c,
+        "activation",
+        at!(who, "", "activation"),
+        in_range(measures::ACTIVATIONS, "a code from 01 to 19"),
+    )?;
+    let partnership_convention = v.optional_code(
+        &mut c,
+        "partnershipConvention",
+        at!(who, "", "partnershipConvention"),
+        in_range(measures::PARTNERSHIP_CONVENTIONS, "1 or 2"),
+    )?;
+    let professional = v.optional_amount(
+        &mut c,
+        "professionalIncome",
+        at!(who, "", "professionalIncome"),
+    )?;
+    let art35 = v.optional_amount(
+        &mut c,
+        "professionalIncomeArt35",
+        at!(who, "", "professionalIncomeArt35"),
+    )?;
+    let artistic = v.optional_amount(&mut c, "artisticIncome", at!(who, "", "artisticIncome"))?;
+    c.finish()?;
+    Ok((|| {
+        Some((
+            Measures {
+                art60: art60?,
+                socio_professional_integration: socio_professional_integration?,
+                integration_project: integration_project?,
+                activation: activation?,
+                partnership_convention: partnership_convention?,
+                subsidies: Subsidies::default(),
+            },
+            Income {
+                professional: professional?,
+                art35: art35?,
+                artistic: artistic?,
+            },
+        ))
+    })())
+}
+
+/// Rubrics 34–41 and 42, as `Resources` holds them.
+type OtherResources = (Vec<(Resource, Amount)>, Option<Cohabitants>);
+
+/// Rubrics 34–42.
+fn read_resources(el: &Element, v: &mut Values) -> Result<Option<OtherResources>, InvalidField> {
+    let mut c = Children::of(el, "formB/resources")?;
+    let mut amounts = Vec::new();
+    let mut readable = true;
+    let benefits = c.optional("benefits")?;
+    let mut benefit_children = benefits
+        .map(|b| Children::of(b, "formB/resources/benefits"))
+        .transpose()?;
+    for r in Resource::ALL {
+        let from = match (&mut benefit_children, r.is_benefit()) {
+            (Some(b), true) => b,
+            (None, true) => continue,
+            (_, false) => &mut c,
+        };
+        match v.optional_amount(from, r.element(), r.field())? {
+            Some(Some(a)) => amounts.push((r, a)),
+            Some(None) => {}
+            None => readable = false,
+        }
+    }
+    if let Some(b) = benefit_children {
+        b.finish()?;
+    }
+    let cohabitants = match c.optional("cohabitants")? {
+        None => Some(None),
+        Some(el) => {
+            let mut k = Children::of(el, "formB/resources/cohabitants")?;
+            let resources =
+                v.optional_amount(&mut k, "resources", "resources/cohabitants/resources")?;
+            let mut count = |k: &mut Children<'_>, local: &str, field: &'static str| {
+                v.optional_code(k, local, field, in_range(0..=99, "a number from 0 to 99"))
+                    .map(|n| n.map(|n| n.unwrap_or(0)))
+            };
+            let category_a = count(
+                &mut k,
+                "categoryACount",
+                "resources/cohabitants/categoryACount",
+            )?;
+            let category_e = count(
+                &mut k,
+                "categoryECount",
+                "resources/cohabitants/categoryECount",
+            )?;
+            k.finish()?;
+            (|| {
+                Some(Some(Cohabitants {
+                    resources: resources?,
+                    category_a: category_a?,
+                    category_e: category_e?,
+                }))
+            })()
+        }
+    };
+    c.finish()?;
+    Ok(cohabitants.filter(|_| readable).map(|k| (amounts, k)))
+}
+
+/// Rubrics 63–72.
+fn read_subsidies(
+    el: &Element,
+    v: &mut Values,
+) -> Result<Option<PerPerson<Subsidies>>, InvalidField> {
+    let mut c = Children::of(el, "formB/subsidies")?;
+    let mut one = |c: &mut Children<'_>, who: Who| -> Result<Option<Subsidies>, InvalidField> {
+        let Some(el) = c.optional(who.element())? else {
+            return Ok(Some(Subsidies::default()));
+        };
+        let mut s = Children::of(el, format!("formB/subsidies/{}", who.element()))?;
+        let art60 = v.optional_amount(&mut s, "art60", at!(who, "subsidies/", "art60"))?;
+        let art61 = v.optional_amount(&mut s, "art61", at!(who, "subsidies/", "art61"))?;
+        let activation =
+            v.optional_amount(&mut s, "activation", at!(who, "subsidies/", "activation"))?;
+        let partnership_convention = v.optional_amount(
+            &mut s,
+            "partnershipConvention",
+            at!(who, "subsidies/", "partnershipConvention"),
+        )?;
+        let alimony = v.optional_amount(&mut s, "alimony", at!(who, "subsidies/", "alimony"))?;
+        s.finish()?;
+        Ok((|| {
+            Some(Subsidies {
+                art60: art60?,
+                art61: art61?,
+                activation: activation?,
+                partnership_convention: partnership_convention?,
+                alimony: alimony?,
+            })
+        })())
+    };
+    let beneficiary = one(&mut c, Who::Beneficiary)?;
+    let partner = one(&mut c, Who::Partner)?;
+    c.finish()?;
+    Ok((|| {
+        Some(PerPerson {
+            beneficiary: beneficiary?,
+            partner: partner?,
+        })
+    })())
 }
 
 fn read_sender(el: &Element, path: &str, v: &mut Values) -> Result<Option<Sender>, InvalidField> {
@@ -221,6 +493,18 @@ fn read_form_b(
         Some((t, _)) => v.ssin("partnerSsin", t).map(Some),
         None => Some(None),
     };
+    let person = |c: &mut Children<'_>, who: Who, v: &mut Values| {
+        Ok::<_, InvalidField>(match c.optional(who.element())? {
+            Some(el) => read_person(el, who, v)?,
+            None => Some(Default::default()),
+        })
+    };
+    let beneficiary = person(&mut c, Who::Beneficiary, v)?;
+    let partner_rubrics = person(&mut c, Who::Partner, v)?;
+    let resources = match c.optional("resources")? {
+        Some(el) => read_resources(el, v)?,
+        None => Some(Default::default()),
+    };
     let duration_el = c.required("duration")?;
     let mut d = Children::of(duration_el, "formB/duration")?;
     let mut part = |d: &mut Children<'_>, name: &'static str, field: &'static str| {
@@ -233,13 +517,12 @@ fn read_form_b(
     d.finish()?;
     let (decision, _) = c.required_text("decisionDate")?;
     let decision_date = v.date("decisionDate", decision);
-    let annual_amount = match c.optional_text("annualAmount")? {
-        Some((t, _)) => v.amount("annualAmount", t).map(Some),
-        None => Some(None),
-    };
-    let installation_premium = match c.optional_text("installationPremium")? {
-        Some((t, _)) => v.amount("installationPremium", t).map(Some),
-        None => Some(None),
+    let annual_amount = v.optional_amount(&mut c, "annualAmount", "annualAmount")?;
+    let installation_premium =
+        v.optional_amount(&mut c, "installationPremium", "installationPremium")?;
+    let subsidies = match c.optional("subsidies")? {
+        Some(el) => read_subsidies(el, v)?,
+        None => Some(PerPerson::default()),
     };
     let status = match c.optional_text("status")? {
         Some((t, _)) => v.code("status", t, &[0, 1]),
@@ -284,6 +567,28 @@ fn read_form_b(
             reference: reference.clone(),
             suspension: suspension?,
             judgement: judgement?,
+            measures: {
+                let (mut beneficiary, _) = beneficiary.clone()?;
+                let (mut partner, _) = partner_rubrics.clone()?;
+                let subsidies = subsidies?;
+                beneficiary.subsidies = subsidies.beneficiary;
+                partner.subsidies = subsidies.partner;
+                Box::new(PerPerson {
+                    beneficiary,
+                    partner,
+                })
+            },
+            resources: {
+                let (amounts, cohabitants) = resources?;
+                Box::new(Resources {
+                    income: PerPerson {
+                        beneficiary: beneficiary?.1,
+                        partner: partner_rubrics?.1,
+                    },
+                    amounts,
+                    cohabitants,
+                })
+            },
         })
     })();
     Ok((form, reference, ssin_text.to_owned()))

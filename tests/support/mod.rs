@@ -654,6 +654,7 @@ fn contract_elements(xml: &str) -> Vec<String> {
                 let local = e.local_name().as_ref().to_owned();
                 if open.is_none()
                     && (local.ends_with("Response")
+                        || local.ends_with("Request")
                         || local == "livingWagesFault"
                         || local == "pcsaDecisionFault")
                 {
@@ -695,6 +696,17 @@ fn xmllint(schema: &Path, document: &str) -> Result<(), String> {
     } else {
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
     }
+}
+
+/// Validates what a client sends against the project's schemas, to show that a message
+/// the gateway reads is one its published contract allows.
+pub fn validate_soap_request(xml: &str) {
+    assert_eq!(
+        contract_element_count(xml),
+        1,
+        "no request element in {xml}"
+    );
+    validate_soap_reply(xml);
 }
 
 /// Validates the contract elements of a SOAP reply against the project's schemas and,

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::duration::Duration;
+use super::measures::{self, Measures, PerPerson};
+use super::resources::{self, Resources};
 use super::rules::{ErrorCode, FormError};
 use crate::domain::{Amount, Category, CbeNumber, Date, InsCode, RightKind, Ssin};
 
@@ -155,6 +157,12 @@ pub struct FormB {
     pub suspension: Option<Suspension>,
     /// Rubric 83: granted by a judgement of the labour court.
     pub judgement: bool,
+    /// Rubrics 21–25 and 63–72, per person. (These two come last: a store written
+    /// before they existed holds forms B that end here, see the store's migration.)
+    pub measures: Box<PerPerson<Measures>>,
+    /// Rubrics 31–42. (Both boxed: most forms leave them empty, and a form travels by
+    /// value through the register.)
+    pub resources: Box<Resources>,
 }
 
 /// Rubric 12 of form C.
@@ -342,6 +350,8 @@ impl FormB {
             self.check_suspension(s, &mut errors);
         }
         check_reference(&self.reference, &mut errors);
+        measures::check(self, &mut errors);
+        resources::check(&self.resources, &mut errors);
         errors
     }
 

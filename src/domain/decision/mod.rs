@@ -3,17 +3,21 @@
 
 pub mod duration;
 pub mod forms;
+pub mod measures;
 pub mod recovery;
 pub mod register;
+pub mod resources;
 pub mod rules;
 pub mod timeline;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use duration::Duration;
 pub use forms::{CStatus, FormB, FormC, Nature, Sender, Suspension};
+pub use measures::{Art60Employment, Measures, PerPerson, Subsidies, Who};
 pub use recovery::FormD;
 pub use register::{History, Outcome, Registration, register};
+pub use resources::{Cohabitants, Income, Resource, Resources};
 pub use rules::{ErrorCode, FormError};
 pub use timeline::{Attestation, ChangeEvent, Form, RegisteredForm};

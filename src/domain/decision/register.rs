@@ -19,6 +19,10 @@ pub struct History<'a> {
 
 /// The result of registering a form.
 #[derive(Debug, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one outcome per registration, moved once into the store: a box would only add an allocation"
+)]
 pub enum Outcome {
     Accepted {
         form: RegisteredForm,

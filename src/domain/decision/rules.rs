@@ -57,10 +57,27 @@ pub enum ErrorCode {
     PaidPeriodEmpty,
     /// Payment: the amount paid is not the budget article's State share of the amount.
     StateShare,
+    /// 350101 (seed 003, rubrics 24/67): a PTP in Wallonia from 1 July 2017 needs the
+    /// Walloon Region's confirmation.
+    WalloonConfirmationRequired,
+    /// 320771 (seed 003, rubrics 24/67): Activa or insertion temping in Wallonia from
+    /// 1 July 2017, "type de mise au travail non valable".
+    EmploymentTypeNotValid,
+    /// A code of rubrics 21–25 that does not apply in the CPAS's region or at the entry date.
+    MeasureNotApplicable,
+    /// Rubrics about the partner on a form without the partner's SSIN.
+    PartnerRubricWithoutPartner,
+    /// A rubric that others make mandatory is missing (the measure a subsidy pays for,
+    /// the integration project in category E, ...).
+    RubricRequired,
+    /// A subsidy above what the measure allows.
+    SubsidyAboveCeiling,
+    /// Article 60 and article 61 subsidies on one Walloon form from 2025.
+    Art60AndArt61Combined,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 30] = [
         ErrorCode::StudyGrantNotValidForSituation,
         ErrorCode::Invalid,
         ErrorCode::SituationNotValidAtDate,
@@ -84,6 +101,13 @@ impl ErrorCode {
         ErrorCode::RecoveryTypeNotApplicable,
         ErrorCode::PaidPeriodEmpty,
         ErrorCode::StateShare,
+        ErrorCode::WalloonConfirmationRequired,
+        ErrorCode::EmploymentTypeNotValid,
+        ErrorCode::MeasureNotApplicable,
+        ErrorCode::PartnerRubricWithoutPartner,
+        ErrorCode::RubricRequired,
+        ErrorCode::SubsidyAboveCeiling,
+        ErrorCode::Art60AndArt61Combined,
     ];
 
     pub fn code(self) -> &'static str {
@@ -111,6 +135,13 @@ impl ErrorCode {
             ErrorCode::RecoveryTypeNotApplicable => "900021",
             ErrorCode::PaidPeriodEmpty => "900022",
             ErrorCode::StateShare => "900023",
+            ErrorCode::WalloonConfirmationRequired => "350101",
+            ErrorCode::EmploymentTypeNotValid => "320771",
+            ErrorCode::MeasureNotApplicable => "900024",
+            ErrorCode::PartnerRubricWithoutPartner => "900025",
+            ErrorCode::RubricRequired => "900026",
+            ErrorCode::SubsidyAboveCeiling => "900027",
+            ErrorCode::Art60AndArt61Combined => "900028",
         }
     }
 }

@@ -34,7 +34,7 @@ fn gent() -> Sender {
     sender("02075943", "44021")
 }
 
-fn b(entry: &str, months: u16) -> FormB {
+pub(crate) fn b(entry: &str, months: u16) -> FormB {
     FormB {
         sender: liege(),
         ssin: ssin(),
@@ -57,6 +57,8 @@ fn b(entry: &str, months: u16) -> FormB {
         reference: None,
         suspension: None,
         judgement: false,
+        measures: Box::default(),
+        resources: Box::default(),
     }
 }
 
@@ -141,6 +143,15 @@ impl Register {
         match self.send(form) {
             Outcome::Rejected(errors) => errors.iter().map(|e| (e.code.code(), e.field)).collect(),
             other => panic!("accepted: {other:?}"),
+        }
+    }
+
+    /// The errors of a form, none when it is accepted.
+    fn found(&mut self, form: Form) -> Vec<(&'static str, &'static str)> {
+        match self.send(form) {
+            Outcome::Rejected(errors) => errors.iter().map(|e| (e.code.code(), e.field)).collect(),
+            Outcome::Accepted { .. } => Vec::new(),
+            other => panic!("{other:?}"),
         }
     }
 
@@ -342,9 +353,11 @@ fn category_e_requires_the_partners_ssin() {
     family.category = Category::E;
     family.situation = 28;
     family.study_grant = 3;
+    family.measures.beneficiary.integration_project = Some(11);
+    family.measures.partner.integration_project = Some(8);
     assert_eq!(
         r.errors(Form::B(family.clone())),
-        [("900004", "partnerSsin")]
+        [("900004", "partnerSsin"), ("900025", "partner")]
     );
     family.partner = Some(ssin());
     assert_eq!(
@@ -395,6 +408,7 @@ fn every_error_is_reported_not_only_the_first() {
     f.category = Category::E;
     f.situation = 12;
     f.study_grant = 4;
+    f.measures.beneficiary.integration_project = Some(11);
     f.reference = Some("far too long a reference".into());
     let errors = r.errors(Form::B(f));
     assert_eq!(
@@ -655,4 +669,374 @@ fn d_recovery_types_are_from_the_list_and_for_their_region_and_dates() {
     assert_eq!(r.errors(Form::D(f.clone())), [("900021", "recoveryType")]);
     f.recovery_type = 30;
     r.accept(Form::D(f));
+}
+
+// Rubrics 21–25, 31–42 and 63–72.
+
+/// A form of the CPAS `sender` from `entry`, for the rules that depend on the region.
+fn b_of(sender: Sender, entry: &str) -> FormB {
+    FormB {
+        sender,
+        ..b(entry, 12)
+    }
+}
+
+fn brussels() -> Sender {
+    sender("02072577", "21004")
+}
+
+fn eupen() -> Sender {
+    sender("02084557", "63023")
+}
+
+fn art60(employment_type: u8) -> Art60Employment {
+    Art60Employment {
+        employment_type: Some(employment_type),
+        ..Art60Employment::default()
+    }
+}
+
+#[test]
+fn category_e_needs_an_integration_project_for_beneficiary_and_partner() {
+    let mut r = Register::new();
+    let mut family = b("2021-01-01", 12);
+    family.category = Category::E;
+    family.situation = 28;
+    family.study_grant = 3;
+    family.partner = Some(partner());
+    assert_eq!(
+        r.errors(Form::B(family.clone())),
+        [
+            ("900026", "beneficiary/integrationProject"),
+            ("900026", "partner/integrationProject")
+        ]
+    );
+    family.measures.beneficiary.integration_project = Some(11);
+    // Code 8: no project, for reasons of health or equity.
+    family.measures.partner.integration_project = Some(8);
+    r.accept(Form::B(family));
+}
+
+#[test]
+fn employment_types_apply_in_their_region_from_their_date() {
+    let mut r = Register::new();
+    for (sender, entry, code, refused) in [
+        (gent(), "2017-01-01", 3, false),
+        (liege(), "2017-01-01", 3, true),
+        (gent(), "2020-01-01", 1, true),
+        (brussels(), "2021-12-31", 2, false),
+        (brussels(), "2022-01-01", 2, true),
+        (brussels(), "2020-01-01", 5, false),
+        (liege(), "2024-12-31", 7, true),
+        (eupen(), "2025-01-01", 8, false),
+    ] {
+        let mut f = b_of(sender, entry);
+        f.measures.beneficiary.art60 = Some(art60(code));
+        let expected: &[(&str, &str)] = if refused {
+            &[("900024", "beneficiary/art60Employment/employmentType")]
+        } else {
+            &[]
+        };
+        assert_eq!(r.found(Form::B(f)), expected, "code {code} at {entry}");
+    }
+}
+
+#[test]
+fn the_occupation_rate_replaces_the_schedule_in_wallonia_from_2025() {
+    let mut r = Register::new();
+    let mut f = b_of(liege(), "2025-01-01");
+    f.measures.beneficiary.art60 = Some(Art60Employment {
+        work_schedule: Some(3),
+        ..art60(8)
+    });
+    assert_eq!(
+        r.errors(Form::B(f.clone())),
+        [("900024", "beneficiary/art60Employment/workSchedule")]
+    );
+    let mut g = b_of(gent(), "2025-01-01");
+    g.measures.beneficiary.art60 = Some(Art60Employment {
+        occupation_rate: Some(80),
+        ..art60(3)
+    });
+    assert_eq!(
+        r.errors(Form::B(g)),
+        [("900024", "beneficiary/art60Employment/occupationRate")]
+    );
+    f.measures.beneficiary.art60 = Some(Art60Employment {
+        occupation_rate: Some(80),
+        ..art60(8)
+    });
+    r.accept(Form::B(f));
+}
+
+#[test]
+fn workplace_19_ends_the_day_before_the_29th_birthday() {
+    // The beneficiary was born on 31 July 1985.
+    let mut r = Register::new();
+    let mut f = b_of(gent(), "2014-07-31");
+    f.measures.beneficiary.art60 = Some(Art60Employment {
+        workplace: Some(19),
+        ..art60(1)
+    });
+    assert_eq!(
+        r.errors(Form::B(f.clone())),
+        [("900024", "beneficiary/art60Employment/workplace")]
+    );
+    f.entry_date = d("2014-07-30");
+    f.decision_date = f.entry_date;
+    r.accept(Form::B(f));
+}
+
+#[test]
+fn ptp_in_wallonia_from_july_2017_needs_the_regions_confirmation_350101() {
+    let mut r = Register::new();
+    let mut f = b_of(liege(), "2017-07-01");
+    f.measures.beneficiary.activation = Some(2);
+    assert_eq!(
+        r.errors(Form::B(f.clone())),
+        [("350101", "beneficiary/activation")]
+    );
+    // Not for the German-speaking CPAS, nor before July 2017.
+    let mut eupen_ptp = f.clone();
+    eupen_ptp.sender = eupen();
+    assert_eq!(r.found(Form::B(eupen_ptp)), []);
+    f.entry_date = d("2017-06-30");
+    f.decision_date = f.entry_date;
+    r.accept(Form::B(f));
+}
+
+#[test]
+fn activa_and_insertion_temping_in_wallonia_from_july_2017_are_refused_320771() {
+    let mut r = Register::new();
+    for code in [14, 15, 16, 17] {
+        let mut f = b_of(liege(), "2018-01-01");
+        f.measures.beneficiary.activation = Some(code);
+        assert_eq!(r.errors(Form::B(f)), [("320771", "beneficiary/activation")]);
+    }
+}
+
+#[test]
+fn activation_codes_end_by_region() {
+    let mut r = Register::new();
+    for (sender, entry, code, refused) in [
+        (gent(), "2017-01-01", 12, false),
+        (gent(), "2017-01-01", 15, true),
+        (gent(), "2016-12-31", 15, false),
+        (eupen(), "2019-01-01", 12, true),
+        (brussels(), "2021-01-01", 2, true),
+        (brussels(), "2021-01-01", 16, false),
+    ] {
+        let mut f = b_of(sender, entry);
+        f.measures.beneficiary.activation = Some(code);
+        let expected: &[(&str, &str)] = if refused {
+            &[("900024", "beneficiary/activation")]
+        } else {
+            &[]
+        };
+        assert_eq!(r.found(Form::B(f)), expected, "code {code} at {entry}");
+    }
+}
+
+#[test]
+fn partnership_conventions_end_in_wallonia_in_2017_but_for_the_german_speaking_cpas() {
+    let mut r = Register::new();
+    let mut f = b_of(liege(), "2017-01-01");
+    f.measures.beneficiary.partnership_convention = Some(1);
+    assert_eq!(
+        r.errors(Form::B(f.clone())),
+        [("900024", "beneficiary/partnershipConvention")]
+    );
+    f.sender = eupen();
+    f.measures.beneficiary.subsidies.partnership_convention = Some(Amount::from_cents(25_000));
+    r.accept(Form::B(f));
+}
+
+#[test]
+fn integration_project_codes_end_on_their_date() {
+    let mut r = Register::new();
+    for (entry, code, refused) in [
+        ("2016-10-31", 3, false),
+        ("2016-11-01", 3, true),
+        ("2018-09-30", 12, false),
+        ("2018-10-01", 12, true),
+        ("2026-01-01", 11, false),
+    ] {
+        let mut f = b(entry, 12);
+        f.measures.beneficiary.integration_project = Some(code);
+        let expected: &[(&str, &str)] = if refused {
+            &[("900024", "beneficiary/integrationProject")]
+        } else {
+            &[]
+        };
+        assert_eq!(r.found(Form::B(f)), expected, "code {code} at {entry}");
+    }
+}
+
+#[test]
+fn a_working_students_income_goes_in_rubric_31_with_a_study_grant() {
+    let mut r = Register::new();
+    let mut f = b("2021-01-01", 12);
+    f.measures.beneficiary.integration_project = Some(10);
+    f.resources.income.beneficiary.art35 = Some(Amount::from_cents(300_000));
+    assert_eq!(
+        r.errors(Form::B(f.clone())),
+        [
+            ("900026", "studyGrant"),
+            ("900002", "beneficiary/professionalIncomeArt35")
+        ]
+    );
+    f.study_grant = 1;
+    f.resources.income.beneficiary = Income {
+        professional: Some(Amount::from_cents(300_000)),
+        ..Income::default()
+    };
+    r.accept(Form::B(f));
+}
+
+#[test]
+fn rubrics_about_the_partner_need_the_partners_ssin() {
+    let mut r = Register::new();
+    let mut f = b("2021-01-01", 12);
+    f.resources.income.partner.professional = Some(Amount::from_cents(100));
+    assert_eq!(r.errors(Form::B(f.clone())), [("900025", "partner")]);
+    f.resources.income.partner = Income::default();
+    f.measures.partner.socio_professional_integration = Some(4);
+    assert_eq!(r.errors(Form::B(f)), [("900025", "partner")]);
+}
+
+#[test]
+fn a_subsidy_needs_the_measure_it_pays_for() {
+    let mut r = Register::new();
+    let mut f = b_of(gent(), "2021-01-01");
+    let s = &mut f.measures.beneficiary.subsidies;
+    s.art60 = Some(Amount::from_cents(600_000));
+    s.activation = Some(Amount::from_cents(100_000));
+    s.partnership_convention = Some(Amount::from_cents(25_000));
+    assert_eq!(
+        r.errors(Form::B(f.clone())),
+        [
+            ("900026", "subsidies/beneficiary/art60"),
+            ("900026", "subsidies/beneficiary/activation"),
+            ("900026", "subsidies/beneficiary/partnershipConvention")
+        ]
+    );
+    let m = &mut f.measures.beneficiary;
+    m.art60 = Some(art60(3));
+    m.activation = Some(12);
+    m.partnership_convention = Some(1);
+    r.accept(Form::B(f));
+}
+
+#[test]
+fn subsidies_stay_within_their_ceilings() {
+    let mut r = Register::new();
+    let mut f = b_of(gent(), "2021-01-01");
+    let m = &mut f.measures.beneficiary;
+    m.art60 = Some(Art60Employment {
+        work_schedule: Some(1),
+        ..art60(3)
+    });
+    m.activation = Some(12);
+    m.partnership_convention = Some(1);
+    m.subsidies = Subsidies {
+        art61: Some(Amount::from_cents(150_001)),
+        activation: Some(Amount::from_cents(522_001)),
+        partnership_convention: Some(Amount::from_cents(25_001)),
+        alimony: Some(Amount::from_cents(110_001)),
+        ..Subsidies::default()
+    };
+    assert_eq!(
+        r.errors(Form::B(f.clone())),
+        [
+            ("900027", "subsidies/beneficiary/art61"),
+            ("900027", "subsidies/beneficiary/activation"),
+            ("900027", "subsidies/beneficiary/partnershipConvention"),
+            ("900027", "subsidies/beneficiary/alimony")
+        ]
+    );
+    f.measures.beneficiary.subsidies = Subsidies {
+        art61: Some(Amount::from_cents(150_000)),
+        activation: Some(Amount::from_cents(522_000)),
+        partnership_convention: Some(Amount::from_cents(25_000)),
+        alimony: Some(Amount::from_cents(110_000)),
+        ..Subsidies::default()
+    };
+    r.accept(Form::B(f));
+}
+
+#[test]
+fn walloon_art60_subsidy_is_at_most_the_flat_rate_at_the_occupation_rate() {
+    let mut r = Register::new();
+    let mut f = b_of(liege(), "2025-03-01");
+    f.measures.beneficiary.art60 = Some(art60(8));
+    f.measures.beneficiary.subsidies.art60 = Some(Amount::from_cents(2_528_219));
+    // The type alone is not enough in Wallonia from 2025: the rate prorates the subsidy.
+    assert_eq!(
+        r.errors(Form::B(f.clone())),
+        [("900026", "subsidies/beneficiary/art60")]
+    );
+    f.measures.beneficiary.art60 = Some(Art60Employment {
+        occupation_rate: Some(80),
+        ..art60(8)
+    });
+    assert_eq!(
+        r.errors(Form::B(f.clone())),
+        [("900027", "subsidies/beneficiary/art60")]
+    );
+    // The note's example: 31,602.72 × 80 / 100.
+    f.measures.beneficiary.subsidies.art60 = Some(Amount::from_cents(2_528_218));
+    r.accept(Form::B(f));
+}
+
+#[test]
+fn art60_and_art61_on_one_walloon_form_from_2025_are_refused() {
+    let mut r = Register::new();
+    let mut f = b_of(liege(), "2025-03-01");
+    f.category = Category::E;
+    f.situation = 28;
+    f.study_grant = 2;
+    f.partner = Some(partner());
+    let employed = Art60Employment {
+        occupation_rate: Some(50),
+        ..art60(7)
+    };
+    for m in [&mut f.measures.beneficiary, &mut f.measures.partner] {
+        m.integration_project = Some(11);
+        m.art60 = Some(employed.clone());
+    }
+    f.measures.beneficiary.subsidies.art60 = Some(Amount::from_cents(1_000_000));
+    f.measures.partner.subsidies.art61 = Some(Amount::from_cents(1_000_000));
+    assert_eq!(r.errors(Form::B(f.clone())), [("900028", "subsidies")]);
+    f.measures.partner.subsidies.art61 = None;
+    f.measures.partner.subsidies.art60 = Some(Amount::from_cents(1_000_000));
+    r.accept(Form::B(f));
+}
+
+#[test]
+fn resources_are_amounts_of_zero_or_more_and_cohabitants_are_counted() {
+    let mut r = Register::new();
+    let mut f = b("2021-01-01", 12);
+    f.resources.amounts = vec![
+        (Resource::UnemploymentBenefit, Amount::from_cents(-1)),
+        (Resource::MovableIncome, Amount::from_cents(10_000)),
+    ];
+    f.resources.cohabitants = Some(Cohabitants {
+        resources: Some(Amount::from_cents(2_126_232)),
+        category_a: 0,
+        category_e: 0,
+    });
+    assert_eq!(
+        r.errors(Form::B(f.clone())),
+        [
+            ("900026", "resources/cohabitants"),
+            ("900002", "resources/benefits/unemploymentBenefit")
+        ]
+    );
+    f.resources.amounts[0].1 = Amount::ZERO;
+    f.resources.cohabitants = Some(Cohabitants {
+        resources: Some(Amount::from_cents(2_126_232)),
+        category_a: 2,
+        category_e: 0,
+    });
+    r.accept(Form::B(f));
 }
