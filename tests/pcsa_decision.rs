@@ -44,6 +44,17 @@ impl<'a> FormB<'a> {
         }
     }
 
+    /// Category E: a couple living together, both with a study grant code.
+    fn family(cbe: &'a str, ssin: &'a str, entry: &'a str, months: u16) -> Self {
+        FormB {
+            category: "E",
+            situation: 28,
+            study_grant: 2,
+            partner: Some("87041200238"),
+            ..FormB::new(cbe, ssin, entry, months)
+        }
+    }
+
     fn envelope(&self, caller: &str) -> String {
         let partner = self
             .partner
@@ -290,11 +301,7 @@ async fn a_form_b_carries_every_rubric_from_21_to_72() {
     let gw = Gateway::start().await;
     let liege = gw.cbe("cpas-liege");
     let ssin = gw.ssins.no_right.clone();
-    let mut form = FormB::new(&liege, &ssin, "2025-03-01", 10);
-    form.category = "E";
-    form.situation = 28;
-    form.study_grant = 2;
-    form.partner = Some("87041200238");
+    let mut form = FormB::family(&liege, &ssin, "2025-03-01", 10);
     form.rubrics = FAMILY_RUBRICS;
     form.subsidies = FAMILY_SUBSIDIES;
     let request = form.envelope(&liege);
@@ -361,11 +368,7 @@ async fn measures_refused_in_wallonia_carry_the_notes_codes_350101_and_320771() 
     let gw = Gateway::start().await;
     let liege = gw.cbe("cpas-liege");
     let ssin = gw.ssins.no_right.clone();
-    let mut form = FormB::new(&liege, &ssin, "2018-01-01", 6);
-    form.category = "E";
-    form.situation = 28;
-    form.study_grant = 2;
-    form.partner = Some("87041200238");
+    let mut form = FormB::family(&liege, &ssin, "2018-01-01", 6);
     form.rubrics = "<beneficiary><integrationProject>11</integrationProject><activation>02</activation></beneficiary>\
         <partner><integrationProject>11</integrationProject><activation>15</activation></partner>";
     form.subsidies = "<subsidies><beneficiary><activation>99999</activation></beneficiary>\

@@ -507,46 +507,55 @@ fn check_subsidies(
             }
         }
     }
-    if let Some(amount) = s.activation {
-        let field = at!(who, "subsidies/", "activation");
-        match m.activation {
+    /// A subsidy priced by the code of its measure.
+    struct Coded {
+        amount: Option<Amount>,
+        code: Option<u8>,
+        field: &'static str,
+        measure: &'static str,
+        ceiling: fn(u8) -> Option<i64>,
+    }
+    let coded = [
+        Coded {
+            amount: s.activation,
+            code: m.activation,
+            field: at!(who, "subsidies/", "activation"),
+            measure: "the activation code of rubric 24",
+            ceiling: activation_ceiling,
+        },
+        Coded {
+            amount: s.partnership_convention,
+            code: m.partnership_convention,
+            field: at!(who, "subsidies/", "partnershipConvention"),
+            measure: "the convention code of rubric 25",
+            // 250 or 500 "par convention".
+            ceiling: |code| Some(if code == 1 { 25_000 } else { 50_000 }),
+        },
+    ];
+    for Coded {
+        amount,
+        code,
+        field,
+        measure,
+        ceiling,
+    } in coded
+    {
+        let Some(amount) = amount else { continue };
+        match code {
             None => err(
                 ErrorCode::RubricRequired,
                 field,
-                "an activation subsidy needs the activation code of rubric 24".into(),
+                format!("this subsidy needs {measure}"),
             ),
             Some(code) => {
-                if let Some(ceiling) = activation_ceiling(code)
+                if let Some(ceiling) = ceiling(code)
                     && above(amount, ceiling)
                 {
                     err(
                         ErrorCode::SubsidyAboveCeiling,
                         field,
                         format!(
-                            "activation code {code} is subsidised at most {} a year, not {amount}",
-                            Amount::from_cents(ceiling)
-                        ),
-                    );
-                }
-            }
-        }
-    }
-    if let Some(amount) = s.partnership_convention {
-        let field = at!(who, "subsidies/", "partnershipConvention");
-        match m.partnership_convention {
-            None => err(
-                ErrorCode::RubricRequired,
-                field,
-                "a partnership convention subsidy needs the convention code of rubric 25".into(),
-            ),
-            Some(code) => {
-                let ceiling = if code == 1 { 25_000 } else { 50_000 };
-                if above(amount, ceiling) {
-                    err(
-                        ErrorCode::SubsidyAboveCeiling,
-                        field,
-                        format!(
-                            "convention code {code} is subsidised {} per convention, not {amount}",
+                            "code {code} is subsidised at most {}, not {amount}",
                             Amount::from_cents(ceiling)
                         ),
                     );

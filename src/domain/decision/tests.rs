@@ -689,6 +689,15 @@ fn eupen() -> Sender {
     sender("02084557", "63023")
 }
 
+/// A code that does not apply there or then (900024) on `field`, or no error.
+fn only_if(refused: bool, field: &'static str) -> Vec<(&'static str, &'static str)> {
+    if refused {
+        vec![("900024", field)]
+    } else {
+        Vec::new()
+    }
+}
+
 fn art60(employment_type: u8) -> Art60Employment {
     Art60Employment {
         employment_type: Some(employment_type),
@@ -732,11 +741,7 @@ fn employment_types_apply_in_their_region_from_their_date() {
     ] {
         let mut f = b_of(sender, entry);
         f.measures.beneficiary.art60 = Some(art60(code));
-        let expected: &[(&str, &str)] = if refused {
-            &[("900024", "beneficiary/art60Employment/employmentType")]
-        } else {
-            &[]
-        };
+        let expected = only_if(refused, "beneficiary/art60Employment/employmentType");
         assert_eq!(r.found(Form::B(f)), expected, "code {code} at {entry}");
     }
 }
@@ -828,11 +833,7 @@ fn activation_codes_end_by_region() {
     ] {
         let mut f = b_of(sender, entry);
         f.measures.beneficiary.activation = Some(code);
-        let expected: &[(&str, &str)] = if refused {
-            &[("900024", "beneficiary/activation")]
-        } else {
-            &[]
-        };
+        let expected = only_if(refused, "beneficiary/activation");
         assert_eq!(r.found(Form::B(f)), expected, "code {code} at {entry}");
     }
 }
@@ -863,11 +864,7 @@ fn integration_project_codes_end_on_their_date() {
     ] {
         let mut f = b(entry, 12);
         f.measures.beneficiary.integration_project = Some(code);
-        let expected: &[(&str, &str)] = if refused {
-            &[("900024", "beneficiary/integrationProject")]
-        } else {
-            &[]
-        };
+        let expected = only_if(refused, "beneficiary/integrationProject");
         assert_eq!(r.found(Form::B(f)), expected, "code {code} at {entry}");
     }
 }
