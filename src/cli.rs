@@ -11,6 +11,9 @@ use thiserror::Error;
 
 use crate::certs::{CertError, DevelopmentPki};
 use crate::demo::{self, DemoError};
+use crate::domain::RetrySchedule;
+use crate::notify::push::{PushTls, Timeouts};
+use crate::notify::{Dispatcher, NotifyConfig};
 use crate::server::{self, AuthModes, ServerError, TlsFiles};
 use crate::store::{RedbStore, Store, StoreError};
 
@@ -28,7 +31,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the gateway.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Write development certificates: a CA, a server certificate and client certificates.
     Certs(CertsArgs),
     /// Import or export monthly payment statements (NOVAPRIMA fixed-width files).
@@ -138,6 +141,30 @@ pub struct ServeArgs {
     /// 7 days, the network's longest).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::services::propagation::MAX_DELAY_SECONDS))]
     pub propagation_delay: u64,
+    /// CA certificate(s) that notification receivers' certificates must chain to.
+    /// Default: <data-dir>/certs/ca.pem when present; without one, nothing is pushed
+    /// (subscribers can still pull).
+    #[arg(long)]
+    pub notify_ca: Option<PathBuf>,
+    /// The gateway's client certificate (PEM) for receivers that ask for mutual TLS.
+    #[arg(long, requires = "notify_client_key")]
+    pub notify_client_cert: Option<PathBuf>,
+    /// The key of --notify-client-cert.
+    #[arg(long, requires = "notify_client_cert")]
+    pub notify_client_key: Option<PathBuf>,
+    /// Waits before each delivery attempt, comma separated (ms, s, m or h); after the
+    /// last one fails the notification is dead-lettered.
+    #[arg(long, default_value = "0,5s,5m,30m,2h,5h,10h,10h")]
+    pub notify_retry: String,
+    /// Most notifications in one push (1 to 1000).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub notify_batch: u64,
+    /// Seconds to connect to a receiver (1 to 86400).
+    #[arg(long, default_value_t = 5, value_parser = seconds())]
+    pub notify_connect_timeout: u64,
+    /// Seconds a receiver has to answer a push (1 to 86400).
+    #[arg(long, default_value_t = 15, value_parser = seconds())]
+    pub notify_answer_timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -173,7 +200,7 @@ pub enum CliError {
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Certs(args) => certs(args),
         Command::Payments(args) => payments(args.command),
     }
@@ -431,6 +458,36 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     config.public_url = args.public_url.clone();
     config.propagation_delay = Duration::from_secs(args.propagation_delay);
 
+    let schedule = RetrySchedule::parse(&args.notify_retry).map_err(|e| CliError::Argument {
+        flag: "--notify-retry",
+        reason: e.to_string(),
+    })?;
+    let default_ca = args.data_dir.join("certs").join("ca.pem");
+    let notify_config = NotifyConfig {
+        tls: PushTls {
+            ca: args
+                .notify_ca
+                .clone()
+                .or_else(|| default_ca.exists().then_some(default_ca)),
+            client_identity: args
+                .notify_client_cert
+                .clone()
+                .zip(args.notify_client_key.clone()),
+        },
+        timeouts: Timeouts {
+            connect: Duration::from_secs(args.notify_connect_timeout),
+            answer: Duration::from_secs(args.notify_answer_timeout),
+        },
+        schedule,
+        batch_size: usize::try_from(args.notify_batch).unwrap_or(100),
+    };
+    if notify_config.tls.ca.is_none() {
+        tracing::warn!("no CA for notification receivers (--notify-ca): nothing is pushed");
+    }
+    let dispatcher = Dispatcher::start(store.clone(), config.clock.clone(), notify_config)
+        .map_err(ServerError::Tls)?;
+    config.notify = Some(dispatcher.waker());
+
     let running = server::start(config, store).await?;
     let base = format!("https://{}", running.local_addr());
     println!("bcss-gateway listening on {base}");
@@ -447,6 +504,10 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         crate::wire::pcsa_decision_v1::PATH
     );
     println!("  ManageAccess    {base}{}", crate::wire::ssdn::PATH);
+    println!(
+        "  Subscriptions   {base}{}",
+        crate::wire::subscription_v1::PATH
+    );
     if let Some(setup) = demo_setup.as_mut() {
         let path = demo::write_manifest(&args.data_dir, &mut setup.manifest, &base)?;
         print_demo_help(&setup.manifest, &path);
@@ -454,6 +515,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     wait_for_stop_signal().await?;
     println!("stopping: finishing in-flight requests");
     running.shutdown().await?;
+    dispatcher.shutdown().await;
     Ok(())
 }
 

@@ -8,8 +8,9 @@ use thiserror::Error;
 
 use crate::certs::{CertError, DevelopmentPki};
 use crate::domain::{
-    Category, CbeNumber, CertificateFingerprint, Date, Grant, InsCode, Inscription, Institution,
-    OpenPeriod, Pcsa, Period, Person, QualityCode, RegisterStatus, Right, RightKind, Service, Ssin,
+    Category, CbeNumber, CertificateFingerprint, Date, Delivery, DeliveryMode, Grant, InsCode,
+    Inscription, Institution, OpenPeriod, Pcsa, Period, Person, QualityCode, RegisterStatus, Right,
+    RightKind, Service, Ssin, Subscription,
 };
 use crate::server::TlsFiles;
 use crate::server::auth::hash_password;
@@ -56,6 +57,8 @@ pub struct Endpoints {
     pub pcsa_decision_v1: String,
     #[serde(default)]
     pub connector: String,
+    #[serde(default)]
+    pub subscription_v1: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -93,26 +96,31 @@ pub struct InstitutionSpec {
     pub name: &'static str,
     pub cbe_prefix: &'static str,
     pub legal_contexts: &'static [&'static str],
+    /// A deliberation grants it LivingWagesNotifications.
+    pub notifications: bool,
 }
 
-pub const INSTITUTIONS: [InstitutionSpec; 6] = [
+pub const INSTITUTIONS: [InstitutionSpec; 7] = [
     InstitutionSpec {
         key: "onem",
         name: "Office national de l'Emploi / Rijksdienst voor Arbeidsvoorziening",
         cbe_prefix: "02067374",
         legal_contexts: &["UNEMPLOYMENT:LIVING_WAGE_CHECK"],
+        notifications: false,
     },
     InstitutionSpec {
         key: "vdab",
         name: "Vlaamse Dienst voor Arbeidsbemiddeling en Beroepsopleiding",
         cbe_prefix: "08876066",
         legal_contexts: &["EMPLOYMENT:ACTIVATION_GUIDANCE"],
+        notifications: false,
     },
     InstitutionSpec {
         key: "forem",
         name: "Office wallon de la Formation professionnelle et de l'Emploi",
         cbe_prefix: "02360230",
         legal_contexts: &["EMPLOYMENT:ACTIVATION_GUIDANCE"],
+        notifications: false,
     },
     // No deliberation for LivingWages: every consultation answers MSG00013.
     InstitutionSpec {
@@ -120,20 +128,32 @@ pub const INSTITUTIONS: [InstitutionSpec; 6] = [
         name: "Institut national d'assurance maladie-invalidité",
         cbe_prefix: "02068972",
         legal_contexts: &[],
+        notifications: false,
     },
     // Two CPAS, which register decisions (PcsaDecisionService) for themselves; their
     // CBE numbers are those of the demo PCSAs CPAS de Liège and OCMW Gent.
+    // Notified about the people whose file it manages, and subscribed in the demo to
+    // the notification sink (examples/notification_sink.rs); no consultation grant.
+    InstitutionSpec {
+        key: "cin",
+        name: "Collège intermutualiste national / Nationaal Intermutualistisch College",
+        cbe_prefix: "04117025",
+        legal_contexts: &[],
+        notifications: true,
+    },
     InstitutionSpec {
         key: "cpas-liege",
         name: "CPAS de Liège",
         cbe_prefix: "02075943",
         legal_contexts: &[],
+        notifications: false,
     },
     InstitutionSpec {
         key: "ocmw-gent",
         name: "OCMW Gent",
         cbe_prefix: "02122391",
         legal_contexts: &[],
+        notifications: false,
     },
 ];
 
@@ -193,18 +213,23 @@ pub fn dataset(
             .iter()
             .find(|s| s.key == *key)
             .ok_or_else(|| DemoError::Data(format!("no demo institution {key}")))?;
-        let grants = if spec.legal_contexts.is_empty() {
-            Vec::new()
-        } else {
-            vec![Grant {
+        let mut grants = Vec::new();
+        if !spec.legal_contexts.is_empty() {
+            grants.push(Grant {
                 service: Service::LivingWages,
                 legal_contexts: spec
                     .legal_contexts
                     .iter()
                     .map(|c| (*c).to_owned())
                     .collect(),
-            }]
-        };
+            });
+        }
+        if spec.notifications {
+            grants.push(Grant {
+                service: Service::LivingWagesNotifications,
+                legal_contexts: Vec::new(),
+            });
+        }
         changes.push(Change::Institution(Institution {
             cbe: cbe(spec.cbe_prefix)?,
             name: spec.name.to_owned(),
@@ -411,6 +436,10 @@ pub fn dataset(
         changes.push(inscription(s, forem, quality(9)?));
     }
     changes.push(inscription(sophie, inami, quality(9)?));
+    let cin = institution_cbe("cin")?;
+    for s in [sophie, ahmed, lucas, marie, jan] {
+        changes.push(inscription(s, cin, quality(9)?));
+    }
     Ok(DemoData { changes, ssins })
 }
 
@@ -443,6 +472,9 @@ fn manifest_path(data_dir: &Path) -> PathBuf {
 
 /// Prepares a demo in `data_dir`: on an empty store, makes certificates, passwords and
 /// the dataset; on a store it made before, reuses them.
+/// Where the demo's subscriber is pushed: the notification sink's default address.
+pub const DEMO_SINK_URL: &str = "https://127.0.0.1:9443/LivingWagesNotificationService/v1";
+
 pub fn prepare(data_dir: &Path, store: &dyn Store) -> Result<DemoSetup, DemoError> {
     let certs_dir = data_dir.join("certs");
     let tls = |ca: PathBuf| TlsFiles {
@@ -521,6 +553,18 @@ pub fn prepare(data_dir: &Path, store: &dyn Store) -> Result<DemoSetup, DemoErro
     // hashes, so that a start failing later (a port in use) leaves a usable demo.
     save_manifest(data_dir, &manifest)?;
     store.apply(&data.changes)?;
+    let cin = institution_cbe("cin")?;
+    let now_ms = crate::clock::unix_millis();
+    store.update_subscription(&cin, None, &mut |_| {
+        Some(Subscription::new(
+            cin,
+            Delivery::Push {
+                endpoint: DEMO_SINK_URL.to_owned(),
+            },
+            DeliveryMode::SsinOnly,
+            now_ms,
+        ))
+    })?;
     Ok(DemoSetup {
         tls: tls(manifest.ca_certificate.clone()),
         manifest,
@@ -551,6 +595,11 @@ pub fn write_manifest(
             crate::wire::pcsa_decision_v1::PATH,
         ),
         (&mut e.connector, &mut w.connector, crate::wire::ssdn::PATH),
+        (
+            &mut e.subscription_v1,
+            &mut w.subscription_v1,
+            crate::wire::subscription_v1::PATH,
+        ),
     ] {
         *endpoint = url(path);
         *wsdl = format!("{}?wsdl", url(path));

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod demo;
 pub mod domain;
 mod files;
+pub mod notify;
 pub mod server;
 pub mod services;
 pub mod store;

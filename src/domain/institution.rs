@@ -13,12 +13,15 @@ use super::CbeNumber;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Service {
     LivingWages,
+    /// Being pushed (or pulling) create / modify / cancel events.
+    LivingWagesNotifications,
 }
 
 impl Service {
     pub fn name(self) -> &'static str {
         match self {
             Service::LivingWages => "LivingWages",
+            Service::LivingWagesNotifications => "LivingWagesNotifications",
         }
     }
 }
@@ -117,6 +120,12 @@ impl Institution {
     }
 
     /// Whether a deliberation lets this institution use `service` under `legal_context`.
+    /// Some deliberation grants it `service`, under whatever legal context (what
+    /// notifications need: they are not asked for under one).
+    pub fn is_granted(&self, service: Service) -> bool {
+        self.grants.iter().any(|g| g.service == service)
+    }
+
     pub fn may_consult(&self, service: Service, legal_context: &str) -> bool {
         self.grants
             .iter()

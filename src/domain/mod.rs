@@ -18,6 +18,7 @@ pub mod period;
 pub mod person;
 pub mod right;
 pub mod ssin;
+pub mod subscription;
 
 pub use amount::{Amount, AmountError};
 pub use cbe::{CbeError, CbeNumber};
@@ -34,6 +35,10 @@ pub use period::{OpenPeriod, Period, PeriodError, merge_periods};
 pub use person::{Person, RegisterStatus};
 pub use right::{Category, Right, RightError, RightKind};
 pub use ssin::{Ssin, SsinError, SsinKind};
+pub use subscription::{
+    Attempt, AttemptOutcome, Delivery, DeliveryMode, Notification, RetrySchedule, RightRecord,
+    Subscription, SubscriptionState,
+};
 
 /// Views the ASCII digits an identifier holds as text.
 ///

@@ -54,6 +54,8 @@ pub struct Config {
     pub clock: Arc<Clock>,
     /// How long a registered form waits before consultations see its effect.
     pub propagation_delay: Duration,
+    /// Wakes the notification dispatcher after registrations and subscription changes.
+    pub notify: Option<crate::notify::Wake>,
 }
 
 impl Config {
@@ -74,6 +76,7 @@ impl Config {
             public_url: None,
             clock: Arc::new(Clock::system()),
             propagation_delay: Duration::ZERO,
+            notify: None,
         }
     }
 }

@@ -14,7 +14,7 @@ use super::{Config, soap_endpoint};
 use crate::clock::Clock;
 use crate::domain::CertificateFingerprint;
 use crate::store::Store;
-use crate::wire::{living_wages_v2, pcsa_decision_v1, ssdn, wsdl};
+use crate::wire::{living_wages_v2, pcsa_decision_v1, ssdn, subscription_v1, wsdl};
 
 /// What the TLS handshake told us about the peer.
 pub struct ConnectionInfo {
@@ -32,6 +32,8 @@ pub struct Gateway {
     pub public_url: Option<String>,
     pub clock: Arc<Clock>,
     pub propagation_delay_ms: i64,
+    /// Wakes the notification dispatcher, when one runs.
+    pub notify: Option<crate::notify::Wake>,
 }
 
 pub type HttpResponse = Response<Full<Bytes>>;
@@ -77,6 +79,7 @@ impl Gateway {
             clock: config.clock.clone(),
             propagation_delay_ms: i64::try_from(config.propagation_delay.as_millis())
                 .unwrap_or(i64::MAX),
+            notify: config.notify.clone(),
         }
     }
 
@@ -98,6 +101,14 @@ impl Gateway {
                         .await
                 }
                 Method::GET => self.contract_document(&req, &wsdl::PCSA_DECISION_V1),
+                _ => method_not_allowed(),
+            },
+            subscription_v1::PATH => match *req.method() {
+                Method::POST => {
+                    soap_endpoint::serve(self, soap_endpoint::Endpoint::SubscriptionV1, req, conn)
+                        .await
+                }
+                Method::GET => self.contract_document(&req, &wsdl::SUBSCRIPTION_V1),
                 _ => method_not_allowed(),
             },
             ssdn::PATH => match *req.method() {

@@ -24,6 +24,7 @@ use crate::wire::living_wages_v2::{self as lw, RequestError};
 use crate::wire::pcsa_decision_v1 as pd;
 use crate::wire::soap::{self, FaultCode, SoapVersion};
 use crate::wire::ssdn;
+use crate::wire::subscription_v1 as ls;
 use crate::wire::xml::{Element, XmlWriter};
 
 /// The SOAP services this endpoint code serves.
@@ -33,6 +34,7 @@ pub enum Endpoint {
     PcsaDecisionV1,
     /// The old-style connector (`sendXML`), for ManageAccess.
     Connector,
+    SubscriptionV1,
 }
 
 /// What the audit trail learns as the exchange goes.
@@ -187,6 +189,7 @@ fn fault_response(ex: &Exchange, fault: Fault, basic_accepted: bool) -> HttpResp
     let write_detail = |w: &mut XmlWriter| match ex.endpoint {
         Endpoint::LivingWagesV2 => lw::write_fault(w, &detail),
         Endpoint::PcsaDecisionV1 | Endpoint::Connector => pd::write_fault(w, &detail),
+        Endpoint::SubscriptionV1 => detail.write(w, ls::FAULT_ELEMENT, ls::INTF_NS),
     };
     // The connector's contract declares no fault detail: its errors travel in the
     // SSDNReply, and a fault only says that the envelope itself was wrong.
@@ -297,6 +300,7 @@ async fn exchange(
         // Clients of the old connector send all kinds of SOAPAction (some the URL):
         // the one operation is recognised by its payload.
         Endpoint::Connector => connector(gw, &caller, &envelope.payload, ex),
+        Endpoint::SubscriptionV1 => subscription_v1(gw, &caller, &envelope.payload, action, ex),
     }
 }
 
@@ -338,7 +342,9 @@ fn service_fault(e: ServiceError, caller: &Institution, ex: &Exchange) -> Fault 
             ));
             f
         }
-        ServiceError::NotAPcsa { .. } => Fault::client("MSG00013", e.to_string()),
+        ServiceError::NotAPcsa { .. } | ServiceError::NotGranted { .. } => {
+            Fault::client("MSG00013", e.to_string())
+        }
         ServiceError::Store(_) | ServiceError::Internal(_) => {
             tracing::error!(ticket = %ex.ticket, error = %e, "failure while serving a request");
             Fault::server()
@@ -412,7 +418,12 @@ fn pcsa_decision_v1(
     )
     .and_then(|()| match &request.submission {
         pd::Submission::Form(form) => {
-            services::pcsa_decision::send_form(store, caller, form, ex.received_ms)
+            let sent = services::pcsa_decision::send_form(store, caller, form, ex.received_ms);
+            // An accepted form may have written an outbox event.
+            if let (Some(w), Ok((_, pd::FormResult::Accepted { .. }))) = (&gw.notify, &sent) {
+                w.wake();
+            }
+            sent
         }
         pd::Submission::Payments(statement) => {
             services::pcsa_decision::send_payments(store, caller, statement)
@@ -425,6 +436,43 @@ fn pcsa_decision_v1(
     });
     // The audit keeps what the register did with the form.
     Ok((body, result.outcome()))
+}
+
+fn subscription_v1(
+    gw: &Gateway,
+    caller: &Institution,
+    payload: &Element,
+    action: Option<&str>,
+    ex: &mut Exchange,
+) -> Result<(String, &'static str), Fault> {
+    let request = ls::read_request(payload).map_err(|e| match e {
+        ls::RequestError::UnknownOperation(name) => {
+            unknown_operation(&name, "LivingWagesSubscriptionService v1")
+        }
+        ls::RequestError::WrongNamespace { element } => wrong_namespace(&element, ls::INTF_NS),
+        ls::RequestError::Invalid(field) => Fault::invalid(field),
+    })?;
+    ex.operation = Some(request.operation.name());
+    if let Some(action) = action
+        && !request.operation.soap_action_matches(action)
+    {
+        return Err(
+            action_mismatch(action, request.operation.name()).about(&request.information_customer)
+        );
+    }
+    let wake = || {
+        if let Some(w) = &gw.notify {
+            w.wake();
+        }
+    };
+    let (status, answer) =
+        services::subscriptions::handle(gw.store.as_ref(), caller, &request, ex.received_ms, &wake)
+            .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
+    let cbss = ex.cbss();
+    let body = soap::envelope(ex.version, |w| {
+        ls::write_response(w, &request, &cbss, &status, &answer)
+    });
+    Ok((body, status.code))
 }
 
 fn connector(

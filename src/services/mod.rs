@@ -9,6 +9,7 @@ pub mod pcsa_decision;
 pub mod propagation;
 pub mod statements;
 pub mod status;
+pub mod subscriptions;
 
 use thiserror::Error;
 
@@ -21,6 +22,11 @@ pub enum ServiceError {
     CredentialsMismatch { declared: String },
     #[error("{caller} is not a CPAS: only a CPAS registers decisions")]
     NotAPcsa { caller: String },
+    #[error("no deliberation grants {service} to {caller}")]
+    NotGranted {
+        service: &'static str,
+        caller: String,
+    },
     #[error("internal error: {0}")]
     Internal(&'static str),
     #[error(transparent)]

@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use crate::domain::decision::{Attestation, ChangeEvent, RegisteredForm};
 use crate::domain::{
-    CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month, OpenPeriod,
-    PaymentLine, Pcsa, Person, QualityCode, Right, Ssin,
+    Attempt, CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month,
+    Notification, OpenPeriod, PaymentLine, Pcsa, Person, QualityCode, Right, Ssin, Subscription,
 };
 
 #[derive(Debug, Error)]
@@ -45,6 +45,8 @@ pub enum StoreError {
     UnknownPcsa { what: String, pcsa: CbeNumber },
     #[error("{what} refers to institution {cbe}, which is not in the store")]
     UnknownInstitution { what: String, cbe: CbeNumber },
+    #[error("the notification fan-out moved on from {expected} to {found} meanwhile")]
+    FanOutMoved { expected: u64, found: u64 },
     #[error("certificate {fingerprint} already belongs to institution {owner}")]
     CertificateTaken {
         fingerprint: CertificateFingerprint,
@@ -185,6 +187,39 @@ pub trait Store: Send + Sync + 'static {
         after: Option<Uuid>,
         limit: usize,
     ) -> Result<Vec<AuditRecord>, StoreError>;
+    /// Every subscription to LivingWagesNotifications.
+    fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError>;
+    /// Changes one institution's subscription in one durable transaction: `decide` gets
+    /// it as it stands (`None`: never subscribed) and returns the new one (`None` to
+    /// write nothing). `attempt`, when given, is recorded in the same transaction.
+    /// Returns the subscription as written.
+    fn update_subscription(
+        &self,
+        institution: &CbeNumber,
+        attempt: Option<&Attempt>,
+        decide: &mut dyn FnMut(Option<&Subscription>) -> Option<Subscription>,
+    ) -> Result<Option<Subscription>, StoreError>;
+    /// The outbox sequence up to which events have been turned into notifications.
+    fn fanned_out(&self) -> Result<u64, StoreError>;
+    /// Queues `notifications` (each subscriber's next sequence numbers are given here,
+    /// in the order listed) and moves the fan-out from outbox sequence `from` to `to`,
+    /// in one durable transaction. Subscribers that no longer receive are skipped.
+    /// Refused when the fan-out is no longer at `from`.
+    fn enqueue_notifications(
+        &self,
+        from: u64,
+        to: u64,
+        notifications: Vec<(CbeNumber, Notification)>,
+    ) -> Result<(), StoreError>;
+    /// Up to `limit` notifications of a subscriber after sequence `after`, in order.
+    fn notifications(
+        &self,
+        institution: &CbeNumber,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Notification>, StoreError>;
+    /// The last `limit` delivery attempts for a subscriber, oldest first.
+    fn attempts(&self, institution: &CbeNumber, limit: usize) -> Result<Vec<Attempt>, StoreError>;
     /// True when nothing of the register is stored yet (the demo seeds only then).
     fn is_empty(&self) -> Result<bool, StoreError>;
     /// Changes each time `apply` commits: what was read at one generation is still

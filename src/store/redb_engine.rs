@@ -20,8 +20,8 @@ use super::{
 };
 use crate::domain::decision::{Measures, PerPerson, RegisteredForm, Resources};
 use crate::domain::{
-    CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month, OpenPeriod,
-    PaymentLine, Pcsa, Person, QualityCode, Right, Ssin,
+    Attempt, CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month,
+    Notification, OpenPeriod, PaymentLine, Pcsa, Person, QualityCode, Right, Ssin, Subscription,
 };
 
 /// Everything about a person, under keys that start with the SSIN so that a
@@ -49,6 +49,14 @@ const PAYMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("payments")
 /// `INS statement-month line` → the line's key in `payments`: the statement as the
 /// CPAS sent it, for export and replacement.
 const STATEMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("statements");
+/// CBE → the institution's subscription to notifications.
+const SUBSCRIPTIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("subscriptions");
+/// `CBE sequence(20 digits)` → a notification queued for that subscriber.
+const NOTIFICATIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("notifications");
+/// `CBE number(20 digits)` → a delivery attempt, numbered per subscriber.
+const ATTEMPTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("attempts");
+/// `fanned_out` → the outbox sequence notifications were made up to.
+const DISPATCH: TableDefinition<&str, u64> = TableDefinition::new("dispatch");
 /// `format` → the layout version of this file.
 const META: TableDefinition<&str, u32> = TableDefinition::new("meta");
 
@@ -122,6 +130,26 @@ fn rights_range(ssin: &Ssin, pcsa: &CbeNumber) -> (String, String) {
         format!("{}R{}", ssin.as_str(), pcsa.as_str()),
         format!("{}R{}~", ssin.as_str(), pcsa.as_str()),
     )
+}
+
+/// A subscriber's rows (notifications, attempts) sort by CBE, then by number.
+fn subscriber_key(institution: &CbeNumber, number: u64) -> String {
+    format!("{}{number:020}", institution.as_str())
+}
+
+fn subscriber_range(institution: &CbeNumber) -> (String, String) {
+    (
+        institution.as_str().to_owned(),
+        format!("{}~", institution.as_str()),
+    )
+}
+
+/// The number at the end of a `subscriber_key`.
+fn sequence_of(key: &[u8]) -> u64 {
+    key.get(key.len().saturating_sub(20)..)
+        .and_then(|d| std::str::from_utf8(d).ok())
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Forms sort by person, then by registration number.
@@ -261,6 +289,10 @@ impl RedbStore {
         tx.open_table(VERSIONS).map_err(engine)?;
         tx.open_table(PAYMENTS).map_err(engine)?;
         tx.open_table(STATEMENTS).map_err(engine)?;
+        tx.open_table(SUBSCRIPTIONS).map_err(engine)?;
+        tx.open_table(NOTIFICATIONS).map_err(engine)?;
+        tx.open_table(ATTEMPTS).map_err(engine)?;
+        tx.open_table(DISPATCH).map_err(engine)?;
         tx.commit().map_err(engine)?;
         let store = RedbStore {
             db,
@@ -657,6 +689,166 @@ impl Store for RedbStore {
             let (k, v) = row.map_err(engine)?;
             out.push(decode("forms", k.value(), v.value())?);
         }
+        Ok(out)
+    }
+
+    fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let table = tx.open_table(SUBSCRIPTIONS).map_err(engine)?;
+        let mut out = Vec::new();
+        for row in table.iter().map_err(engine)? {
+            let (k, v) = row.map_err(engine)?;
+            out.push(decode("subscriptions", k.value(), v.value())?);
+        }
+        Ok(out)
+    }
+
+    fn update_subscription(
+        &self,
+        institution: &CbeNumber,
+        attempt: Option<&Attempt>,
+        decide: &mut dyn FnMut(Option<&Subscription>) -> Option<Subscription>,
+    ) -> Result<Option<Subscription>, StoreError> {
+        let key = institution.as_str().as_bytes();
+        let tx = self.db.begin_write().map_err(engine)?;
+        let written = {
+            let mut table = tx.open_table(SUBSCRIPTIONS).map_err(engine)?;
+            let current: Option<Subscription> = match table.get(key).map_err(engine)? {
+                Some(v) => Some(decode("subscriptions", key, v.value())?),
+                None => None,
+            };
+            let Some(new) = decide(current.as_ref()) else {
+                return Ok(current);
+            };
+            table
+                .insert(key, encode(&new)?.as_slice())
+                .map_err(engine)?;
+            if let Some(attempt) = attempt {
+                let mut attempts = tx.open_table(ATTEMPTS).map_err(engine)?;
+                let (from, to) = subscriber_range(institution);
+                let last = attempts
+                    .range(from.as_bytes()..to.as_bytes())
+                    .map_err(engine)?
+                    .next_back()
+                    .transpose()
+                    .map_err(engine)?
+                    .map(|(k, _)| sequence_of(k.value()))
+                    .unwrap_or(0);
+                attempts
+                    .insert(
+                        subscriber_key(institution, last + 1).as_bytes(),
+                        encode(attempt)?.as_slice(),
+                    )
+                    .map_err(engine)?;
+            }
+            new
+        };
+        tx.commit().map_err(engine)?;
+        Ok(Some(written))
+    }
+
+    fn fanned_out(&self) -> Result<u64, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let table = tx.open_table(DISPATCH).map_err(engine)?;
+        Ok(table
+            .get("fanned_out")
+            .map_err(engine)?
+            .map_or(0, |v| v.value()))
+    }
+
+    fn enqueue_notifications(
+        &self,
+        from: u64,
+        to: u64,
+        notifications: Vec<(CbeNumber, Notification)>,
+    ) -> Result<(), StoreError> {
+        let tx = self.db.begin_write().map_err(engine)?;
+        {
+            let mut dispatch = tx.open_table(DISPATCH).map_err(engine)?;
+            let found = dispatch
+                .get("fanned_out")
+                .map_err(engine)?
+                .map_or(0, |v| v.value());
+            if found != from {
+                return Err(StoreError::FanOutMoved {
+                    expected: from,
+                    found,
+                });
+            }
+            let mut subscriptions = tx.open_table(SUBSCRIPTIONS).map_err(engine)?;
+            let mut queue = tx.open_table(NOTIFICATIONS).map_err(engine)?;
+            let mut touched: HashMap<CbeNumber, Subscription> = HashMap::new();
+            for (cbe, mut n) in notifications {
+                let subscription = match touched.entry(cbe) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        let key = cbe.as_str().as_bytes();
+                        let Some(v) = subscriptions.get(key).map_err(engine)? else {
+                            continue;
+                        };
+                        e.insert(decode("subscriptions", key, v.value())?)
+                    }
+                };
+                if !subscription.receives() {
+                    continue;
+                }
+                subscription.last_sequence += 1;
+                n.sequence = subscription.last_sequence;
+                queue
+                    .insert(
+                        subscriber_key(&cbe, n.sequence).as_bytes(),
+                        encode(&n)?.as_slice(),
+                    )
+                    .map_err(engine)?;
+            }
+            for (cbe, subscription) in &touched {
+                subscriptions
+                    .insert(cbe.as_str().as_bytes(), encode(subscription)?.as_slice())
+                    .map_err(engine)?;
+            }
+            dispatch.insert("fanned_out", to).map_err(engine)?;
+        }
+        tx.commit().map_err(engine)?;
+        Ok(())
+    }
+
+    fn notifications(
+        &self,
+        institution: &CbeNumber,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let table = tx.open_table(NOTIFICATIONS).map_err(engine)?;
+        let from = subscriber_key(institution, after.saturating_add(1));
+        let (_, to) = subscriber_range(institution);
+        let mut out = Vec::new();
+        for row in table
+            .range(from.as_bytes()..to.as_bytes())
+            .map_err(engine)?
+            .take(limit)
+        {
+            let (k, v) = row.map_err(engine)?;
+            out.push(decode("notifications", k.value(), v.value())?);
+        }
+        Ok(out)
+    }
+
+    fn attempts(&self, institution: &CbeNumber, limit: usize) -> Result<Vec<Attempt>, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let table = tx.open_table(ATTEMPTS).map_err(engine)?;
+        let (from, to) = subscriber_range(institution);
+        let mut out = Vec::new();
+        for row in table
+            .range(from.as_bytes()..to.as_bytes())
+            .map_err(engine)?
+            .rev()
+            .take(limit)
+        {
+            let (k, v) = row.map_err(engine)?;
+            out.push(decode("attempts", k.value(), v.value())?);
+        }
+        out.reverse();
         Ok(out)
     }
 

@@ -2,10 +2,12 @@
 //! service with its request and response records. No I/O and no business rules here.
 
 pub mod common;
+pub mod living_wages_notification_v1;
 pub mod living_wages_v2;
 pub mod novaprima;
 pub mod pcsa_decision_v1;
 pub mod soap;
 pub mod ssdn;
+pub mod subscription_v1;
 pub mod wsdl;
 pub mod xml;

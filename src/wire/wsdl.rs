@@ -44,6 +44,32 @@ pub const CONNECTOR: Contract = Contract {
     placeholder_address: "https://localhost:8443/connectors/webservice/KSZBCSSWebServiceConnectorPort",
 };
 
+pub const SUBSCRIPTION_V1: Contract = Contract {
+    wsdl: include_str!("../../wsdl/LivingWagesSubscriptionV1.wsdl"),
+    schemas: &[
+        (
+            "LivingWagesSubscriptionV1.xsd",
+            include_str!("../../schemas/LivingWagesSubscriptionV1.xsd"),
+        ),
+        (
+            "LivingWagesNotificationV1.xsd",
+            include_str!("../../schemas/LivingWagesNotificationV1.xsd"),
+        ),
+        ("CommonV3.xsd", include_str!("../../schemas/CommonV3.xsd")),
+    ],
+    placeholder_address: "https://localhost:8443/SOA4520/LivingWagesSubscriptionService/v1",
+};
+
+/// The receivers' contract, which the notification sink serves.
+pub const NOTIFICATION_V1: Contract = Contract {
+    wsdl: include_str!("../../wsdl/LivingWagesNotificationV1.wsdl"),
+    schemas: &[(
+        "LivingWagesNotificationV1.xsd",
+        include_str!("../../schemas/LivingWagesNotificationV1.xsd"),
+    )],
+    placeholder_address: "https://localhost:9443/LivingWagesNotificationService/v1",
+};
+
 impl Contract {
     /// The WSDL with its address and schema locations pointing at `endpoint`.
     pub fn wsdl(&self, endpoint: &str) -> String {
@@ -82,6 +108,11 @@ mod tests {
                 &CONNECTOR,
                 "/connectors/webservice/KSZBCSSWebServiceConnectorPort",
             ),
+            (
+                &SUBSCRIPTION_V1,
+                "/SOA4520/LivingWagesSubscriptionService/v1",
+            ),
+            (&NOTIFICATION_V1, "/LivingWagesNotificationService/v1"),
         ] {
             locations_point_back(contract, &format!("https://gw.example:9443{path}"));
         }

@@ -11,6 +11,10 @@ use std::sync::{Arc, OnceLock};
 
 use bcss_gateway::certs::DevelopmentPki;
 use bcss_gateway::demo;
+use bcss_gateway::domain::RetrySchedule;
+use bcss_gateway::notify::push::{PushTls, Timeouts};
+use bcss_gateway::notify::sink::{Behaviour, Sink};
+use bcss_gateway::notify::{Dispatcher, NotifyConfig};
 use bcss_gateway::server::{self, AuthModes, RunningServer, TlsFiles, auth::hash_password};
 use bcss_gateway::store::{RedbStore, Store};
 use bytes::Bytes;
@@ -25,6 +29,8 @@ pub const PATH: &str = "/SOA4520/LivingWagesService/v2/consult";
 pub const INTF_NS: &str = "http://kszbcss.fgov.be/intf/LivingWagesService/v2";
 pub const PD_PATH: &str = "/SOA4520/PcsaDecisionService/v1";
 pub const PD_NS: &str = "urn:bcss-gateway:intf:PcsaDecisionService:v1";
+pub const LS_PATH: &str = "/SOA4520/LivingWagesSubscriptionService/v1";
+pub const LS_NS: &str = "urn:bcss-gateway:intf:LivingWagesSubscriptionService:v1";
 pub const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 pub const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
 
@@ -50,6 +56,11 @@ pub struct Gateway {
     pub ssins: Ssins,
     /// The server's clock, which a test can move.
     pub clock: Arc<bcss_gateway::clock::Clock>,
+    pub dispatcher: Option<Dispatcher>,
+    /// The server's certificate and key (for 127.0.0.1, signed by the test CA, which
+    /// the dispatcher trusts): what a notification sink presents.
+    pub server_certificate: PathBuf,
+    pub server_key: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -59,6 +70,11 @@ pub struct Options {
     pub idle_timeout: std::time::Duration,
     pub header_timeout: std::time::Duration,
     pub propagation_delay: std::time::Duration,
+    /// The notification retry schedule.
+    pub retry: &'static str,
+    /// How long a receiver has to answer a push.
+    pub answer_timeout: std::time::Duration,
+    pub batch_size: usize,
 }
 
 impl Default for Options {
@@ -72,6 +88,9 @@ impl Default for Options {
             idle_timeout: std::time::Duration::from_secs(120),
             header_timeout: std::time::Duration::from_secs(30),
             propagation_delay: std::time::Duration::ZERO,
+            retry: "0,100ms,200ms",
+            answer_timeout: std::time::Duration::from_secs(2),
+            batch_size: 100,
         }
     }
 }
@@ -144,6 +163,26 @@ impl Gateway {
         config.shutdown_grace = std::time::Duration::from_secs(10);
         config.propagation_delay = options.propagation_delay;
         let clock = config.clock.clone();
+        let dispatcher = ok(
+            Dispatcher::start(
+                store.clone(),
+                clock.clone(),
+                NotifyConfig {
+                    tls: PushTls {
+                        ca: Some(files.ca.clone()),
+                        client_identity: None,
+                    },
+                    timeouts: Timeouts {
+                        connect: std::time::Duration::from_secs(2),
+                        answer: options.answer_timeout,
+                    },
+                    schedule: ok(RetrySchedule::parse(options.retry), "retry schedule"),
+                    batch_size: options.batch_size,
+                },
+            ),
+            "start dispatcher",
+        );
+        config.notify = Some(dispatcher.waker());
         let running = ok(server::start(config, store.clone()).await, "start server");
         Gateway {
             addr: running.local_addr(),
@@ -153,6 +192,9 @@ impl Gateway {
             passwords,
             ssins,
             clock,
+            dispatcher: Some(dispatcher),
+            server_certificate: files.server_certificate.clone(),
+            server_key: files.server_key.clone(),
             _dir: dir,
         }
     }
@@ -203,6 +245,23 @@ impl Gateway {
         if let Some(s) = self.server.take() {
             ok(s.shutdown().await, "shutdown");
         }
+        if let Some(d) = self.dispatcher.take() {
+            d.shutdown().await;
+        }
+    }
+
+    /// A notification receiver on an ephemeral loopback port.
+    pub async fn sink(&self, behaviour: Behaviour) -> Sink {
+        ok(
+            Sink::start(
+                ok("127.0.0.1:0".parse(), "addr"),
+                self.server_certificate.clone(),
+                self.server_key.clone(),
+                behaviour,
+            )
+            .await,
+            "start sink",
+        )
     }
 
     pub async fn flush_audit(&self) {
@@ -656,7 +715,8 @@ fn contract_elements(xml: &str) -> Vec<String> {
                     && (local.ends_with("Response")
                         || local.ends_with("Request")
                         || local == "livingWagesFault"
-                        || local == "pcsaDecisionFault")
+                        || local == "pcsaDecisionFault"
+                        || local == "subscriptionFault")
                 {
                     open = Some((before, local, depth));
                 }
@@ -719,8 +779,10 @@ pub fn validate_soap_reply(xml: &str) {
     for element in &elements {
         // The gateway's own services have only the project's schemas; LivingWages V2
         // has the real CBSS ones too.
-        let own_service = element.contains(PD_NS);
-        let own = project_root().join(if own_service {
+        let own_service = element.contains(PD_NS) || element.contains(LS_NS);
+        let own = project_root().join(if element.contains(LS_NS) {
+            "schemas/LivingWagesSubscriptionV1.xsd"
+        } else if own_service {
             "schemas/PcsaDecisionV1.xsd"
         } else {
             "schemas/LivingWagesServiceV2.xsd"

@@ -1,0 +1,278 @@
+//! The notification dispatcher. Two steps, each durable in the store:
+//!
+//! 1. **Fan-out** (`fanout.rs`): outbox events, written in the same transaction as the
+//!    right they describe, become notifications queued per subscriber with gap-free
+//!    sequence numbers, in one transaction with the fan-out's position.
+//! 2. **Delivery**: one task per pushed subscriber sends its queue in order, in batches,
+//!    and records every attempt with the subscription's new position in one
+//!    transaction. A failing head blocks only its own subscriber; after the retry
+//!    schedule the subscription is marked failing and waits for a replay.
+//!
+//! After a crash, both steps resume from what the store holds: a batch sent but not
+//! yet recorded is sent again with the same notification ids (at-least-once).
+
+pub mod fanout;
+pub mod push;
+pub mod sink;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::domain::{
+    Attempt, AttemptOutcome, CbeNumber, Delivery, RetrySchedule, SubscriptionState,
+};
+use crate::server::tls::TlsError;
+use crate::store::Store;
+use push::{PushTls, Pusher, Timeouts};
+
+#[derive(Clone, Debug)]
+pub struct NotifyConfig {
+    pub tls: PushTls,
+    pub timeouts: Timeouts,
+    pub schedule: RetrySchedule,
+    /// Most notifications in one push.
+    pub batch_size: usize,
+}
+
+/// Wakes the dispatcher: after a registration wrote an outbox event, or after a
+/// subscription changed.
+#[derive(Clone, Debug, Default)]
+pub struct Wake(Arc<Notify>);
+
+impl Wake {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Even with no wake-up, the dispatcher looks at the store this often (a form
+/// registered by another process, a clock moved by a tester).
+const POLL: Duration = Duration::from_secs(1);
+/// Outbox events read per fan-out transaction.
+const FAN_OUT_BATCH: usize = 512;
+
+pub struct Dispatcher {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    wake: Wake,
+}
+
+impl Dispatcher {
+    pub fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<Clock>,
+        config: NotifyConfig,
+    ) -> Result<Dispatcher, TlsError> {
+        let pusher = Arc::new(Pusher::new(&config.tls, config.timeouts)?);
+        let wake = Wake::default();
+        let (stop, stopped) = watch::channel(false);
+        let run = Run {
+            store,
+            clock,
+            config: Arc::new(config),
+            pusher,
+            stopped,
+        };
+        let task = tokio::spawn(run.main_loop(wake.clone()));
+        Ok(Dispatcher { stop, task, wake })
+    }
+
+    pub fn waker(&self) -> Wake {
+        self.wake.clone()
+    }
+
+    /// Stops every task; what was not recorded is sent again at the next start.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+#[derive(Clone)]
+struct Run {
+    store: Arc<dyn Store>,
+    clock: Arc<Clock>,
+    config: Arc<NotifyConfig>,
+    pusher: Arc<Pusher>,
+    stopped: watch::Receiver<bool>,
+}
+
+impl Run {
+    async fn main_loop(self, wake: Wake) {
+        let mut workers: HashMap<CbeNumber, (Arc<Notify>, JoinHandle<()>)> = HashMap::new();
+        let mut stopped = self.stopped.clone();
+        loop {
+            self.fan_out_all().await;
+            match self.store.subscriptions() {
+                Ok(subscriptions) => {
+                    workers.retain(|_, (_, task)| !task.is_finished());
+                    for s in subscriptions.iter().filter(|s| s.is_pushed()) {
+                        let (notify, _) = workers.entry(s.institution).or_insert_with(|| {
+                            let notify = Arc::new(Notify::new());
+                            let task =
+                                tokio::spawn(self.clone().deliver(s.institution, notify.clone()));
+                            (notify, task)
+                        });
+                        notify.notify_one();
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "cannot read the subscriptions"),
+            }
+            tokio::select! {
+                () = wake.0.notified() => {}
+                () = tokio::time::sleep(POLL) => {}
+                _ = stopped.changed() => break,
+            }
+        }
+        for (_, (_, task)) in workers {
+            let _ = task.await;
+        }
+    }
+
+    /// Fans out everything the outbox holds beyond the fan-out's position.
+    async fn fan_out_all(&self) {
+        loop {
+            let store = self.store.clone();
+            let read =
+                tokio::task::spawn_blocking(move || fanout::fan_out(store.as_ref(), FAN_OUT_BATCH))
+                    .await;
+            match read {
+                Ok(Ok(0)) => return,
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "notification fan-out failed; retried at the next wake-up");
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "notification fan-out task failed");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Delivers one subscriber's queue until it is empty and nothing wakes it, or the
+    /// subscription stops being pushed.
+    async fn deliver(self, institution: CbeNumber, notify: Arc<Notify>) {
+        let mut stopped = self.stopped.clone();
+        loop {
+            if *stopped.borrow() {
+                return;
+            }
+            let subscription = match self.store.subscriptions() {
+                Ok(all) => all.into_iter().find(|s| s.institution == institution),
+                Err(e) => {
+                    tracing::error!(%institution, error = %e, "cannot read the subscription");
+                    None
+                }
+            };
+            let Some(subscription) = subscription.filter(|s| s.is_pushed()) else {
+                return;
+            };
+            let Delivery::Push { endpoint } = &subscription.delivery else {
+                return;
+            };
+            let now = self.clock.now_ms();
+            let wait = if subscription.pending() == 0 {
+                Some(POLL)
+            } else if subscription.next_attempt_ms > now {
+                Some(
+                    Duration::from_millis(
+                        u64::try_from(subscription.next_attempt_ms - now).unwrap_or(0),
+                    )
+                    .min(POLL),
+                )
+            } else {
+                None
+            };
+            if let Some(wait) = wait {
+                tokio::select! {
+                    () = notify.notified() => {}
+                    () = tokio::time::sleep(wait) => {}
+                    _ = stopped.changed() => return,
+                }
+                continue;
+            }
+            let batch = match self.store.notifications(
+                &institution,
+                subscription.acknowledged,
+                self.config.batch_size,
+            ) {
+                Ok(b) if !b.is_empty() => b,
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::error!(%institution, error = %e, "cannot read the queue");
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+            };
+            let first = batch.first().map_or(0, |n| n.sequence);
+            let last = batch.last().map_or(0, |n| n.sequence);
+            let sent_at = self.clock.now_ms();
+            let result = self.pusher.push(endpoint, &institution, &batch).await;
+            let attempt = Attempt {
+                at_ms: sent_at,
+                first_sequence: first,
+                last_sequence: last,
+                outcome: result.outcome.clone(),
+                http_status: result.http_status,
+                latency_ms: u64::try_from(result.latency.as_millis()).unwrap_or(u64::MAX),
+                error: result.error.clone(),
+            };
+            let schedule = &self.config.schedule;
+            let written =
+                self.store
+                    .update_subscription(&institution, Some(&attempt), &mut |old| {
+                        let mut s = old?.clone();
+                        // A replay or a new subscription moved the queue meanwhile: this
+                        // attempt is recorded, the position is theirs.
+                        if s.acknowledged + 1 != first {
+                            return Some(s);
+                        }
+                        if result.outcome == AttemptOutcome::Ok {
+                            s.acknowledge(last);
+                        } else {
+                            s.failed_attempts = s.failed_attempts.saturating_add(1);
+                            s.last_error = result.error.clone();
+                            match schedule.wait_after(s.failed_attempts) {
+                                Some(wait) => {
+                                    s.next_attempt_ms = sent_at.saturating_add(
+                                        i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
+                                    );
+                                }
+                                None => s.state = SubscriptionState::Failing,
+                            }
+                        }
+                        Some(s)
+                    });
+            match written {
+                Ok(Some(s)) if s.state == SubscriptionState::Failing => tracing::warn!(
+                    %institution,
+                    sequence = s.acknowledged + 1,
+                    error = s.last_error.as_deref().unwrap_or(""),
+                    "notification dead-lettered after the last retry: the subscription is failing until a replay"
+                ),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(%institution, error = %e, "cannot record a delivery attempt");
+                    tokio::time::sleep(POLL).await;
+                }
+            }
+            if result.outcome != AttemptOutcome::Ok {
+                tracing::info!(
+                    %institution,
+                    first,
+                    last,
+                    outcome = result.outcome.wire_name(),
+                    error = result.error.as_deref().unwrap_or(""),
+                    "notification push failed"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! The HTTPS client that pushes a batch to a receiver: the receiver's certificate is
+//! verified against the configured CA, the gateway presents its own certificate when
+//! one is configured (mutual TLS), and each attempt ends in one `AttemptOutcome`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::client::conn::http1;
+use hyper::{Request, header};
+use hyper_util::rt::TokioIo;
+use rustls::ClientConfig;
+use rustls_pki_types::ServerName;
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+use crate::domain::{AttemptOutcome, CbeNumber, Notification};
+use crate::server::tls::{self, TlsError};
+use crate::wire::living_wages_notification_v1 as contract;
+
+/// The client side of notification pushes.
+#[derive(Clone, Debug)]
+pub struct PushTls {
+    /// The CA receivers' certificates must chain to; without one nothing is pushed
+    /// (pull still works) and each attempt says why.
+    pub ca: Option<PathBuf>,
+    /// The gateway's client certificate and key, for receivers that want mutual TLS.
+    pub client_identity: Option<(PathBuf, PathBuf)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    /// TCP and TLS connection.
+    pub connect: Duration,
+    /// From the request sent to the whole answer read.
+    pub answer: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(5),
+            answer: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Receivers answer a few hundred bytes; anything far bigger is not the contract.
+const ANSWER_LIMIT: usize = 64 * 1024;
+
+pub struct Pusher {
+    connector: Option<TlsConnector>,
+    timeouts: Timeouts,
+}
+
+/// The result of one attempt.
+pub struct Delivered {
+    pub outcome: AttemptOutcome,
+    pub http_status: Option<u16>,
+    pub latency: Duration,
+    pub error: Option<String>,
+}
+
+impl Pusher {
+    pub fn new(tls_files: &PushTls, timeouts: Timeouts) -> Result<Self, TlsError> {
+        let Some(ca) = &tls_files.ca else {
+            return Ok(Pusher {
+                connector: None,
+                timeouts,
+            });
+        };
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in tls::load_certificates(ca)? {
+            roots.add(cert).map_err(|e| TlsError::ClientCa {
+                path: ca.clone(),
+                reason: e.to_string(),
+            })?;
+        }
+        let builder = ClientConfig::builder_with_provider(tls::provider())
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots);
+        let config = match &tls_files.client_identity {
+            Some((chain, key)) => builder
+                .with_client_auth_cert(tls::load_certificates(chain)?, tls::load_key(key)?)?,
+            None => builder.with_no_client_auth(),
+        };
+        Ok(Pusher {
+            connector: Some(TlsConnector::from(Arc::new(config))),
+            timeouts,
+        })
+    }
+
+    /// Sends one batch to `endpoint` (an `https://host:port/path` URL) and tells how it
+    /// went. A new connection per batch: a receiver that restarts between batches
+    /// costs nothing, and batches amortise the handshake.
+    pub async fn push(
+        &self,
+        endpoint: &str,
+        subscriber: &CbeNumber,
+        batch: &[Notification],
+    ) -> Delivered {
+        let started = Instant::now();
+        let done = |outcome, http_status, error: Option<String>| Delivered {
+            outcome,
+            http_status,
+            latency: started.elapsed(),
+            error,
+        };
+        let target = match Target::parse(endpoint) {
+            Ok(t) => t,
+            Err(e) => return done(AttemptOutcome::ConnectFailed, None, Some(e)),
+        };
+        let connected = tokio::time::timeout(self.timeouts.connect, self.connect(&target)).await;
+        let mut sender = match connected {
+            Err(_) => {
+                return done(
+                    AttemptOutcome::Timeout,
+                    None,
+                    Some(format!("no connection within {:?}", self.timeouts.connect)),
+                );
+            }
+            Ok(Err(e)) => return done(AttemptOutcome::ConnectFailed, None, Some(e)),
+            Ok(Ok(s)) => s,
+        };
+        let body = contract::write_request(subscriber, batch);
+        let request = Request::post(target.path_and_query.as_str())
+            .header(header::HOST, target.authority.as_str())
+            .header(header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .header("SOAPAction", format!("\"{}\"", contract::SOAP_ACTION))
+            .body(Full::new(Bytes::from(body)));
+        let request = match request {
+            Ok(r) => r,
+            Err(e) => return done(AttemptOutcome::ConnectFailed, None, Some(e.to_string())),
+        };
+        let exchange = async {
+            let response = sender
+                .send_request(request)
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = response.status().as_u16();
+            let body = Limited::new(response.into_body(), ANSWER_LIMIT)
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?
+                .to_bytes();
+            Ok::<_, String>((status, body))
+        };
+        match tokio::time::timeout(self.timeouts.answer, exchange).await {
+            Err(_) => done(
+                AttemptOutcome::Timeout,
+                None,
+                Some(format!("no answer within {:?}", self.timeouts.answer)),
+            ),
+            Ok(Err(e)) => done(AttemptOutcome::ConnectFailed, None, Some(e)),
+            Ok(Ok((status, _))) if !(200..300).contains(&status) => done(
+                AttemptOutcome::HttpStatus,
+                Some(status),
+                Some(format!("HTTP {status}")),
+            ),
+            Ok(Ok((status, body))) => match contract::read_response(&body) {
+                Ok((true, _)) => done(AttemptOutcome::Ok, Some(status), None),
+                Ok((false, message)) => done(
+                    AttemptOutcome::Nok,
+                    Some(status),
+                    Some(message.unwrap_or_else(|| "NOK".to_owned())),
+                ),
+                Err(e) => done(AttemptOutcome::BadAnswer, Some(status), Some(e)),
+            },
+        }
+    }
+
+    async fn connect(&self, target: &Target) -> Result<http1::SendRequest<Full<Bytes>>, String> {
+        let tcp = TcpStream::connect((target.host.as_str(), target.port))
+            .await
+            .map_err(|e| format!("connect to {}: {e}", target.authority))?;
+        let _ = tcp.set_nodelay(true);
+        let name = ServerName::try_from(target.host.clone())
+            .map_err(|e| format!("{}: {e}", target.host))?;
+        let Some(connector) = &self.connector else {
+            return Err(
+                "no CA is configured for receivers' certificates (serve --notify-ca)".to_owned(),
+            );
+        };
+        let tls = connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS with {}: {e}", target.authority))?;
+        let (sender, connection) = http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "notification connection closed");
+            }
+        });
+        Ok(sender)
+    }
+}
+
+/// An `https://` URL cut into what a connection needs.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Target {
+    host: String,
+    port: u16,
+    authority: String,
+    path_and_query: String,
+}
+
+impl Target {
+    pub fn parse(url: &str) -> Result<Target, String> {
+        let uri: hyper::Uri = url.parse().map_err(|e| format!("{url:?}: {e}"))?;
+        if uri.scheme_str() != Some("https") {
+            return Err(format!("{url:?}: notifications are pushed over https only"));
+        }
+        let authority = uri
+            .authority()
+            .ok_or_else(|| format!("{url:?} has no host"))?;
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        Ok(Target {
+            port: authority.port_u16().unwrap_or(443),
+            authority: authority.as_str().to_owned(),
+            path_and_query: uri
+                .path_and_query()
+                .map_or("/".to_owned(), |p| p.as_str().to_owned()),
+            host,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Target;
+
+    #[test]
+    fn endpoints_are_https_urls() {
+        let t = Target::parse("https://127.0.0.1:9443/LivingWagesNotificationService/v1").unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("127.0.0.1", 9443));
+        assert_eq!(t.path_and_query, "/LivingWagesNotificationService/v1");
+        assert_eq!(Target::parse("https://example.org").unwrap().port, 443);
+        assert!(Target::parse("http://example.org/").is_err());
+        assert!(Target::parse("not a url").is_err());
+    }
+}
