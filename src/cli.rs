@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use crate::certs::{CertError, DevelopmentPki};
 use crate::demo::{self, DemoError};
-use crate::domain::RetrySchedule;
+use crate::domain::{CbeNumber, Delivery, RetrySchedule, Service, Subscription};
 use crate::notify::push::{PushTls, Timeouts};
 use crate::notify::{Dispatcher, NotifyConfig};
 use crate::server::{self, AuthModes, ServerError, TlsFiles};
@@ -36,6 +36,53 @@ pub enum Command {
     Certs(CertsArgs),
     /// Import or export monthly payment statements (NOVAPRIMA fixed-width files).
     Payments(PaymentsArgs),
+    /// List and manage subscriptions to LivingWagesNotifications. The gateway must not
+    /// be running on the same --data-dir (institutions use the subscription service then).
+    Subscribers(SubscribersArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SubscribersArgs {
+    /// Directory of the store.
+    #[arg(long, env = "BCSS_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: SubscribersCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SubscribersCommand {
+    /// Every subscription, with where its delivery stands.
+    List,
+    /// Subscribe an institution that a deliberation grants LivingWagesNotifications.
+    Add {
+        /// CBE number of the institution.
+        #[arg(long)]
+        institution: String,
+        /// https URL of its LivingWagesNotificationService; omitted: it pulls.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// SSIN_ONLY or WITH_ATTESTATION.
+        #[arg(long, default_value = "SSIN_ONLY")]
+        mode: String,
+    },
+    /// Unsubscribe: nothing new is queued; what was queued stays readable.
+    Remove {
+        #[arg(long)]
+        institution: String,
+    },
+    /// One subscription and its last delivery attempts.
+    Status {
+        #[arg(long)]
+        institution: String,
+    },
+    /// Deliver again from a sequence number; a failing subscription becomes active.
+    Replay {
+        #[arg(long)]
+        institution: String,
+        #[arg(long)]
+        from: u64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -203,7 +250,116 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(args) => serve(*args).await,
         Command::Certs(args) => certs(args),
         Command::Payments(args) => payments(args.command),
+        Command::Subscribers(args) => subscribers(args),
     }
+}
+
+fn subscribers(args: SubscribersArgs) -> Result<(), CliError> {
+    use crate::services::subscriptions as subs;
+    let store = RedbStore::open_dir(&args.data_dir)?;
+    let institution = |text: &str| {
+        CbeNumber::parse(text).map_err(|e| CliError::Argument {
+            flag: "--institution",
+            reason: e.to_string(),
+        })
+    };
+    let refused = |flag: &'static str, r: subs::Refusal| CliError::Argument {
+        flag,
+        reason: r.to_string(),
+    };
+    let show = |s: &Subscription| {
+        let delivery = match &s.delivery {
+            Delivery::Push { endpoint } => endpoint.as_str(),
+            Delivery::Pull => "pull",
+        };
+        println!(
+            "{} {} {} {} queued {} acknowledged {} pending {}{}",
+            s.institution,
+            s.state.wire_name(),
+            s.mode.wire_name(),
+            delivery,
+            s.last_sequence,
+            s.acknowledged,
+            s.pending(),
+            s.last_error
+                .as_deref()
+                .map_or(String::new(), |e| format!(" last error: {e}")),
+        );
+    };
+    match args.command {
+        SubscribersCommand::List => {
+            let all = store.subscriptions()?;
+            if all.is_empty() {
+                println!("no subscriptions");
+            }
+            all.iter().for_each(show);
+        }
+        SubscribersCommand::Add {
+            institution: cbe,
+            endpoint,
+            mode,
+        } => {
+            let cbe = institution(&cbe)?;
+            let granted = store
+                .institution(&cbe)?
+                .is_some_and(|i| i.is_granted(Service::LivingWagesNotifications));
+            if !granted {
+                return Err(CliError::Argument {
+                    flag: "--institution",
+                    reason: format!("{cbe} is not an institution granted LivingWagesNotifications"),
+                });
+            }
+            let mode =
+                mode.parse()
+                    .map_err(|e: crate::domain::subscription::DeliveryModeError| {
+                        CliError::Argument {
+                            flag: "--mode",
+                            reason: e.to_string(),
+                        }
+                    })?;
+            let delivery =
+                subs::delivery(endpoint.as_deref()).map_err(|r| refused("--endpoint", r))?;
+            if let Some(s) =
+                subs::subscribe(&store, &cbe, delivery, mode, crate::clock::unix_millis())?
+            {
+                show(&s);
+            }
+        }
+        SubscribersCommand::Remove { institution: cbe } => {
+            let s = subs::unsubscribe(&store, &institution(&cbe)?)?
+                .map_err(|r| refused("--institution", r))?;
+            show(&s);
+        }
+        SubscribersCommand::Status { institution: cbe } => {
+            let cbe = institution(&cbe)?;
+            let s = subs::find(&store, &cbe)?
+                .ok_or_else(|| refused("--institution", subs::Refusal::NotSubscribed))?;
+            show(&s);
+            for a in store.attempts(&cbe, subs::ATTEMPTS_SHOWN)? {
+                println!(
+                    "  {} #{}-{} {} {}{} {} ms",
+                    crate::domain::date::format_utc_timestamp(a.at_ms),
+                    a.first_sequence,
+                    a.last_sequence,
+                    a.outcome.wire_name(),
+                    a.http_status
+                        .map_or(String::new(), |h| format!("HTTP {h} ")),
+                    a.error.as_deref().unwrap_or(""),
+                    a.latency_ms
+                );
+            }
+        }
+        SubscribersCommand::Replay {
+            institution: cbe,
+            from,
+        } => {
+            let s = subs::replay(&store, &institution(&cbe)?, from)
+                .map_err(CliError::Store)?
+                .map_err(|r| refused("--from", r))?;
+            show(&s);
+        }
+    }
+    Ok(())
 }
 
 fn payments(command: PaymentsCommand) -> Result<(), CliError> {

@@ -1,24 +1,169 @@
 //! LivingWagesSubscriptionService: an institution that a deliberation grants
-//! LivingWagesNotifications manages its own subscription. Every change is one store
-//! transaction; the dispatcher is woken so that a (re)subscription or a replay takes
-//! effect at once.
+//! LivingWagesNotifications manages its own subscription; the `subscribers` command
+//! does the same for an operator. Every change is one store transaction; the
+//! dispatcher is woken so that a (re)subscription or a replay takes effect at once.
 
 use super::{ServiceError, access, status};
-use crate::domain::{Delivery, Institution, Service, Subscription, SubscriptionState};
+use crate::domain::{
+    CbeNumber, Delivery, DeliveryMode, Institution, Service, Subscription, SubscriptionState,
+};
 use crate::notify::push::Target;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::wire::common::{Status, StatusValue};
 use crate::wire::subscription_v1::{Answer, Operation, Request};
 
 /// How many of the last delivery attempts a status shows.
-const ATTEMPTS_SHOWN: usize = 10;
+pub const ATTEMPTS_SHOWN: usize = 10;
 
-fn not_subscribed() -> Status {
-    Status::new(
-        StatusValue::NoDataFound,
-        "MSG00100",
-        "This organisation has no subscription to LivingWagesNotifications",
-    )
+/// Why a subscription cannot be changed as asked, naming the field at fault.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Refusal {
+    #[error("endpoint: {0}")]
+    Endpoint(String),
+    #[error("no subscription to LivingWagesNotifications for this institution")]
+    NotSubscribed,
+    #[error("fromSequenceNumber: expected a sequence number from 1 to {next}")]
+    ReplayFrom { next: u64 },
+    #[error("upToSequenceNumber: this subscription is pushed, the receiver's OK acknowledges")]
+    AcknowledgePushed,
+}
+
+/// Where to deliver: an https endpoint, or none for pull.
+pub fn delivery(endpoint: Option<&str>) -> Result<Delivery, Refusal> {
+    match endpoint {
+        Some(url) => {
+            Target::parse(url).map_err(Refusal::Endpoint)?;
+            Ok(Delivery::Push {
+                endpoint: url.to_owned(),
+            })
+        }
+        None => Ok(Delivery::Pull),
+    }
+}
+
+/// A new subscription starts empty; subscribing again keeps the sequence numbers and
+/// what was acknowledged, and makes it active again.
+pub fn subscribe(
+    store: &dyn Store,
+    institution: &CbeNumber,
+    delivery: Delivery,
+    mode: DeliveryMode,
+    now_ms: i64,
+) -> Result<Option<Subscription>, StoreError> {
+    store.update_subscription(institution, None, &mut |old| {
+        Some(match old {
+            None => Subscription::new(*institution, delivery.clone(), mode, now_ms),
+            Some(old) => Subscription {
+                delivery: delivery.clone(),
+                mode,
+                state: SubscriptionState::Active,
+                failed_attempts: 0,
+                next_attempt_ms: 0,
+                last_error: None,
+                ..old.clone()
+            },
+        })
+    })
+}
+
+/// Changes an existing subscription; `change` may refuse.
+fn change(
+    store: &dyn Store,
+    institution: &CbeNumber,
+    change: &dyn Fn(&mut Subscription) -> Result<(), Refusal>,
+) -> Result<Result<Subscription, Refusal>, StoreError> {
+    let mut refused = None;
+    let written = store.update_subscription(institution, None, &mut |old| {
+        let mut s = old?.clone();
+        match change(&mut s) {
+            Ok(()) => Some(s),
+            Err(r) => {
+                refused = Some(r);
+                None
+            }
+        }
+    })?;
+    Ok(match (refused, written) {
+        (Some(r), _) => Err(r),
+        (None, Some(s)) => Ok(s),
+        (None, None) => Err(Refusal::NotSubscribed),
+    })
+}
+
+pub fn unsubscribe(
+    store: &dyn Store,
+    institution: &CbeNumber,
+) -> Result<Result<Subscription, Refusal>, StoreError> {
+    change(store, institution, &|s| {
+        s.state = SubscriptionState::Unsubscribed;
+        Ok(())
+    })
+}
+
+/// Everything from `from` on is delivered again; a failing subscription is active again.
+pub fn replay(
+    store: &dyn Store,
+    institution: &CbeNumber,
+    from: u64,
+) -> Result<Result<Subscription, Refusal>, StoreError> {
+    change(store, institution, &|s| {
+        if from == 0 || from > s.last_sequence + 1 {
+            return Err(Refusal::ReplayFrom {
+                next: s.last_sequence + 1,
+            });
+        }
+        s.replay_from(from);
+        Ok(())
+    })
+}
+
+pub fn acknowledge(
+    store: &dyn Store,
+    institution: &CbeNumber,
+    up_to: u64,
+) -> Result<Result<Subscription, Refusal>, StoreError> {
+    change(store, institution, &|s| {
+        if matches!(s.delivery, Delivery::Push { .. }) {
+            return Err(Refusal::AcknowledgePushed);
+        }
+        s.acknowledge(up_to);
+        Ok(())
+    })
+}
+
+pub fn find(
+    store: &dyn Store,
+    institution: &CbeNumber,
+) -> Result<Option<Subscription>, StoreError> {
+    Ok(store
+        .subscriptions()?
+        .into_iter()
+        .find(|s| s.institution == *institution))
+}
+
+/// The status a refusal is answered with.
+fn refused(r: &Refusal, request: &Request) -> Status {
+    match (r, &request.operation) {
+        (Refusal::NotSubscribed, _) => Status::new(
+            StatusValue::NoDataFound,
+            "MSG00100",
+            "This organisation has no subscription to LivingWagesNotifications",
+        ),
+        (Refusal::Endpoint(reason), Operation::Subscribe { endpoint, .. }) => {
+            status::validation_error("endpoint", endpoint.as_deref(), reason)
+        }
+        (Refusal::ReplayFrom { .. }, Operation::Replay { from }) => status::validation_error(
+            "fromSequenceNumber",
+            Some(&from.to_string()),
+            &r.to_string(),
+        ),
+        (_, Operation::Acknowledge { up_to }) => status::validation_error(
+            "upToSequenceNumber",
+            Some(&up_to.to_string()),
+            &r.to_string(),
+        ),
+        _ => status::validation_error(request.operation.name(), None, &r.to_string()),
+    }
 }
 
 pub fn handle(
@@ -35,116 +180,48 @@ pub fn handle(
             caller: caller.cbe.to_string(),
         });
     }
-    let current = store
-        .subscriptions()?
-        .into_iter()
-        .find(|s| s.institution == caller.cbe);
-    let invalid = |field: &str, value: Option<&str>, reason: &str| {
-        Ok((
-            status::validation_error(field, value, reason),
-            Answer::default(),
-        ))
-    };
-    let answered = |s: Option<Subscription>| Answer {
-        subscription: s,
+    let cbe = &caller.cbe;
+    let answered = |s: Subscription| Answer {
+        subscription: Some(s),
         ..Answer::default()
     };
-    match &request.operation {
-        Operation::Subscribe { endpoint, mode } => {
-            let delivery = match endpoint {
-                Some(url) => {
-                    if let Err(reason) = Target::parse(url) {
-                        return invalid("endpoint", Some(url), &reason);
-                    }
-                    Delivery::Push {
-                        endpoint: url.clone(),
-                    }
-                }
-                None => Delivery::Pull,
-            };
-            // A new subscription starts empty; subscribing again keeps the sequence
-            // numbers and what was acknowledged, and makes it active again.
-            let written = store.update_subscription(&caller.cbe, None, &mut |old| {
-                Some(match old {
-                    None => Subscription::new(caller.cbe, delivery.clone(), *mode, now_ms),
-                    Some(old) => Subscription {
-                        delivery: delivery.clone(),
-                        mode: *mode,
-                        state: SubscriptionState::Active,
-                        failed_attempts: 0,
-                        next_attempt_ms: 0,
-                        last_error: None,
-                        ..old.clone()
-                    },
-                })
-            })?;
-            wake();
-            Ok((status::data_found(), answered(written)))
-        }
-        _ if current.is_none() => Ok((not_subscribed(), Answer::default())),
-        Operation::Unsubscribe => {
-            let written = store.update_subscription(&caller.cbe, None, &mut |old| {
-                old.map(|s| Subscription {
-                    state: SubscriptionState::Unsubscribed,
-                    ..s.clone()
-                })
-            })?;
-            Ok((status::data_found(), answered(written)))
-        }
-        Operation::GetStatus => Ok((
-            status::data_found(),
-            Answer {
-                subscription: current,
-                attempts: store.attempts(&caller.cbe, ATTEMPTS_SHOWN)?,
+    let outcome = match &request.operation {
+        Operation::Subscribe { endpoint, mode } => match delivery(endpoint.as_deref()) {
+            Err(r) => Err(r),
+            Ok(d) => subscribe(store, cbe, d, *mode, now_ms)?
+                .map(answered)
+                .ok_or(Refusal::NotSubscribed),
+        },
+        Operation::Unsubscribe => unsubscribe(store, cbe)?.map(answered),
+        Operation::Replay { from } => replay(store, cbe, *from)?.map(answered),
+        Operation::Acknowledge { up_to } => acknowledge(store, cbe, *up_to)?.map(answered),
+        Operation::GetStatus => match find(store, cbe)? {
+            None => Err(Refusal::NotSubscribed),
+            Some(s) => Ok(Answer {
+                subscription: Some(s),
+                attempts: store.attempts(cbe, ATTEMPTS_SHOWN)?,
                 notifications: Vec::new(),
-            },
-        )),
-        Operation::Replay { from } => {
-            let last = current.as_ref().map_or(0, |s| s.last_sequence);
-            if *from == 0 || *from > last + 1 {
-                return invalid(
-                    "fromSequenceNumber",
-                    Some(&from.to_string()),
-                    &format!("expected a sequence number from 1 to {}", last + 1),
-                );
-            }
-            let written = store.update_subscription(&caller.cbe, None, &mut |old| {
-                old.map(|s| {
-                    let mut s = s.clone();
-                    s.replay_from(*from);
-                    s
-                })
-            })?;
-            wake();
-            Ok((status::data_found(), answered(written)))
-        }
-        Operation::Pull { after, max } => Ok((
-            status::data_found(),
-            Answer {
-                notifications: store.notifications(&caller.cbe, *after, *max)?,
-                subscription: current,
+            }),
+        },
+        Operation::Pull { after, max } => match find(store, cbe)? {
+            None => Err(Refusal::NotSubscribed),
+            Some(s) => Ok(Answer {
+                notifications: store.notifications(cbe, *after, *max)?,
+                subscription: Some(s),
                 attempts: Vec::new(),
-            },
-        )),
-        Operation::Acknowledge { up_to } => {
-            if current
-                .as_ref()
-                .is_some_and(|s| matches!(s.delivery, Delivery::Push { .. }))
-            {
-                return invalid(
-                    "upToSequenceNumber",
-                    Some(&up_to.to_string()),
-                    "this subscription is pushed: the receiver's OK acknowledges",
-                );
+            }),
+        },
+    };
+    match outcome {
+        Ok(answer) => {
+            if matches!(
+                request.operation,
+                Operation::Subscribe { .. } | Operation::Replay { .. }
+            ) {
+                wake();
             }
-            let written = store.update_subscription(&caller.cbe, None, &mut |old| {
-                old.map(|s| {
-                    let mut s = s.clone();
-                    s.acknowledge(*up_to);
-                    s
-                })
-            })?;
-            Ok((status::data_found(), answered(written)))
+            Ok((status::data_found(), answer))
         }
+        Err(r) => Ok((refused(&r, request), Answer::default())),
     }
 }
