@@ -18,9 +18,9 @@ use crate::services::{self, ServiceError};
 use crate::store::AuditRecord;
 use crate::wire::common::{
     CbssFault, FaultDetail, INVALID_STRUCTURE, Information, InformationCbss, InformationCustomer,
-    InvalidField, Severity,
+    InvalidField, RequestError, Severity,
 };
-use crate::wire::living_wages_v2::{self as lw, RequestError};
+use crate::wire::living_wages_v2 as lw;
 use crate::wire::pcsa_decision_v1 as pd;
 use crate::wire::soap::{self, FaultCode, SoapVersion};
 use crate::wire::ssdn;
@@ -304,6 +304,15 @@ async fn exchange(
     }
 }
 
+/// The fault for a body element that is not one of `service`'s requests.
+fn request_fault(e: RequestError, service: &str, namespace: &str) -> Fault {
+    match e {
+        RequestError::UnknownOperation(name) => unknown_operation(&name, service),
+        RequestError::WrongNamespace { element } => wrong_namespace(&element, namespace),
+        RequestError::Invalid(field) => Fault::invalid(field),
+    }
+}
+
 fn unknown_operation(name: &str, service: &str) -> Fault {
     Fault::client(
         INVALID_STRUCTURE,
@@ -359,11 +368,8 @@ fn living_wages_v2(
     action: Option<&str>,
     ex: &mut Exchange,
 ) -> Result<(String, &'static str), Fault> {
-    let request = lw::read_request(payload).map_err(|e| match e {
-        RequestError::UnknownOperation(name) => unknown_operation(&name, "LivingWagesService v2"),
-        RequestError::WrongNamespace { element } => wrong_namespace(&element, lw::INTF_NS),
-        RequestError::Invalid(field) => Fault::invalid(field),
-    })?;
+    let request = lw::read_request(payload)
+        .map_err(|e| request_fault(e, "LivingWagesService v2", lw::INTF_NS))?;
     ex.operation = Some(request.operation.name());
     ex.legal_context = Some(request.legal_context.clone());
     ex.ssin = Some(request.criteria.ssin.clone());
@@ -395,13 +401,8 @@ fn pcsa_decision_v1(
     action: Option<&str>,
     ex: &mut Exchange,
 ) -> Result<(String, &'static str), Fault> {
-    let request = pd::read_request(payload).map_err(|e| match e {
-        pd::RequestError::UnknownOperation(name) => {
-            unknown_operation(&name, "PcsaDecisionService v1")
-        }
-        pd::RequestError::WrongNamespace { element } => wrong_namespace(&element, pd::INTF_NS),
-        pd::RequestError::Invalid(field) => Fault::invalid(field),
-    })?;
+    let request = pd::read_request(payload)
+        .map_err(|e| request_fault(e, "PcsaDecisionService v1", pd::INTF_NS))?;
     ex.operation = Some(request.operation.name());
     ex.ssin.clone_from(&request.ssin);
     if let Some(action) = action
@@ -445,13 +446,8 @@ fn subscription_v1(
     action: Option<&str>,
     ex: &mut Exchange,
 ) -> Result<(String, &'static str), Fault> {
-    let request = ls::read_request(payload).map_err(|e| match e {
-        ls::RequestError::UnknownOperation(name) => {
-            unknown_operation(&name, "LivingWagesSubscriptionService v1")
-        }
-        ls::RequestError::WrongNamespace { element } => wrong_namespace(&element, ls::INTF_NS),
-        ls::RequestError::Invalid(field) => Fault::invalid(field),
-    })?;
+    let request = ls::read_request(payload)
+        .map_err(|e| request_fault(e, "LivingWagesSubscriptionService v1", ls::INTF_NS))?;
     ex.operation = Some(request.operation.name());
     if let Some(action) = action
         && !request.operation.soap_action_matches(action)

@@ -39,6 +39,24 @@ impl InvalidField {
     }
 }
 
+/// Why a request's body element could not be read as one of a service's operations.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RequestError {
+    /// The element is in this service's namespace but names no operation.
+    UnknownOperation(String),
+    /// The element is not in this service's namespace.
+    WrongNamespace {
+        element: String,
+    },
+    Invalid(InvalidField),
+}
+
+impl From<InvalidField> for RequestError {
+    fn from(f: InvalidField) -> Self {
+        RequestError::Invalid(f)
+    }
+}
+
 /// Reads the children of a complex element in the order the contract gives them.
 /// Children are unqualified (`elementFormDefault="unqualified"`): a namespaced child is
 /// an error, as is a missing mandatory one, one out of order, or any extra.

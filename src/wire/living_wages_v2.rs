@@ -106,22 +106,7 @@ pub struct Request {
     pub criteria: Criteria,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum RequestError {
-    /// The element is in this service's namespace but names no operation.
-    UnknownOperation(String),
-    /// The element is not in this service's namespace.
-    WrongNamespace {
-        element: String,
-    },
-    Invalid(InvalidField),
-}
-
-impl From<InvalidField> for RequestError {
-    fn from(f: InvalidField) -> Self {
-        RequestError::Invalid(f)
-    }
-}
+pub use super::common::RequestError;
 
 fn read_date(text: &str, path: &str) -> Result<Date, InvalidField> {
     Date::parse_xsd(text).map_err(|e| InvalidField::new(path, Some(text), e.to_string()))

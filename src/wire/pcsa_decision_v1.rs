@@ -92,18 +92,7 @@ pub struct Statement {
     pub lines: Vec<PaymentLine>,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum RequestError {
-    UnknownOperation(String),
-    WrongNamespace { element: String },
-    Invalid(InvalidField),
-}
-
-impl From<InvalidField> for RequestError {
-    fn from(f: InvalidField) -> Self {
-        RequestError::Invalid(f)
-    }
-}
+pub use super::common::RequestError;
 
 /// Reads rubric values, keeping an error for each one that cannot be read.
 #[derive(Default)]

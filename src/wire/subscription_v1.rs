@@ -62,18 +62,7 @@ pub struct Request {
     pub operation: Operation,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum RequestError {
-    UnknownOperation(String),
-    WrongNamespace { element: String },
-    Invalid(InvalidField),
-}
-
-impl From<InvalidField> for RequestError {
-    fn from(f: InvalidField) -> Self {
-        RequestError::Invalid(f)
-    }
-}
+pub use super::common::RequestError;
 
 fn number(c: &mut Children<'_>, local: &str) -> Result<u64, InvalidField> {
     let (text, path) = c.required_text(local)?;
