@@ -327,11 +327,19 @@ fn wrong_namespace(element: &str, namespace: &str) -> Fault {
     )
 }
 
-fn action_mismatch(action: &str, operation: &str) -> Fault {
-    Fault::client(
-        INVALID_STRUCTURE,
-        format!("SOAPAction {action:?} does not match the operation {operation} of the body"),
-    )
+/// A declared SOAPAction must name the operation of the body.
+fn check_action(
+    action: Option<&str>,
+    matches: impl Fn(&str) -> bool,
+    operation: &str,
+) -> Result<(), Fault> {
+    match action {
+        Some(action) if !matches(action) => Err(Fault::client(
+            INVALID_STRUCTURE,
+            format!("SOAPAction {action:?} does not match the operation {operation} of the body"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A handler's error as the fault the network answers with.
@@ -373,13 +381,12 @@ fn living_wages_v2(
     ex.operation = Some(request.operation.name());
     ex.legal_context = Some(request.legal_context.clone());
     ex.ssin = Some(request.criteria.ssin.clone());
-    if let Some(action) = action
-        && !request.operation.soap_action_matches(action)
-    {
-        return Err(
-            action_mismatch(action, request.operation.name()).about(&request.information_customer)
-        );
-    }
+    check_action(
+        action,
+        |a| request.operation.soap_action_matches(a),
+        request.operation.name(),
+    )
+    .map_err(|f| f.about(&request.information_customer))?;
     let at = services::propagation::Visibility {
         delay_ms: gw.propagation_delay_ms,
         now_ms: ex.received_ms,
@@ -405,13 +412,12 @@ fn pcsa_decision_v1(
         .map_err(|e| request_fault(e, "PcsaDecisionService v1", pd::INTF_NS))?;
     ex.operation = Some(request.operation.name());
     ex.ssin.clone_from(&request.ssin);
-    if let Some(action) = action
-        && !request.operation.soap_action_matches(action)
-    {
-        return Err(
-            action_mismatch(action, request.operation.name()).about(&request.information_customer)
-        );
-    }
+    check_action(
+        action,
+        |a| request.operation.soap_action_matches(a),
+        request.operation.name(),
+    )
+    .map_err(|f| f.about(&request.information_customer))?;
     let store = gw.store.as_ref();
     let (status, result) = services::access::check_identification(
         caller,
@@ -449,13 +455,12 @@ fn subscription_v1(
     let request = ls::read_request(payload)
         .map_err(|e| request_fault(e, "LivingWagesSubscriptionService v1", ls::INTF_NS))?;
     ex.operation = Some(request.operation.name());
-    if let Some(action) = action
-        && !request.operation.soap_action_matches(action)
-    {
-        return Err(
-            action_mismatch(action, request.operation.name()).about(&request.information_customer)
-        );
-    }
+    check_action(
+        action,
+        |a| request.operation.soap_action_matches(a),
+        request.operation.name(),
+    )
+    .map_err(|f| f.about(&request.information_customer))?;
     let wake = || {
         if let Some(w) = &gw.notify {
             w.wake();
