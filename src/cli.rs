@@ -636,6 +636,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         },
         schedule,
         batch_size: usize::try_from(args.notify_batch).unwrap_or(100),
+        propagation_delay: Duration::from_secs(args.propagation_delay),
     };
     if notify_config.tls.ca.is_none() {
         tracing::warn!("no CA for notification receivers (--notify-ca): nothing is pushed");

@@ -481,3 +481,25 @@ async fn an_institution_without_an_endpoint_pulls_and_acknowledges() {
     .await;
     assert_eq!(reply.text_of("pendingCount").as_deref(), Some("0"));
 }
+
+#[tokio::test]
+async fn with_a_propagation_delay_a_change_is_notified_once_it_is_consultable() {
+    let three_days = Duration::from_secs(3 * 24 * 3600);
+    let gw = Gateway::start_with(Options {
+        propagation_delay: three_days,
+        ..Options::default()
+    })
+    .await;
+    let sink = gw.sink(Behaviour::Acknowledge).await;
+    subscribe(&gw, "cin", Some(&sink.url()), "SSIN_ONLY").await;
+    register(
+        &gw,
+        &form_b(&gw.cbe("cpas-liege"), &gw.ssins.no_right, "2024-01-01", 12),
+    )
+    .await;
+    assert!(!sink.wait_for(1, Duration::from_millis(1500)).await);
+    assert_eq!(gw.store.fanned_out().unwrap(), 0);
+    gw.clock
+        .advance_ms(i64::try_from(three_days.as_millis()).unwrap());
+    assert!(sink.wait_for(1, PATIENCE).await);
+}

@@ -12,10 +12,16 @@ use crate::domain::{
 use crate::store::{OutboxEvent, Store, StoreError};
 
 /// Turns up to `batch` outbox events after the fan-out into notifications, in one
-/// transaction with the fan-out's move. Returns how many events it read.
-pub fn fan_out(store: &dyn Store, batch: usize) -> Result<usize, StoreError> {
+/// transaction with the fan-out's move. Only events of `visible_from_ms` or earlier are
+/// taken: a right is notified when it becomes consultable (the propagation delay).
+/// Returns how many events it took.
+pub fn fan_out(store: &dyn Store, batch: usize, visible_from_ms: i64) -> Result<usize, StoreError> {
     let from = store.fanned_out()?;
-    let events = store.outbox(from, batch)?;
+    let mut events = store.outbox(from, batch)?;
+    // Outbox events are in time order: the first one not yet visible ends the batch.
+    if let Some(hidden) = events.iter().position(|e| e.at_ms > visible_from_ms) {
+        events.truncate(hidden);
+    }
     let Some(to) = events.last().map(|e| e.sequence) else {
         return Ok(0);
     };

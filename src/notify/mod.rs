@@ -37,6 +37,8 @@ pub struct NotifyConfig {
     pub schedule: RetrySchedule,
     /// Most notifications in one push.
     pub batch_size: usize,
+    /// A change is notified once consultations see it, this long after it was accepted.
+    pub propagation_delay: Duration,
 }
 
 /// Wakes the dispatcher: after a registration wrote an outbox event, or after a
@@ -138,9 +140,13 @@ impl Run {
     async fn fan_out_all(&self) {
         loop {
             let store = self.store.clone();
-            let read =
-                tokio::task::spawn_blocking(move || fanout::fan_out(store.as_ref(), FAN_OUT_BATCH))
-                    .await;
+            let delay =
+                i64::try_from(self.config.propagation_delay.as_millis()).unwrap_or(i64::MAX);
+            let visible_from = self.clock.now_ms().saturating_sub(delay);
+            let read = tokio::task::spawn_blocking(move || {
+                fanout::fan_out(store.as_ref(), FAN_OUT_BATCH, visible_from)
+            })
+            .await;
             match read {
                 Ok(Ok(0)) => return,
                 Ok(Ok(_)) => {}

@@ -178,6 +178,7 @@ impl Gateway {
                     },
                     schedule: ok(RetrySchedule::parse(options.retry), "retry schedule"),
                     batch_size: options.batch_size,
+                    propagation_delay: options.propagation_delay,
                 },
             ),
             "start dispatcher",
