@@ -1,11 +1,13 @@
-//! kill -9 during a burst of registrations: after a restart, every form the gateway
-//! acknowledged is there (a re-send gets the same attestation), and the register is
-//! whole: rights are what the forms in force make, the outbox has no gap and each of
-//! its events belongs to a stored form.
+//! kill -9 during a burst of registrations, with a live notification receiver: after a
+//! restart, every form the gateway acknowledged is there (a re-send gets the same
+//! attestation), the register is whole (rights are what the forms in force make, the
+//! outbox has no gap and each of its events belongs to a stored form), and every
+//! acknowledged form's notification reached the receiver, in order, a duplicate only
+//! ever carrying the id it had the first time.
 
 mod support;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -14,9 +16,10 @@ use std::sync::{Arc, Mutex};
 
 use bcss_gateway::demo::Manifest;
 use bcss_gateway::domain::decision::timeline;
-use bcss_gateway::domain::{Date, Ssin};
+use bcss_gateway::domain::{CbeNumber, Date, Ssin};
+use bcss_gateway::notify::sink::{Behaviour, Sink};
 use bcss_gateway::store::{RedbStore, Store};
-use support::{Client, PD_NS, PD_PATH, SOAP11, envelope, texts_of};
+use support::{Client, LS_NS, LS_PATH, PD_NS, PD_PATH, SOAP11, envelope, texts_of};
 
 /// Starts `serve --demo` on `data_dir` and returns it with its address.
 fn start(data_dir: &Path) -> (Child, SocketAddr) {
@@ -59,6 +62,18 @@ fn form_b(cbe: &str, ssin: &str, entry: Date, reference: &str) -> String {
     )
 }
 
+/// Subscribes `cbe` to `endpoint` with the right in each notification.
+fn subscribe(cbe: &str, endpoint: &str) -> String {
+    envelope(
+        SOAP11,
+        &format!(
+            "<ls:subscribeRequest xmlns:ls=\"{LS_NS}\">\
+             <informationCustomer><customerIdentification><cbeNumber>{cbe}</cbeNumber></customerIdentification></informationCustomer>\
+             <endpoint>{endpoint}</endpoint><mode>WITH_ATTESTATION</mode></ls:subscribeRequest>"
+        ),
+    )
+}
+
 /// One acknowledged form: (SSIN, entry date, reference) → attestation.
 type Acknowledged = Arc<Mutex<Vec<(String, Date, String, String)>>>;
 
@@ -83,6 +98,39 @@ async fn every_acknowledged_form_survives_a_kill_9_and_nothing_is_half_applied()
         .map(|s| s.ssin.clone())
         .collect();
     assert!(ssins.len() >= 4, "{ssins:?}");
+
+    // The demo's notified institution (inscribed for each of these persons) takes
+    // every change with its attestation, at a receiver that outlives the gateway.
+    let cin = manifest
+        .institutions
+        .iter()
+        .find(|i| i.key == "cin")
+        .unwrap()
+        .clone();
+    let certs = data.join("certs");
+    let sink = Sink::start(
+        "127.0.0.1:0".parse().unwrap(),
+        certs.join("server.pem"),
+        certs.join("server.key"),
+        Behaviour::Acknowledge,
+    )
+    .await
+    .unwrap();
+    let reply = Client::external(addr, &ca)
+        .with_basic(&cin.username, &cin.password)
+        .send(
+            "POST",
+            LS_PATH,
+            &[("content-type", "text/xml; charset=utf-8")],
+            subscribe(&cin.cbe_number, &sink.url()).into_bytes(),
+        )
+        .await;
+    assert_eq!(
+        texts_of(&reply.body, "code"),
+        ["MSG00000"],
+        "{}",
+        reply.body
+    );
 
     let acknowledged: Acknowledged = Arc::new(Mutex::new(Vec::new()));
     let mut writers = Vec::new();
@@ -138,6 +186,7 @@ async fn every_acknowledged_form_survives_a_kill_9_and_nothing_is_half_applied()
         w.await.unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
+    let before_restart = sink.accepted().len();
 
     // After a restart, re-sending each acknowledged form gives back its attestation.
     let (mut gateway, addr) = start(&data);
@@ -158,6 +207,28 @@ async fn every_acknowledged_form_survives_a_kill_9_and_nothing_is_half_applied()
         );
         assert_eq!(&texts_of(&reply.body, "attestation").concat(), attestation);
     }
+    // Delivery resumes where it stopped: every acknowledged form is notified.
+    let wanted: BTreeSet<&str> = acknowledged.iter().map(|a| a.3.as_str()).collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let missing = loop {
+        let notified: BTreeSet<String> = sink
+            .accepted()
+            .into_iter()
+            .filter_map(|(_, n)| n.right.map(|r| r.attestation))
+            .collect();
+        let missing = wanted.iter().filter(|a| !notified.contains(**a)).count();
+        if missing == 0 || std::time::Instant::now() > deadline {
+            break missing;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        missing,
+        0,
+        "acknowledged forms never notified ({} received before the kill, {} in all)",
+        before_restart,
+        sink.accepted().len()
+    );
     gateway.kill().unwrap();
     gateway.wait().unwrap();
 
@@ -206,4 +277,47 @@ async fn every_acknowledged_form_survives_a_kill_9_and_nothing_is_half_applied()
     for (_, _, _, attestation) in &acknowledged {
         assert!(attestations.contains_key(attestation), "{attestation} lost");
     }
+
+    // What the receiver got is the subscriber's queue, in order: the first arrival of
+    // each sequence number comes right after the one before it, and any later arrival
+    // of a number (a batch re-sent after the kill) carries the same notification.
+    let cin_cbe = CbeNumber::parse(&cin.cbe_number).unwrap();
+    let queue = store.notifications(&cin_cbe, 0, usize::MAX).unwrap();
+    let mut first_arrival: Vec<(u64, String)> = Vec::new();
+    let mut duplicates = 0;
+    for (subscriber, n) in sink.accepted() {
+        assert_eq!(subscriber, cin.cbe_number);
+        match first_arrival.iter().find(|(s, _)| *s == n.sequence) {
+            Some((_, id)) => {
+                assert_eq!(
+                    *id, n.id,
+                    "sequence {} came back with another id",
+                    n.sequence
+                );
+                duplicates += 1;
+            }
+            None => {
+                assert_eq!(
+                    n.sequence,
+                    first_arrival.len() as u64 + 1,
+                    "notification out of order"
+                );
+                first_arrival.push((n.sequence, n.id));
+            }
+        }
+    }
+    let queued: Vec<(u64, String)> = queue
+        .iter()
+        .map(|n| (n.sequence, n.id.to_string()))
+        .collect();
+    assert_eq!(
+        first_arrival, queued,
+        "the receiver's view is not the queue"
+    );
+    println!(
+        "{} forms acknowledged; {} notifications, {} before the kill, {duplicates} sent twice",
+        acknowledged.len(),
+        queued.len(),
+        before_restart
+    );
 }

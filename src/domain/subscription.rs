@@ -159,7 +159,8 @@ impl Subscription {
 pub struct RightRecord {
     pub attestation: Attestation,
     pub kind: RightKind,
-    /// The right's periods after the event (none after a CANCEL).
+    /// The periods of the rights the event made or changed at this PCSA (none after a
+    /// CANCEL).
     pub periods: Vec<Period>,
 }
 

@@ -1,7 +1,7 @@
 //! From the outbox to each subscriber's queue: an event is for an institution that a
 //! deliberation grants LivingWagesNotifications, that is subscribed, and that holds an
-//! inscription for the person overlapping the right's period (before or after the
-//! change). Nobody else ever sees it.
+//! inscription for the person overlapping the period of a right the event made,
+//! changed or removed. Nobody else ever sees it.
 
 use uuid::Uuid;
 
@@ -73,12 +73,20 @@ fn notifications_of(
     };
     let before = rights_up_to(&forms, &event.pcsa, number.saturating_sub(1));
     let after = rights_up_to(&forms, &event.pcsa, number);
-    let touched: Vec<Period> = before
-        .iter()
-        .chain(&after)
-        .flat_map(|r| r.periods().iter().copied())
-        .collect();
-    let kind = after.first().or(before.first()).map(Right::kind);
+    // What the event did: the rights it made or changed, and those it removed. The
+    // PCSA's other rights for the person are not news, and would make a notification
+    // grow with the person's whole history.
+    let made: Vec<&Right> = after.iter().filter(|r| !before.contains(r)).collect();
+    let gone: Vec<&Right> = before.iter().filter(|r| !after.contains(r)).collect();
+    let periods_of = |rights: &[&Right]| -> Vec<Period> {
+        rights
+            .iter()
+            .flat_map(|r| r.periods().iter().copied())
+            .collect()
+    };
+    let mut touched = periods_of(&made);
+    touched.extend(periods_of(&gone));
+    let kind = made.first().or(gone.first()).map(|r| r.kind());
     let mut out = Vec::new();
     for s in recipients {
         let manages_file = file.inscriptions.iter().any(|i| {
@@ -91,10 +99,7 @@ fn notifications_of(
             (DeliveryMode::WithAttestation, Some(kind)) => Some(RightRecord {
                 attestation: event.attestation.clone(),
                 kind,
-                periods: after
-                    .iter()
-                    .flat_map(|r| r.periods().iter().copied())
-                    .collect(),
+                periods: periods_of(&made),
             }),
             _ => None,
         };

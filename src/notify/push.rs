@@ -154,10 +154,10 @@ impl Pusher {
                 Some(format!("no answer within {:?}", self.timeouts.answer)),
             ),
             Ok(Err(e)) => done(AttemptOutcome::ConnectFailed, None, Some(e)),
-            Ok(Ok((status, _))) if !(200..300).contains(&status) => done(
+            Ok(Ok((status, body))) if !(200..300).contains(&status) => done(
                 AttemptOutcome::HttpStatus,
                 Some(status),
-                Some(format!("HTTP {status}")),
+                Some(http_error(status, &body)),
             ),
             Ok(Ok((status, body))) => match contract::read_response(&body) {
                 Ok((true, _)) => done(AttemptOutcome::Ok, Some(status), None),
@@ -196,6 +196,19 @@ impl Pusher {
             }
         });
         Ok(sender)
+    }
+}
+
+/// A refusal as the attempt records it: the status and the start of what the
+/// receiver said, which is usually why.
+fn http_error(status: u16, body: &[u8]) -> String {
+    const SHOWN: usize = 300;
+    let text = String::from_utf8_lossy(&body[..body.len().min(SHOWN)]);
+    let text = text.trim();
+    if text.is_empty() {
+        format!("HTTP {status}")
+    } else {
+        format!("HTTP {status}: {text}")
     }
 }
 

@@ -195,9 +195,14 @@ pub fn read_response(body: &[u8]) -> Result<(bool, Option<String>), String> {
     }
 }
 
+/// A batch holds up to 1,000 notifications, each a few dozen elements: far more than
+/// a request's tree. The receiver's body limit is what bounds it.
+const BATCH_MAX_ELEMENTS: usize = 1 << 20;
+
 /// Reads a whole request envelope, for a receiver.
 pub fn read_request_envelope(body: &[u8]) -> Result<ReceivedBatch, String> {
-    let envelope = soap::parse_envelope(body).map_err(|(_, e)| e.to_string())?;
+    let envelope =
+        soap::parse_envelope_bounded(body, BATCH_MAX_ELEMENTS).map_err(|(_, e)| e.to_string())?;
     read_request(&envelope.payload).map_err(|e| e.message())
 }
 
@@ -231,7 +236,9 @@ mod tests {
             }),
         };
         let subscriber = CbeNumber::with_check_digits("02067374").unwrap();
-        let batch = read_request_envelope(write_request(&subscriber, &[n]).as_bytes()).unwrap();
+        let batch =
+            read_request_envelope(write_request(&subscriber, std::slice::from_ref(&n)).as_bytes())
+                .unwrap();
         assert_eq!(batch.subscriber, subscriber.as_str());
         let r = &batch.notifications[0];
         assert_eq!((r.sequence, r.event.as_str()), (7, "MODIFY"));
@@ -248,5 +255,17 @@ mod tests {
             read_response(write_response(false, Some("busy")).as_bytes()),
             Ok((false, Some("busy".into())))
         );
+        // The biggest batch the gateway sends is far more elements than a request may
+        // have, and a receiver still reads it.
+        let biggest: Vec<Notification> = (1..=1000)
+            .map(|sequence| Notification {
+                sequence,
+                ..n.clone()
+            })
+            .collect();
+        let xml = write_request(&subscriber, &biggest);
+        assert!(crate::wire::soap::parse_envelope(xml.as_bytes()).is_err());
+        let batch = read_request_envelope(xml.as_bytes()).unwrap();
+        assert_eq!(batch.notifications.len(), 1000);
     }
 }

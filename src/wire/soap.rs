@@ -87,7 +87,15 @@ impl EnvelopeError {
 /// Reads a request envelope. On error, also returns the version when it could be told
 /// (so the fault is answered in it).
 pub fn parse_envelope(bytes: &[u8]) -> Result<Envelope, (Option<SoapVersion>, EnvelopeError)> {
-    let root = xml::parse(bytes).map_err(|e| (None, e.into()))?;
+    parse_envelope_bounded(bytes, xml::MAX_ELEMENTS)
+}
+
+/// `parse_envelope` with another bound on the number of elements.
+pub fn parse_envelope_bounded(
+    bytes: &[u8],
+    max_elements: usize,
+) -> Result<Envelope, (Option<SoapVersion>, EnvelopeError)> {
+    let root = xml::parse_bounded(bytes, max_elements).map_err(|e| (None, e.into()))?;
     let version = match root.ns.as_deref() {
         Some(SOAP11_NS) if root.local == "Envelope" => SoapVersion::Soap11,
         Some(SOAP12_NS) if root.local == "Envelope" => SoapVersion::Soap12,

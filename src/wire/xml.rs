@@ -12,7 +12,7 @@ use thiserror::Error;
 /// Documents nest a handful of levels; anything deeper is an attack, not a request.
 const MAX_DEPTH: usize = 32;
 /// Bounds the tree a single request can make us build.
-const MAX_ELEMENTS: usize = 4096;
+pub const MAX_ELEMENTS: usize = 4096;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum XmlError {
@@ -32,8 +32,8 @@ pub enum XmlError {
     UnboundPrefix(String),
     #[error("the document nests deeper than {MAX_DEPTH} elements")]
     TooDeep,
-    #[error("the document has more than {MAX_ELEMENTS} elements")]
-    TooManyElements,
+    #[error("the document has more than {0} elements")]
+    TooManyElements(usize),
     #[error("malformed XML: the document is empty")]
     Empty,
     #[error("malformed XML: text outside the root element")]
@@ -114,6 +114,12 @@ fn malformed(reader: &NsReader<&[u8]>, e: impl std::fmt::Display) -> XmlError {
 /// skipped; DOCTYPE (and so any entity declaration) and processing instructions are
 /// refused, as SOAP requires.
 pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
+    parse_bounded(bytes, MAX_ELEMENTS)
+}
+
+/// `parse` with another bound on the number of elements, for documents that are
+/// legitimately bigger than a request (a batch of notifications).
+pub fn parse_bounded(bytes: &[u8], max_elements: usize) -> Result<Element, XmlError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|_| XmlError::NotUtf8)?;
     let mut reader = NsReader::from_str(text);
@@ -133,8 +139,8 @@ pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
             Event::Start(start) => {
                 let element = open_element(&reader, ns?, &start)?;
                 count += 1;
-                if count > MAX_ELEMENTS {
-                    return Err(XmlError::TooManyElements);
+                if count > max_elements {
+                    return Err(XmlError::TooManyElements(max_elements));
                 }
                 if root.is_some() {
                     return Err(malformed(&reader, "a second root element"));
@@ -147,8 +153,8 @@ pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
             Event::Empty(start) => {
                 let element = open_element(&reader, ns?, &start)?;
                 count += 1;
-                if count > MAX_ELEMENTS {
-                    return Err(XmlError::TooManyElements);
+                if count > max_elements {
+                    return Err(XmlError::TooManyElements(max_elements));
                 }
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(element),
