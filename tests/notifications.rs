@@ -264,6 +264,38 @@ async fn only_an_institution_granted_notifications_may_subscribe() {
 }
 
 #[tokio::test]
+async fn a_receiver_restarted_between_batches_costs_no_failed_attempt() {
+    let gw = Gateway::start().await;
+    let sink = gw.sink(Behaviour::Acknowledge).await;
+    let addr = sink.addr();
+    subscribe(&gw, "cin", Some(&sink.url()), "SSIN_ONLY").await;
+    let liege = gw.cbe("cpas-liege");
+    let marie = gw.ssins.no_right.clone();
+    register(&gw, &form_b(&liege, &marie, "2024-01-01", 12)).await;
+    assert!(sink.wait_for(1, PATIENCE).await);
+    // The gateway keeps its connection for the next batch; the receiver restarts,
+    // and that connection is gone.
+    sink.stop().await;
+    let back = Sink::start(
+        addr,
+        gw.server_certificate.clone(),
+        gw.server_key.clone(),
+        Behaviour::Acknowledge,
+    )
+    .await
+    .unwrap();
+    register(&gw, &withdrawal(&liege, &marie, "2024-07-01")).await;
+    assert!(back.wait_for(1, PATIENCE).await);
+    assert_eq!(events(&back)[0].0, 2);
+    let status = status_until(&gw, "cin", |r| {
+        r.text_of("acknowledgedSequenceNumber").as_deref() == Some("2")
+    })
+    .await;
+    assert_eq!(status.text_of("failedAttempts").as_deref(), Some("0"));
+    assert_eq!(status.texts_of("outcome"), ["OK", "OK"], "{}", status.body);
+}
+
+#[tokio::test]
 async fn a_receiver_down_then_up_gets_everything_in_order_and_others_are_not_held_up() {
     let gw = Gateway::start_with(Options {
         retry: "0,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms",

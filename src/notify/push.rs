@@ -1,9 +1,11 @@
 //! The HTTPS client that pushes a batch to a receiver: the receiver's certificate is
 //! verified against the configured CA, the gateway presents its own certificate when
-//! one is configured (mutual TLS), and each attempt ends in one `AttemptOutcome`.
+//! one is configured (mutual TLS), each attempt ends in one `AttemptOutcome`, and a
+//! receiver's connection is kept alive for its next batch.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -50,9 +52,21 @@ impl Default for Timeouts {
 /// Receivers answer a few hundred bytes; anything far bigger is not the contract.
 const ANSWER_LIMIT: usize = 64 * 1024;
 
+type Sender = http1::SendRequest<Full<Bytes>>;
+
 pub struct Pusher {
     connector: Option<TlsConnector>,
     timeouts: Timeouts,
+    /// One kept-alive connection per receiver (host and port), for its next batch: a
+    /// handshake per batch would cost more than the batch on a busy receiver.
+    idle: Mutex<HashMap<String, Sender>>,
+}
+
+/// How one request went, before the answer is judged.
+enum Exchange {
+    Answered(u16, Bytes),
+    Failed(String),
+    TimedOut,
 }
 
 /// The result of one attempt.
@@ -69,6 +83,7 @@ impl Pusher {
             return Ok(Pusher {
                 connector: None,
                 timeouts,
+                idle: Mutex::default(),
             });
         };
         let mut roots = rustls::RootCertStore::empty();
@@ -89,12 +104,14 @@ impl Pusher {
         Ok(Pusher {
             connector: Some(TlsConnector::from(Arc::new(config))),
             timeouts,
+            idle: Mutex::default(),
         })
     }
 
     /// Sends one batch to `endpoint` (an `https://host:port/path` URL) and tells how it
-    /// went. A new connection per batch: a receiver that restarts between batches
-    /// costs nothing, and batches amortise the handshake.
+    /// went. The connection is kept for the receiver's next batch; a kept connection
+    /// that turns out closed is replaced once within the same attempt, so a receiver
+    /// that restarted between batches costs nothing.
     pub async fn push(
         &self,
         endpoint: &str,
@@ -112,27 +129,65 @@ impl Pusher {
             Ok(t) => t,
             Err(e) => return done(AttemptOutcome::ConnectFailed, None, Some(e)),
         };
-        let connected = tokio::time::timeout(self.timeouts.connect, self.connect(&target)).await;
-        let mut sender = match connected {
-            Err(_) => {
+        let body = Bytes::from(contract::write_request(subscriber, batch));
+        let kept = self.take_idle(&target.authority);
+        let reused = kept.is_some();
+        let mut sender = match kept {
+            Some(s) => s,
+            None => match self.connect_within(&target).await {
+                Ok(s) => s,
+                Err((outcome, error)) => return done(outcome, None, Some(error)),
+            },
+        };
+        let mut answered = self.exchange(&mut sender, &target, body.clone()).await;
+        if reused && matches!(answered, Exchange::Failed(_)) {
+            sender = match self.connect_within(&target).await {
+                Ok(s) => s,
+                Err((outcome, error)) => return done(outcome, None, Some(error)),
+            };
+            answered = self.exchange(&mut sender, &target, body).await;
+        }
+        let (status, body) = match answered {
+            Exchange::TimedOut => {
                 return done(
                     AttemptOutcome::Timeout,
                     None,
-                    Some(format!("no connection within {:?}", self.timeouts.connect)),
+                    Some(format!("no answer within {:?}", self.timeouts.answer)),
                 );
             }
-            Ok(Err(e)) => return done(AttemptOutcome::ConnectFailed, None, Some(e)),
-            Ok(Ok(s)) => s,
+            Exchange::Failed(e) => return done(AttemptOutcome::ConnectFailed, None, Some(e)),
+            Exchange::Answered(status, body) => (status, body),
         };
-        let body = contract::write_request(subscriber, batch);
+        // The whole answer was read: the connection can carry the next batch.
+        self.keep_idle(&target.authority, sender);
+        if !(200..300).contains(&status) {
+            return done(
+                AttemptOutcome::HttpStatus,
+                Some(status),
+                Some(http_error(status, &body)),
+            );
+        }
+        match contract::read_response(&body) {
+            Ok((true, _)) => done(AttemptOutcome::Ok, Some(status), None),
+            Ok((false, message)) => done(
+                AttemptOutcome::Nok,
+                Some(status),
+                Some(message.unwrap_or_else(|| "NOK".to_owned())),
+            ),
+            Err(e) => done(AttemptOutcome::BadAnswer, Some(status), Some(e)),
+        }
+    }
+
+    /// One request and its whole answer, within the answer timeout.
+    async fn exchange(&self, sender: &mut Sender, target: &Target, body: Bytes) -> Exchange {
         let request = Request::post(target.path_and_query.as_str())
             .header(header::HOST, target.authority.as_str())
             .header(header::CONTENT_TYPE, "text/xml; charset=utf-8")
             .header("SOAPAction", format!("\"{}\"", contract::SOAP_ACTION))
-            .body(Full::new(Bytes::from(body)));
+            .body(Full::new(body));
         let request = match request {
             Ok(r) => r,
-            Err(e) => return done(AttemptOutcome::ConnectFailed, None, Some(e.to_string())),
+            Err(e) => return Exchange::Failed(e.to_string()),
         };
         let exchange = async {
             let response = sender
@@ -148,30 +203,43 @@ impl Pusher {
             Ok::<_, String>((status, body))
         };
         match tokio::time::timeout(self.timeouts.answer, exchange).await {
-            Err(_) => done(
-                AttemptOutcome::Timeout,
-                None,
-                Some(format!("no answer within {:?}", self.timeouts.answer)),
-            ),
-            Ok(Err(e)) => done(AttemptOutcome::ConnectFailed, None, Some(e)),
-            Ok(Ok((status, body))) if !(200..300).contains(&status) => done(
-                AttemptOutcome::HttpStatus,
-                Some(status),
-                Some(http_error(status, &body)),
-            ),
-            Ok(Ok((status, body))) => match contract::read_response(&body) {
-                Ok((true, _)) => done(AttemptOutcome::Ok, Some(status), None),
-                Ok((false, message)) => done(
-                    AttemptOutcome::Nok,
-                    Some(status),
-                    Some(message.unwrap_or_else(|| "NOK".to_owned())),
-                ),
-                Err(e) => done(AttemptOutcome::BadAnswer, Some(status), Some(e)),
-            },
+            Err(_) => Exchange::TimedOut,
+            Ok(Err(e)) => Exchange::Failed(e),
+            Ok(Ok((status, body))) => Exchange::Answered(status, body),
         }
     }
 
-    async fn connect(&self, target: &Target) -> Result<http1::SendRequest<Full<Bytes>>, String> {
+    async fn connect_within(&self, target: &Target) -> Result<Sender, (AttemptOutcome, String)> {
+        match tokio::time::timeout(self.timeouts.connect, self.connect(target)).await {
+            Err(_) => Err((
+                AttemptOutcome::Timeout,
+                format!("no connection within {:?}", self.timeouts.connect),
+            )),
+            Ok(Err(e)) => Err((AttemptOutcome::ConnectFailed, e)),
+            Ok(Ok(s)) => Ok(s),
+        }
+    }
+
+    /// The kept connection to `authority`, if it is still open.
+    fn take_idle(&self, authority: &str) -> Option<Sender> {
+        let kept = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(authority)?;
+        (!kept.is_closed()).then_some(kept)
+    }
+
+    fn keep_idle(&self, authority: &str, sender: Sender) {
+        if !sender.is_closed() {
+            self.idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(authority.to_owned(), sender);
+        }
+    }
+
+    async fn connect(&self, target: &Target) -> Result<Sender, String> {
         let tcp = TcpStream::connect((target.host.as_str(), target.port))
             .await
             .map_err(|e| format!("connect to {}: {e}", target.authority))?;

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -45,12 +45,20 @@ pub enum SinkError {
     },
 }
 
+/// One notification of a batch answered OK.
+#[derive(Clone, Debug)]
+pub struct Arrival {
+    pub subscriber: String,
+    pub notification: Received,
+    /// When its batch was read, for latency measurements.
+    pub at: Instant,
+}
+
 /// What the sink saw.
 struct State {
     behaviour: Mutex<Behaviour>,
-    /// Every notification of every batch answered OK, in arrival order, with the
-    /// subscriber it was for.
-    accepted: Mutex<Vec<(String, Received)>>,
+    /// Every notification answered OK, in arrival order.
+    accepted: Mutex<Vec<Arrival>>,
     /// Requests received, whatever the answer.
     requests: Mutex<u64>,
     changed: Notify,
@@ -116,6 +124,9 @@ impl Sink {
                 };
                 let acceptor = acceptor.clone();
                 let state = serving.clone();
+                // Answers are small: without this, Nagle and delayed acknowledgements
+                // add tens of milliseconds to each one.
+                let _ = tcp.set_nodelay(true);
                 connections.spawn(async move {
                     let Ok(tls) = acceptor.accept(tcp).await else {
                         return;
@@ -152,6 +163,14 @@ impl Sink {
 
     /// Every notification answered OK so far, with its subscriber.
     pub fn accepted(&self) -> Vec<(String, Received)> {
+        lock(&self.state.accepted)
+            .iter()
+            .map(|a| (a.subscriber.clone(), a.notification.clone()))
+            .collect()
+    }
+
+    /// Every notification answered OK so far, with when it arrived.
+    pub fn arrivals(&self) -> Vec<Arrival> {
         lock(&self.state.accepted).clone()
     }
 
@@ -227,6 +246,7 @@ async fn answer(
             contract::write_response(false, Some("refused by the sink")),
         )),
         Behaviour::Acknowledge => {
+            let at = Instant::now();
             for n in &batch.notifications {
                 tracing::info!(
                     subscriber = %batch.subscriber,
@@ -239,12 +259,13 @@ async fn answer(
                     "notification received"
                 );
             }
-            lock(&state.accepted).extend(
-                batch
-                    .notifications
-                    .into_iter()
-                    .map(|n| (batch.subscriber.clone(), n)),
-            );
+            lock(&state.accepted).extend(batch.notifications.into_iter().map(|notification| {
+                Arrival {
+                    subscriber: batch.subscriber.clone(),
+                    notification,
+                    at,
+                }
+            }));
             state.changed.notify_waiters();
             Ok(reply(StatusCode::OK, contract::write_response(true, None)))
         }

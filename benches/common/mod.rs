@@ -1,0 +1,247 @@
+//! What the in-process benchmarks share: a fresh store with the demo register and
+//! generated persons, the server on loopback, and CPAS clients that send forms B over
+//! kept-alive TLS connections.
+
+// Each benchmark is its own crate and uses only part of this module.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+use bcss_gateway::certs::{DevelopmentPki, PkiFiles};
+use bcss_gateway::demo;
+use bcss_gateway::domain::{Date, Person, RegisterStatus, Ssin};
+use bcss_gateway::notify::Wake;
+use bcss_gateway::server::auth::hash_password;
+use bcss_gateway::server::{self, RunningServer, TlsFiles};
+use bcss_gateway::store::{Change, RedbStore, Store};
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const PD_NS: &str = "urn:bcss-gateway:intf:PcsaDecisionService:v1";
+const PASSWORD: &str = "bench-password";
+
+/// A temporary store holding the demo register and `persons` generated persons, and
+/// development certificates for loopback.
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+    pub store: Arc<dyn Store>,
+    pub persons: Arc<Vec<Ssin>>,
+    pub pki: DevelopmentPki,
+    pub files: PkiFiles,
+}
+
+impl Setup {
+    pub fn new(person_count: usize) -> Result<Setup, Error> {
+        let dir = tempfile::tempdir()?;
+        let store: Arc<dyn Store> = Arc::new(RedbStore::open_dir(&dir.path().join("data"))?);
+        let hash = hash_password(PASSWORD)?;
+        let credentials: Vec<_> = demo::INSTITUTIONS
+            .iter()
+            .map(|s| (s.key, Some(hash.clone()), None))
+            .collect();
+        store.apply(&demo::dataset(&credentials)?.changes)?;
+        let persons = persons(person_count)?;
+        let changes: Vec<Change> = persons
+            .iter()
+            .map(|s| {
+                Change::Person(Person {
+                    ssin: *s,
+                    last_name: "Bench".into(),
+                    first_name: "Person".into(),
+                    birth_date: s.birth_date(),
+                    status: RegisterStatus::Active,
+                })
+            })
+            .collect();
+        store.apply(&changes)?;
+        let pki = DevelopmentPki::generate(&["localhost".into(), "127.0.0.1".into()], &[])?;
+        let files = pki.write(&dir.path().join("certs"))?;
+        Ok(Setup {
+            dir,
+            store,
+            persons: Arc::new(persons),
+            pki,
+            files,
+        })
+    }
+
+    /// The gateway on an ephemeral loopback port; `notify` wakes a dispatcher.
+    pub async fn serve(&self, notify: Option<Wake>) -> Result<RunningServer, Error> {
+        let mut config = server::Config::new(
+            "127.0.0.1:0".parse()?,
+            TlsFiles {
+                certificate_chain: self.files.server_certificate.clone(),
+                private_key: self.files.server_key.clone(),
+                client_ca: None,
+            },
+        );
+        config.notify = notify;
+        Ok(server::start(config, self.store.clone()).await?)
+    }
+
+    /// A client of the CPAS de Liège.
+    pub fn cpas(&self, addr: SocketAddr) -> Result<Cpas, Error> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(CertificateDer::from_pem_slice(
+            self.pki.ca.certificate_pem.as_bytes(),
+        )?)?;
+        let mut tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let cbe = demo::institution_cbe("cpas-liege")?.to_string();
+        let authorization = {
+            use base64::Engine;
+            let token =
+                base64::engine::general_purpose::STANDARD.encode(format!("E{cbe}:{PASSWORD}"));
+            format!("Basic {token}")
+        };
+        Ok(Cpas {
+            addr,
+            connector: TlsConnector::from(Arc::new(tls)),
+            authorization,
+            cbe,
+            persons: self.persons.clone(),
+        })
+    }
+}
+
+/// `count` well-formed SSINs of people born from 1 January 1950 on, one per day.
+pub fn persons(count: usize) -> Result<Vec<Ssin>, Error> {
+    let first = Date::from_ymd(1950, 1, 1)?;
+    (0..count)
+        .map(|i| {
+            let (y, m, d) = first.add_days(i32::try_from(i)?).ymd();
+            Ok(Ssin::with_check_digits(
+                &format!("{:02}{m:02}{d:02}001", y % 100),
+                false,
+            )?)
+        })
+        .collect()
+}
+
+/// One form the gateway accepted.
+pub struct Accepted {
+    pub attestation: String,
+    /// From the request sent to the whole answer read.
+    pub latency: Duration,
+    /// When the answer was read.
+    pub at: Instant,
+}
+
+/// A CPAS sending forms B.
+#[derive(Clone)]
+pub struct Cpas {
+    addr: SocketAddr,
+    connector: TlsConnector,
+    authorization: String,
+    cbe: String,
+    persons: Arc<Vec<Ssin>>,
+}
+
+impl Cpas {
+    /// Sends form number `next` (shared by all clients) on one kept-alive connection
+    /// until `until` or `last` forms in all, then waits `pause` between forms.
+    /// Forms go to persons in turn; each round revises a person's right a month
+    /// later, so each history grows slowly, as in real life.
+    pub async fn send_forms(
+        self,
+        next: Arc<AtomicU64>,
+        last: u64,
+        until: Instant,
+        pause: Duration,
+    ) -> Result<Vec<Accepted>, Error> {
+        let tcp = TcpStream::connect(self.addr).await?;
+        tcp.set_nodelay(true)?;
+        let tls = self
+            .connector
+            .connect(ServerName::try_from("localhost")?, tcp)
+            .await?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
+        tokio::spawn(conn);
+        let mut accepted = Vec::new();
+        let count = self.persons.len() as u64;
+        while Instant::now() < until {
+            let n = next.fetch_add(1, Ordering::Relaxed);
+            if n >= last {
+                break;
+            }
+            let ssin = &self.persons[usize::try_from(n % count)?];
+            let req = Request::post("/SOA4520/PcsaDecisionService/v1")
+                .header("host", "localhost")
+                .header("content-type", "text/xml; charset=utf-8")
+                .header("authorization", &self.authorization)
+                .body(Full::new(Bytes::from(form_b(&self.cbe, ssin, n, count))))?;
+            let started = Instant::now();
+            let response = sender.send_request(req).await?;
+            let body = response.into_body().collect().await?.to_bytes();
+            let at = Instant::now();
+            let body = String::from_utf8_lossy(&body);
+            if !body.contains("<outcome>ACCEPTED") {
+                return Err(format!("not accepted: {body}").into());
+            }
+            let attestation = body
+                .split_once("<attestation>")
+                .and_then(|(_, rest)| rest.split_once('<'))
+                .map(|(a, _)| a.to_owned())
+                .ok_or("an accepted form without attestation")?;
+            accepted.push(Accepted {
+                attestation,
+                latency: at - started,
+                at,
+            });
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
+        }
+        Ok(accepted)
+    }
+}
+
+fn form_b(cbe: &str, ssin: &Ssin, n: u64, persons: u64) -> String {
+    let entry = Date::from_ymd(2020, 1, 1)
+        .map(|d| d.add_days(i32::try_from(n / persons * 30).unwrap_or(0)))
+        .unwrap_or(Date::from_days_since_epoch(0));
+    format!(
+        "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body>\
+         <pd:sendFormBRequest xmlns:pd=\"{PD_NS}\">\
+         <informationCustomer><customerIdentification><cbeNumber>{cbe}</cbeNumber></customerIdentification></informationCustomer>\
+         <formB><pcsa><name>CPAS de Liège</name><insCode>62063</insCode><cbeNumber>{cbe}</cbeNumber></pcsa>\
+         <ssin>{ssin}</ssin><kind>LIVING_WAGE</kind><entryDate>{entry}</entryDate><category>B</category>\
+         <realLifeSituation>12</realLifeSituation><nationalRegisterInscription>0</nationalRegisterInscription>\
+         <homeless>false</homeless><studyGrant>0</studyGrant><duration><months>12</months></duration>\
+         <decisionDate>{entry}</decisionDate><reference>R{n}</reference></formB></pd:sendFormBRequest>\
+         </soapenv:Body></soapenv:Envelope>"
+    )
+}
+
+/// The value below which a fraction `p` of the sorted `values` falls, in ms.
+pub fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1));
+    sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+/// The benchmark's positional arguments (cargo's own flags start with `-`).
+pub fn arg(n: usize, default: u64) -> u64 {
+    std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .nth(n)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(default)
+}
