@@ -1,5 +1,6 @@
 //! The command line: `serve` runs the gateway, `certs` makes development certificates,
-//! `payments` imports and exports monthly payment statements.
+//! `payments` imports and exports monthly payment statements, `subscribers` manages
+//! notification subscriptions, `clock` shows or moves a running server's clock.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use thiserror::Error;
 
 use crate::certs::{CertError, DevelopmentPki};
+use crate::clock::{Clock, Setting};
+use crate::control::{Control, ControlError};
 use crate::demo::{self, DemoError};
 use crate::domain::{CbeNumber, Delivery, RetrySchedule, Service, Subscription};
 use crate::notify::push::{PushTls, Timeouts};
@@ -39,6 +42,33 @@ pub enum Command {
     /// List and manage subscriptions to LivingWagesNotifications. The gateway must not
     /// be running on the same --data-dir (institutions use the subscription service then).
     Subscribers(SubscribersArgs),
+    Clock(ClockArgs),
+}
+
+/// Shows or changes the clock of the gateway running on --data-dir.
+#[derive(Debug, Args)]
+pub struct ClockArgs {
+    #[arg(long, env = "BCSS_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<ClockCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClockCommand {
+    /// The clock's setting and time (the default).
+    Show,
+    /// `system`, an instant to run from (2027-03-01 or 2027-03-01T08:30:00Z), `fixed:`
+    /// and an instant to stand still at, or an offset such as +31d.
+    Set {
+        #[arg(allow_hyphen_values = true)]
+        setting: String,
+    },
+    /// Moves the clock by a duration: 31d, 12h, -90m, 500ms.
+    Advance {
+        #[arg(allow_hyphen_values = true)]
+        by: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -188,6 +218,11 @@ pub struct ServeArgs {
     /// 7 days, the network's longest).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::services::propagation::MAX_DELAY_SECONDS))]
     pub propagation_delay: u64,
+    /// The server's clock: `system`; an instant to run from (2027-03-01 or
+    /// 2027-03-01T08:30:00Z); `fixed:` and an instant to stand still at; or an offset
+    /// such as +31d or -2h. `bcss-gateway clock` changes it while the server runs.
+    #[arg(long, default_value = "system", allow_hyphen_values = true)]
+    pub clock: String,
     /// CA certificate(s) that notification receivers' certificates must chain to.
     /// Default: <data-dir>/certs/ca.pem when present; without one, nothing is pushed
     /// (subscribers can still pull).
@@ -243,6 +278,10 @@ pub enum CliError {
     Statement(#[from] crate::services::statements::StatementError),
     #[error("cannot wait for a stop signal: {0}")]
     Signal(std::io::Error),
+    #[error("{name}: {reason}")]
+    Value { name: &'static str, reason: String },
+    #[error(transparent)]
+    Control(#[from] ControlError),
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -251,7 +290,27 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Certs(args) => certs(args),
         Command::Payments(args) => payments(args.command),
         Command::Subscribers(args) => subscribers(args),
+        Command::Clock(args) => clock(args).await,
     }
+}
+
+async fn clock(args: ClockArgs) -> Result<(), CliError> {
+    let (line, flag) = match &args.command {
+        None | Some(ClockCommand::Show) => ("clock".to_owned(), ""),
+        Some(ClockCommand::Set { setting }) => (format!("clock set {setting}"), "SETTING"),
+        Some(ClockCommand::Advance { by }) => (format!("clock advance {by}"), "BY"),
+    };
+    let answer = crate::control::request(&args.data_dir, &line)
+        .await
+        .map_err(|e| match e {
+            ControlError::Refused(reason) if !flag.is_empty() => {
+                CliError::Value { name: flag, reason }
+            }
+            other => CliError::Control(other),
+        })?;
+    let (setting, now) = answer.split_once('|').unwrap_or((answer.as_str(), ""));
+    println!("clock: {setting}; now {now}");
+    Ok(())
 }
 
 fn subscribers(args: SubscribersArgs) -> Result<(), CliError> {
@@ -259,7 +318,7 @@ fn subscribers(args: SubscribersArgs) -> Result<(), CliError> {
     let store = RedbStore::open_dir(&args.data_dir)?;
     let institution = |text: &str| {
         CbeNumber::parse(text).map_err(|e| CliError::Argument {
-            flag: "--institution",
+            flag: "institution",
             reason: e.to_string(),
         })
     };
@@ -305,7 +364,7 @@ fn subscribers(args: SubscribersArgs) -> Result<(), CliError> {
                 .is_some_and(|i| i.is_granted(Service::LivingWagesNotifications));
             if !granted {
                 return Err(CliError::Argument {
-                    flag: "--institution",
+                    flag: "institution",
                     reason: format!("{cbe} is not an institution granted LivingWagesNotifications"),
                 });
             }
@@ -313,12 +372,12 @@ fn subscribers(args: SubscribersArgs) -> Result<(), CliError> {
                 mode.parse()
                     .map_err(|e: crate::domain::subscription::DeliveryModeError| {
                         CliError::Argument {
-                            flag: "--mode",
+                            flag: "mode",
                             reason: e.to_string(),
                         }
                     })?;
             let delivery =
-                subs::delivery(endpoint.as_deref()).map_err(|r| refused("--endpoint", r))?;
+                subs::delivery(endpoint.as_deref()).map_err(|r| refused("endpoint", r))?;
             if let Some(s) =
                 subs::subscribe(&store, &cbe, delivery, mode, crate::clock::unix_millis())?
             {
@@ -327,13 +386,13 @@ fn subscribers(args: SubscribersArgs) -> Result<(), CliError> {
         }
         SubscribersCommand::Remove { institution: cbe } => {
             let s = subs::unsubscribe(&store, &institution(&cbe)?)?
-                .map_err(|r| refused("--institution", r))?;
+                .map_err(|r| refused("institution", r))?;
             show(&s);
         }
         SubscribersCommand::Status { institution: cbe } => {
             let cbe = institution(&cbe)?;
             let s = subs::find(&store, &cbe)?
-                .ok_or_else(|| refused("--institution", subs::Refusal::NotSubscribed))?;
+                .ok_or_else(|| refused("institution", subs::Refusal::NotSubscribed))?;
             show(&s);
             for a in store.attempts(&cbe, subs::ATTEMPTS_SHOWN)? {
                 println!(
@@ -355,7 +414,7 @@ fn subscribers(args: SubscribersArgs) -> Result<(), CliError> {
         } => {
             let s = subs::replay(&store, &institution(&cbe)?, from)
                 .map_err(CliError::Store)?
-                .map_err(|r| refused("--from", r))?;
+                .map_err(|r| refused("from", r))?;
             show(&s);
         }
     }
@@ -589,6 +648,12 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     } else {
         Some(tls_files(&args)?)
     };
+    let setting = Setting::parse(&args.clock, crate::clock::unix_millis()).map_err(|e| {
+        CliError::Argument {
+            flag: "clock",
+            reason: e.to_string(),
+        }
+    })?;
     let store: Arc<dyn Store> = Arc::new(RedbStore::open_dir(&args.data_dir)?);
     let mut demo_setup = if args.demo {
         Some(demo::prepare(&args.data_dir, store.as_ref())?)
@@ -613,9 +678,10 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     config.shutdown_grace = Duration::from_secs(args.shutdown_grace);
     config.public_url = args.public_url.clone();
     config.propagation_delay = Duration::from_secs(args.propagation_delay);
+    config.clock = Arc::new(Clock::with(setting));
 
     let schedule = RetrySchedule::parse(&args.notify_retry).map_err(|e| CliError::Argument {
-        flag: "--notify-retry",
+        flag: "notify-retry",
         reason: e.to_string(),
     })?;
     let default_ca = args.data_dir.join("certs").join("ca.pem");
@@ -645,7 +711,21 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .map_err(ServerError::Tls)?;
     config.notify = Some(dispatcher.waker());
 
+    let clock = config.clock.clone();
     let running = server::start(config, store).await?;
+    // The control socket only serves `bcss-gateway clock`: without it (a path too long
+    // for a Unix socket, say) the gateway still serves.
+    let control = Control::start(&args.data_dir, clock.clone())
+        .inspect_err(
+            |e| tracing::warn!(error = %e, "`bcss-gateway clock` will not reach this server"),
+        )
+        .ok();
+    if setting != Setting::System {
+        println!(
+            "clock           {setting}; now {}",
+            crate::domain::date::format_utc_timestamp(clock.now_ms())
+        );
+    }
     let base = format!("https://{}", running.local_addr());
     println!("bcss-gateway listening on {base}");
     println!(
@@ -673,6 +753,9 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     println!("stopping: finishing in-flight requests");
     running.shutdown().await?;
     dispatcher.shutdown().await;
+    if let Some(control) = control {
+        control.stop();
+    }
     Ok(())
 }
 

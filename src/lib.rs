@@ -4,6 +4,7 @@
 pub mod certs;
 pub mod cli;
 pub mod clock;
+pub mod control;
 pub mod demo;
 pub mod domain;
 mod files;

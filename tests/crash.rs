@@ -8,10 +8,6 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use bcss_gateway::demo::Manifest;
@@ -19,48 +15,9 @@ use bcss_gateway::domain::decision::timeline;
 use bcss_gateway::domain::{CbeNumber, Date, Ssin};
 use bcss_gateway::notify::sink::{Behaviour, Sink};
 use bcss_gateway::store::{RedbStore, Store};
-use support::{Client, LS_NS, LS_PATH, PD_NS, PD_PATH, SOAP11, envelope, texts_of};
-
-/// Starts `serve --demo` on `data_dir` and returns it with its address.
-fn start(data_dir: &Path) -> (Child, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bcss-gateway"))
-        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("start the gateway: {e}"));
-    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
-    let mut lines = BufReader::new(stdout).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("the gateway stopped before listening"))
-            .unwrap_or_else(|e| panic!("read stdout: {e}"));
-        if let Some(url) = line.strip_prefix("bcss-gateway listening on https://") {
-            break url.parse().unwrap_or_else(|e| panic!("{url}: {e}"));
-        }
-    };
-    // Keep draining stdout so the gateway never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr)
-}
-
-fn form_b(cbe: &str, ssin: &str, entry: Date, reference: &str) -> String {
-    envelope(
-        SOAP11,
-        &format!(
-            "<pd:sendFormBRequest xmlns:pd=\"{PD_NS}\">\
-             <informationCustomer><customerIdentification><cbeNumber>{cbe}</cbeNumber></customerIdentification></informationCustomer>\
-             <formB><pcsa><name>CPAS de Liège</name><insCode>62063</insCode><cbeNumber>{cbe}</cbeNumber></pcsa>\
-             <ssin>{ssin}</ssin><kind>LIVING_WAGE</kind><entryDate>{entry}</entryDate><category>B</category>\
-             <realLifeSituation>12</realLifeSituation><nationalRegisterInscription>0</nationalRegisterInscription>\
-             <homeless>false</homeless><studyGrant>0</studyGrant><duration><months>3</months></duration>\
-             <decisionDate>{entry}</decisionDate><reference>{reference}</reference></formB></pd:sendFormBRequest>"
-        ),
-    )
-}
+use support::{
+    Client, LS_NS, LS_PATH, PD_PATH, SOAP11, demo_binary, envelope, liege_form_b, texts_of,
+};
 
 /// Subscribes `cbe` to `endpoint` with the right in each notification.
 fn subscribe(cbe: &str, endpoint: &str) -> String {
@@ -81,7 +38,7 @@ type Acknowledged = Arc<Mutex<Vec<(String, Date, String, String)>>>;
 async fn every_acknowledged_form_survives_a_kill_9_and_nothing_is_half_applied() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (mut gateway, addr) = start(&data);
+    let (mut gateway, addr) = demo_binary(&data, &[]);
     let manifest: Manifest =
         serde_json::from_str(&std::fs::read_to_string(data.join("demo.json")).unwrap()).unwrap();
     let ca = std::fs::read_to_string(&manifest.ca_certificate).unwrap();
@@ -148,7 +105,7 @@ async fn every_acknowledged_form_survives_a_kill_9_and_nothing_is_half_applied()
                         "POST",
                         PD_PATH,
                         &[("content-type", "text/xml; charset=utf-8")],
-                        form_b(&cbe, &ssin, entry, &reference).into_bytes(),
+                        liege_form_b(&cbe, &ssin, &entry.to_string(), &reference).into_bytes(),
                     )
                     .await
                 else {
@@ -189,7 +146,7 @@ async fn every_acknowledged_form_survives_a_kill_9_and_nothing_is_half_applied()
     let before_restart = sink.accepted().len();
 
     // After a restart, re-sending each acknowledged form gives back its attestation.
-    let (mut gateway, addr) = start(&data);
+    let (mut gateway, addr) = demo_binary(&data, &[]);
     let client = Client::external(addr, &ca).with_basic(&liege.username, &liege.password);
     for (ssin, entry, reference, attestation) in &acknowledged {
         let reply = client
@@ -197,7 +154,7 @@ async fn every_acknowledged_form_survives_a_kill_9_and_nothing_is_half_applied()
                 "POST",
                 PD_PATH,
                 &[("content-type", "text/xml; charset=utf-8")],
-                form_b(&liege.cbe_number, ssin, *entry, reference).into_bytes(),
+                liege_form_b(&liege.cbe_number, ssin, &entry.to_string(), reference).into_bytes(),
             )
             .await;
         assert_eq!(

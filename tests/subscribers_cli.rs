@@ -95,7 +95,11 @@ fn an_operator_manages_subscriptions_and_refused_arguments_are_named() {
     ] {
         let out = gateway(&dir, &args);
         assert!(!out.status.success(), "{args:?} accepted");
-        assert!(text(&out).contains(flag), "{args:?}: {}", text(&out));
+        let message = text(&out);
+        assert!(
+            message.contains(&format!(" {flag}: ")) && !message.contains("---"),
+            "{args:?}: {message}"
+        );
     }
 
     let out = gateway(&dir, &["status", "--institution", &cin]);

@@ -43,8 +43,8 @@ struct Exchange {
     ticket: Uuid,
     started: Instant,
     received_ms: i64,
-    /// The clock's offset from the system clock when the request arrived.
-    clock_offset_ms: i64,
+    /// The clock's setting when the request arrived: both timestamps follow it.
+    clock: clock::Setting,
     version: SoapVersion,
     caller: Option<CbeNumber>,
     operation: Option<&'static str>,
@@ -57,9 +57,7 @@ impl Exchange {
         InformationCbss {
             ticket: self.ticket,
             received: crate::domain::date::format_utc_timestamp(self.received_ms),
-            replied: crate::domain::date::format_utc_timestamp(
-                clock::unix_millis().saturating_add(self.clock_offset_ms),
-            ),
+            replied: crate::domain::date::format_utc_timestamp(self.clock.at(clock::unix_millis())),
         }
     }
 }
@@ -136,14 +134,14 @@ pub async fn serve(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let clock_offset_ms = gw.clock.offset_ms();
-    let received_ms = clock::unix_millis().saturating_add(clock_offset_ms);
+    let clock = gw.clock.setting();
+    let received_ms = clock.at(clock::unix_millis());
     let mut ex = Exchange {
         endpoint,
         ticket: super::ticket::new_ticket(received_ms),
         started: Instant::now(),
         received_ms,
-        clock_offset_ms,
+        clock,
         version: SoapVersion::from_content_type(content_type.as_deref()),
         caller: None,
         operation: None,

@@ -4,9 +4,10 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
 
 use bcss_gateway::certs::DevelopmentPki;
@@ -835,4 +836,48 @@ pub fn validate_ssdn_reply(document: &str) {
     if let Err(e) = xmllint(driver.path(), document) {
         panic!("SSDNReply invalid against the real SSDN schemas:\n{e}\n{document}");
     }
+}
+
+/// Starts the binary with `serve --demo` on `data_dir` and `extra` arguments, and
+/// returns it with its address once it listens.
+pub fn demo_binary(data_dir: &Path, extra: &[&str]) -> (Child, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bcss-gateway"))
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start the gateway: {e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("the gateway stopped before listening"))
+            .unwrap_or_else(|e| panic!("read stdout: {e}"));
+        if let Some(url) = line.strip_prefix("bcss-gateway listening on https://") {
+            break url.parse().unwrap_or_else(|e| panic!("{url}: {e}"));
+        }
+    };
+    // Keep draining stdout so the gateway never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+/// A form B of the CPAS de Liège (`cbe`): living wage, category B, three months.
+pub fn liege_form_b(cbe: &str, ssin: &str, entry: &str, reference: &str) -> String {
+    envelope(
+        SOAP11,
+        &format!(
+            "<pd:sendFormBRequest xmlns:pd=\"{PD_NS}\">\
+             <informationCustomer><customerIdentification><cbeNumber>{cbe}</cbeNumber></customerIdentification></informationCustomer>\
+             <formB><pcsa><name>CPAS de Liège</name><insCode>62063</insCode><cbeNumber>{cbe}</cbeNumber></pcsa>\
+             <ssin>{ssin}</ssin><kind>LIVING_WAGE</kind><entryDate>{entry}</entryDate><category>B</category>\
+             <realLifeSituation>12</realLifeSituation><nationalRegisterInscription>0</nationalRegisterInscription>\
+             <homeless>false</homeless><studyGrant>0</studyGrant><duration><months>3</months></duration>\
+             <decisionDate>{entry}</decisionDate><reference>{reference}</reference></formB></pd:sendFormBRequest>"
+        ),
+    )
 }
