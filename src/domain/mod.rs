@@ -12,6 +12,7 @@ pub mod ins;
 pub mod inscription;
 pub mod institution;
 pub mod month;
+pub mod paid;
 pub mod payment;
 pub mod pcsa;
 pub mod period;
