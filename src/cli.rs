@@ -218,6 +218,10 @@ pub struct ServeArgs {
     /// 7 days, the network's longest).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::services::propagation::MAX_DELAY_SECONDS))]
     pub propagation_delay: u64,
+    /// Months after its statement month from which a payment is definitive (1 to 24;
+    /// the network says 3 to 6).
+    #[arg(long, default_value_t = crate::services::living_wages_with_amount::DEFINITIVE_AFTER_MONTHS, value_parser = clap::value_parser!(u32).range(1..=24))]
+    pub definitive_after: u32,
     /// The server's clock: `system`; an instant to run from (2027-03-01 or
     /// 2027-03-01T08:30:00Z); `fixed:` and an instant to stand still at; or an offset
     /// such as +31d or -2h. `bcss-gateway clock` changes it while the server runs.
@@ -679,6 +683,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     config.public_url = args.public_url.clone();
     config.propagation_delay = Duration::from_secs(args.propagation_delay);
     config.clock = Arc::new(Clock::with(setting));
+    config.definitive_after_months = args.definitive_after;
 
     let schedule = RetrySchedule::parse(&args.notify_retry).map_err(|e| CliError::Argument {
         flag: "notify-retry",
@@ -735,6 +740,10 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     println!(
         "  WSDL            {base}{}?wsdl",
         crate::wire::living_wages_v2::PATH
+    );
+    println!(
+        "  WithAmount      {base}{}",
+        crate::wire::living_wages_with_amount_v1::PATH
     );
     println!(
         "  PcsaDecision    {base}{}",

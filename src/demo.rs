@@ -8,9 +8,9 @@ use thiserror::Error;
 
 use crate::certs::{CertError, DevelopmentPki};
 use crate::domain::{
-    Category, CbeNumber, CertificateFingerprint, Date, Delivery, DeliveryMode, Grant, InsCode,
-    Inscription, Institution, OpenPeriod, Pcsa, Period, Person, QualityCode, RegisterStatus, Right,
-    RightKind, Service, Ssin, Subscription,
+    Amount, AmountType, Category, CbeNumber, CertificateFingerprint, Date, Delivery, DeliveryMode,
+    Grant, InsCode, Inscription, Institution, Law, Month, OpenPeriod, PaymentLine, Pcsa, Period,
+    Person, QualityCode, RegisterStatus, Right, RightKind, Service, Ssin, Subscription,
 };
 use crate::server::TlsFiles;
 use crate::server::auth::hash_password;
@@ -59,6 +59,8 @@ pub struct Endpoints {
     pub connector: String,
     #[serde(default)]
     pub subscription_v1: String,
+    #[serde(default)]
+    pub with_amount_v1: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -88,6 +90,26 @@ pub struct DemoSsin {
 pub struct DemoData {
     pub changes: Vec<Change>,
     pub ssins: Vec<DemoSsin>,
+    /// Monthly statements: what the PCSAs paid.
+    pub statements: Vec<Statement>,
+}
+
+/// One PCSA's statement for one month.
+pub struct Statement {
+    pub ins: InsCode,
+    pub month: Month,
+    pub lines: Vec<PaymentLine>,
+}
+
+impl DemoData {
+    /// Writes the register, then the statements.
+    pub fn load(&self, store: &dyn Store) -> Result<(), StoreError> {
+        store.apply(&self.changes)?;
+        for s in &self.statements {
+            store.write_statement(&s.ins, s.month, &s.lines, true)?;
+        }
+        Ok(())
+    }
 }
 
 /// A demo institution before its certificate and password exist.
@@ -96,8 +118,37 @@ pub struct InstitutionSpec {
     pub name: &'static str,
     pub cbe_prefix: &'static str,
     pub legal_contexts: &'static [&'static str],
+    /// Legal contexts of LivingWagesWithAmount (none: not granted).
+    pub amounts: &'static [&'static str],
     /// A deliberation grants it LivingWagesNotifications.
     pub notifications: bool,
+}
+
+impl InstitutionSpec {
+    /// What the deliberations grant it.
+    pub fn grants(&self) -> Vec<Grant> {
+        let owned = |contexts: &[&str]| contexts.iter().map(|c| (*c).to_owned()).collect();
+        let mut grants = Vec::new();
+        if !self.legal_contexts.is_empty() {
+            grants.push(Grant {
+                service: Service::LivingWages,
+                legal_contexts: owned(self.legal_contexts),
+            });
+        }
+        if !self.amounts.is_empty() {
+            grants.push(Grant {
+                service: Service::LivingWagesWithAmount,
+                legal_contexts: owned(self.amounts),
+            });
+        }
+        if self.notifications {
+            grants.push(Grant {
+                service: Service::LivingWagesNotifications,
+                legal_contexts: Vec::new(),
+            });
+        }
+        grants
+    }
 }
 
 pub const INSTITUTIONS: [InstitutionSpec; 7] = [
@@ -106,6 +157,7 @@ pub const INSTITUTIONS: [InstitutionSpec; 7] = [
         name: "Office national de l'Emploi / Rijksdienst voor Arbeidsvoorziening",
         cbe_prefix: "02067374",
         legal_contexts: &["UNEMPLOYMENT:LIVING_WAGE_CHECK"],
+        amounts: &["UNEMPLOYMENT:LIVING_WAGE_CHECK"],
         notifications: false,
     },
     InstitutionSpec {
@@ -113,6 +165,7 @@ pub const INSTITUTIONS: [InstitutionSpec; 7] = [
         name: "Vlaamse Dienst voor Arbeidsbemiddeling en Beroepsopleiding",
         cbe_prefix: "08876066",
         legal_contexts: &["EMPLOYMENT:ACTIVATION_GUIDANCE"],
+        amounts: &["EMPLOYMENT:ACTIVATION_GUIDANCE"],
         notifications: false,
     },
     InstitutionSpec {
@@ -120,6 +173,7 @@ pub const INSTITUTIONS: [InstitutionSpec; 7] = [
         name: "Office wallon de la Formation professionnelle et de l'Emploi",
         cbe_prefix: "02360230",
         legal_contexts: &["EMPLOYMENT:ACTIVATION_GUIDANCE"],
+        amounts: &["EMPLOYMENT:ACTIVATION_GUIDANCE"],
         notifications: false,
     },
     // No deliberation for LivingWages: every consultation answers MSG00013.
@@ -128,6 +182,7 @@ pub const INSTITUTIONS: [InstitutionSpec; 7] = [
         name: "Institut national d'assurance maladie-invalidité",
         cbe_prefix: "02068972",
         legal_contexts: &[],
+        amounts: &[],
         notifications: false,
     },
     // Two CPAS, which register decisions (PcsaDecisionService) for themselves; their
@@ -139,6 +194,7 @@ pub const INSTITUTIONS: [InstitutionSpec; 7] = [
         name: "Collège intermutualiste national / Nationaal Intermutualistisch College",
         cbe_prefix: "04117025",
         legal_contexts: &[],
+        amounts: &[],
         notifications: true,
     },
     InstitutionSpec {
@@ -146,6 +202,7 @@ pub const INSTITUTIONS: [InstitutionSpec; 7] = [
         name: "CPAS de Liège",
         cbe_prefix: "02075943",
         legal_contexts: &[],
+        amounts: &[],
         notifications: false,
     },
     InstitutionSpec {
@@ -153,6 +210,7 @@ pub const INSTITUTIONS: [InstitutionSpec; 7] = [
         name: "OCMW Gent",
         cbe_prefix: "02122391",
         legal_contexts: &[],
+        amounts: &[],
         notifications: false,
     },
 ];
@@ -213,23 +271,7 @@ pub fn dataset(
             .iter()
             .find(|s| s.key == *key)
             .ok_or_else(|| DemoError::Data(format!("no demo institution {key}")))?;
-        let mut grants = Vec::new();
-        if !spec.legal_contexts.is_empty() {
-            grants.push(Grant {
-                service: Service::LivingWages,
-                legal_contexts: spec
-                    .legal_contexts
-                    .iter()
-                    .map(|c| (*c).to_owned())
-                    .collect(),
-            });
-        }
-        if spec.notifications {
-            grants.push(Grant {
-                service: Service::LivingWagesNotifications,
-                legal_contexts: Vec::new(),
-            });
-        }
+        let grants = spec.grants();
         changes.push(Change::Institution(Institution {
             cbe: cbe(spec.cbe_prefix)?,
             name: spec.name.to_owned(),
@@ -440,7 +482,89 @@ pub fn dataset(
     for s in [sophie, ahmed, lucas, marie, jan] {
         changes.push(inscription(s, cin, quality(9)?));
     }
-    Ok(DemoData { changes, ssins })
+    let statements = statements(&[
+        (ahmed, &bruxelles, 'E', "2025-01", "2026-10", 164_083),
+        (lucas, &charleroi, 'A', "2024-07", "2025-12", 87_613),
+    ])?;
+    Ok(DemoData {
+        changes,
+        ssins,
+        statements,
+    })
+}
+
+/// A grant line a month for each (person, PCSA, category, first month, last month,
+/// cents a month), on the statement of the month paid; plus, for the first person, a
+/// regularisation of an earlier month and, for the second, a recovery.
+fn statements(paid: &[(Ssin, &Pcsa, char, &str, &str, i64)]) -> Result<Vec<Statement>, DemoError> {
+    let month = |s: &str| Month::parse_xsd(s).map_err(data_err);
+    let mut out: Vec<Statement> = Vec::new();
+    let mut add = |line: PaymentLine| match out
+        .iter_mut()
+        .find(|s| s.ins == line.ins && s.month == line.statement)
+    {
+        Some(s) => s.lines.push(line),
+        None => out.push(Statement {
+            ins: line.ins,
+            month: line.statement,
+            lines: vec![line],
+        }),
+    };
+    for (i, (ssin, pcsa, category, first, last, cents)) in paid.iter().enumerate() {
+        let line = |statement: Month, amount_type, first_day, last_day, cents: i64| PaymentLine {
+            law: Law::IntegrationIncome,
+            ins: pcsa.ins,
+            statement,
+            file_number: format!("{:<11}", format!("DEMO-{i}")),
+            suffix: "  ".into(),
+            ssin: *ssin,
+            reference: format!("{:<12}", format!("B-DEMO-{i}")),
+            amount_type,
+            first_day,
+            last_day,
+            budget_article: "860   ".into(),
+            article: 860,
+            amount: Amount::from_cents(cents),
+            category: *category,
+            last_name: format!("{:<30}", "DEMO"),
+            first_name: format!("{:<20}", "DEMO"),
+            concerned: "00".into(),
+            reference2: " ".repeat(15),
+            paid: Amount::from_cents(cents * 60 / 100),
+        };
+        let (first, last) = (month(first)?, month(last)?);
+        let mut m = first;
+        while m <= last {
+            add(line(
+                m,
+                AmountType::Grant,
+                m.first_day(),
+                m.last_day(),
+                *cents,
+            ));
+            m = m.succ();
+        }
+        // Three months after the first, an adjustment of the first month's amount.
+        let later = first.succ().succ().succ();
+        if i == 0 {
+            add(line(
+                later,
+                AmountType::GrantRegularisation,
+                first.first_day(),
+                first.last_day(),
+                5_000,
+            ));
+        } else {
+            add(line(
+                later,
+                AmountType::Recovery,
+                first.first_day().add_days(9),
+                first.first_day().add_days(11),
+                -(cents * 3 / 30),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 fn changes_push_person(
@@ -519,16 +643,12 @@ pub fn prepare(data_dir: &Path, store: &dyn Store) -> Result<DemoSetup, DemoErro
         let hash = hash_password(&password).map_err(|e| DemoError::Password(e.to_string()))?;
         credentials.push((spec.key, Some(hash), Some(issued.fingerprint())));
         let cbe = cbe(spec.cbe_prefix)?;
-        let mut legal_contexts = std::collections::BTreeMap::new();
-        if !spec.legal_contexts.is_empty() {
-            legal_contexts.insert(
-                Service::LivingWages.name().to_owned(),
-                spec.legal_contexts
-                    .iter()
-                    .map(|c| (*c).to_owned())
-                    .collect(),
-            );
-        }
+        let legal_contexts = spec
+            .grants()
+            .into_iter()
+            .filter(|g| !g.legal_contexts.is_empty())
+            .map(|g| (g.service.name().to_owned(), g.legal_contexts))
+            .collect();
         institutions.push(DemoInstitution {
             key: spec.key.to_owned(),
             name: spec.name.to_owned(),
@@ -547,12 +667,12 @@ pub fn prepare(data_dir: &Path, store: &dyn Store) -> Result<DemoSetup, DemoErro
         ca_certificate: absolute(&files.ca),
         default_institution: "onem".to_owned(),
         institutions,
-        ssins: data.ssins,
+        ssins: data.ssins.clone(),
     };
     // The passwords exist only in the manifest: write it before the store holds their
     // hashes, so that a start failing later (a port in use) leaves a usable demo.
     save_manifest(data_dir, &manifest)?;
-    store.apply(&data.changes)?;
+    data.load(store)?;
     let cin = institution_cbe("cin")?;
     let now_ms = crate::clock::unix_millis();
     store.update_subscription(&cin, None, &mut |_| {
@@ -600,6 +720,11 @@ pub fn write_manifest(
             &mut w.subscription_v1,
             crate::wire::subscription_v1::PATH,
         ),
+        (
+            &mut e.with_amount_v1,
+            &mut w.with_amount_v1,
+            crate::wire::living_wages_with_amount_v1::PATH,
+        ),
     ] {
         *endpoint = url(path);
         *wsdl = format!("{}?wsdl", url(path));
@@ -621,4 +746,30 @@ fn save_manifest(data_dir: &Path, manifest: &Manifest) -> Result<PathBuf, DemoEr
         reason: e.to_string(),
     })?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_statements_are_what_a_pcsa_may_send_and_cover_eighteen_months() {
+        let keys: Vec<_> = INSTITUTIONS.iter().map(|s| (s.key, None, None)).collect();
+        let data = dataset(&keys).unwrap();
+        let mut months_per_person = std::collections::BTreeMap::new();
+        for statement in &data.statements {
+            for line in &statement.lines {
+                assert_eq!(line.check(), [], "{line:?}");
+                assert_eq!((line.ins, line.statement), (statement.ins, statement.month));
+                if line.amount_type == AmountType::Grant {
+                    *months_per_person.entry(line.ssin).or_insert(0) += 1;
+                }
+            }
+        }
+        assert_eq!(months_per_person.len(), 2);
+        assert!(
+            months_per_person.values().all(|&n| n >= 18),
+            "{months_per_person:?}"
+        );
+    }
 }

@@ -77,5 +77,20 @@ fn zeep_generated_from_the_served_wsdl_gets_every_expected_status() {
         );
         eprintln!("{text}");
     }
+    // The amounts service, with its own generated client.
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/zeep_with_amount.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .args(["--manifest", &manifest])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run zeep: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("LIVING_WAGE E"), "{text}");
+    eprintln!("{text}");
     drop(server);
 }

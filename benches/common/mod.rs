@@ -51,7 +51,7 @@ impl Setup {
             .iter()
             .map(|s| (s.key, Some(hash.clone()), None))
             .collect();
-        store.apply(&demo::dataset(&credentials)?.changes)?;
+        demo::dataset(&credentials)?.load(store.as_ref())?;
         let persons = persons(person_count)?;
         let changes: Vec<Change> = persons
             .iter()

@@ -15,6 +15,8 @@ pub enum Service {
     LivingWages,
     /// Being pushed (or pulling) create / modify / cancel events.
     LivingWagesNotifications,
+    /// The amounts the PCSAs paid.
+    LivingWagesWithAmount,
 }
 
 impl Service {
@@ -22,6 +24,7 @@ impl Service {
         match self {
             Service::LivingWages => "LivingWages",
             Service::LivingWagesNotifications => "LivingWagesNotifications",
+            Service::LivingWagesWithAmount => "LivingWagesWithAmount",
         }
     }
 }

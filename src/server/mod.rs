@@ -54,6 +54,8 @@ pub struct Config {
     pub clock: Arc<Clock>,
     /// How long a registered form waits before consultations see its effect.
     pub propagation_delay: Duration,
+    /// Payments of a statement this many months old are definitive.
+    pub definitive_after_months: u32,
     /// Wakes the notification dispatcher after registrations and subscription changes.
     pub notify: Option<crate::notify::Wake>,
 }
@@ -76,6 +78,8 @@ impl Config {
             public_url: None,
             clock: Arc::new(Clock::system()),
             propagation_delay: Duration::ZERO,
+            definitive_after_months:
+                crate::services::living_wages_with_amount::DEFINITIVE_AFTER_MONTHS,
             notify: None,
         }
     }

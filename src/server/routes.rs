@@ -14,7 +14,9 @@ use super::{Config, soap_endpoint};
 use crate::clock::Clock;
 use crate::domain::CertificateFingerprint;
 use crate::store::Store;
-use crate::wire::{living_wages_v2, pcsa_decision_v1, ssdn, subscription_v1, wsdl};
+use crate::wire::{
+    living_wages_v2, living_wages_with_amount_v1, pcsa_decision_v1, ssdn, subscription_v1, wsdl,
+};
 
 /// What the TLS handshake told us about the peer.
 pub struct ConnectionInfo {
@@ -32,6 +34,8 @@ pub struct Gateway {
     pub public_url: Option<String>,
     pub clock: Arc<Clock>,
     pub propagation_delay_ms: i64,
+    /// Payments of a statement this many months old are definitive.
+    pub definitive_after_months: u32,
     /// Wakes the notification dispatcher, when one runs.
     pub notify: Option<crate::notify::Wake>,
 }
@@ -80,6 +84,7 @@ impl Gateway {
             propagation_delay_ms: i64::try_from(config.propagation_delay.as_millis())
                 .unwrap_or(i64::MAX),
             notify: config.notify.clone(),
+            definitive_after_months: config.definitive_after_months,
         }
     }
 
@@ -101,6 +106,14 @@ impl Gateway {
                         .await
                 }
                 Method::GET => self.contract_document(&req, &wsdl::PCSA_DECISION_V1),
+                _ => method_not_allowed(),
+            },
+            living_wages_with_amount_v1::PATH => match *req.method() {
+                Method::POST => {
+                    soap_endpoint::serve(self, soap_endpoint::Endpoint::WithAmountV1, req, conn)
+                        .await
+                }
+                Method::GET => self.contract_document(&req, &wsdl::WITH_AMOUNT_V1),
                 _ => method_not_allowed(),
             },
             subscription_v1::PATH => match *req.method() {

@@ -21,6 +21,7 @@ use crate::wire::common::{
     InvalidField, RequestError, Severity,
 };
 use crate::wire::living_wages_v2 as lw;
+use crate::wire::living_wages_with_amount_v1 as lwa;
 use crate::wire::pcsa_decision_v1 as pd;
 use crate::wire::soap::{self, FaultCode, SoapVersion};
 use crate::wire::ssdn;
@@ -35,6 +36,7 @@ pub enum Endpoint {
     /// The old-style connector (`sendXML`), for ManageAccess.
     Connector,
     SubscriptionV1,
+    WithAmountV1,
 }
 
 /// What the audit trail learns as the exchange goes.
@@ -188,6 +190,7 @@ fn fault_response(ex: &Exchange, fault: Fault, basic_accepted: bool) -> HttpResp
         Endpoint::LivingWagesV2 => lw::write_fault(w, &detail),
         Endpoint::PcsaDecisionV1 | Endpoint::Connector => pd::write_fault(w, &detail),
         Endpoint::SubscriptionV1 => detail.write(w, ls::FAULT_ELEMENT, ls::INTF_NS),
+        Endpoint::WithAmountV1 => lwa::write_fault(w, &detail),
     };
     // The connector's contract declares no fault detail: its errors travel in the
     // SSDNReply, and a fault only says that the envelope itself was wrong.
@@ -299,6 +302,7 @@ async fn exchange(
         // the one operation is recognised by its payload.
         Endpoint::Connector => connector(gw, &caller, &envelope.payload, ex),
         Endpoint::SubscriptionV1 => subscription_v1(gw, &caller, &envelope.payload, action, ex),
+        Endpoint::WithAmountV1 => with_amount_v1(gw, &caller, &envelope.payload, action, ex),
     }
 }
 
@@ -395,6 +399,36 @@ fn living_wages_v2(
     let cbss = ex.cbss();
     let body = soap::envelope(ex.version, |w| {
         lw::write_response(w, &request, &cbss, &status, &answer)
+    });
+    Ok((body, status.code))
+}
+
+fn with_amount_v1(
+    gw: &Gateway,
+    caller: &Institution,
+    payload: &Element,
+    action: Option<&str>,
+    ex: &mut Exchange,
+) -> Result<(String, &'static str), Fault> {
+    let request = lwa::read_request(payload)
+        .map_err(|e| request_fault(e, "LivingWagesWithAmountService v1", lwa::INTF_NS))?;
+    ex.operation = Some(lwa::operation_name());
+    ex.legal_context = Some(request.legal_context.clone());
+    ex.ssin = Some(request.criteria.ssin.clone());
+    check_action(action, lwa::soap_action_matches, lwa::operation_name())
+        .map_err(|f| f.about(&request.information_customer))?;
+    let today = crate::domain::Date::from_unix_seconds(ex.received_ms.div_euclid(1000));
+    let (status, answer) = services::living_wages_with_amount::consult(
+        gw.store.as_ref(),
+        caller,
+        &request,
+        today,
+        gw.definitive_after_months,
+    )
+    .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
+    let cbss = ex.cbss();
+    let body = soap::envelope(ex.version, |w| {
+        lwa::write_response(w, &request, &cbss, &status, &answer)
     });
     Ok((body, status.code))
 }

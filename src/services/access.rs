@@ -5,8 +5,41 @@
 
 use super::{ServiceError, status};
 use crate::domain::{CbeNumber, Date, Institution, OpenPeriod, RegisterStatus, Service, Ssin};
-use crate::store::PersonFile;
-use crate::wire::common::{CustomerIdentification, Status};
+use crate::store::{PersonFile, Store};
+use crate::wire::common::{CustomerIdentification, InformationCustomer, Status};
+use crate::wire::living_wages_v2::Criteria;
+
+/// A consultation of one person that passed every rule.
+pub struct Admitted {
+    pub ssin: Ssin,
+    pub window: OpenPeriod,
+    pub file: PersonFile,
+}
+
+/// Every rule in order, for a consultation of `service` about `criteria`: a fault
+/// (`Err`), a refusal answered with its status (`Ok(Err)`), or the person's file.
+pub fn admit(
+    store: &dyn Store,
+    caller: &Institution,
+    service: Service,
+    customer: &InformationCustomer,
+    legal_context: &str,
+    criteria: &Criteria,
+) -> Result<Result<Admitted, Status>, ServiceError> {
+    check_identification(caller, &customer.identification)?;
+    let admitted = (|| {
+        check_legal_context(caller, service, legal_context)?;
+        let ssin = check_ssin(&criteria.ssin)?;
+        let window = check_period(criteria.begin, criteria.end)?;
+        Ok((ssin, window))
+    })();
+    let (ssin, window) = match admitted {
+        Ok(found) => found,
+        Err(status) => return Ok(Err(status)),
+    };
+    let file = store.person_file(&ssin)?;
+    Ok(check_subject(&file, &ssin, &caller.cbe, &window).map(|()| Admitted { ssin, window, file }))
+}
 
 /// MSG00014 when the body's `customerIdentification` is not the authenticated caller.
 pub fn check_identification(

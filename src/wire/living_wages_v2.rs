@@ -131,35 +131,54 @@ pub fn read_request(payload: &Element) -> Result<Request, RequestError> {
     c.finish()?;
 
     let mut cr = Children::of(criteria_el, "criteria")?;
-    let (ssin, ssin_path) = cr.required_text("ssin")?;
-    if !Ssin::matches_xsd_pattern(ssin) {
-        return Err(RequestError::Invalid(InvalidField {
-            code: INVALID_SSIN,
-            path: ssin_path,
-            value: Some(ssin.to_owned()),
-            reason: "an SSIN is 11 digits: birth date (YYMMDD, month +20 or +40 for bis numbers), serial, check digits".into(),
-        }));
-    }
-    let period_el = cr.required("period")?;
+    let criteria = Criteria::read(&mut cr)?;
     cr.finish()?;
-    let mut p = Children::of(period_el, "criteria/period")?;
-    let (begin, begin_path) = p.required_text("beginDate")?;
-    let begin = read_date(begin, &begin_path)?;
-    let end = match p.optional_text("endDate")? {
-        Some((end, end_path)) => Some(read_date(end, &end_path)?),
-        None => None,
-    };
-    p.finish()?;
     Ok(Request {
         operation,
         information_customer,
         legal_context,
-        criteria: Criteria {
+        criteria,
+    })
+}
+
+impl Criteria {
+    /// Reads `ssin` and `period` from a criteria element (the shape every consultation
+    /// of a person shares); the caller reads what follows.
+    pub fn read(cr: &mut Children<'_>) -> Result<Criteria, RequestError> {
+        let (ssin, ssin_path) = cr.required_text("ssin")?;
+        if !Ssin::matches_xsd_pattern(ssin) {
+            return Err(RequestError::Invalid(InvalidField {
+                code: INVALID_SSIN,
+                path: ssin_path,
+                value: Some(ssin.to_owned()),
+                reason: "an SSIN is 11 digits: birth date (YYMMDD, month +20 or +40 for bis numbers), serial, check digits".into(),
+            }));
+        }
+        let mut p = Children::of(cr.required("period")?, "criteria/period")?;
+        let (begin, begin_path) = p.required_text("beginDate")?;
+        let begin = read_date(begin, &begin_path)?;
+        let end = match p.optional_text("endDate")? {
+            Some((end, end_path)) => Some(read_date(end, &end_path)?),
+            None => None,
+        };
+        p.finish()?;
+        Ok(Criteria {
             ssin: ssin.to_owned(),
             begin,
             end,
-        },
-    })
+        })
+    }
+
+    /// Writes `ssin` and `period` inside an open criteria element.
+    pub fn write(&self, w: &mut XmlWriter) {
+        w.leaf("ssin", &self.ssin)
+            .open("period")
+            .leaf("beginDate", &self.begin.to_string());
+        if let Some(end) = self.end {
+            w.leaf("endDate", &end.to_string());
+        }
+        w.close("period");
+    }
 }
 
 /// The periods of right of one PCSA.
@@ -205,15 +224,9 @@ pub fn write_response(
     request.information_customer.write(w);
     cbss.write(w);
     w.leaf("legalContext", &request.legal_context);
-    let c = &request.criteria;
-    w.open("criteria")
-        .leaf("ssin", &c.ssin)
-        .open("period")
-        .leaf("beginDate", &c.begin.to_string());
-    if let Some(end) = c.end {
-        w.leaf("endDate", &end.to_string());
-    }
-    w.close("period").close("criteria");
+    w.open("criteria");
+    request.criteria.write(w);
+    w.close("criteria");
     status.write(w);
     match answer {
         Answer::Nothing => {}

@@ -61,6 +61,18 @@ pub const SUBSCRIPTION_V1: Contract = Contract {
 };
 
 /// The receivers' contract, which the notification sink serves.
+pub const WITH_AMOUNT_V1: Contract = Contract {
+    wsdl: include_str!("../../wsdl/LivingWagesWithAmountV1.wsdl"),
+    schemas: &[
+        (
+            "LivingWagesWithAmountV1.xsd",
+            include_str!("../../schemas/LivingWagesWithAmountV1.xsd"),
+        ),
+        ("CommonV3.xsd", include_str!("../../schemas/CommonV3.xsd")),
+    ],
+    placeholder_address: "https://localhost:8443/SOA4520/LivingWagesWithAmountService/v1/consult",
+};
+
 pub const NOTIFICATION_V1: Contract = Contract {
     wsdl: include_str!("../../wsdl/LivingWagesNotificationV1.wsdl"),
     schemas: &[(
@@ -104,6 +116,10 @@ mod tests {
         for (contract, path) in [
             (&LIVING_WAGES_V2, "/SOA4520/LivingWagesService/v2/consult"),
             (&PCSA_DECISION_V1, "/SOA4520/PcsaDecisionService/v1"),
+            (
+                &WITH_AMOUNT_V1,
+                "/SOA4520/LivingWagesWithAmountService/v1/consult",
+            ),
             (
                 &CONNECTOR,
                 "/connectors/webservice/KSZBCSSWebServiceConnectorPort",

@@ -32,6 +32,8 @@ pub const PD_PATH: &str = "/SOA4520/PcsaDecisionService/v1";
 pub const PD_NS: &str = "urn:bcss-gateway:intf:PcsaDecisionService:v1";
 pub const LS_PATH: &str = "/SOA4520/LivingWagesSubscriptionService/v1";
 pub const LS_NS: &str = "urn:bcss-gateway:intf:LivingWagesSubscriptionService:v1";
+pub const LWA_PATH: &str = "/SOA4520/LivingWagesWithAmountService/v1/consult";
+pub const LWA_NS: &str = "urn:bcss-gateway:intf:LivingWagesWithAmountService:v1";
 pub const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 pub const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
 
@@ -132,7 +134,7 @@ impl Gateway {
             passwords.insert(spec.key, password);
         }
         let data = ok(demo::dataset(&credentials), "dataset");
-        ok(store.apply(&data.changes), "load dataset");
+        ok(data.load(store.as_ref()), "load dataset");
         let ssin = |needle: &str| {
             data.ssins
                 .iter()
@@ -718,7 +720,8 @@ fn contract_elements(xml: &str) -> Vec<String> {
                         || local.ends_with("Request")
                         || local == "livingWagesFault"
                         || local == "pcsaDecisionFault"
-                        || local == "subscriptionFault")
+                        || local == "subscriptionFault"
+                        || local == "livingWagesWithAmountFault")
                 {
                     open = Some((before, local, depth));
                 }
@@ -781,9 +784,12 @@ pub fn validate_soap_reply(xml: &str) {
     for element in &elements {
         // The gateway's own services have only the project's schemas; LivingWages V2
         // has the real CBSS ones too.
-        let own_service = element.contains(PD_NS) || element.contains(LS_NS);
+        let own_service =
+            element.contains(PD_NS) || element.contains(LS_NS) || element.contains(LWA_NS);
         let own = project_root().join(if element.contains(LS_NS) {
             "schemas/LivingWagesSubscriptionV1.xsd"
+        } else if element.contains(LWA_NS) {
+            "schemas/LivingWagesWithAmountV1.xsd"
         } else if own_service {
             "schemas/PcsaDecisionV1.xsd"
         } else {
@@ -839,7 +845,7 @@ pub fn validate_ssdn_reply(document: &str) {
 }
 
 /// Starts the binary with `serve --demo` on `data_dir` and `extra` arguments, and
-/// returns it with its address once it listens.
+/// returns it with its address once it listens and its manifest is written.
 pub fn demo_binary(data_dir: &Path, extra: &[&str]) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_bcss-gateway"))
         .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
@@ -861,6 +867,16 @@ pub fn demo_binary(data_dir: &Path, extra: &[&str]) -> (Child, SocketAddr) {
             break url.parse().unwrap_or_else(|e| panic!("{url}: {e}"));
         }
     };
+    // The manifest gets the address next; its path printed says it is written.
+    loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("the gateway stopped before writing its manifest"))
+            .unwrap_or_else(|e| panic!("read stdout: {e}"));
+        if line.starts_with("demo manifest") {
+            break;
+        }
+    }
     // Keep draining stdout so the gateway never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     (child, addr)

@@ -24,25 +24,22 @@ pub fn consult(
     request: &Request,
     at: Visibility,
 ) -> Result<(Status, Answer), ServiceError> {
-    access::check_identification(caller, &request.information_customer.identification)?;
-    let refused = |s: Status| Ok((s, Answer::Nothing));
-    if let Err(s) =
-        access::check_legal_context(caller, Service::LivingWages, &request.legal_context)
-    {
-        return refused(s);
-    }
-    let ssin = match access::check_ssin(&request.criteria.ssin) {
-        Ok(ssin) => ssin,
-        Err(s) => return refused(s),
+    let admitted = access::admit(
+        store,
+        caller,
+        Service::LivingWages,
+        &request.information_customer,
+        &request.legal_context,
+        &request.criteria,
+    )?;
+    let access::Admitted {
+        ssin,
+        window,
+        mut file,
+    } = match admitted {
+        Ok(a) => a,
+        Err(s) => return Ok((s, Answer::Nothing)),
     };
-    let window = match access::check_period(request.criteria.begin, request.criteria.end) {
-        Ok(w) => w,
-        Err(s) => return refused(s),
-    };
-    let mut file = store.person_file(&ssin)?;
-    if let Err(s) = access::check_subject(&file, &ssin, &caller.cbe, &window) {
-        return refused(s);
-    }
     propagation::visible(store, &ssin, &mut file, at)?;
     let flanders_only = request.operation.flanders_only();
     let rights: Vec<&(Right, Pcsa)> = file
