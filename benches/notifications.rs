@@ -29,7 +29,7 @@ use bcss_gateway::notify::push::{PushTls, Timeouts};
 use bcss_gateway::notify::sink::{Behaviour, Sink};
 use bcss_gateway::notify::{Dispatcher, NotifyConfig};
 use bcss_gateway::store::Change;
-use common::{Cpas, Error, Setup, arg, percentile_ms};
+use common::{Caller, Error, Setup, arg, percentile_ms};
 
 /// Forms per second of the latency phase, in all.
 const PACE: u64 = 200;
@@ -198,7 +198,7 @@ async fn main() -> Result<(), Error> {
 /// Registers the forms numbered `forms` from `clients` connections, each waiting
 /// `pause` between forms.
 async fn send(
-    cpas: &Cpas,
+    cpas: &Caller,
     clients: u64,
     forms: std::ops::Range<u64>,
     pause: Duration,

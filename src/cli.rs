@@ -238,7 +238,7 @@ pub struct ServeArgs {
     /// The key of --notify-client-cert.
     #[arg(long, requires = "notify_client_cert")]
     pub notify_client_key: Option<PathBuf>,
-    /// Waits before each delivery attempt, comma separated (ms, s, m or h); after the
+    /// Waits before each delivery attempt, comma separated (ms, s, m, h or d); after the
     /// last one fails the notification is dead-lettered.
     #[arg(long, default_value = "0,5s,5m,30m,2h,5h,10h,10h")]
     pub notify_retry: String,

@@ -90,21 +90,8 @@ pub enum ClockError {
 
 /// A whole number of milliseconds, seconds, minutes, hours or days.
 pub fn parse_duration_ms(text: &str) -> Result<i64, ClockError> {
-    let err = || ClockError::Duration(text.to_owned());
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let n: i64 = digits.parse().map_err(|_| err())?;
-    let per = match unit {
-        "ms" => 1,
-        "s" => 1000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        _ => return Err(err()),
-    };
-    n.checked_mul(per).ok_or_else(err)
+    crate::domain::date::parse_duration_ms(text)
+        .ok_or_else(|| ClockError::Duration(text.to_owned()))
 }
 
 fn format_duration(ms: i64) -> String {

@@ -511,26 +511,12 @@ fn statements(paid: &[(Ssin, &Pcsa, char, &str, &str, i64)]) -> Result<Vec<State
         }),
     };
     for (i, (ssin, pcsa, category, first, last, cents)) in paid.iter().enumerate() {
-        let line = |statement: Month, amount_type, first_day, last_day, cents: i64| PaymentLine {
-            law: Law::IntegrationIncome,
-            ins: pcsa.ins,
-            statement,
-            file_number: format!("{:<11}", format!("DEMO-{i}")),
-            suffix: "  ".into(),
-            ssin: *ssin,
-            reference: format!("{:<12}", format!("B-DEMO-{i}")),
-            amount_type,
-            first_day,
-            last_day,
-            budget_article: "860   ".into(),
-            article: 860,
-            amount: Amount::from_cents(cents),
-            category: *category,
-            last_name: format!("{:<30}", "DEMO"),
-            first_name: format!("{:<20}", "DEMO"),
-            concerned: "00".into(),
-            reference2: " ".repeat(15),
-            paid: Amount::from_cents(cents * 60 / 100),
+        let line = |statement: Month, amount_type, first_day, last_day, cents: i64| {
+            let mut l = payment_line(pcsa.ins, *ssin, statement, first_day, last_day, cents);
+            l.amount_type = amount_type;
+            l.category = *category;
+            l.file_number = format!("{:<11}", format!("DEMO-{i}"));
+            l
         };
         let (first, last) = (month(first)?, month(last)?);
         let mut m = first;
@@ -565,6 +551,43 @@ fn statements(paid: &[(Ssin, &Pcsa, char, &str, &str, i64)]) -> Result<Vec<State
         }
     }
     Ok(out)
+}
+
+/// A living wage line of a statement: the days paid, the amount at 100 % in cents
+/// (booked at 60 % on article 860), category B, about the main beneficiary.
+pub fn payment_line(
+    ins: InsCode,
+    ssin: Ssin,
+    statement: Month,
+    first_day: Date,
+    last_day: Date,
+    cents: i64,
+) -> PaymentLine {
+    PaymentLine {
+        law: Law::IntegrationIncome,
+        ins,
+        statement,
+        file_number: format!("{:<11}", "DEMO"),
+        suffix: "  ".into(),
+        ssin,
+        reference: format!("{:<12}", "B-DEMO"),
+        amount_type: if cents < 0 {
+            AmountType::Recovery
+        } else {
+            AmountType::Grant
+        },
+        first_day,
+        last_day,
+        budget_article: "860   ".into(),
+        article: 860,
+        amount: Amount::from_cents(cents),
+        category: 'B',
+        last_name: format!("{:<30}", "DEMO"),
+        first_name: format!("{:<20}", "DEMO"),
+        concerned: "00".into(),
+        reference2: " ".repeat(15),
+        paid: Amount::from_cents(cents * 60 / 100),
+    }
 }
 
 fn changes_push_person(

@@ -5,9 +5,9 @@
 mod support;
 
 use bcss_gateway::clock::Setting;
+use bcss_gateway::demo;
 use bcss_gateway::domain::{
-    Amount, AmountType, Category, CbeNumber, Date, InsCode, Law, Month, PaymentLine, Period, Right,
-    RightKind, Ssin,
+    Category, CbeNumber, Date, InsCode, Month, Period, Right, RightKind, Ssin,
 };
 use bcss_gateway::store::Change;
 use support::{Gateway, LWA_NS, LWA_PATH, Reply, SOAP11, envelope, validate_soap_reply};
@@ -218,58 +218,27 @@ async fn the_partner_sees_the_payments_about_them_and_recoveries_keep_their_sign
             .unwrap(),
         )])
         .unwrap();
-    let line = |ssin: Ssin, concerned: &str, amount_type, first: &str, last: &str, cents: i64| {
-        PaymentLine {
-            law: Law::IntegrationIncome,
-            ins: InsCode::parse("62063").unwrap(),
-            statement: Month::parse_xsd("2026-02").unwrap(),
-            file_number: "DOS-7      ".into(),
-            suffix: "  ".into(),
+    let line = |ssin: Ssin, concerned: &str, first: &str, last: &str, cents: i64| {
+        let mut l = demo::payment_line(
+            InsCode::parse("62063").unwrap(),
             ssin,
-            reference: "B-7         ".into(),
-            amount_type,
-            first_day: Date::parse_xsd(first).unwrap(),
-            last_day: Date::parse_xsd(last).unwrap(),
-            budget_article: "860   ".into(),
-            article: 860,
-            amount: Amount::from_cents(cents),
-            category: 'E',
-            last_name: format!("{:<30}", "DUBOIS"),
-            first_name: format!("{:<20}", "MARIE"),
-            concerned: concerned.into(),
-            reference2: " ".repeat(15),
-            paid: Amount::from_cents(cents * 60 / 100),
-        }
+            Month::parse_xsd("2026-02").unwrap(),
+            Date::parse_xsd(first).unwrap(),
+            Date::parse_xsd(last).unwrap(),
+            cents,
+        );
+        l.concerned = concerned.into();
+        l.category = 'E';
+        l
     };
     gw.store
         .write_statement(
             &InsCode::parse("62063").unwrap(),
             Month::parse_xsd("2026-02").unwrap(),
             &[
-                line(
-                    marie,
-                    "00",
-                    AmountType::Grant,
-                    "2026-02-01",
-                    "2026-02-28",
-                    70_000,
-                ),
-                line(
-                    marie,
-                    "00",
-                    AmountType::Recovery,
-                    "2026-02-10",
-                    "2026-02-12",
-                    -12_345,
-                ),
-                line(
-                    partner,
-                    "01",
-                    AmountType::Grant,
-                    "2026-02-01",
-                    "2026-02-28",
-                    50_000,
-                ),
+                line(marie, "00", "2026-02-01", "2026-02-28", 70_000),
+                line(marie, "00", "2026-02-10", "2026-02-12", -12_345),
+                line(partner, "01", "2026-02-01", "2026-02-28", 50_000),
             ],
             true,
         )

@@ -92,7 +92,12 @@ impl Setup {
     }
 
     /// A client of the CPAS de Liège.
-    pub fn cpas(&self, addr: SocketAddr) -> Result<Cpas, Error> {
+    pub fn cpas(&self, addr: SocketAddr) -> Result<Caller, Error> {
+        self.caller(addr, "cpas-liege")
+    }
+
+    /// A client of the demo institution `key`, by HTTP Basic.
+    pub fn caller(&self, addr: SocketAddr, key: &str) -> Result<Caller, Error> {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(CertificateDer::from_pem_slice(
             self.pki.ca.certificate_pem.as_bytes(),
@@ -104,14 +109,14 @@ impl Setup {
         .with_root_certificates(roots)
         .with_no_client_auth();
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let cbe = demo::institution_cbe("cpas-liege")?.to_string();
+        let cbe = demo::institution_cbe(key)?.to_string();
         let authorization = {
             use base64::Engine;
             let token =
                 base64::engine::general_purpose::STANDARD.encode(format!("E{cbe}:{PASSWORD}"));
             format!("Basic {token}")
         };
-        Ok(Cpas {
+        Ok(Caller {
             addr,
             connector: TlsConnector::from(Arc::new(tls)),
             authorization,
@@ -121,14 +126,17 @@ impl Setup {
     }
 }
 
-/// `count` well-formed SSINs of people born from 1 January 1950 on, one per day.
+/// `count` distinct well-formed SSINs: people born one a day over the 50 years from
+/// 1 January 1950, then again with the next serial number.
 pub fn persons(count: usize) -> Result<Vec<Ssin>, Error> {
+    const DAYS: usize = 18_250;
     let first = Date::from_ymd(1950, 1, 1)?;
     (0..count)
         .map(|i| {
-            let (y, m, d) = first.add_days(i32::try_from(i)?).ymd();
+            let (y, m, d) = first.add_days(i32::try_from(i % DAYS)?).ymd();
+            let serial = 1 + i / DAYS;
             Ok(Ssin::with_check_digits(
-                &format!("{:02}{m:02}{d:02}001", y % 100),
+                &format!("{:02}{m:02}{d:02}{serial:03}", y % 100),
                 false,
             )?)
         })
@@ -144,17 +152,75 @@ pub struct Accepted {
     pub at: Instant,
 }
 
-/// A CPAS sending forms B.
+/// An institution calling the gateway over one kept-alive TLS connection.
 #[derive(Clone)]
-pub struct Cpas {
+pub struct Caller {
     addr: SocketAddr,
     connector: TlsConnector,
     authorization: String,
-    cbe: String,
-    persons: Arc<Vec<Ssin>>,
+    pub cbe: String,
+    pub persons: Arc<Vec<Ssin>>,
 }
 
-impl Cpas {
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+impl Caller {
+    async fn connect(&self) -> Result<Sender, Error> {
+        let tcp = TcpStream::connect(self.addr).await?;
+        tcp.set_nodelay(true)?;
+        let tls = self
+            .connector
+            .connect(ServerName::try_from("localhost")?, tcp)
+            .await?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
+        tokio::spawn(conn);
+        Ok(sender)
+    }
+
+    /// One POST and its whole answer: the body and the time it took.
+    async fn post(
+        &self,
+        sender: &mut Sender,
+        path: &str,
+        body: String,
+    ) -> Result<(String, Duration), Error> {
+        let req = Request::post(path)
+            .header("host", "localhost")
+            .header("content-type", "text/xml; charset=utf-8")
+            .header("authorization", &self.authorization)
+            .body(Full::new(Bytes::from(body)))?;
+        let started = Instant::now();
+        let response = sender.send_request(req).await?;
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok((
+            String::from_utf8_lossy(&body).into_owned(),
+            started.elapsed(),
+        ))
+    }
+
+    /// Posts `body(n)` to `path`, n taken from `next`, until `until`; every answer must
+    /// contain `expected`. Returns each exchange's latency.
+    pub async fn post_until(
+        self,
+        path: &'static str,
+        body: Arc<dyn Fn(u64) -> String + Send + Sync>,
+        expected: &'static str,
+        next: Arc<AtomicU64>,
+        until: Instant,
+    ) -> Result<Vec<Duration>, Error> {
+        let mut sender = self.connect().await?;
+        let mut latencies = Vec::new();
+        while Instant::now() < until {
+            let n = next.fetch_add(1, Ordering::Relaxed);
+            let (answer, latency) = self.post(&mut sender, path, body(n)).await?;
+            if !answer.contains(expected) {
+                return Err(format!("expected {expected}: {answer}").into());
+            }
+            latencies.push(latency);
+        }
+        Ok(latencies)
+    }
+
     /// Sends form number `next` (shared by all clients) on one kept-alive connection
     /// until `until` or `last` forms in all, then waits `pause` between forms.
     /// Forms go to persons in turn; each round revises a person's right a month
@@ -166,14 +232,7 @@ impl Cpas {
         until: Instant,
         pause: Duration,
     ) -> Result<Vec<Accepted>, Error> {
-        let tcp = TcpStream::connect(self.addr).await?;
-        tcp.set_nodelay(true)?;
-        let tls = self
-            .connector
-            .connect(ServerName::try_from("localhost")?, tcp)
-            .await?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
-        tokio::spawn(conn);
+        let mut sender = self.connect().await?;
         let mut accepted = Vec::new();
         let count = self.persons.len() as u64;
         while Instant::now() < until {
@@ -182,16 +241,11 @@ impl Cpas {
                 break;
             }
             let ssin = &self.persons[usize::try_from(n % count)?];
-            let req = Request::post("/SOA4520/PcsaDecisionService/v1")
-                .header("host", "localhost")
-                .header("content-type", "text/xml; charset=utf-8")
-                .header("authorization", &self.authorization)
-                .body(Full::new(Bytes::from(form_b(&self.cbe, ssin, n, count))))?;
-            let started = Instant::now();
-            let response = sender.send_request(req).await?;
-            let body = response.into_body().collect().await?.to_bytes();
+            let form = form_b(&self.cbe, ssin, n, count);
+            let (body, latency) = self
+                .post(&mut sender, "/SOA4520/PcsaDecisionService/v1", form)
+                .await?;
             let at = Instant::now();
-            let body = String::from_utf8_lossy(&body);
             if !body.contains("<outcome>ACCEPTED") {
                 return Err(format!("not accepted: {body}").into());
             }
@@ -202,7 +256,7 @@ impl Cpas {
                 .ok_or("an accepted form without attestation")?;
             accepted.push(Accepted {
                 attestation,
-                latency: at - started,
+                latency,
                 at,
             });
             if !pause.is_zero() {

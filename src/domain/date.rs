@@ -322,6 +322,25 @@ fn write_year(f: &mut impl fmt::Write, year: i32) -> fmt::Result {
     }
 }
 
+/// A whole number of milliseconds, seconds, minutes, hours or days (`500ms`, `5s`,
+/// `30m`, `2h`, `31d`) in milliseconds; `None` for anything else or an overflow.
+pub fn parse_duration_ms(text: &str) -> Option<i64> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: i64 = digits.parse().ok()?;
+    let per = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(per)
+}
+
 /// Formats a Unix instant in milliseconds as an xsd:dateTime in UTC with millisecond
 /// precision, e.g. `2026-11-22T09:05:03.042Z` — the form CBSS timestamps take.
 pub fn format_utc_timestamp(unix_millis: i64) -> String {

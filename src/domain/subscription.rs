@@ -249,23 +249,20 @@ impl RetrySchedule {
         ])
     }
 
-    /// Reads `0,5s,5m,30m,2h`: each a number with `ms`, `s`, `m` or `h` (bare: seconds).
+    /// Reads `0,5s,5m,30m,2h`: each a number with `ms`, `s`, `m`, `h` or `d` (bare:
+    /// seconds).
     pub fn parse(text: &str) -> Result<Self, ScheduleError> {
         let mut out = Vec::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let err = || ScheduleError::Duration(part.to_owned());
-            let split = part
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(part.len());
-            let (digits, unit) = part.split_at(split);
-            let n: u64 = digits.parse().map_err(|_| err())?;
-            let ms = match unit {
-                "ms" => n,
-                "" | "s" => n.checked_mul(1000).ok_or_else(err)?,
-                "m" => n.checked_mul(60_000).ok_or_else(err)?,
-                "h" => n.checked_mul(3_600_000).ok_or_else(err)?,
-                _ => return Err(err()),
+            // A bare number is seconds.
+            let with_unit = if part.bytes().all(|b| b.is_ascii_digit()) {
+                format!("{part}s")
+            } else {
+                part.to_owned()
             };
+            let ms = super::date::parse_duration_ms(&with_unit)
+                .and_then(|ms| u64::try_from(ms).ok())
+                .ok_or_else(|| ScheduleError::Duration(part.to_owned()))?;
             out.push(std::time::Duration::from_millis(ms));
         }
         if out.is_empty() {
@@ -332,8 +329,12 @@ mod tests {
         );
         assert_eq!(RetrySchedule::parse(""), Err(ScheduleError::Empty));
         assert_eq!(
-            RetrySchedule::parse("5d"),
-            Err(ScheduleError::Duration("5d".into()))
+            RetrySchedule::parse("1d"),
+            Ok(RetrySchedule(vec![Duration::from_secs(86_400)]))
+        );
+        assert_eq!(
+            RetrySchedule::parse("5w"),
+            Err(ScheduleError::Duration("5w".into()))
         );
     }
 

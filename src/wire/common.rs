@@ -51,6 +51,25 @@ pub enum RequestError {
     Invalid(InvalidField),
 }
 
+/// The operation a request element names (its local name less `Request`), once it is
+/// one of `operations` and in the service's namespace.
+pub fn operation_of<'a>(
+    el: &'a Element,
+    namespace: &str,
+    operations: &[&str],
+) -> Result<&'a str, RequestError> {
+    let name = el.local.strip_suffix("Request").unwrap_or("");
+    if !operations.contains(&name) {
+        return Err(RequestError::UnknownOperation(el.local.clone()));
+    }
+    if el.ns.as_deref() != Some(namespace) {
+        return Err(RequestError::WrongNamespace {
+            element: el.expanded_name(),
+        });
+    }
+    Ok(name)
+}
+
 impl From<InvalidField> for RequestError {
     fn from(f: InvalidField) -> Self {
         RequestError::Invalid(f)

@@ -3,7 +3,7 @@
 //! plus the aggregation and the person's role.
 
 use super::common::{
-    CbssFault, Children, InformationCbss, InformationCustomer, InvalidField, Status,
+    CbssFault, Children, InformationCbss, InformationCustomer, InvalidField, Status, operation_of,
     read_legal_context,
 };
 use super::living_wages_v2::Criteria;
@@ -53,14 +53,7 @@ fn role_name(r: Role) -> &'static str {
 }
 
 pub fn read_request(el: &Element) -> Result<Request, RequestError> {
-    if el.local != format!("{OPERATION}Request") {
-        return Err(RequestError::UnknownOperation(el.local.clone()));
-    }
-    if el.ns.as_deref() != Some(INTF_NS) {
-        return Err(RequestError::WrongNamespace {
-            element: el.expanded_name(),
-        });
-    }
+    operation_of(el, INTF_NS, &[OPERATION])?;
     let mut c = Children::of(el, "")?;
     let information_customer =
         InformationCustomer::read(c.required("informationCustomer")?, "informationCustomer")?;

@@ -3,7 +3,9 @@
 //! unsubscribes, reads its status, replays from a sequence number, and pulls and
 //! acknowledges notifications.
 
-use super::common::{Children, InformationCbss, InformationCustomer, InvalidField, Status};
+use super::common::{
+    Children, InformationCbss, InformationCustomer, InvalidField, Status, operation_of,
+};
 use super::living_wages_notification_v1::write_notification;
 use super::xml::{Element, XmlWriter};
 use crate::domain::date::format_utc_timestamp;
@@ -71,23 +73,18 @@ fn number(c: &mut Children<'_>, local: &str) -> Result<u64, InvalidField> {
 }
 
 pub fn read_request(el: &Element) -> Result<Request, RequestError> {
-    let name = el.local.strip_suffix("Request").unwrap_or("");
-    let known = [
-        "subscribe",
-        "unsubscribe",
-        "getStatus",
-        "replay",
-        "pull",
-        "acknowledge",
-    ];
-    if !known.contains(&name) {
-        return Err(RequestError::UnknownOperation(el.local.clone()));
-    }
-    if el.ns.as_deref() != Some(INTF_NS) {
-        return Err(RequestError::WrongNamespace {
-            element: el.expanded_name(),
-        });
-    }
+    let name = operation_of(
+        el,
+        INTF_NS,
+        &[
+            "subscribe",
+            "unsubscribe",
+            "getStatus",
+            "replay",
+            "pull",
+            "acknowledge",
+        ],
+    )?;
     let mut c = Children::of(el, "")?;
     let information_customer =
         InformationCustomer::read(c.required("informationCustomer")?, "informationCustomer")?;
