@@ -218,6 +218,10 @@ pub struct ServeArgs {
     /// 7 days, the network's longest).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::services::propagation::MAX_DELAY_SECONDS))]
     pub propagation_delay: u64,
+    /// MiB of the store file kept in memory (16 to 1048576). Consultations stay as fast
+    /// with a big register as with a small one while the pages they read fit.
+    #[arg(long, default_value_t = crate::store::DEFAULT_CACHE_MB as u64, value_parser = clap::value_parser!(u64).range(16..=1 << 20))]
+    pub cache_mb: u64,
     /// Months after its statement month from which a payment is definitive (1 to 24;
     /// the network says 3 to 6).
     #[arg(long, default_value_t = crate::services::living_wages_with_amount::DEFINITIVE_AFTER_MONTHS, value_parser = clap::value_parser!(u32).range(1..=24))]
@@ -658,7 +662,10 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             reason: e.to_string(),
         }
     })?;
-    let store: Arc<dyn Store> = Arc::new(RedbStore::open_dir(&args.data_dir)?);
+    let store: Arc<dyn Store> = Arc::new(RedbStore::open_dir_with_cache(
+        &args.data_dir,
+        usize::try_from(args.cache_mb).unwrap_or(usize::MAX),
+    )?);
     let mut demo_setup = if args.demo {
         Some(demo::prepare(&args.data_dir, store.as_ref())?)
     } else {

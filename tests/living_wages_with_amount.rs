@@ -286,6 +286,7 @@ async fn the_partner_sees_the_payments_about_them_and_recoveries_keep_their_sign
             "false".into()
         )]
     );
+    assert!(reply.texts_of("partnerSsin").is_empty(), "{}", reply.body);
     // As a primary beneficiary, Marie's partner was paid nothing.
     let reply = ask(
         &gw,

@@ -77,6 +77,39 @@ impl Setup {
         })
     }
 
+    /// Opens the store again, keeping up to `cache_mb` MiB of it in memory, once a
+    /// stopped server's last handle on it is gone.
+    pub async fn reopen(self, cache_mb: usize) -> Result<Setup, Error> {
+        let Setup {
+            dir,
+            store,
+            persons,
+            pki,
+            files,
+        } = self;
+        // The file admits one opener: the old handle goes first, once the last
+        // connection of the stopped server has let go of it.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Arc::strong_count(&store) > 1 {
+            if Instant::now() > deadline {
+                return Err("the store is still held a minute after the server stopped".into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        drop(store);
+        let store = Arc::new(RedbStore::open_dir_with_cache(
+            &dir.path().join("data"),
+            cache_mb,
+        )?);
+        Ok(Setup {
+            dir,
+            store,
+            persons,
+            pki,
+            files,
+        })
+    }
+
     /// The gateway on an ephemeral loopback port; `notify` wakes a dispatcher.
     pub async fn serve(&self, notify: Option<Wake>) -> Result<RunningServer, Error> {
         let mut config = server::Config::new(
@@ -208,10 +241,40 @@ impl Caller {
         next: Arc<AtomicU64>,
         until: Instant,
     ) -> Result<Vec<Duration>, Error> {
+        self.post_many(path, body, expected, next, until, u64::MAX)
+            .await
+    }
+
+    /// `post_until` for every n below `last`, however long it takes.
+    pub async fn post_while(
+        self,
+        path: &'static str,
+        body: Arc<dyn Fn(u64) -> String + Send + Sync>,
+        expected: &'static str,
+        next: Arc<AtomicU64>,
+        last: u64,
+    ) -> Result<Vec<Duration>, Error> {
+        let until = Instant::now() + Duration::from_secs(24 * 3600);
+        self.post_many(path, body, expected, next, until, last)
+            .await
+    }
+
+    async fn post_many(
+        self,
+        path: &'static str,
+        body: Arc<dyn Fn(u64) -> String + Send + Sync>,
+        expected: &'static str,
+        next: Arc<AtomicU64>,
+        until: Instant,
+        last: u64,
+    ) -> Result<Vec<Duration>, Error> {
         let mut sender = self.connect().await?;
         let mut latencies = Vec::new();
         while Instant::now() < until {
             let n = next.fetch_add(1, Ordering::Relaxed);
+            if n >= last {
+                break;
+            }
             let (answer, latency) = self.post(&mut sender, path, body(n)).await?;
             if !answer.contains(expected) {
                 return Err(format!("expected {expected}: {answer}").into());

@@ -3,7 +3,7 @@
 //! grouping, visibility and definitiveness are the domain's (`domain::paid`).
 
 use super::{ServiceError, access, status};
-use crate::domain::paid::{self, Rules};
+use crate::domain::paid::{self, Role, Rules};
 use crate::domain::{Date, Institution, Right, Service};
 use crate::store::Store;
 use crate::wire::common::Status;
@@ -49,13 +49,17 @@ pub fn consult(
             tracing::warn!(ins = %row.ins, "payments of an unknown PCSA left out");
             continue;
         };
-        // The partner the PCSA's decision names for the days paid.
-        let partner = file
-            .rights
-            .iter()
-            .filter(|(r, p)| p.cbe == pcsa.cbe && r.partner().is_some())
-            .find(|(r, _)| r.periods().iter().any(|p| p.overlaps(&row.paid.into())))
-            .and_then(|(r, _): &(Right, _)| r.partner());
+        // The partner the PCSA's decision names for the days paid. Asked as the
+        // partner, the person is that partner: the person's own rights say nothing.
+        let partner = match request.role {
+            Role::Partner => None,
+            Role::PrimaryBeneficiary => file
+                .rights
+                .iter()
+                .filter(|(r, p)| p.cbe == pcsa.cbe && r.partner().is_some())
+                .find(|(r, _)| r.periods().iter().any(|p| p.overlaps(&row.paid.into())))
+                .and_then(|(r, _): &(Right, _)| r.partner()),
+        };
         let payment = PaymentRow {
             unit: row.unit,
             allowance: row.allowance.wire_name(),

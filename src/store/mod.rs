@@ -4,7 +4,7 @@
 
 mod redb_engine;
 
-pub use redb_engine::RedbStore;
+pub use redb_engine::{DEFAULT_CACHE_MB, RedbStore};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
