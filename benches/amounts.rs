@@ -129,11 +129,12 @@ async fn measure(
     // hold are in it.
     let tasks: Vec<_> = (0..connections)
         .map(|_| {
-            tokio::spawn(caller.clone().post_while(
+            tokio::spawn(caller.clone().post_many(
                 PATH,
                 body.clone(),
                 "<month>2024-12</month>",
                 next.clone(),
+                Instant::now() + Duration::from_secs(3600),
                 person_count as u64,
             ))
         })
@@ -146,13 +147,14 @@ async fn measure(
     let until = began + Duration::from_secs(seconds);
     let tasks: Vec<_> = (0..connections)
         .map(|_| {
-            tokio::spawn(caller.clone().post_until(
+            tokio::spawn(caller.clone().post_many(
                 PATH,
                 body.clone(),
                 // The 36th month: the whole answer is there.
                 "<month>2024-12</month>",
                 next.clone(),
                 until,
+                u64::MAX,
             ))
         })
         .collect();

@@ -231,35 +231,9 @@ impl Caller {
         ))
     }
 
-    /// Posts `body(n)` to `path`, n taken from `next`, until `until`; every answer must
-    /// contain `expected`. Returns each exchange's latency.
-    pub async fn post_until(
-        self,
-        path: &'static str,
-        body: Arc<dyn Fn(u64) -> String + Send + Sync>,
-        expected: &'static str,
-        next: Arc<AtomicU64>,
-        until: Instant,
-    ) -> Result<Vec<Duration>, Error> {
-        self.post_many(path, body, expected, next, until, u64::MAX)
-            .await
-    }
-
-    /// `post_until` for every n below `last`, however long it takes.
-    pub async fn post_while(
-        self,
-        path: &'static str,
-        body: Arc<dyn Fn(u64) -> String + Send + Sync>,
-        expected: &'static str,
-        next: Arc<AtomicU64>,
-        last: u64,
-    ) -> Result<Vec<Duration>, Error> {
-        let until = Instant::now() + Duration::from_secs(24 * 3600);
-        self.post_many(path, body, expected, next, until, last)
-            .await
-    }
-
-    async fn post_many(
+    /// Posts `body(n)` to `path`, n taken from `next`, until `until` or n reaches
+    /// `last`; every answer must contain `expected`. Returns each exchange's latency.
+    pub async fn post_many(
         self,
         path: &'static str,
         body: Arc<dyn Fn(u64) -> String + Send + Sync>,

@@ -55,6 +55,13 @@ struct Exchange {
 }
 
 impl Exchange {
+    /// What the audit trail keeps of a consultation of one person.
+    fn consults(&mut self, operation: &'static str, legal_context: &str, ssin: &str) {
+        self.operation = Some(operation);
+        self.legal_context = Some(legal_context.to_owned());
+        self.ssin = Some(ssin.to_owned());
+    }
+
     fn cbss(&self) -> InformationCbss {
         InformationCbss {
             ticket: self.ticket,
@@ -380,9 +387,11 @@ fn living_wages_v2(
 ) -> Result<(String, &'static str), Fault> {
     let request = lw::read_request(payload)
         .map_err(|e| request_fault(e, "LivingWagesService v2", lw::INTF_NS))?;
-    ex.operation = Some(request.operation.name());
-    ex.legal_context = Some(request.legal_context.clone());
-    ex.ssin = Some(request.criteria.ssin.clone());
+    ex.consults(
+        request.operation.name(),
+        &request.legal_context,
+        &request.criteria.ssin,
+    );
     check_action(
         action,
         |a| request.operation.soap_action_matches(a),
@@ -412,9 +421,11 @@ fn with_amount_v1(
 ) -> Result<(String, &'static str), Fault> {
     let request = lwa::read_request(payload)
         .map_err(|e| request_fault(e, "LivingWagesWithAmountService v1", lwa::INTF_NS))?;
-    ex.operation = Some(lwa::operation_name());
-    ex.legal_context = Some(request.legal_context.clone());
-    ex.ssin = Some(request.criteria.ssin.clone());
+    ex.consults(
+        lwa::operation_name(),
+        &request.legal_context,
+        &request.criteria.ssin,
+    );
     check_action(action, lwa::soap_action_matches, lwa::operation_name())
         .map_err(|f| f.about(&request.information_customer))?;
     let today = crate::domain::Date::from_unix_seconds(ex.received_ms.div_euclid(1000));
