@@ -178,7 +178,7 @@ impl Clock {
 
     /// Today's date (UTC) by this clock.
     pub fn today(&self) -> Date {
-        Date::from_unix_seconds(self.now_ms().div_euclid(1000))
+        Date::from_unix_millis(self.now_ms())
     }
 
     pub fn setting(&self) -> Setting {

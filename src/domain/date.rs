@@ -129,6 +129,11 @@ impl Date {
         Date(clamp_days(secs.div_euclid(SECONDS_PER_DAY)))
     }
 
+    /// The UTC calendar day of a Unix timestamp in milliseconds (the clock's unit).
+    pub fn from_unix_millis(ms: i64) -> Date {
+        Date::from_unix_seconds(ms.div_euclid(1000))
+    }
+
     pub fn year(self) -> i32 {
         self.ymd().0
     }

@@ -428,7 +428,7 @@ fn with_amount_v1(
     );
     check_action(action, lwa::soap_action_matches, lwa::operation_name())
         .map_err(|f| f.about(&request.information_customer))?;
-    let today = crate::domain::Date::from_unix_seconds(ex.received_ms.div_euclid(1000));
+    let today = crate::domain::Date::from_unix_millis(ex.received_ms);
     let (status, answer) = services::living_wages_with_amount::consult(
         gw.store.as_ref(),
         caller,

@@ -38,7 +38,7 @@ pub fn send_form(
         }
     };
     let sender_errors = check_sender(store, caller, &form)?;
-    let today = Date::from_unix_seconds(now_ms.div_euclid(1000));
+    let today = Date::from_unix_millis(now_ms);
     let mut outcome = None;
     store.register(&form.ssin(), &form.pcsa(), &mut |file| {
         let history = History {
