@@ -56,7 +56,7 @@ def main() -> int:
             expected["MSG00100"].append(s["ssin"])
     expected["MSG00000"] = [
         s["ssin"] for s in manifest["ssins"]
-        if "CPAS de Bruxelles" in s["illustrates"] or "CPAS de Charleroi" in s["illustrates"]
+        if "from CPAS de Bruxelles" in s["illustrates"] or "from CPAS de Charleroi" in s["illustrates"]
     ]
     failures = 0
     for code, ssins in expected.items():

@@ -749,6 +749,10 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         crate::wire::living_wages_v2::PATH
     );
     println!(
+        "  LivingWages V3  {base}{}",
+        crate::wire::living_wages_v3::PATH
+    );
+    println!(
         "  WithAmount      {base}{}",
         crate::wire::living_wages_with_amount_v1::PATH
     );

@@ -7,13 +7,17 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::certs::{CertError, DevelopmentPki};
+use crate::domain::decision::{
+    CStatus, Duration, Form, FormB, FormC, Measures, Nature, Outcome, PerPerson, Sender, Suspension,
+};
 use crate::domain::{
     Amount, AmountType, Category, CbeNumber, CertificateFingerprint, Date, Delivery, DeliveryMode,
-    Grant, InsCode, Inscription, Institution, Law, Month, OpenPeriod, PaymentLine, Pcsa, Period,
-    Person, QualityCode, RegisterStatus, Right, RightKind, Service, Ssin, Subscription,
+    Grant, InsCode, Inscription, Institution, Law, Month, OpenPeriod, PaymentLine, Pcsa, Person,
+    QualityCode, RegisterStatus, RightKind, Service, Ssin, Subscription,
 };
 use crate::server::TlsFiles;
 use crate::server::auth::hash_password;
+use crate::services::pcsa_decision::judge_and_register;
 use crate::store::{Change, Store, StoreError};
 
 #[derive(Debug, Error)]
@@ -61,6 +65,8 @@ pub struct Endpoints {
     pub subscription_v1: String,
     #[serde(default)]
     pub with_amount_v1: String,
+    #[serde(default)]
+    pub living_wages_v3: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -89,6 +95,8 @@ pub struct DemoSsin {
 /// The demo register, built from code so that every identifier is well formed.
 pub struct DemoData {
     pub changes: Vec<Change>,
+    /// The forms the PCSAs sent, oldest first; the rights are theirs.
+    pub decisions: Vec<Form>,
     pub ssins: Vec<DemoSsin>,
     /// Monthly statements: what the PCSAs paid.
     pub statements: Vec<Statement>,
@@ -102,9 +110,23 @@ pub struct Statement {
 }
 
 impl DemoData {
-    /// Writes the register, then the statements.
-    pub fn load(&self, store: &dyn Store) -> Result<(), StoreError> {
+    /// Writes the register, then the decisions as the register's past (no
+    /// notification), then the statements.
+    pub fn load(&self, store: &dyn Store) -> Result<(), DemoError> {
         store.apply(&self.changes)?;
+        for form in &self.decisions {
+            let at = registered_at_ms(form);
+            match judge_and_register(store, form, Vec::new(), at, false)? {
+                Some(Outcome::Accepted { .. }) => {}
+                other => {
+                    return Err(DemoError::Data(format!(
+                        "the register did not accept the demo form {} about {}: {other:?}",
+                        form.letter(),
+                        form.ssin()
+                    )));
+                }
+            }
+        }
         for s in &self.statements {
             store.write_statement(&s.ins, s.month, &s.lines, true)?;
         }
@@ -229,10 +251,6 @@ fn ssin(first_nine: &str, born_2000s: bool) -> Result<Ssin, DemoError> {
 
 fn date(s: &str) -> Result<Date, DemoError> {
     Date::parse_xsd(s).map_err(data_err)
-}
-
-fn period(b: &str, e: &str) -> Result<Period, DemoError> {
-    Period::new(date(b)?, date(e)?).map_err(data_err)
 }
 
 pub fn institution_cbe(key: &str) -> Result<CbeNumber, DemoError> {
@@ -373,6 +391,15 @@ pub fn dataset(
         "living wage from CPAS de Namur, but only Le Forem manages her file (MSG00012 for the others)",
         "MSG00012",
     );
+    let amina = ssin("920308246", false)?;
+    person(
+        amina,
+        "Benali",
+        "Amina",
+        RegisterStatus::Active,
+        "partner named in CPAS de Bruxelles's decisions for Ahmed Benali (category E), without a right herself",
+        "MSG00100",
+    );
     let unknown = ssin("750101999", false)?;
     ssins.push(DemoSsin {
         ssin: unknown.to_string(),
@@ -385,78 +412,157 @@ pub fn dataset(
         expected_status: "MSG00011".into(),
     });
 
-    let right = |s: Ssin,
+    // The decisions the PCSAs sent, by date: the register's rights come from them, so
+    // each right has its attestation, decision date and history (LivingWages V3).
+    let grant = |s: Ssin,
                  p: &Pcsa,
                  kind: RightKind,
                  category: Category,
                  partner: Option<Ssin>,
-                 periods: Vec<Period>| {
-        Right::new(s, p.cbe, kind, category, partner, periods)
-            .map(Change::Right)
-            .map_err(data_err)
+                 entry: &str,
+                 months: u16|
+     -> Result<FormB, DemoError> {
+        let entry = date(entry)?;
+        Ok(FormB {
+            sender: Sender {
+                name: p.name.clone(),
+                ins: p.ins,
+                cbe: p.cbe,
+            },
+            ssin: s,
+            kind,
+            entry_date: entry,
+            category,
+            situation: 12,
+            national_register: 0,
+            homeless: false,
+            study_grant: 0,
+            partner,
+            duration: Duration {
+                months,
+                ..Duration::default()
+            },
+            decision_date: entry.add_days(-10),
+            annual_amount: None,
+            installation_premium: None,
+            regularisation: false,
+            reference: Some(format!("{}-{}", p.ins, entry.year())),
+            suspension: None,
+            judgement: false,
+            measures: Box::new(if category == Category::E {
+                // Category E names an integration project for both partners: 8,
+                // none for health or equity reasons.
+                let none_possible = Measures {
+                    integration_project: Some(8),
+                    ..Measures::default()
+                };
+                PerPerson {
+                    beneficiary: none_possible.clone(),
+                    partner: none_possible,
+                }
+            } else {
+                PerPerson::default()
+            }),
+            resources: Box::default(),
+        })
     };
-    changes.push(right(
-        sophie,
-        &liege,
-        RightKind::LivingWage,
-        Category::B,
-        None,
-        vec![
-            period("2019-03-01", "2020-02-29")?,
-            period("2022-01-01", "2022-12-31")?,
-        ],
-    )?);
-    changes.push(right(
-        sophie,
-        &gent,
-        RightKind::LivingWage,
-        Category::B,
-        None,
-        vec![period("2020-03-01", "2021-08-31")?],
-    )?);
-    changes.push(right(
-        ahmed,
-        &bruxelles,
-        RightKind::EquivalentLivingWage,
-        Category::E,
-        None,
-        vec![period("2021-05-01", "2023-04-30")?],
-    )?);
-    changes.push(right(
-        ahmed,
-        &bruxelles,
-        RightKind::LivingWage,
-        Category::E,
-        None,
-        vec![period("2023-05-01", "2026-10-31")?],
-    )?);
-    changes.push(right(
-        lucas,
-        &charleroi,
-        RightKind::LivingWage,
-        Category::A,
-        None,
-        vec![
-            period("2022-07-01", "2023-06-30")?,
-            period("2024-01-01", "2025-12-31")?,
-        ],
-    )?);
-    changes.push(right(
-        jan,
-        &antwerpen,
-        RightKind::LivingWage,
-        Category::A,
-        None,
-        vec![period("2020-09-01", "2021-02-28")?],
-    )?);
-    changes.push(right(
-        nadia,
-        &namur,
-        RightKind::LivingWage,
-        Category::B,
-        None,
-        vec![period("2021-01-01", "2021-12-31")?],
-    )?);
+    let (lw, elw) = (RightKind::LivingWage, RightKind::EquivalentLivingWage);
+    // Gent's 24 months were cut short by a withdrawal from September 2021.
+    let gent_stop = FormC {
+        sender: Sender {
+            name: gent.name.clone(),
+            ins: gent.ins,
+            cbe: gent.cbe,
+        },
+        ssin: sophie,
+        entry_date: date("2021-09-01")?,
+        decision_date: date("2021-08-20")?,
+        nature: Nature::Withdrawal,
+        effective_stop: None,
+        status: CStatus::New,
+        reference: Some("44021-STOP".into()),
+    };
+    // Liège's second decision is suspended (detention): the right stays, unpaid.
+    let mut liege_2022 = grant(sophie, &liege, lw, Category::B, None, "2022-01-01", 12)?;
+    liege_2022.suspension = Some(Suspension::Detention);
+    liege_2022.annual_amount = Some(Amount::from_cents(0));
+    let mut decisions = vec![
+        Form::B(grant(
+            sophie,
+            &liege,
+            lw,
+            Category::B,
+            None,
+            "2019-03-01",
+            12,
+        )?),
+        Form::B(grant(
+            sophie,
+            &gent,
+            lw,
+            Category::B,
+            None,
+            "2020-03-01",
+            24,
+        )?),
+        Form::C(gent_stop),
+        Form::B(liege_2022),
+        Form::B(grant(
+            ahmed,
+            &bruxelles,
+            elw,
+            Category::E,
+            Some(amina),
+            "2021-05-01",
+            24,
+        )?),
+        Form::B(grant(
+            ahmed,
+            &bruxelles,
+            lw,
+            Category::E,
+            Some(amina),
+            "2023-05-01",
+            42,
+        )?),
+        Form::B(grant(
+            lucas,
+            &charleroi,
+            lw,
+            Category::A,
+            None,
+            "2022-07-01",
+            12,
+        )?),
+        Form::B(grant(
+            lucas,
+            &charleroi,
+            lw,
+            Category::A,
+            None,
+            "2024-01-01",
+            24,
+        )?),
+        Form::B(grant(
+            jan,
+            &antwerpen,
+            lw,
+            Category::A,
+            None,
+            "2020-09-01",
+            6,
+        )?),
+        Form::B(grant(
+            nadia,
+            &namur,
+            lw,
+            Category::B,
+            None,
+            "2021-01-01",
+            12,
+        )?),
+    ];
+    decisions.sort_by_key(registered_at_ms);
 
     let since = OpenPeriod::new(date("2015-01-01")?, None).map_err(data_err)?;
     let quality = |code| QualityCode::new(code).map_err(data_err);
@@ -468,7 +574,7 @@ pub fn dataset(
             period: since,
         })
     };
-    for s in [sophie, ahmed, lucas, marie, jan, jan_bis, cancelled] {
+    for s in [sophie, ahmed, amina, lucas, marie, jan, jan_bis, cancelled] {
         changes.push(inscription(s, onem, quality(2)?));
     }
     for s in [sophie, jan] {
@@ -479,7 +585,7 @@ pub fn dataset(
     }
     changes.push(inscription(sophie, inami, quality(9)?));
     let cin = institution_cbe("cin")?;
-    for s in [sophie, ahmed, lucas, marie, jan] {
+    for s in [sophie, ahmed, amina, lucas, marie, jan] {
         changes.push(inscription(s, cin, quality(9)?));
     }
     let statements = statements(&[
@@ -488,9 +594,20 @@ pub fn dataset(
     ])?;
     Ok(DemoData {
         changes,
+        decisions,
         ssins,
         statements,
     })
+}
+
+/// When the register accepted a demo form: three days after its decision, at 10:00 UTC.
+fn registered_at_ms(form: &Form) -> i64 {
+    let decided = match form {
+        Form::B(b) => b.decision_date,
+        Form::C(c) => c.decision_date,
+        Form::D(d) => d.period_end,
+    };
+    (i64::from(decided.add_days(3).days_since_epoch()) * 24 + 10) * 3_600_000
 }
 
 /// A grant line a month for each (person, PCSA, category, first month, last month,
@@ -731,6 +848,11 @@ pub fn write_manifest(
             &mut e.living_wages_v2,
             &mut w.living_wages_v2,
             crate::wire::living_wages_v2::PATH,
+        ),
+        (
+            &mut e.living_wages_v3,
+            &mut w.living_wages_v3,
+            crate::wire::living_wages_v3::PATH,
         ),
         (
             &mut e.pcsa_decision_v1,

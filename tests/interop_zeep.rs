@@ -92,5 +92,32 @@ fn zeep_generated_from_the_served_wsdl_gets_every_expected_status() {
     );
     assert!(text.contains("LIVING_WAGE E"), "{text}");
     eprintln!("{text}");
+    // LivingWages V3: the demo's rights with their decisions, all of Belgium and then
+    // Flanders only.
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/zeep_living_wages_v3.py"
+    );
+    for region in [None, Some("FLANDERS")] {
+        let out = Command::new("python3")
+            .arg(script)
+            .args(["--manifest", &manifest])
+            .args(region.map(|r| ["--region", r]).iter().flatten())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run zeep: {e}"));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{region:?}\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("attestation B"), "{text}");
+        assert!(
+            text.contains("withdrawn 2021-09-01..2022-02-28"),
+            "Gent's withdrawal, in Flanders too: {text}"
+        );
+        assert_eq!(text.contains("INS 62063"), region.is_none(), "{text}");
+        eprintln!("{text}");
+    }
     drop(server);
 }

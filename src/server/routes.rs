@@ -15,7 +15,8 @@ use crate::clock::Clock;
 use crate::domain::CertificateFingerprint;
 use crate::store::Store;
 use crate::wire::{
-    living_wages_v2, living_wages_with_amount_v1, pcsa_decision_v1, ssdn, subscription_v1, wsdl,
+    living_wages_v2, living_wages_v3, living_wages_with_amount_v1, pcsa_decision_v1, ssdn,
+    subscription_v1, wsdl,
 };
 
 /// What the TLS handshake told us about the peer.
@@ -88,6 +89,14 @@ impl Gateway {
         }
     }
 
+    /// What a consultation received at `now_ms` may see of the register.
+    pub fn visibility(&self, now_ms: i64) -> crate::services::propagation::Visibility {
+        crate::services::propagation::Visibility {
+            delay_ms: self.propagation_delay_ms,
+            now_ms,
+        }
+    }
+
     pub async fn handle(&self, req: Request<Incoming>, conn: &ConnectionInfo) -> HttpResponse {
         let path = req.uri().path();
         match path {
@@ -98,6 +107,14 @@ impl Gateway {
                         .await
                 }
                 Method::GET => self.contract_document(&req, &wsdl::LIVING_WAGES_V2),
+                _ => method_not_allowed(),
+            },
+            living_wages_v3::PATH => match *req.method() {
+                Method::POST => {
+                    soap_endpoint::serve(self, soap_endpoint::Endpoint::LivingWagesV3, req, conn)
+                        .await
+                }
+                Method::GET => self.contract_document(&req, &wsdl::LIVING_WAGES_V3),
                 _ => method_not_allowed(),
             },
             pcsa_decision_v1::PATH => match *req.method() {

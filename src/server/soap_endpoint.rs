@@ -21,6 +21,7 @@ use crate::wire::common::{
     InvalidField, RequestError, Severity,
 };
 use crate::wire::living_wages_v2 as lw;
+use crate::wire::living_wages_v3 as lw3;
 use crate::wire::living_wages_with_amount_v1 as lwa;
 use crate::wire::pcsa_decision_v1 as pd;
 use crate::wire::soap::{self, FaultCode, SoapVersion};
@@ -32,6 +33,7 @@ use crate::wire::xml::{Element, XmlWriter};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {
     LivingWagesV2,
+    LivingWagesV3,
     PcsaDecisionV1,
     /// The old-style connector (`sendXML`), for ManageAccess.
     Connector,
@@ -195,6 +197,7 @@ fn fault_response(ex: &Exchange, fault: Fault, basic_accepted: bool) -> HttpResp
     };
     let write_detail = |w: &mut XmlWriter| match ex.endpoint {
         Endpoint::LivingWagesV2 => lw::write_fault(w, &detail),
+        Endpoint::LivingWagesV3 => lw3::write_fault(w, &detail),
         Endpoint::PcsaDecisionV1 | Endpoint::Connector => pd::write_fault(w, &detail),
         Endpoint::SubscriptionV1 => detail.write(w, ls::FAULT_ELEMENT, ls::INTF_NS),
         Endpoint::WithAmountV1 => lwa::write_fault(w, &detail),
@@ -304,6 +307,7 @@ async fn exchange(
     let action = declared_action(ex.version, soap_action.as_deref(), content_type);
     match ex.endpoint {
         Endpoint::LivingWagesV2 => living_wages_v2(gw, &caller, &envelope.payload, action, ex),
+        Endpoint::LivingWagesV3 => living_wages_v3(gw, &caller, &envelope.payload, action, ex),
         Endpoint::PcsaDecisionV1 => pcsa_decision_v1(gw, &caller, &envelope.payload, action, ex),
         // Clients of the old connector send all kinds of SOAPAction (some the URL):
         // the one operation is recognised by its payload.
@@ -398,16 +402,50 @@ fn living_wages_v2(
         request.operation.name(),
     )
     .map_err(|f| f.about(&request.information_customer))?;
-    let at = services::propagation::Visibility {
-        delay_ms: gw.propagation_delay_ms,
-        now_ms: ex.received_ms,
-    };
-    let (status, answer) =
-        services::living_wages_v2::consult(gw.store.as_ref(), caller, &request, at)
-            .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
+    let (status, answer) = services::living_wages_v2::consult(
+        gw.store.as_ref(),
+        caller,
+        &request,
+        gw.visibility(ex.received_ms),
+    )
+    .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
     let cbss = ex.cbss();
     let body = soap::envelope(ex.version, |w| {
         lw::write_response(w, &request, &cbss, &status, &answer)
+    });
+    Ok((body, status.code))
+}
+
+fn living_wages_v3(
+    gw: &Gateway,
+    caller: &Institution,
+    payload: &Element,
+    action: Option<&str>,
+    ex: &mut Exchange,
+) -> Result<(String, &'static str), Fault> {
+    let request = lw3::read_request(payload)
+        .map_err(|e| request_fault(e, "LivingWagesService v3", lw3::INTF_NS))?;
+    ex.consults(
+        request.operation.name(),
+        &request.legal_context,
+        &request.criteria.ssin,
+    );
+    check_action(
+        action,
+        |a| request.operation.soap_action_matches(a),
+        request.operation.name(),
+    )
+    .map_err(|f| f.about(&request.information_customer))?;
+    let (status, answer) = services::living_wages_v3::consult(
+        gw.store.as_ref(),
+        caller,
+        &request,
+        gw.visibility(ex.received_ms),
+    )
+    .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
+    let cbss = ex.cbss();
+    let body = soap::envelope(ex.version, |w| {
+        lw3::write_response(w, &request, &cbss, &status, &answer)
     });
     Ok((body, status.code))
 }

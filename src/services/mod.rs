@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod living_wages_v2;
+pub mod living_wages_v3;
 pub mod living_wages_with_amount;
 pub mod manage_access;
 pub mod pcsa_decision;

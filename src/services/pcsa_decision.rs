@@ -6,7 +6,7 @@ use super::statements::RegisterCheck;
 use super::{ServiceError, status};
 use crate::domain::decision::{self, ErrorCode, Form, FormError, History, Outcome, Registration};
 use crate::domain::{Date, Institution, Pcsa};
-use crate::store::{Registered, Store};
+use crate::store::{Registered, Store, StoreError};
 use crate::wire::common::Status;
 use crate::wire::pcsa_decision_v1::{FormResult, Statement, payment_element};
 
@@ -38,6 +38,35 @@ pub fn send_form(
         }
     };
     let sender_errors = check_sender(store, caller, &form)?;
+    let outcome = judge_and_register(store, &form, sender_errors, now_ms, true)?;
+    let result = match outcome {
+        Some(Outcome::Accepted { form, .. }) => FormResult::Accepted {
+            attestation: form.attestation.to_string(),
+        },
+        Some(Outcome::AlreadyRegistered(attestation)) => FormResult::AlreadyRegistered {
+            attestation: attestation.to_string(),
+        },
+        Some(Outcome::Rejected(errors)) => FormResult::Rejected { errors },
+        None => {
+            return Err(ServiceError::Internal(
+                "the register did not judge the form",
+            ));
+        }
+    };
+    Ok((status::data_found(), result))
+}
+
+/// Judges `form` against the person's history and, when it is accepted, writes it
+/// with the rights it makes in one store transaction. `announce` puts the change in
+/// the outbox for the subscribers; the register's past (the demo's decisions) is
+/// written without it. `None` when the store never called back.
+pub fn judge_and_register(
+    store: &dyn Store,
+    form: &Form,
+    sender_errors: Vec<FormError>,
+    now_ms: i64,
+    announce: bool,
+) -> Result<Option<Outcome>, StoreError> {
     let today = Date::from_unix_millis(now_ms);
     let mut outcome = None;
     store.register(&form.ssin(), &form.pcsa(), &mut |file| {
@@ -60,28 +89,14 @@ pub fn send_form(
             } => Some(Registered {
                 form: form.clone(),
                 rights: rights.clone(),
-                event: *event,
+                event: event.filter(|_| announce),
             }),
             _ => None,
         };
         outcome = Some(judged);
         write
     })?;
-    let result = match outcome {
-        Some(Outcome::Accepted { form, .. }) => FormResult::Accepted {
-            attestation: form.attestation.to_string(),
-        },
-        Some(Outcome::AlreadyRegistered(attestation)) => FormResult::AlreadyRegistered {
-            attestation: attestation.to_string(),
-        },
-        Some(Outcome::Rejected(errors)) => FormResult::Rejected { errors },
-        None => {
-            return Err(ServiceError::Internal(
-                "the register did not judge the form",
-            ));
-        }
-    };
-    Ok((status::data_found(), result))
+    Ok(outcome)
 }
 
 /// The form's CPAS is the caller, and its INS code is the one the register knows.

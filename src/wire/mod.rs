@@ -4,6 +4,7 @@
 pub mod common;
 pub mod living_wages_notification_v1;
 pub mod living_wages_v2;
+pub mod living_wages_v3;
 pub mod living_wages_with_amount_v1;
 pub mod novaprima;
 pub mod pcsa_decision_v1;

@@ -60,7 +60,18 @@ pub const SUBSCRIPTION_V1: Contract = Contract {
     placeholder_address: "https://localhost:8443/SOA4520/LivingWagesSubscriptionService/v1",
 };
 
-/// The receivers' contract, which the notification sink serves.
+pub const LIVING_WAGES_V3: Contract = Contract {
+    wsdl: include_str!("../../wsdl/LivingWagesV3.wsdl"),
+    schemas: &[
+        (
+            "LivingWagesV3.xsd",
+            include_str!("../../schemas/LivingWagesV3.xsd"),
+        ),
+        ("CommonV3.xsd", include_str!("../../schemas/CommonV3.xsd")),
+    ],
+    placeholder_address: "https://localhost:8443/SOA4520/LivingWagesService/v3/consult",
+};
+
 pub const WITH_AMOUNT_V1: Contract = Contract {
     wsdl: include_str!("../../wsdl/LivingWagesWithAmountV1.wsdl"),
     schemas: &[
@@ -73,6 +84,7 @@ pub const WITH_AMOUNT_V1: Contract = Contract {
     placeholder_address: "https://localhost:8443/SOA4520/LivingWagesWithAmountService/v1/consult",
 };
 
+/// The receivers' contract, which the notification sink serves.
 pub const NOTIFICATION_V1: Contract = Contract {
     wsdl: include_str!("../../wsdl/LivingWagesNotificationV1.wsdl"),
     schemas: &[(
@@ -116,6 +128,7 @@ mod tests {
         for (contract, path) in [
             (&LIVING_WAGES_V2, "/SOA4520/LivingWagesService/v2/consult"),
             (&PCSA_DECISION_V1, "/SOA4520/PcsaDecisionService/v1"),
+            (&LIVING_WAGES_V3, "/SOA4520/LivingWagesService/v3/consult"),
             (
                 &WITH_AMOUNT_V1,
                 "/SOA4520/LivingWagesWithAmountService/v1/consult",

@@ -33,6 +33,8 @@ pub const PD_NS: &str = "urn:bcss-gateway:intf:PcsaDecisionService:v1";
 pub const LS_PATH: &str = "/SOA4520/LivingWagesSubscriptionService/v1";
 pub const LS_NS: &str = "urn:bcss-gateway:intf:LivingWagesSubscriptionService:v1";
 pub const LWA_PATH: &str = "/SOA4520/LivingWagesWithAmountService/v1/consult";
+pub const LW3_PATH: &str = "/SOA4520/LivingWagesService/v3/consult";
+pub const LW3_NS: &str = "urn:bcss-gateway:intf:LivingWagesService:v3";
 pub const LWA_NS: &str = "urn:bcss-gateway:intf:LivingWagesWithAmountService:v1";
 pub const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 pub const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
@@ -784,12 +786,15 @@ pub fn validate_soap_reply(xml: &str) {
     for element in &elements {
         // The gateway's own services have only the project's schemas; LivingWages V2
         // has the real CBSS ones too.
-        let own_service =
-            element.contains(PD_NS) || element.contains(LS_NS) || element.contains(LWA_NS);
+        let own_service = [PD_NS, LS_NS, LWA_NS, LW3_NS]
+            .iter()
+            .any(|ns| element.contains(ns));
         let own = project_root().join(if element.contains(LS_NS) {
             "schemas/LivingWagesSubscriptionV1.xsd"
         } else if element.contains(LWA_NS) {
             "schemas/LivingWagesWithAmountV1.xsd"
+        } else if element.contains(LW3_NS) {
+            "schemas/LivingWagesV3.xsd"
         } else if own_service {
             "schemas/PcsaDecisionV1.xsd"
         } else {

@@ -1,6 +1,7 @@
 //! Decisions of a CPAS (seed 003): forms B, C and D, their rules, and the rights they
 //! make. Pure: the register supplies the history, the numbering and the date.
 
+pub mod decided;
 pub mod duration;
 pub mod forms;
 pub mod measures;
@@ -13,6 +14,7 @@ pub mod timeline;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use decided::{DatedRight, DecidedRight, Withdrawal, decided_rights};
 pub use duration::Duration;
 pub use forms::{CStatus, FormB, FormC, Nature, Sender, Suspension};
 pub use measures::{Art60Employment, Measures, PerPerson, Subsidies, Who};

@@ -114,7 +114,8 @@ impl Register {
         };
         let at = Registration {
             number: self.forms.len() as u64 + 1,
-            now_ms: 0,
+            // The n-th form is registered n seconds after the epoch.
+            now_ms: 1_000 * (self.forms.len() as i64 + 1),
             today: d("2026-11-22"),
         };
         let outcome = register(form, &history, &at, Vec::new());
@@ -1036,4 +1037,155 @@ fn resources_are_amounts_of_zero_or_more_and_cohabitants_are_counted() {
         category_e: 0,
     });
     r.accept(Form::B(f));
+}
+
+// What LivingWages V3 tells of each right.
+
+impl Register {
+    /// The decided rights of the Liège forms, checked against the rights the register
+    /// keeps (the same days in force).
+    fn decided(&self) -> Vec<DatedRight> {
+        let history: Vec<&RegisteredForm> = self.forms.iter().collect();
+        let decided = decided_rights(&history);
+        let mut in_force: Vec<Period> = decided.iter().filter_map(|r| r.right.period).collect();
+        in_force.sort();
+        let mut kept: Vec<Period> = self
+            .rights
+            .iter()
+            .flat_map(|r| r.periods().to_vec())
+            .collect();
+        kept.sort();
+        assert_eq!(in_force, kept, "decided rights and register disagree");
+        decided
+    }
+}
+
+fn window(begin: &str, end: &str) -> crate::domain::OpenPeriod {
+    crate::domain::OpenPeriod::new(d(begin), Some(d(end))).unwrap()
+}
+
+#[test]
+fn a_withdrawal_keeps_the_right_with_the_days_it_took() {
+    let mut r = Register::new();
+    let mut grant = b("2024-01-01", 12);
+    grant.decision_date = d("2023-12-20");
+    let granted = r.accept(Form::B(grant));
+    let [only] = r.decided().try_into().unwrap();
+    assert_eq!(only.right.attestation, granted);
+    assert_eq!(only.right.decision_date, d("2023-12-20"));
+    assert_eq!(only.right.withdrawal, None);
+    assert_eq!(only.changed_at_ms, 1_000);
+
+    let mut stop = c("2024-07-01", Nature::Withdrawal, CStatus::New);
+    stop.decision_date = d("2024-06-15");
+    let withdrawn = r.accept(Form::C(stop));
+    let [only] = r.decided().try_into().unwrap();
+    assert_eq!(only.right.attestation, granted, "still the B's right");
+    assert_eq!(
+        only.right.period,
+        Period::new(d("2024-01-01"), d("2024-06-30")).ok()
+    );
+    let w = only.right.withdrawal.clone().unwrap();
+    assert_eq!(w.attestation, withdrawn);
+    assert_eq!(w.decision_date, d("2024-06-15"));
+    assert_eq!(
+        w.days,
+        Period::new(d("2024-07-01"), d("2024-12-31")).unwrap()
+    );
+    assert_eq!(only.changed_at_ms, 2_000, "changed by the C");
+    // Withdrawn in a window that holds days it took, current in one before them.
+    assert!(
+        only.right
+            .withdrawn_within(&window("2024-06-01", "2024-07-31"))
+    );
+    assert!(
+        !only
+            .right
+            .withdrawn_within(&window("2024-01-01", "2024-06-30"))
+    );
+    // A window of withdrawn days only still concerns it, with no days in force.
+    let after = window("2024-09-01", "2024-09-30");
+    assert!(only.right.concerns(&after));
+    assert_eq!(only.right.period_within(&after), None);
+    assert!(!only.right.concerns(&window("2025-01-01", "2025-12-31")));
+}
+
+#[test]
+fn a_right_withdrawn_whole_stays_until_its_withdrawal_is_withdrawn() {
+    let mut r = Register::new();
+    r.accept(Form::B(b("2024-01-01", 6)));
+    let stop = c("2024-01-01", Nature::Withdrawal, CStatus::New);
+    r.accept(Form::C(stop.clone()));
+    let [only] = r.decided().try_into().unwrap();
+    assert_eq!(only.right.period, None);
+    assert_eq!(
+        only.right.withdrawal.as_ref().map(|w| w.days),
+        Period::new(d("2024-01-01"), d("2024-06-30")).ok()
+    );
+    assert_eq!(only.right.first_day(), Some(d("2024-01-01")));
+    assert_eq!(only.changed_at_ms, 2_000);
+
+    // Status 9 withdraws the C: the B runs again whole, changed by that form.
+    r.accept(Form::C(FormC {
+        status: CStatus::Withdrawal,
+        ..stop
+    }));
+    let [only] = r.decided().try_into().unwrap();
+    assert_eq!(
+        only.right.period,
+        Period::new(d("2024-01-01"), d("2024-06-30")).ok()
+    );
+    assert_eq!(only.right.withdrawal, None);
+    assert_eq!(only.changed_at_ms, 3_000);
+}
+
+#[test]
+fn a_revision_shortens_the_right_before_it_without_withdrawing_it() {
+    let mut r = Register::new();
+    let first = r.accept(Form::B(b("2024-01-01", 12)));
+    let mut revision = b("2024-05-01", 12);
+    revision.suspension = Some(Suspension::Detention);
+    revision.annual_amount = Some(Amount::parse("0").unwrap());
+    let second = r.accept(Form::B(revision));
+    // A recovery changes no right, so no right's time.
+    r.accept(Form::D(recovery(
+        "2024-03",
+        1,
+        "10",
+        "2024-02-01",
+        "2024-02-02",
+    )));
+    let [before, after] = r.decided().try_into().unwrap();
+    assert_eq!(before.right.attestation, first);
+    assert_eq!(
+        before.right.period,
+        Period::new(d("2024-01-01"), d("2024-04-30")).ok()
+    );
+    assert_eq!(
+        before.right.withdrawal, None,
+        "a revision is not a withdrawal"
+    );
+    assert_eq!(before.right.suspension, None);
+    assert_eq!(before.changed_at_ms, 2_000);
+    assert_eq!(after.right.attestation, second);
+    assert_eq!(after.right.suspension, Some(Suspension::Detention));
+    assert_eq!(after.changed_at_ms, 2_000);
+}
+
+#[test]
+fn a_whole_withdrawal_is_history_until_a_b_of_its_date_replaces_it() {
+    let mut r = Register::new();
+    r.accept(Form::B(b("2024-03-01", 6)));
+    r.accept(Form::C(c("2024-03-01", Nature::Withdrawal, CStatus::New)));
+    // A B of an earlier date ends before the withdrawn right began: both stay.
+    let earlier = r.accept(Form::B(b("2024-01-01", 2)));
+    let [first, withdrawn] = r.decided().try_into().unwrap();
+    assert_eq!(first.right.attestation, earlier);
+    assert_eq!(withdrawn.right.period, None);
+    // A new B from the withdrawn right's date replaces it from then on.
+    let again = r.accept(Form::B(b("2024-03-01", 3)));
+    let [first_again, only] = r.decided().try_into().unwrap();
+    assert_eq!(first_again, first, "untouched, with its time");
+    assert_eq!(only.right.attestation, again);
+    assert_eq!(only.right.withdrawal, None);
 }

@@ -146,8 +146,28 @@ pub struct Segment<'a> {
     pub b: &'a FormB,
 }
 
-/// The stretches of right that the forms in force make, in date order.
-pub fn segments(in_force: &[RegisteredForm]) -> Vec<Segment<'_>> {
+/// What a B granted, with what is left of it: its days still in force (none when a
+/// withdrawal took them all) and the withdrawal that took the others, if one did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stretch<'a> {
+    pub period: Option<Period>,
+    pub form: &'a RegisteredForm,
+    pub b: &'a FormB,
+    pub withdrawn: Option<Withdrawn<'a>>,
+}
+
+/// The days of a stretch that withdrawals took away, and the last C that did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Withdrawn<'a> {
+    pub days: Period,
+    pub form: &'a RegisteredForm,
+    pub c: &'a FormC,
+}
+
+/// The stretches of right that the forms in force make, in date order, with the
+/// ones withdrawals emptied. A later B replaces what runs from its entry date: that
+/// is a revision, not a withdrawal, so the days it takes over are not "withdrawn".
+pub fn stretches(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
     let mut events: Vec<&RegisteredForm> = in_force.iter().collect();
     events.sort_by_key(|f| {
         let date = match &f.form {
@@ -157,36 +177,67 @@ pub fn segments(in_force: &[RegisteredForm]) -> Vec<Segment<'_>> {
         };
         (date, f.number)
     });
-    let mut out: Vec<Segment<'_>> = Vec::new();
-    let cut_from = |out: &mut Vec<Segment<'_>>, first_day_without: crate::domain::Date| {
-        out.retain_mut(|s| {
-            if s.period.end() < first_day_without {
-                return true;
-            }
-            match Period::new(s.period.begin(), first_day_without.pred()) {
-                Ok(p) => {
-                    s.period = p;
-                    true
-                }
-                Err(_) => false,
-            }
-        });
-    };
+    let mut out: Vec<Stretch<'_>> = Vec::new();
     for f in events {
         match &f.form {
             Form::B(b) => {
-                cut_from(&mut out, b.entry_date);
+                let revised_from = b.entry_date;
+                out.retain_mut(|s| match s.period {
+                    Some(p) if p.end() < revised_from => true,
+                    Some(p) => match Period::new(p.begin(), revised_from.pred()) {
+                        Ok(kept) => {
+                            s.period = Some(kept);
+                            true
+                        }
+                        Err(_) => false,
+                    },
+                    // Withdrawn whole: history, unless this B replaces it from before.
+                    None => s.b.entry_date < revised_from,
+                });
                 if let Some(last) = b.last_day()
                     && let Ok(period) = Period::new(b.entry_date, last)
                 {
-                    out.push(Segment { period, form: f, b });
+                    out.push(Stretch {
+                        period: Some(period),
+                        form: f,
+                        b,
+                        withdrawn: None,
+                    });
                 }
             }
-            Form::C(c) if c.nature == Nature::Withdrawal => cut_from(&mut out, c.cut()),
+            Form::C(c) if c.nature == Nature::Withdrawal => {
+                let first_day_without = c.cut();
+                for s in &mut out {
+                    let Some(p) = s.period.filter(|p| p.end() >= first_day_without) else {
+                        continue;
+                    };
+                    let taken_from = first_day_without.max(p.begin());
+                    let days_end = s.withdrawn.as_ref().map_or(p.end(), |w| w.days.end());
+                    let Ok(days) = Period::new(taken_from, days_end.max(p.end())) else {
+                        continue;
+                    };
+                    s.withdrawn = Some(Withdrawn { days, form: f, c });
+                    s.period = Period::new(p.begin(), first_day_without.pred()).ok();
+                }
+            }
             Form::C(_) | Form::D(_) => {}
         }
     }
     out
+}
+
+/// The stretches of right that the forms in force make, in date order.
+pub fn segments(in_force: &[RegisteredForm]) -> Vec<Segment<'_>> {
+    stretches(in_force)
+        .into_iter()
+        .filter_map(|s| {
+            Some(Segment {
+                period: s.period?,
+                form: s.form,
+                b: s.b,
+            })
+        })
+        .collect()
 }
 
 /// The rights of one person at one PCSA that the forms in force make: one per stretch.
