@@ -424,11 +424,7 @@ pub fn dataset(
      -> Result<FormB, DemoError> {
         let entry = date(entry)?;
         Ok(FormB {
-            sender: Sender {
-                name: p.name.clone(),
-                ins: p.ins,
-                cbe: p.cbe,
-            },
+            sender: sender(p),
             ssin: s,
             kind,
             entry_date: entry,
@@ -469,11 +465,7 @@ pub fn dataset(
     let (lw, elw) = (RightKind::LivingWage, RightKind::EquivalentLivingWage);
     // Gent's 24 months were cut short by a withdrawal from September 2021.
     let gent_stop = FormC {
-        sender: Sender {
-            name: gent.name.clone(),
-            ins: gent.ins,
-            cbe: gent.cbe,
-        },
+        sender: sender(&gent),
         ssin: sophie,
         entry_date: date("2021-09-01")?,
         decision_date: date("2021-08-20")?,
@@ -486,28 +478,11 @@ pub fn dataset(
     let mut liege_2022 = grant(sophie, &liege, lw, Category::B, None, "2022-01-01", 12)?;
     liege_2022.suspension = Some(Suspension::Detention);
     liege_2022.annual_amount = Some(Amount::from_cents(0));
-    let mut decisions = vec![
-        Form::B(grant(
-            sophie,
-            &liege,
-            lw,
-            Category::B,
-            None,
-            "2019-03-01",
-            12,
-        )?),
-        Form::B(grant(
-            sophie,
-            &gent,
-            lw,
-            Category::B,
-            None,
-            "2020-03-01",
-            24,
-        )?),
-        Form::C(gent_stop),
-        Form::B(liege_2022),
-        Form::B(grant(
+    let mut decisions = vec![Form::C(gent_stop), Form::B(liege_2022)];
+    for (s, p, kind, category, partner, entry, months) in [
+        (sophie, &liege, lw, Category::B, None, "2019-03-01", 12),
+        (sophie, &gent, lw, Category::B, None, "2020-03-01", 24),
+        (
             ahmed,
             &bruxelles,
             elw,
@@ -515,8 +490,8 @@ pub fn dataset(
             Some(amina),
             "2021-05-01",
             24,
-        )?),
-        Form::B(grant(
+        ),
+        (
             ahmed,
             &bruxelles,
             lw,
@@ -524,44 +499,16 @@ pub fn dataset(
             Some(amina),
             "2023-05-01",
             42,
-        )?),
-        Form::B(grant(
-            lucas,
-            &charleroi,
-            lw,
-            Category::A,
-            None,
-            "2022-07-01",
-            12,
-        )?),
-        Form::B(grant(
-            lucas,
-            &charleroi,
-            lw,
-            Category::A,
-            None,
-            "2024-01-01",
-            24,
-        )?),
-        Form::B(grant(
-            jan,
-            &antwerpen,
-            lw,
-            Category::A,
-            None,
-            "2020-09-01",
-            6,
-        )?),
-        Form::B(grant(
-            nadia,
-            &namur,
-            lw,
-            Category::B,
-            None,
-            "2021-01-01",
-            12,
-        )?),
-    ];
+        ),
+        (lucas, &charleroi, lw, Category::A, None, "2022-07-01", 12),
+        (lucas, &charleroi, lw, Category::A, None, "2024-01-01", 24),
+        (jan, &antwerpen, lw, Category::A, None, "2020-09-01", 6),
+        (nadia, &namur, lw, Category::B, None, "2021-01-01", 12),
+    ] {
+        decisions.push(Form::B(grant(
+            s, p, kind, category, partner, entry, months,
+        )?));
+    }
     decisions.sort_by_key(registered_at_ms);
 
     let since = OpenPeriod::new(date("2015-01-01")?, None).map_err(data_err)?;
@@ -598,6 +545,15 @@ pub fn dataset(
         ssins,
         statements,
     })
+}
+
+/// A PCSA as the sender of its forms.
+fn sender(p: &Pcsa) -> Sender {
+    Sender {
+        name: p.name.clone(),
+        ins: p.ins,
+        cbe: p.cbe,
+    }
 }
 
 /// When the register accepted a demo form: three days after its decision, at 10:00 UTC.

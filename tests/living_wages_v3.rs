@@ -7,8 +7,8 @@ mod support;
 
 use bcss_gateway::clock::Setting;
 use support::{
-    Gateway, INTF_NS, LW3_NS, LW3_PATH, PD_NS, PD_PATH, Reply, SOAP11, SOAP12, envelope,
-    liege_form_b, validate_soap_reply,
+    Call, Gateway, LW3_NS, LW3_PATH, PD_NS, PD_PATH, Reply, SOAP11, SOAP12, envelope, liege_form_b,
+    validate_soap_reply,
 };
 
 const ONEM_CONTEXT: &str = "UNEMPLOYMENT:LIVING_WAGE_CHECK";
@@ -224,16 +224,11 @@ async fn a_b_then_a_c_from_the_pcsa_show_as_a_right_then_its_withdrawal() {
     // V2 and V3's period operations say the same.
     let v2 = gw
         .basic("onem")
-        .soap(&envelope(
-            SOAP11,
-            &format!(
-                "<lw:getLivingWagePeriodsRequest xmlns:lw=\"{INTF_NS}\">\
-                 <informationCustomer><customerIdentification><cbeNumber>{onem}</cbeNumber></customerIdentification></informationCustomer>\
-                 <legalContext>{ONEM_CONTEXT}</legalContext>\
-                 <criteria><ssin>{marie}</ssin><period><beginDate>2026-01-01</beginDate></period></criteria>\
-                 </lw:getLivingWagePeriodsRequest>"
-            ),
-        ))
+        .soap(
+            &Call::new("getLivingWagePeriods", &onem, &marie)
+                .period("2026-01-01", None)
+                .soap11(),
+        )
         .await;
     let v3 = ask(
         &gw,
@@ -396,16 +391,11 @@ async fn every_demo_person_gets_v2s_status_and_periods() {
     ] {
         let v2 = gw
             .basic("onem")
-            .soap(&envelope(
-                SOAP11,
-                &format!(
-                    "<lw:getLivingWagePeriodsPerPCSARequest xmlns:lw=\"{INTF_NS}\">\
-                     <informationCustomer><customerIdentification><cbeNumber>{onem}</cbeNumber></customerIdentification></informationCustomer>\
-                     <legalContext>{ONEM_CONTEXT}</legalContext>\
-                     <criteria><ssin>{ssin}</ssin><period><beginDate>2015-01-01</beginDate></period></criteria>\
-                     </lw:getLivingWagePeriodsPerPCSARequest>"
-                ),
-            ))
+            .soap(
+                &Call::new("getLivingWagePeriodsPerPCSA", &onem, ssin)
+                    .period("2015-01-01", None)
+                    .soap11(),
+            )
             .await;
         let v3 = ask(
             &gw,

@@ -17,8 +17,8 @@ use crate::domain::{CbeNumber, Institution};
 use crate::services::{self, ServiceError};
 use crate::store::AuditRecord;
 use crate::wire::common::{
-    CbssFault, FaultDetail, INVALID_STRUCTURE, Information, InformationCbss, InformationCustomer,
-    InvalidField, RequestError, Severity,
+    CbssFault, ConsultationHead, FaultDetail, INVALID_STRUCTURE, Information, InformationCbss,
+    InformationCustomer, InvalidField, RequestError, Severity, Status,
 };
 use crate::wire::living_wages_v2 as lw;
 use crate::wire::living_wages_v3 as lw3;
@@ -382,6 +382,28 @@ fn service_fault(e: ServiceError, caller: &Institution, ex: &Exchange) -> Fault 
     }
 }
 
+/// Audits a consultation of one person, checks its SOAPAction, answers it with
+/// `answer` and writes the response with `write`; a fault echoes the request's
+/// informationCustomer.
+fn consult<R, A>(
+    caller: &Institution,
+    request: &R,
+    head: ConsultationHead<'_>,
+    action: Option<&str>,
+    ex: &mut Exchange,
+    answer: impl FnOnce(&R) -> Result<(Status, A), ServiceError>,
+    write: impl Fn(&mut XmlWriter, &R, &InformationCbss, &Status, &A),
+) -> Result<(String, &'static str), Fault> {
+    ex.consults(head.operation, head.legal_context, head.ssin);
+    check_action(action, |a| head.action_matches(a), head.operation)
+        .map_err(|f| f.about(head.customer))?;
+    let (status, data) =
+        answer(request).map_err(|e| service_fault(e, caller, ex).about(head.customer))?;
+    let cbss = ex.cbss();
+    let body = soap::envelope(ex.version, |w| write(w, request, &cbss, &status, &data));
+    Ok((body, status.code))
+}
+
 fn living_wages_v2(
     gw: &Gateway,
     caller: &Institution,
@@ -391,29 +413,16 @@ fn living_wages_v2(
 ) -> Result<(String, &'static str), Fault> {
     let request = lw::read_request(payload)
         .map_err(|e| request_fault(e, "LivingWagesService v2", lw::INTF_NS))?;
-    ex.consults(
-        request.operation.name(),
-        &request.legal_context,
-        &request.criteria.ssin,
-    );
-    check_action(
-        action,
-        |a| request.operation.soap_action_matches(a),
-        request.operation.name(),
-    )
-    .map_err(|f| f.about(&request.information_customer))?;
-    let (status, answer) = services::living_wages_v2::consult(
-        gw.store.as_ref(),
+    let at = gw.visibility(ex.received_ms);
+    consult(
         caller,
         &request,
-        gw.visibility(ex.received_ms),
+        request.head(),
+        action,
+        ex,
+        |r| services::living_wages_v2::consult(gw.store.as_ref(), caller, r, at),
+        lw::write_response,
     )
-    .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
-    let cbss = ex.cbss();
-    let body = soap::envelope(ex.version, |w| {
-        lw::write_response(w, &request, &cbss, &status, &answer)
-    });
-    Ok((body, status.code))
 }
 
 fn living_wages_v3(
@@ -425,29 +434,16 @@ fn living_wages_v3(
 ) -> Result<(String, &'static str), Fault> {
     let request = lw3::read_request(payload)
         .map_err(|e| request_fault(e, "LivingWagesService v3", lw3::INTF_NS))?;
-    ex.consults(
-        request.operation.name(),
-        &request.legal_context,
-        &request.criteria.ssin,
-    );
-    check_action(
-        action,
-        |a| request.operation.soap_action_matches(a),
-        request.operation.name(),
-    )
-    .map_err(|f| f.about(&request.information_customer))?;
-    let (status, answer) = services::living_wages_v3::consult(
-        gw.store.as_ref(),
+    let at = gw.visibility(ex.received_ms);
+    consult(
         caller,
         &request,
-        gw.visibility(ex.received_ms),
+        request.head(),
+        action,
+        ex,
+        |r| services::living_wages_v3::consult(gw.store.as_ref(), caller, r, at),
+        lw3::write_response,
     )
-    .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
-    let cbss = ex.cbss();
-    let body = soap::envelope(ex.version, |w| {
-        lw3::write_response(w, &request, &cbss, &status, &answer)
-    });
-    Ok((body, status.code))
 }
 
 fn with_amount_v1(
@@ -459,27 +455,24 @@ fn with_amount_v1(
 ) -> Result<(String, &'static str), Fault> {
     let request = lwa::read_request(payload)
         .map_err(|e| request_fault(e, "LivingWagesWithAmountService v1", lwa::INTF_NS))?;
-    ex.consults(
-        lwa::operation_name(),
-        &request.legal_context,
-        &request.criteria.ssin,
-    );
-    check_action(action, lwa::soap_action_matches, lwa::operation_name())
-        .map_err(|f| f.about(&request.information_customer))?;
     let today = crate::domain::Date::from_unix_millis(ex.received_ms);
-    let (status, answer) = services::living_wages_with_amount::consult(
-        gw.store.as_ref(),
+    consult(
         caller,
         &request,
-        today,
-        gw.definitive_after_months,
+        request.head(),
+        action,
+        ex,
+        |r| {
+            services::living_wages_with_amount::consult(
+                gw.store.as_ref(),
+                caller,
+                r,
+                today,
+                gw.definitive_after_months,
+            )
+        },
+        lwa::write_response,
     )
-    .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
-    let cbss = ex.cbss();
-    let body = soap::envelope(ex.version, |w| {
-        lwa::write_response(w, &request, &cbss, &status, &answer)
-    });
-    Ok((body, status.code))
 }
 
 fn pcsa_decision_v1(

@@ -79,10 +79,6 @@ pub fn consult(
             }),
         }
     }
-    let status = if answer.pcsas.is_empty() {
-        status::no_data_found(&window)
-    } else {
-        status::data_found()
-    };
+    let status = status::found_in(!answer.pcsas.is_empty(), &window);
     Ok((status, answer))
 }

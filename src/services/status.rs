@@ -7,6 +7,15 @@ pub fn data_found() -> Status {
     Status::new(StatusValue::DataFound, "MSG00000", "Treatment successful")
 }
 
+/// MSG00000 when a consultation of `period` found something, else MSG00100.
+pub fn found_in(found: bool, period: &OpenPeriod) -> Status {
+    if found {
+        data_found()
+    } else {
+        no_data_found(period)
+    }
+}
+
 pub fn no_data_found(period: &OpenPeriod) -> Status {
     let until = period
         .end()

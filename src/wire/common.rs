@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use super::xml::{Element, XmlWriter};
-use crate::domain::date;
+use crate::domain::{Period, date};
 
 pub const COMMON_NS: &str = "http://kszbcss.fgov.be/types/common/v3";
 
@@ -68,6 +68,35 @@ pub fn operation_of<'a>(
         });
     }
     Ok(name)
+}
+
+/// A closed period (CommonV3's `PeriodType`) as the element `name`.
+pub fn write_period(w: &mut XmlWriter, name: &str, p: &Period) {
+    w.open(name)
+        .leaf("beginDate", &p.begin().to_string())
+        .leaf("endDate", &p.end().to_string())
+        .close(name);
+}
+
+/// What the gateway needs of any consultation of one person before answering it: for
+/// the audit trail, the SOAPAction check and a fault's echo.
+pub struct ConsultationHead<'a> {
+    pub operation: &'static str,
+    /// The binding's SOAPAction is this followed by the operation.
+    pub action_base: &'static str,
+    pub customer: &'a InformationCustomer,
+    pub legal_context: &'a str,
+    pub ssin: &'a str,
+}
+
+impl ConsultationHead<'_> {
+    /// The binding's SOAPAction; a client may also send none, or an empty one.
+    pub fn action_matches(&self, action: &str) -> bool {
+        action.is_empty()
+            || action
+                .strip_prefix(self.action_base)
+                .is_some_and(|op| op == self.operation)
+    }
 }
 
 impl From<InvalidField> for RequestError {

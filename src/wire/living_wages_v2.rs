@@ -2,8 +2,8 @@
 //! exactly as the public CBSS contract describes them.
 
 use super::common::{
-    CbssFault, Children, INVALID_SSIN, InformationCbss, InformationCustomer, InvalidField, Status,
-    read_legal_context,
+    CbssFault, Children, ConsultationHead, INVALID_SSIN, InformationCbss, InformationCustomer,
+    InvalidField, Status, read_legal_context, write_period,
 };
 use super::xml::{Element, XmlWriter};
 use crate::domain::{CbeNumber, Date, Period, RightKind, Ssin};
@@ -71,14 +71,6 @@ impl Operation {
             .find(|op| op.request_element() == local)
     }
 
-    /// The SOAPAction of the binding; a client may also send none, or an empty one.
-    pub fn soap_action_matches(self, action: &str) -> bool {
-        action.is_empty()
-            || action
-                .strip_prefix(SOAP_ACTION_BASE)
-                .is_some_and(|op| op == self.name())
-    }
-
     /// The "Flanders" operations only count PCSAs of the Flemish region.
     pub fn flanders_only(self) -> bool {
         matches!(
@@ -107,6 +99,18 @@ pub struct Request {
 }
 
 pub use super::common::RequestError;
+
+impl Request {
+    pub fn head(&self) -> ConsultationHead<'_> {
+        ConsultationHead {
+            operation: self.operation.name(),
+            action_base: SOAP_ACTION_BASE,
+            customer: &self.information_customer,
+            legal_context: &self.legal_context,
+            ssin: &self.criteria.ssin,
+        }
+    }
+}
 
 fn read_date(text: &str, path: &str) -> Result<Date, InvalidField> {
     Date::parse_xsd(text).map_err(|e| InvalidField::new(path, Some(text), e.to_string()))
@@ -205,11 +209,16 @@ pub enum Answer {
     LivingWages(Vec<LivingWage>),
 }
 
-fn write_period(w: &mut XmlWriter, name: &str, p: &Period) {
-    w.open(name)
-        .leaf("beginDate", &p.begin().to_string())
-        .leaf("endDate", &p.end().to_string())
-        .close(name);
+impl Answer {
+    /// Whether there is data to answer (MSG00000) or none (MSG00100).
+    pub fn found(&self) -> bool {
+        match self {
+            Answer::Nothing => false,
+            Answer::Periods(p) => !p.is_empty(),
+            Answer::PerPcsa(g) => !g.is_empty(),
+            Answer::LivingWages(l) => !l.is_empty(),
+        }
+    }
 }
 
 pub fn write_response(

@@ -4,8 +4,8 @@
 //! and whether a withdrawal took days of it.
 
 use super::common::{
-    CbssFault, Children, InformationCbss, InformationCustomer, InvalidField, Status, operation_of,
-    read_legal_context,
+    CbssFault, Children, ConsultationHead, InformationCbss, InformationCustomer, InvalidField,
+    Status, operation_of, read_legal_context, write_period,
 };
 use super::living_wages_v2::Criteria;
 use super::xml::{Element, XmlWriter};
@@ -40,14 +40,6 @@ impl Operation {
             Operation::GetLivingWagePeriodsPerPcsa => "getLivingWagePeriodsPerPCSA",
             Operation::GetLivingWages => "getLivingWages",
         }
-    }
-
-    /// The SOAPAction of the binding; a client may also send none, or an empty one.
-    pub fn soap_action_matches(self, action: &str) -> bool {
-        action.is_empty()
-            || action
-                .strip_prefix(SOAP_ACTION_BASE)
-                .is_some_and(|op| op == self.name())
     }
 }
 
@@ -93,6 +85,18 @@ pub struct Request {
     pub criteria: Criteria,
     /// As sent: the echo leaves out what the client left out.
     pub region: Option<RegionFilter>,
+}
+
+impl Request {
+    pub fn head(&self) -> ConsultationHead<'_> {
+        ConsultationHead {
+            operation: self.operation.name(),
+            action_base: SOAP_ACTION_BASE,
+            customer: &self.information_customer,
+            legal_context: &self.legal_context,
+            ssin: &self.criteria.ssin,
+        }
+    }
 }
 
 pub fn read_request(el: &Element) -> Result<Request, RequestError> {
@@ -179,11 +183,16 @@ pub enum Answer {
     Rights(Vec<RightRecord>),
 }
 
-fn write_period(w: &mut XmlWriter, name: &str, p: &Period) {
-    w.open(name)
-        .leaf("beginDate", &p.begin().to_string())
-        .leaf("endDate", &p.end().to_string())
-        .close(name);
+impl Answer {
+    /// Whether there is data to answer (MSG00000) or none (MSG00100).
+    pub fn found(&self) -> bool {
+        match self {
+            Answer::Nothing => false,
+            Answer::Periods(p) => !p.is_empty(),
+            Answer::PerPcsa(g) => !g.is_empty(),
+            Answer::Rights(r) => !r.is_empty(),
+        }
+    }
 }
 
 fn write_pcsa(w: &mut XmlWriter, cbe: &CbeNumber, ins: &InsCode) {

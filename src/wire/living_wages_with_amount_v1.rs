@@ -3,8 +3,8 @@
 //! plus the aggregation and the person's role.
 
 use super::common::{
-    CbssFault, Children, InformationCbss, InformationCustomer, InvalidField, Status, operation_of,
-    read_legal_context,
+    CbssFault, Children, ConsultationHead, InformationCbss, InformationCustomer, InvalidField,
+    Status, operation_of, read_legal_context, write_period,
 };
 use super::living_wages_v2::Criteria;
 use super::xml::{Element, XmlWriter};
@@ -27,15 +27,16 @@ pub struct Request {
     pub role: Role,
 }
 
-pub fn operation_name() -> &'static str {
-    OPERATION
-}
-
-pub fn soap_action_matches(action: &str) -> bool {
-    action.is_empty()
-        || action
-            .strip_prefix("urn:bcss-gateway:LivingWagesWithAmountService/")
-            .is_some_and(|op| op == OPERATION)
+impl Request {
+    pub fn head(&self) -> ConsultationHead<'_> {
+        ConsultationHead {
+            operation: OPERATION,
+            action_base: "urn:bcss-gateway:LivingWagesWithAmountService/",
+            customer: &self.information_customer,
+            legal_context: &self.legal_context,
+            ssin: &self.criteria.ssin,
+        }
+    }
 }
 
 fn aggregation_name(a: Aggregation) -> &'static str {
@@ -170,21 +171,18 @@ fn write_payment(w: &mut XmlWriter, p: &PaymentRow) {
     if let Some(partner) = p.partner {
         w.leaf("partnerSsin", &partner.to_string());
     }
-    w.open("paidPeriod")
-        .leaf("beginDate", &p.paid.begin().to_string())
-        .leaf("endDate", &p.paid.end().to_string())
-        .close("paidPeriod")
-        .leaf(
-            "coversWholePeriod",
-            if p.covers_whole_period {
-                "true"
-            } else {
-                "false"
-            },
-        )
-        .leaf("amount", &p.amount.to_string())
-        .leaf("definitive", if p.definitive { "true" } else { "false" })
-        .close("payment");
+    write_period(w, "paidPeriod", &p.paid);
+    w.leaf(
+        "coversWholePeriod",
+        if p.covers_whole_period {
+            "true"
+        } else {
+            "false"
+        },
+    )
+    .leaf("amount", &p.amount.to_string())
+    .leaf("definitive", if p.definitive { "true" } else { "false" })
+    .close("payment");
 }
 
 pub fn write_fault(w: &mut XmlWriter, fault: &CbssFault) {

@@ -56,17 +56,7 @@ pub fn consult(
         }
         Operation::GetLivingWages => get_living_wages::answer(&rights, &window),
     };
-    let found = match &answer {
-        Answer::Nothing => false,
-        Answer::Periods(p) => !p.is_empty(),
-        Answer::PerPcsa(g) => !g.is_empty(),
-        Answer::LivingWages(l) => !l.is_empty(),
-    };
-    let status = if found {
-        status::data_found()
-    } else {
-        status::no_data_found(&window)
-    };
+    let status = status::found_in(answer.found(), &window);
     Ok((status, answer))
 }
 

@@ -70,17 +70,7 @@ pub fn consult(
         }
         Operation::GetLivingWages => get_living_wages::answer(&rights, &window),
     };
-    let found = match &answer {
-        Answer::Nothing => false,
-        Answer::Periods(p) => !p.is_empty(),
-        Answer::PerPcsa(g) => !g.is_empty(),
-        Answer::Rights(r) => !r.is_empty(),
-    };
-    let status = if found {
-        status::data_found()
-    } else {
-        status::no_data_found(&window)
-    };
+    let status = status::found_in(answer.found(), &window);
     Ok((status, answer))
 }
 
