@@ -37,9 +37,15 @@ path=/SOA4520/LivingWagesService/v2/consult
 cat >"$work/body.xml" <<XML
 <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><lw:getLivingWagesRequest xmlns:lw="http://kszbcss.fgov.be/intf/LivingWagesService/v2"><informationCustomer><ticket>bench</ticket><customerIdentification><cbeNumber>$cbe</cbeNumber></customerIdentification></informationCustomer><legalContext>$lc</legalContext><criteria><ssin>$ssin</ssin><period><beginDate>2015-01-01</beginDate></period></criteria></lw:getLivingWagesRequest></soapenv:Body></soapenv:Envelope>
 XML
+# LivingWages V3's getLivingWages: the same person, with each right's decision.
+path3=/SOA4520/LivingWagesService/v3/consult
+sed 's#http://kszbcss.fgov.be/intf/LivingWagesService/v2#urn:bcss-gateway:intf:LivingWagesService:v3#' "$work/body.xml" >"$work/body3.xml"
 # One request first: the answer must be a success, or the figures would measure errors.
-curl -sk -u "$user:$password" -H 'content-type: text/xml' --data-binary @"$work/body.xml" "$base$path" | grep -q '<code>MSG00000</code>' \
-  || { echo "the benchmark request is not answered with MSG00000" >&2; exit 1; }
+for route in "$path body.xml" "$path3 body3.xml"; do
+  set -- $route
+  curl -sk -u "$user:$password" -H 'content-type: text/xml' --data-binary @"$work/$2" "$base$1" | grep -q '<code>MSG00000</code>' \
+    || { echo "the benchmark request to $1 is not answered with MSG00000" >&2; exit 1; }
+done
 
 cat >"$work/soap.lua" <<LUA
 wrk.method = "POST"
@@ -47,6 +53,7 @@ wrk.headers["Content-Type"] = "text/xml; charset=utf-8"
 wrk.headers["Authorization"] = "$auth"
 local f = io.open("$work/body.xml", "rb"); wrk.body = f:read("*a"); f:close()
 LUA
+sed "s#body.xml#body3.xml#" "$work/soap.lua" >"$work/soap3.lua"
 
 # CPU time (user + system, in clock ticks) the server has used so far.
 server_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
@@ -86,5 +93,6 @@ echo "bcss-gateway load benchmark: $(nproc) cores, ${connections} connections, $
 printf '%-34s %12s %10s %10s %12s\n' "route" "requests/s" "p50" "p99" "CPU µs/req"
 wrk_run "HTTP/1.1 GET /health (ceiling)" /health
 wrk_run "HTTP/1.1 getLivingWages" "$path" -s "$work/soap.lua"
+wrk_run "HTTP/1.1 getLivingWages V3" "$path3" -s "$work/soap3.lua"
 h2_run "HTTP/2 GET /health (ceiling)" /health
 h2_run "HTTP/2 getLivingWages" "$path" -d "$work/body.xml" -H "authorization: $auth" -H 'content-type: text/xml; charset=utf-8'
