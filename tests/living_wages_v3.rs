@@ -548,3 +548,38 @@ async fn refusals_and_faults_are_v2s() {
         .await;
     assert!(xsd.body.contains("suspensionCode"), "{}", xsd.body);
 }
+
+#[tokio::test]
+async fn a_decision_reaches_v3_after_the_propagation_delay() {
+    let gw = Gateway::start_with(support::Options {
+        propagation_delay: std::time::Duration::from_secs(24 * 3600),
+        ..support::Options::default()
+    })
+    .await;
+    let (onem, liege) = (gw.cbe("onem"), gw.cbe("cpas-liege"));
+    let marie = gw.ssins.no_right.clone();
+    at(&gw, "2026-09-03T08:15:00Z");
+    let sent = gw
+        .basic("cpas-liege")
+        .soap_at(
+            PD_PATH,
+            &liege_form_b(&liege, &marie, "2026-09-01", "V3-DELAY"),
+        )
+        .await;
+    let b = sent.text_of("attestation").unwrap_or_default();
+    let body = request("getLivingWages", &onem, &marie, ("2026-01-01", None), None);
+
+    at(&gw, "2026-09-04T08:14:59Z");
+    let reply = ask(&gw, "onem", &body).await;
+    assert_eq!(reply.status_code(), "MSG00100", "{}", reply.body);
+
+    at(&gw, "2026-09-04T08:15:00Z");
+    let reply = ask(&gw, "onem", &body).await;
+    let [seen] = <[RightSeen; 1]>::try_from(rights(&reply)).unwrap_or_else(|r| panic!("{r:?}"));
+    assert_eq!(seen.attestation, Some(b));
+    assert_eq!(
+        seen.last_modification.as_deref(),
+        Some("2026-09-03T08:15:00.000Z"),
+        "the time it was accepted, not the time it became visible"
+    );
+}

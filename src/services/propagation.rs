@@ -17,6 +17,13 @@ pub struct Visibility {
     pub now_ms: i64,
 }
 
+impl Visibility {
+    /// Whether a form registered at `registered_at_ms` counts yet.
+    pub fn counts(&self, registered_at_ms: i64) -> bool {
+        self.delay_ms <= 0 || registered_at_ms <= self.now_ms.saturating_sub(self.delay_ms)
+    }
+}
+
 /// The longest delay the network allows.
 pub const MAX_DELAY_SECONDS: u64 = 7 * 24 * 3600;
 
@@ -31,11 +38,10 @@ pub fn visible(
     if at.delay_ms <= 0 {
         return Ok(());
     }
-    let cutoff = at.now_ms.saturating_sub(at.delay_ms);
     let forms = store.forms(ssin)?;
     let pending: BTreeSet<CbeNumber> = forms
         .iter()
-        .filter(|f| f.registered_at_ms > cutoff)
+        .filter(|f| !at.counts(f.registered_at_ms))
         .map(|f| f.form.pcsa())
         .collect();
     for pcsa_cbe in pending {
@@ -44,7 +50,7 @@ pub fn visible(
         };
         let seen: Vec<&timeline::RegisteredForm> = forms
             .iter()
-            .filter(|f| f.form.pcsa() == pcsa_cbe && f.registered_at_ms <= cutoff)
+            .filter(|f| f.form.pcsa() == pcsa_cbe && at.counts(f.registered_at_ms))
             .collect();
         let rights = timeline::rights(&timeline::forms_in_force(&seen));
         file.rights.retain(|(_, p)| p.cbe != pcsa_cbe);

@@ -86,17 +86,13 @@ fn rights_of(
     file: &PersonFile,
     at: Visibility,
 ) -> Result<Vec<Consulted>, StoreError> {
-    let cutoff = if at.delay_ms > 0 {
-        at.now_ms.saturating_sub(at.delay_ms)
-    } else {
-        i64::MAX
-    };
     let forms = store.forms(ssin)?;
+    // Every PCSA that sent forms, with those that count yet.
     let mut per_pcsa: BTreeMap<CbeNumber, Vec<&RegisteredForm>> = BTreeMap::new();
     for f in &forms {
-        per_pcsa.entry(f.form.pcsa()).or_default();
-        if f.registered_at_ms <= cutoff {
-            per_pcsa.entry(f.form.pcsa()).or_default().push(f);
+        let seen = per_pcsa.entry(f.form.pcsa()).or_default();
+        if at.counts(f.registered_at_ms) {
+            seen.push(f);
         }
     }
     let mut out = Vec::new();
