@@ -70,7 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     time("store: institution by CBE", || {
         black_box(store.institution(&onem).is_ok());
     });
-    time("store: person file (one range scan)", || {
+    time("store: person file (cached after a read)", || {
         black_box(store.person_file(&request_ssin(&request)).is_ok());
     });
     time("consultation (access rules + store)", || {

@@ -148,7 +148,7 @@ fn person_file_holds_only_that_person(store: &dyn Store) {
         ins(b, 2),
     ]));
     let file = ok(store.person_file(&a));
-    assert_eq!(file.person.map(|p| p.ssin), Some(a));
+    assert_eq!(file.person.as_ref().map(|p| p.ssin), Some(a));
     assert_eq!(file.rights.len(), 2);
     assert!(
         file.rights

@@ -98,6 +98,17 @@ async fn callers_are_identified_by_basic_or_by_certificate() {
         "but HTTP Basic names",
     )
     .await;
+    // Credentials already accepted (ONEM's Basic header, alone and with ONEM's
+    // certificate) are refused beside another institution's certificate.
+    unauthorized(
+        &gw.with_certificate("vdab")
+            .with_basic(&onem_user, "secret-onem")
+            .soap(&body)
+            .await,
+        "but HTTP Basic names",
+    )
+    .await;
+    assert_eq!(gw.basic("onem").soap(&body).await.status_code(), "MSG00000");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

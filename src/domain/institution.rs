@@ -58,6 +58,10 @@ impl CertificateFingerprint {
         CertificateFingerprint(bytes)
     }
 
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }

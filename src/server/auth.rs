@@ -63,6 +63,10 @@ struct Known {
     generation: u64,
     by_cbe: HashMap<CbeNumber, Arc<Institution>>,
     by_certificate: HashMap<CertificateFingerprint, Option<Arc<Institution>>>,
+    /// Who a request with exactly these credentials (a digest of the client
+    /// certificate and the Authorization header) was found to be: a client on a
+    /// kept-alive connection sends the same header with every request.
+    by_credentials: HashMap<[u8; 32], Arc<Institution>>,
 }
 
 /// `Basic base64(user:password)` → (user, password).
@@ -155,6 +159,43 @@ impl Authenticator {
     }
 
     pub async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        certificate: Option<&CertificateFingerprint>,
+    ) -> Result<Arc<Institution>, AuthError> {
+        let credentials = self.modes.basic.then(|| {
+            let mut digest = Sha256::new();
+            if let Some(fp) = certificate.filter(|_| self.modes.client_certificate) {
+                digest.update(fp.as_bytes());
+            }
+            digest.update([0]);
+            if let Some(header) = headers.get(hyper::header::AUTHORIZATION) {
+                digest.update(header.as_bytes());
+            }
+            <[u8; 32]>::from(digest.finalize())
+        });
+        if let Some(key) = &credentials
+            && let Some(Some(known)) = self.with_known(|k| k.by_credentials.get(key).cloned())
+        {
+            return Ok(known);
+        }
+        let generation = self.store.generation();
+        let found = self.identify(headers, certificate).await?;
+        if let Some(key) = credentials {
+            self.with_known(|k| {
+                if k.generation == generation {
+                    if k.by_credentials.len() >= VERIFIED_CACHE_LIMIT {
+                        k.by_credentials.clear();
+                    }
+                    k.by_credentials.insert(key, found.clone());
+                }
+            });
+        }
+        Ok(found)
+    }
+
+    /// Who the request's certificate and credentials name, checked in full.
+    async fn identify(
         &self,
         headers: &HeaderMap,
         certificate: Option<&CertificateFingerprint>,

@@ -3,6 +3,8 @@
 //! legal context, the SSIN is well formed and known, the caller manages that person's
 //! file during the requested period, and the number is still the person's.
 
+use std::sync::Arc;
+
 use super::{ServiceError, status};
 use crate::domain::{CbeNumber, Date, Institution, OpenPeriod, RegisterStatus, Service, Ssin};
 use crate::store::{PersonFile, Store};
@@ -13,7 +15,7 @@ use crate::wire::living_wages_v2::Criteria;
 pub struct Admitted {
     pub ssin: Ssin,
     pub window: OpenPeriod,
-    pub file: PersonFile,
+    pub file: Arc<PersonFile>,
 }
 
 /// Every rule in order, for a consultation of `service` about `criteria`: a fault

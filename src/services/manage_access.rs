@@ -324,7 +324,7 @@ fn list(
     period: OpenPeriod,
 ) -> Result<Vec<Registration>, ServiceError> {
     let mut out = Vec::new();
-    for i in store.person_file(ssin)?.inscriptions {
+    for i in &store.person_file(ssin)?.inscriptions {
         if quality.is_some_and(|q| q != i.quality) || !i.period.overlaps(&period) {
             continue;
         }

@@ -5,6 +5,7 @@
 //! they stand.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::domain::decision::timeline;
 use crate::domain::{CbeNumber, Ssin};
@@ -32,7 +33,7 @@ pub const MAX_DELAY_SECONDS: u64 = 7 * 24 * 3600;
 pub fn visible(
     store: &dyn Store,
     ssin: &Ssin,
-    file: &mut PersonFile,
+    file: &mut Arc<PersonFile>,
     at: Visibility,
 ) -> Result<(), StoreError> {
     if at.delay_ms <= 0 {
@@ -44,6 +45,11 @@ pub fn visible(
         .filter(|f| !at.counts(f.registered_at_ms))
         .map(|f| f.form.pcsa())
         .collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    // The store's file may be shared: this consultation changes its own copy.
+    let file = Arc::make_mut(file);
     for pcsa_cbe in pending {
         let Some(pcsa) = store.pcsa(&pcsa_cbe)? else {
             continue;

@@ -127,7 +127,7 @@ pub struct AuditRecord {
 /// The interface every engine implements. Reads see one consistent snapshot per call;
 /// `apply` is one transaction: all changes or none.
 pub trait Store: Send + Sync + 'static {
-    fn person_file(&self, ssin: &Ssin) -> Result<PersonFile, StoreError>;
+    fn person_file(&self, ssin: &Ssin) -> Result<std::sync::Arc<PersonFile>, StoreError>;
     fn person(&self, ssin: &Ssin) -> Result<Option<Person>, StoreError>;
     fn pcsa(&self, cbe: &CbeNumber) -> Result<Option<Pcsa>, StoreError>;
     fn institution(&self, cbe: &CbeNumber) -> Result<Option<Institution>, StoreError>;

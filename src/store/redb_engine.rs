@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use redb::{
     Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle,
@@ -99,7 +99,22 @@ pub struct RedbStore {
     /// PCSA, and a second table lookup per right was a measurable share of a
     /// consultation. Written only by `apply`, under this lock across the commit.
     pcsas: RwLock<HashMap<CbeNumber, Pcsa>>,
+    /// Person files read since the register last changed. Partners consult the same
+    /// caseload again and again, and opening a transaction and decoding the rows was
+    /// most of a consultation's store time; any write moves the generation, which
+    /// empties the cache before the write is acknowledged.
+    files: Mutex<FileCache>,
 }
+
+#[derive(Default)]
+struct FileCache {
+    generation: u64,
+    files: HashMap<Ssin, Arc<PersonFile>>,
+}
+
+/// Person files kept at most: beyond, the cache starts over (a bulk job reading every
+/// person once gains nothing from keeping them).
+const FILE_CACHE_LIMIT: usize = 16_384;
 
 fn engine<E: std::fmt::Display>(e: E) -> StoreError {
     StoreError::Engine(e.to_string())
@@ -314,40 +329,26 @@ impl RedbStore {
             db,
             generation: AtomicU64::new(0),
             pcsas: RwLock::new(HashMap::new()),
+            files: Mutex::new(FileCache::default()),
         };
         *store.pcsas.write().unwrap_or_else(PoisonError::into_inner) = store.read_pcsas()?;
         Ok(store)
     }
 
-    fn read_pcsas(&self) -> Result<HashMap<CbeNumber, Pcsa>, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let table = tx.open_table(PCSAS).map_err(engine)?;
-        let mut out = HashMap::new();
-        for row in table.iter().map_err(engine)? {
-            let (k, v) = row.map_err(engine)?;
-            let pcsa: Pcsa = decode("pcsas", k.value(), v.value())?;
-            out.insert(pcsa.cbe, pcsa);
+    /// Runs `f` on the file cache, emptied first if the register changed since it was
+    /// filled; `None` when the register has changed since `generation` was read.
+    fn with_files<T>(&self, generation: u64, f: impl FnOnce(&mut FileCache) -> T) -> Option<T> {
+        let mut cache = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = self.generation.load(Ordering::Acquire);
+        if cache.generation != now {
+            cache.generation = now;
+            cache.files.clear();
         }
-        Ok(out)
+        (now == generation).then(|| f(&mut cache))
     }
 
-    fn get<T: DeserializeOwned>(
-        &self,
-        def: TableDefinition<&[u8], &[u8]>,
-        name: &'static str,
-        key: &str,
-    ) -> Result<Option<T>, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let table = tx.open_table(def).map_err(engine)?;
-        match table.get(key.as_bytes()).map_err(engine)? {
-            Some(v) => decode(name, key.as_bytes(), v.value()).map(Some),
-            None => Ok(None),
-        }
-    }
-}
-
-impl Store for RedbStore {
-    fn person_file(&self, ssin: &Ssin) -> Result<PersonFile, StoreError> {
+    /// One person's rows, in one snapshot.
+    fn read_person_file(&self, ssin: &Ssin) -> Result<PersonFile, StoreError> {
         let tx = self.db.begin_read().map_err(engine)?;
         let files = tx.open_table(FILES).map_err(engine)?;
         let (from, to) = person_range(ssin);
@@ -388,6 +389,54 @@ impl Store for RedbStore {
                 file.rights.push((right, pcsa.clone()));
             }
         }
+        Ok(file)
+    }
+
+    fn read_pcsas(&self) -> Result<HashMap<CbeNumber, Pcsa>, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let table = tx.open_table(PCSAS).map_err(engine)?;
+        let mut out = HashMap::new();
+        for row in table.iter().map_err(engine)? {
+            let (k, v) = row.map_err(engine)?;
+            let pcsa: Pcsa = decode("pcsas", k.value(), v.value())?;
+            out.insert(pcsa.cbe, pcsa);
+        }
+        Ok(out)
+    }
+
+    fn get<T: DeserializeOwned>(
+        &self,
+        def: TableDefinition<&[u8], &[u8]>,
+        name: &'static str,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let tx = self.db.begin_read().map_err(engine)?;
+        let table = tx.open_table(def).map_err(engine)?;
+        match table.get(key.as_bytes()).map_err(engine)? {
+            Some(v) => decode(name, key.as_bytes(), v.value()).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Store for RedbStore {
+    fn person_file(&self, ssin: &Ssin) -> Result<Arc<PersonFile>, StoreError> {
+        // The generation is read before the store: a file read across a write is
+        // cached under the generation that write ends, so it is never served after.
+        let generation = self.generation();
+        if let Some(hit) = self
+            .with_files(generation, |c| c.files.get(ssin).cloned())
+            .flatten()
+        {
+            return Ok(hit);
+        }
+        let file = Arc::new(self.read_person_file(ssin)?);
+        self.with_files(generation, |c| {
+            if c.files.len() >= FILE_CACHE_LIMIT {
+                c.files.clear();
+            }
+            c.files.insert(*ssin, file.clone());
+        });
         Ok(file)
     }
 

@@ -89,6 +89,13 @@ fn is_xml_char(c: char) -> bool {
 /// Refuses text (or a name) holding a character XML forbids: echoed, it would make
 /// the answer not XML at all.
 fn check_chars(text: &str) -> Result<(), XmlError> {
+    // Nearly every name and value is printable ASCII: a byte test suffices.
+    if text
+        .bytes()
+        .all(|b| (0x20..0x80).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'))
+    {
+        return Ok(());
+    }
     match text.chars().find(|c| !is_xml_char(*c)) {
         Some(c) => Err(XmlError::ForbiddenCharacter(u32::from(c))),
         None => Ok(()),
@@ -125,7 +132,7 @@ pub fn parse_bounded(bytes: &[u8], max_elements: usize) -> Result<Element, XmlEr
     let mut reader = NsReader::from_str(text);
     reader.config_mut().check_end_names = true;
 
-    let mut stack: Vec<Element> = Vec::new();
+    let mut stack: Vec<Element> = Vec::with_capacity(8);
     let mut root: Option<Element> = None;
     let mut count = 0usize;
 
