@@ -319,11 +319,63 @@ pub fn is_xsd_date_time(s: &str) -> bool {
 }
 
 /// Writes a year with at least four digits, as xsd does (a sign only for years <= 0).
-fn write_year(f: &mut impl fmt::Write, year: i32) -> fmt::Result {
-    if year < 0 {
-        write!(f, "-{:04}", year.unsigned_abs())
-    } else {
-        write!(f, "{year:04}")
+/// Text of at most a few dozen ASCII bytes built without allocating: answers write a
+/// date or a timestamp for every period, and the formatting machinery was a visible
+/// share of writing one.
+pub struct ShortText {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl ShortText {
+    fn new() -> Self {
+        ShortText {
+            bytes: [0; 32],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    /// `n` in decimal, zero-padded to `width` digits.
+    fn push_number(&mut self, n: u64, width: usize) {
+        let mut digits = [0u8; 20];
+        let mut count = 0;
+        let mut rest = n;
+        while count < digits.len() && (rest > 0 || count < width) {
+            digits[count] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            count += 1;
+        }
+        for &d in digits[..count].iter().rev() {
+            self.push(d);
+        }
+    }
+
+    fn push_date(&mut self, date: Date) {
+        let (y, m, d) = date.ymd();
+        if y < 0 {
+            self.push(b'-');
+        }
+        self.push_number(u64::from(y.unsigned_abs()), 4);
+        self.push(b'-');
+        self.push_number(u64::from(m), 2);
+        self.push(b'-');
+        self.push_number(u64::from(d), 2);
+    }
+}
+
+impl std::ops::Deref for ShortText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        // Only ASCII digits and punctuation are ever pushed.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
     }
 }
 
@@ -350,20 +402,35 @@ pub fn parse_duration_ms(text: &str) -> Option<i64> {
 /// precision, e.g. `2026-11-22T09:05:03.042Z` — the form CBSS timestamps take.
 pub fn format_utc_timestamp(unix_millis: i64) -> String {
     let days = unix_millis.div_euclid(MILLIS_PER_DAY);
-    let millis_of_day = unix_millis.rem_euclid(MILLIS_PER_DAY);
-    let date = Date(clamp_days(days));
-    let hours = millis_of_day / 3_600_000;
-    let minutes = millis_of_day / 60_000 % 60;
-    let seconds = millis_of_day / 1000 % 60;
-    let millis = millis_of_day % 1000;
-    format!("{date}T{hours:02}:{minutes:02}:{seconds:02}.{millis:03}Z")
+    // In 0..MILLIS_PER_DAY, so it fits a u64.
+    let millis_of_day = unix_millis.rem_euclid(MILLIS_PER_DAY).unsigned_abs();
+    let mut text = ShortText::new();
+    text.push_date(Date(clamp_days(days)));
+    text.push(b'T');
+    text.push_number(millis_of_day / 3_600_000, 2);
+    text.push(b':');
+    text.push_number(millis_of_day / 60_000 % 60, 2);
+    text.push(b':');
+    text.push_number(millis_of_day / 1000 % 60, 2);
+    text.push(b'.');
+    text.push_number(millis_of_day % 1000, 3);
+    text.push(b'Z');
+    text.to_owned()
+}
+
+impl Date {
+    /// The `xsd:date` text (`2026-11-22`; a year of more than four digits or before
+    /// year 0 keeps its sign and digits), without allocating.
+    pub fn xsd(self) -> ShortText {
+        let mut text = ShortText::new();
+        text.push_date(self);
+        text
+    }
 }
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (y, m, d) = self.ymd();
-        write_year(f, y)?;
-        write!(f, "-{m:02}-{d:02}")
+        f.write_str(&self.xsd())
     }
 }
 
@@ -537,6 +604,16 @@ mod tests {
     fn display_is_zero_padded() {
         assert_eq!(d(5, 3, 7).to_string(), "0005-03-07");
         assert_eq!(d(2024, 2, 29).to_string(), "2024-02-29");
+        assert_eq!(&*d(1999, 12, 31).xsd(), "1999-12-31");
+        // The extremes of the day count keep every digit and the sign.
+        assert_eq!(
+            Date::from_days_since_epoch(i32::MIN).to_string(),
+            format!("-{:04}-{:02}-{:02}", 5_877_641, 6, 23)
+        );
+        assert_eq!(
+            Date::from_days_since_epoch(i32::MAX).to_string(),
+            "5881580-07-11"
+        );
     }
 
     #[test]

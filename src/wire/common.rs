@@ -73,8 +73,8 @@ pub fn operation_of<'a>(
 /// A closed period (CommonV3's `PeriodType`) as the element `name`.
 pub fn write_period(w: &mut XmlWriter, name: &str, p: &Period) {
     w.open(name)
-        .leaf("beginDate", &p.begin().to_string())
-        .leaf("endDate", &p.end().to_string())
+        .leaf("beginDate", &p.begin().xsd())
+        .leaf("endDate", &p.end().xsd())
         .close(name);
 }
 

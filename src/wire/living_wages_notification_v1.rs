@@ -43,8 +43,8 @@ pub fn write_notification(w: &mut XmlWriter, n: &Notification) {
             .leaf("kind", right.kind.wire_name());
         for p in &right.periods {
             w.open("period")
-                .leaf("beginDate", &p.begin().to_string())
-                .leaf("endDate", &p.end().to_string())
+                .leaf("beginDate", &p.begin().xsd())
+                .leaf("endDate", &p.end().xsd())
                 .close("period");
         }
         w.close("right");

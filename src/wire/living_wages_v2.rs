@@ -177,9 +177,9 @@ impl Criteria {
     pub fn write(&self, w: &mut XmlWriter) {
         w.leaf("ssin", &self.ssin)
             .open("period")
-            .leaf("beginDate", &self.begin.to_string());
+            .leaf("beginDate", &self.begin.xsd());
         if let Some(end) = self.end {
-            w.leaf("endDate", &end.to_string());
+            w.leaf("endDate", &end.xsd());
         }
         w.close("period");
     }

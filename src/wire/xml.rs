@@ -4,9 +4,8 @@
 //! the strictest shape: every element keeps the namespace URI it resolved to, whatever
 //! prefix the client chose.
 
-use quick_xml::NsReader;
-use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
 use thiserror::Error;
 
 /// Documents nest a handful of levels; anything deeper is an attack, not a request.
@@ -102,15 +101,49 @@ fn check_chars(text: &str) -> Result<(), XmlError> {
     }
 }
 
-fn namespace(r: ResolveResult<'_>) -> Result<Option<String>, XmlError> {
-    match r {
-        ResolveResult::Bound(ns) => Ok(Some(ns.0.to_owned())),
-        ResolveResult::Unbound => Ok(None),
-        ResolveResult::Unknown(prefix) => Err(XmlError::UnboundPrefix(prefix)),
+/// The namespace every document has bound to the `xml` prefix.
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// The namespace declarations in scope. A request declares two or three, so a list
+/// searched from the innermost is faster than quick-xml's general resolver (which
+/// had cost as much as tokenizing the envelope).
+#[derive(Default)]
+struct Scopes {
+    /// (depth of the declaring element, prefix ("" for the default namespace), URI
+    /// (None where `xmlns=""` undeclares the default)).
+    bindings: Vec<(usize, String, Option<String>)>,
+}
+
+impl Scopes {
+    /// The namespace of a name with `prefix` ("" for none); unprefixed attributes
+    /// take no default namespace.
+    fn resolve(&self, prefix: &str, attribute: bool) -> Result<Option<String>, XmlError> {
+        if prefix.is_empty() && attribute {
+            return Ok(None);
+        }
+        if prefix == "xml" {
+            return Ok(Some(XML_NS.to_owned()));
+        }
+        match self.bindings.iter().rev().find(|(_, p, _)| p == prefix) {
+            Some((_, _, uri)) => Ok(uri.clone()),
+            None if prefix.is_empty() => Ok(None),
+            None => Err(XmlError::UnboundPrefix(prefix.to_owned())),
+        }
+    }
+
+    /// Ends the scope of the element at `depth`.
+    fn close(&mut self, depth: usize) {
+        while self.bindings.last().is_some_and(|(d, _, _)| *d >= depth) {
+            self.bindings.pop();
+        }
     }
 }
 
-fn malformed(reader: &NsReader<&[u8]>, e: impl std::fmt::Display) -> XmlError {
+fn split_name(name: &str) -> (&str, &str) {
+    name.split_once(':').unwrap_or(("", name))
+}
+
+fn malformed(reader: &Reader<&[u8]>, e: impl std::fmt::Display) -> XmlError {
     XmlError::Malformed {
         position: reader.error_position(),
         message: e.to_string(),
@@ -129,22 +162,19 @@ pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
 pub fn parse_bounded(bytes: &[u8], max_elements: usize) -> Result<Element, XmlError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|_| XmlError::NotUtf8)?;
-    let mut reader = NsReader::from_str(text);
+    let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = true;
+    let mut scopes = Scopes::default();
 
     let mut stack: Vec<Element> = Vec::with_capacity(8);
     let mut root: Option<Element> = None;
     let mut count = 0usize;
 
     loop {
-        // Resolve the namespace to an owned value at once: the resolver borrows the reader.
-        let read = reader
-            .read_resolved_event()
-            .map(|(ns, event)| (namespace(ns), event));
-        let (ns, event) = read.map_err(|e| malformed(&reader, e))?;
+        let event = reader.read_event().map_err(|e| malformed(&reader, e))?;
         match event {
             Event::Start(start) => {
-                let element = open_element(&reader, ns?, &start)?;
+                let element = open_element(&reader, &mut scopes, stack.len() + 1, &start)?;
                 count += 1;
                 if count > max_elements {
                     return Err(XmlError::TooManyElements(max_elements));
@@ -158,7 +188,9 @@ pub fn parse_bounded(bytes: &[u8], max_elements: usize) -> Result<Element, XmlEr
                 }
             }
             Event::Empty(start) => {
-                let element = open_element(&reader, ns?, &start)?;
+                let depth = stack.len() + 1;
+                let element = open_element(&reader, &mut scopes, depth, &start)?;
+                scopes.close(depth);
                 count += 1;
                 if count > max_elements {
                     return Err(XmlError::TooManyElements(max_elements));
@@ -170,6 +202,7 @@ pub fn parse_bounded(bytes: &[u8], max_elements: usize) -> Result<Element, XmlEr
                 }
             }
             Event::End(_) => {
+                scopes.close(stack.len());
                 let Some(done) = stack.pop() else {
                     return Err(malformed(&reader, "an end tag without a start tag"));
                 };
@@ -236,21 +269,22 @@ pub fn parse_bounded(bytes: &[u8], max_elements: usize) -> Result<Element, XmlEr
     root.ok_or(XmlError::Empty)
 }
 
+/// An element's start tag: its namespace declarations enter `scopes` at `depth`, then
+/// its name and attributes are resolved (declarations apply to the element's own name
+/// and attributes, wherever they stand among them).
 fn open_element(
-    reader: &NsReader<&[u8]>,
-    ns: Option<String>,
-    start: &quick_xml::events::BytesStart<'_>,
+    reader: &Reader<&[u8]>,
+    scopes: &mut Scopes,
+    depth: usize,
+    start: &BytesStart<'_>,
 ) -> Result<Element, XmlError> {
-    let local = start.local_name().as_ref().to_owned();
-    check_chars(start.name().as_ref())?;
+    let name = start.name();
+    let name: &str = name.as_ref();
+    check_chars(name)?;
     let mut attributes = Vec::new();
     for attr in start.attributes() {
         let attr = attr.map_err(|e| malformed(reader, e))?;
-        let key = attr.key.as_ref();
-        if key == "xmlns" || key.starts_with("xmlns:") {
-            continue;
-        }
-        let (ns, local) = reader.resolver().resolve_attribute(attr.key);
+        let key: &str = attr.key.as_ref();
         let value =
             attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
                 .map_err(|e| match e {
@@ -261,15 +295,44 @@ fn open_element(
                 })?;
         check_chars(key)?;
         check_chars(&value)?;
-        attributes.push(Attribute {
-            ns: namespace(ns)?,
-            local: local.as_ref().to_owned(),
-            value: value.into_owned(),
-        });
+        if key == "xmlns" {
+            let uri = (!value.is_empty()).then(|| value.into_owned());
+            scopes.bindings.push((depth, String::new(), uri));
+        } else if let Some(prefix) = key.strip_prefix("xmlns:") {
+            // Namespaces in XML 1.0: a prefix cannot be undeclared, nor `xmlns` bound.
+            if value.is_empty()
+                || prefix == "xmlns"
+                || prefix.contains(':')
+                || (prefix == "xml") != (value == XML_NS)
+            {
+                return Err(malformed(
+                    reader,
+                    format!("the declaration {key}={value:?} is not allowed"),
+                ));
+            }
+            scopes
+                .bindings
+                .push((depth, prefix.to_owned(), Some(value.into_owned())));
+        } else {
+            attributes.push(Attribute {
+                ns: None,
+                local: key.to_owned(),
+                value: value.into_owned(),
+            });
+        }
     }
+    for attribute in &mut attributes {
+        let (prefix, local) = split_name(&attribute.local);
+        if !prefix.is_empty() {
+            let local = local.to_owned();
+            attribute.ns = scopes.resolve(prefix, true)?;
+            attribute.local = local;
+        }
+    }
+    let (prefix, local) = split_name(name);
     Ok(Element {
-        ns,
-        local,
+        ns: scopes.resolve(prefix, false)?,
+        local: local.to_owned(),
         attributes,
         children: Vec::new(),
         text: String::new(),
@@ -399,6 +462,54 @@ mod tests {
         // A default namespace qualifies children too.
         let d = parse_ok(r#"<x xmlns="urn:n"><y>1</y></x>"#);
         assert_eq!(d.children[0].ns.as_deref(), Some("urn:n"));
+    }
+
+    #[test]
+    fn a_declaration_holds_for_its_element_and_descendants_only() {
+        // An inner redeclaration, on a start tag and on an empty element, ends with it.
+        let e = parse_ok(
+            r#"<p:a xmlns:p="urn:1"><p:b xmlns:p="urn:2"><p:c/></p:b><p:d xmlns:p="urn:3"/><p:e/></p:a>"#,
+        );
+        let ns: Vec<Option<&str>> = std::iter::once(&e)
+            .chain(e.children.iter())
+            .chain(e.children[0].children.iter())
+            .map(|el| el.ns.as_deref())
+            .collect();
+        assert_eq!(
+            ns,
+            [
+                Some("urn:1"),
+                Some("urn:2"),
+                Some("urn:3"),
+                Some("urn:1"),
+                Some("urn:2")
+            ]
+        );
+        // A declaration after an attribute still qualifies it; an unprefixed attribute
+        // takes no namespace; `xml` is always bound.
+        let e = parse_ok(r#"<x q:m="1" n="2" xml:lang="fr" xmlns:q="urn:q" xmlns="urn:d"/>"#);
+        assert!(e.is("urn:d", "x"));
+        assert_eq!(e.attribute(Some("urn:q"), "m"), Some("1"));
+        assert_eq!(e.attribute(None, "n"), Some("2"));
+        assert_eq!(
+            e.attribute(Some("http://www.w3.org/XML/1998/namespace"), "lang"),
+            Some("fr")
+        );
+        // Out of its scope a prefix is unbound, and some declarations are not allowed.
+        assert_eq!(
+            parse(br#"<a><b xmlns:p="urn:1"/><p:c/></a>"#),
+            Err(XmlError::UnboundPrefix("p".into()))
+        );
+        for bad in [
+            r#"<x xmlns:p=""/>"#,
+            r#"<x xmlns:xmlns="urn:1"/>"#,
+            r#"<x xmlns:xml="urn:1"/>"#,
+        ] {
+            assert!(
+                matches!(parse(bad.as_bytes()), Err(XmlError::Malformed { .. })),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
