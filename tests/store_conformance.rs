@@ -72,7 +72,7 @@ type Case = (&'static str, fn(&dyn Store));
 
 /// Runs every case against stores made by `open`.
 fn conformance<S: Store>(open: impl Fn(&std::path::Path) -> S) {
-    let cases: [Case; 7] = [
+    let cases: [Case; 8] = [
         (
             "a person's file is one consistent range",
             person_file_holds_only_that_person,
@@ -89,6 +89,10 @@ fn conformance<S: Store>(open: impl Fn(&std::path::Path) -> S) {
         (
             "the audit trail is ordered and paged",
             audit_trail_is_ordered,
+        ),
+        (
+            "late and repeated audit records take their place once",
+            audit_trail_orders_late_records,
         ),
         ("an empty store says so", emptiness),
         (
@@ -298,6 +302,53 @@ fn audit_trail_is_ordered(store: &dyn Store) {
     assert_eq!(all, records);
     let page = ok(store.audit_trail(Some(records[1].ticket), 2));
     assert_eq!(page, records[2..4]);
+}
+
+/// Hundreds of records over several seconds, committed out of order (a long exchange
+/// is recorded after shorter ones that started later) and one batch twice: the trail
+/// still gives each record once, in ticket order, page after page.
+fn audit_trail_orders_late_records(store: &dyn Store) {
+    let base_ms = 1_800_000_000_000u64;
+    let records: Vec<AuditRecord> = (0..700u64)
+        .map(|i| {
+            let random = (i * 7919).to_le_bytes();
+            let random = [0, 0, random[0], random[1], random[2], 0, 0, 0, 0, 0];
+            AuditRecord {
+                ticket: uuid::Builder::from_unix_timestamp_millis(base_ms + i * 9, &random)
+                    .into_uuid(),
+                received_at_ms: i64::try_from(i).unwrap_or(0),
+                latency_us: i,
+                caller: None,
+                operation: Some("getLivingWages".into()),
+                legal_context: None,
+                ssin: None,
+                outcome: "MSG00000".into(),
+                http_status: 200,
+            }
+        })
+        .collect();
+    let (odd, even): (Vec<AuditRecord>, Vec<AuditRecord>) =
+        records.iter().cloned().partition(|r| r.latency_us % 2 == 1);
+    let mut odd_reversed = odd;
+    odd_reversed.reverse();
+    ok(store.append_audit(&odd_reversed));
+    ok(store.append_audit(&even));
+    ok(store.append_audit(&records[100..150]));
+    assert_eq!(ok(store.audit_trail(None, 1000)), records);
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = ok(store.audit_trail(after, 37));
+        assert!(page.len() <= 37);
+        let Some(last) = page.last() else { break };
+        after = Some(last.ticket);
+        paged.extend(page);
+    }
+    assert_eq!(paged, records);
+    assert_eq!(
+        ok(store.audit_trail(Some(records[698].ticket), 10)),
+        records[699..]
+    );
 }
 
 fn payment(s: Ssin, ins: &str, statement: &str, first_day: &str, cents: i64) -> PaymentLine {

@@ -3,7 +3,7 @@
 //! from JSON cost more than the rest of a consultation). The file records its format
 //! version so that a binary never misreads a file written by another.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -35,8 +35,20 @@ const PCSAS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("pcsas");
 const INSTITUTIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("institutions");
 /// Certificate fingerprint (hex) → CBE of its institution.
 const CERTIFICATES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("certificates");
-/// Ticket (UUIDv7, time-ordered) → audit record.
-const AUDIT: TableDefinition<u128, &[u8]> = TableDefinition::new("audit");
+/// First ticket (UUIDv7, time-ordered) of a chunk → up to `AUDIT_CHUNK` audit records
+/// in ticket order. One row per record had cost a B-tree insert per exchange, a
+/// tenth of a consultation's CPU; a chunk costs one per few hundred.
+const AUDIT: TableDefinition<u128, &[u8]> = TableDefinition::new("audit_chunks");
+/// Layout 3: ticket → one audit record.
+const AUDIT_BY_TICKET: TableDefinition<u128, &[u8]> = TableDefinition::new("audit");
+/// Records in one audit chunk at most: a page of the trail decodes a few chunks.
+const AUDIT_CHUNK: usize = 256;
+/// The tickets of one chunk lie within this many milliseconds of its first. A record
+/// committed late (a long exchange) then starts a chunk of its own, and the trail after
+/// a ticket is found among the chunks that start at most this long before it.
+const AUDIT_SPAN_MS: u128 = 1_000;
+/// UUIDv7 keeps its Unix milliseconds in the top 48 of its 128 bits.
+const UUID_MS_SHIFT: u32 = 80;
 /// `SSIN number(20 digits)` → an accepted form (B, C) about that person.
 const FORMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("forms");
 /// Sequence → change event, for the notifications.
@@ -66,7 +78,8 @@ const META: TableDefinition<&str, u32> = TableDefinition::new("meta");
 /// The layout of keys and values this binary reads and writes. Bump it when either
 /// changes: an older file is then upgraded when `open` knows how, else refused with a
 /// clear message instead of misread. 3: forms B carry rubrics 21–42 and 63–72.
-const FORMAT: u32 = 3;
+/// 4: the audit trail is kept in chunks.
+const FORMAT: u32 = 4;
 
 /// Layout 2 → 3: a form B of layout 2 ends where the rubrics added in 3 (measures and
 /// resources, the last fields of `FormB`, and `form` the last of `RegisteredForm`)
@@ -90,6 +103,79 @@ fn migrate_forms_from_2(tx: &redb::WriteTransaction) -> Result<usize, StoreError
         forms.insert(k.as_slice(), v.as_slice()).map_err(engine)?;
     }
     Ok(rewritten.len())
+}
+
+/// Layout 3 → 4: the audit records, one row each, move into chunks.
+/// The old rows come in ticket order, so they are moved a bounded batch at a time.
+fn migrate_audit_from_3(tx: &redb::WriteTransaction) -> Result<usize, StoreError> {
+    let mut moved = 0;
+    {
+        let old = tx.open_table(AUDIT_BY_TICKET).map_err(engine)?;
+        const BATCH: usize = AUDIT_CHUNK * 64;
+        let mut batch = Vec::with_capacity(BATCH);
+        for row in old.iter().map_err(engine)? {
+            let (k, v) = row.map_err(engine)?;
+            batch.push(decode::<AuditRecord>(
+                "audit",
+                &audit_key(k.value()),
+                v.value(),
+            )?);
+            if batch.len() == BATCH {
+                write_audit(tx, &batch)?;
+                moved += batch.len();
+                batch.clear();
+            }
+        }
+        write_audit(tx, &batch)?;
+        moved += batch.len();
+    }
+    tx.delete_table(AUDIT_BY_TICKET).map_err(engine)?;
+    Ok(moved)
+}
+
+/// An audit key as errors show it: the ticket.
+fn audit_key(ticket: u128) -> Vec<u8> {
+    Uuid::from_u128(ticket).to_string().into_bytes()
+}
+
+/// Writes `records` as chunks of the audit trail: sorted by ticket, cut at
+/// `AUDIT_CHUNK` records or `AUDIT_SPAN_MS`, each under its first ticket.
+fn write_audit(tx: &redb::WriteTransaction, records: &[AuditRecord]) -> Result<(), StoreError> {
+    let mut sorted: Vec<&AuditRecord> = records.iter().collect();
+    sorted.sort_unstable_by_key(|r| r.ticket);
+    let mut audit = tx.open_table(AUDIT).map_err(engine)?;
+    let mut rest = sorted.as_slice();
+    while let Some(first) = rest.first() {
+        let first_ticket = first.ticket.as_u128();
+        let last_ms = (first_ticket >> UUID_MS_SHIFT).saturating_add(AUDIT_SPAN_MS);
+        let len = rest
+            .iter()
+            .take(AUDIT_CHUNK)
+            .take_while(|r| r.ticket.as_u128() >> UUID_MS_SHIFT < last_ms)
+            .count()
+            .max(1);
+        let (chunk, tail) = rest.split_at(len);
+        rest = tail;
+        // Tickets are unique, so two chunks starting with the same one mean the same
+        // records were given twice: keep each once.
+        let existing: Option<Vec<AuditRecord>> = match audit.get(first_ticket).map_err(engine)? {
+            Some(v) => Some(decode("audit", &audit_key(first_ticket), v.value())?),
+            None => None,
+        };
+        let bytes = match existing {
+            None => encode(&chunk)?,
+            Some(mut merged) => {
+                merged.extend(chunk.iter().map(|r| (*r).clone()));
+                merged.sort_by_key(|r| r.ticket);
+                merged.dedup_by_key(|r| r.ticket);
+                encode(&merged)?
+            }
+        };
+        audit
+            .insert(first_ticket, bytes.as_slice())
+            .map_err(engine)?;
+    }
+    Ok(())
 }
 
 pub struct RedbStore {
@@ -292,13 +378,19 @@ impl RedbStore {
                 None if !has_data => {
                     meta.insert("format", FORMAT).map_err(engine)?;
                 }
-                Some(2) => {
-                    let migrated = migrate_forms_from_2(&tx)?;
+                Some(found @ (2 | 3)) => {
+                    let forms_b = if found == 2 {
+                        migrate_forms_from_2(&tx)?
+                    } else {
+                        0
+                    };
+                    let audit_records = migrate_audit_from_3(&tx)?;
                     meta.insert("format", FORMAT).map_err(engine)?;
                     tracing::info!(
                         path = %path.display(),
-                        forms_b = migrated,
-                        "store upgraded from layout 2 to {FORMAT}"
+                        forms_b,
+                        audit_records,
+                        "store upgraded from layout {found} to {FORMAT}"
                     );
                 }
                 found => {
@@ -1066,14 +1158,7 @@ impl Store for RedbStore {
 
     fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
         let tx = self.db.begin_write().map_err(engine)?;
-        {
-            let mut audit = tx.open_table(AUDIT).map_err(engine)?;
-            for r in records {
-                audit
-                    .insert(r.ticket.as_u128(), encode(r)?.as_slice())
-                    .map_err(engine)?;
-            }
-        }
+        write_audit(&tx, records)?;
         tx.commit().map_err(engine)
     }
 
@@ -1084,16 +1169,40 @@ impl Store for RedbStore {
     ) -> Result<Vec<AuditRecord>, StoreError> {
         let tx = self.db.begin_read().map_err(engine)?;
         let audit = tx.open_table(AUDIT).map_err(engine)?;
-        let start = after.map_or(0, |u| u.as_u128().saturating_add(1));
+        let after = after.map(|u| u.as_u128());
+        // A chunk holding a ticket past `after` starts at most AUDIT_SPAN_MS before it.
+        let start = after.map_or(0, |a| a.saturating_sub(AUDIT_SPAN_MS << UUID_MS_SHIFT));
+        // Records read and not yet given out, by ticket. Chunks come by first ticket, so
+        // once a chunk starting at `first` is reached, every record before `first` has
+        // been read and can be given out in order.
+        let mut pending: BTreeMap<u128, AuditRecord> = BTreeMap::new();
         let mut out = Vec::new();
-        for row in audit.range(start..).map_err(engine)?.take(limit) {
+        let give_out = |pending: &mut BTreeMap<u128, AuditRecord>,
+                        out: &mut Vec<AuditRecord>,
+                        before: Option<u128>| {
+            while out.len() < limit {
+                match pending.first_entry() {
+                    Some(e) if before.is_none_or(|b| *e.key() < b) => out.push(e.remove()),
+                    _ => break,
+                }
+            }
+        };
+        for row in audit.range(start..).map_err(engine)? {
             let (k, v) = row.map_err(engine)?;
-            out.push(decode(
-                "audit",
-                Uuid::from_u128(k.value()).to_string().as_bytes(),
-                v.value(),
-            )?);
+            let first = k.value();
+            give_out(&mut pending, &mut out, Some(first));
+            if out.len() >= limit {
+                return Ok(out);
+            }
+            let chunk: Vec<AuditRecord> = decode("audit", &audit_key(first), v.value())?;
+            for r in chunk {
+                let ticket = r.ticket.as_u128();
+                if after.is_none_or(|a| ticket > a) {
+                    pending.insert(ticket, r);
+                }
+            }
         }
+        give_out(&mut pending, &mut out, None);
         Ok(out)
     }
 
@@ -1146,6 +1255,53 @@ mod tests {
         for _ in 0..2 {
             let store = RedbStore::open(&path).unwrap();
             assert_eq!(store.forms(&form_b.ssin).unwrap(), vec![registered.clone()]);
+            drop(store);
+        }
+    }
+
+    #[test]
+    fn a_layout_3_store_opens_with_its_audit_trail_in_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.redb");
+        let records: Vec<AuditRecord> = (0..(AUDIT_CHUNK as u64 * 3 + 5))
+            .map(|i| AuditRecord {
+                ticket: uuid::Builder::from_unix_timestamp_millis(1_700_000_000_000 + i, &[7; 10])
+                    .into_uuid(),
+                received_at_ms: 1_700_000_000_000,
+                latency_us: i,
+                caller: None,
+                operation: Some("getLivingWages".into()),
+                legal_context: Some("UNEMPLOYMENT:LIVING_WAGE_CHECK".into()),
+                ssin: Some("85073100130".into()),
+                outcome: "MSG00000".into(),
+                http_status: 200,
+            })
+            .collect();
+        {
+            // What layout 3 wrote: one row per record under its ticket.
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(META).unwrap().insert("format", 3).unwrap();
+            {
+                let mut old = tx.open_table(AUDIT_BY_TICKET).unwrap();
+                for r in &records {
+                    old.insert(r.ticket.as_u128(), encode(r).unwrap().as_slice())
+                        .unwrap();
+                }
+            }
+            tx.commit().unwrap();
+        }
+        for _ in 0..2 {
+            let store = RedbStore::open(&path).unwrap();
+            assert_eq!(store.audit_trail(None, 10_000).unwrap(), records);
+            let tx = store.db.begin_read().unwrap();
+            assert_eq!(tx.open_table(AUDIT).unwrap().len().unwrap(), 4);
+            assert!(
+                tx.list_tables()
+                    .unwrap()
+                    .all(|t| t.name() != AUDIT_BY_TICKET.name())
+            );
+            drop(tx);
             drop(store);
         }
     }
