@@ -146,16 +146,17 @@ impl From<Period> for OpenPeriod {
 /// Sorts periods by their beginning and joins the ones that overlap or touch (one ends
 /// the day before the next begins), so that each result is one uninterrupted stretch.
 pub fn merge_periods(periods: impl IntoIterator<Item = Period>) -> Vec<Period> {
-    let mut sorted: Vec<Period> = periods.into_iter().collect();
-    sorted.sort_unstable();
-    let mut merged: Vec<Period> = Vec::with_capacity(sorted.len());
-    for p in sorted {
-        match merged.last_mut() {
-            // `succ` saturates, so a period ending on the last day still absorbs overlaps.
-            Some(last) if p.begin <= last.end.succ() => last.end = last.end.max(p.end),
-            _ => merged.push(p),
+    let mut merged: Vec<Period> = periods.into_iter().collect();
+    merged.sort_unstable();
+    // In place: each period joins the last one kept when it overlaps or touches it.
+    // `succ` saturates, so a period ending on the last day still absorbs overlaps.
+    merged.dedup_by(|p, last| {
+        let joins = p.begin <= last.end.succ();
+        if joins {
+            last.end = last.end.max(p.end);
         }
-    }
+        joins
+    });
     merged
 }
 

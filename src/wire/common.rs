@@ -132,11 +132,14 @@ impl<'a> Children<'a> {
     }
 
     fn child_path(&self, local: &str) -> String {
-        if self.path.is_empty() {
-            local.to_owned()
-        } else {
-            format!("{}/{local}", self.path)
+        // Built for every field read, so without the formatting machinery.
+        let mut path = String::with_capacity(self.path.len() + 1 + local.len());
+        if !self.path.is_empty() {
+            path.push_str(&self.path);
+            path.push('/');
         }
+        path.push_str(local);
+        path
     }
 
     pub fn optional(&mut self, local: &str) -> Result<Option<&'a Element>, InvalidField> {
@@ -295,9 +298,9 @@ impl InformationCustomer {
             None => None,
         };
         let id_el = c.required("customerIdentification")?;
+        let id_path = c.child_path("customerIdentification");
         c.finish()?;
-        let id_path = format!("{path}/customerIdentification");
-        let mut id = Children::of(id_el, id_path.as_str())?;
+        let mut id = Children::of(id_el, id_path)?;
         let identification = if let Some((cbe, p)) = id.optional_text("cbeNumber")? {
             if cbe.len() != 10 || !cbe.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(InvalidField::new(p, Some(cbe), "must be 10 digits"));
@@ -313,7 +316,7 @@ impl InformationCustomer {
             }
         } else {
             return Err(InvalidField::new(
-                id_path,
+                id.path,
                 None,
                 "must hold cbeNumber, or sector and institution",
             ));

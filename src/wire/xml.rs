@@ -4,6 +4,8 @@
 //! the strictest shape: every element keeps the namespace URI it resolved to, whatever
 //! prefix the client chose.
 
+use std::sync::Arc;
+
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use thiserror::Error;
@@ -43,16 +45,17 @@ pub enum XmlError {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attribute {
-    pub ns: Option<String>,
+    pub ns: Option<Arc<str>>,
     pub local: String,
     pub value: String,
 }
 
 /// One element: its namespace URI (None = no namespace), local name, attributes,
-/// children, and the character data directly inside it.
+/// children, and the character data directly inside it. The namespace is shared with
+/// the declaration it resolved to: a request's elements are in two or three.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Element {
-    pub ns: Option<String>,
+    pub ns: Option<Arc<str>>,
     pub local: String,
     pub attributes: Vec<Attribute>,
     pub children: Vec<Element>,
@@ -111,18 +114,18 @@ const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 struct Scopes {
     /// (depth of the declaring element, prefix ("" for the default namespace), URI
     /// (None where `xmlns=""` undeclares the default)).
-    bindings: Vec<(usize, String, Option<String>)>,
+    bindings: Vec<(usize, String, Option<Arc<str>>)>,
 }
 
 impl Scopes {
     /// The namespace of a name with `prefix` ("" for none); unprefixed attributes
     /// take no default namespace.
-    fn resolve(&self, prefix: &str, attribute: bool) -> Result<Option<String>, XmlError> {
+    fn resolve(&self, prefix: &str, attribute: bool) -> Result<Option<Arc<str>>, XmlError> {
         if prefix.is_empty() && attribute {
             return Ok(None);
         }
         if prefix == "xml" {
-            return Ok(Some(XML_NS.to_owned()));
+            return Ok(Some(Arc::from(XML_NS)));
         }
         match self.bindings.iter().rev().find(|(_, p, _)| p == prefix) {
             Some((_, _, uri)) => Ok(uri.clone()),
@@ -296,7 +299,7 @@ fn open_element(
         check_chars(key)?;
         check_chars(&value)?;
         if key == "xmlns" {
-            let uri = (!value.is_empty()).then(|| value.into_owned());
+            let uri = (!value.is_empty()).then(|| Arc::from(value.as_ref()));
             scopes.bindings.push((depth, String::new(), uri));
         } else if let Some(prefix) = key.strip_prefix("xmlns:") {
             // Namespaces in XML 1.0: a prefix cannot be undeclared, nor `xmlns` bound.
@@ -312,7 +315,7 @@ fn open_element(
             }
             scopes
                 .bindings
-                .push((depth, prefix.to_owned(), Some(value.into_owned())));
+                .push((depth, prefix.to_owned(), Some(Arc::from(value.as_ref()))));
         } else {
             attributes.push(Attribute {
                 ns: None,
@@ -343,7 +346,15 @@ fn open_element(
 /// character XML forbids replaced by U+FFFD: whatever reaches an answer (an echoed
 /// value, a name in a diagnostic) cannot make it ill-formed.
 pub fn escape_into(out: &mut String, text: &str) {
-    // Most values (dates, numbers, codes) have nothing to escape: copy them whole.
+    // Most values (dates, numbers, codes) are printable ASCII with nothing to escape:
+    // one byte test, and they are copied whole.
+    if text
+        .bytes()
+        .all(|b| (0x20..0x7F).contains(&b) && !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
+    {
+        out.push_str(text);
+        return;
+    }
     let mut rest = text;
     while let Some(i) =
         rest.find(|c: char| matches!(c, '&' | '<' | '>' | '"' | '\'') || !is_xml_char(c))

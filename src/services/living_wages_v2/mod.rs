@@ -8,7 +8,6 @@ mod get_living_wages;
 
 use super::propagation::{self, Visibility};
 use super::{ServiceError, access, status};
-use std::collections::BTreeMap;
 
 use crate::domain::{Institution, OpenPeriod, Pcsa, Period, Region, Right, Service, merge_periods};
 use crate::store::Store;
@@ -62,7 +61,8 @@ pub fn consult(
 
 /// The periods of `rights` inside `window`, clipped and merged.
 fn periods_within<'a>(rights: impl Iterator<Item = &'a Right>, window: &OpenPeriod) -> Vec<Period> {
-    merge_periods(rights.flat_map(|r| r.periods_within(window)))
+    // Merged once over all the rights, which is the same as merging each right's first.
+    merge_periods(rights.flat_map(|r| r.periods().iter().filter_map(|p| p.clip(window))))
 }
 
 /// The periods of `rights` inside `window`, grouped by `key` and merged per group;
@@ -73,13 +73,17 @@ fn grouped_periods<K: Ord + Copy>(
     window: &OpenPeriod,
     key: impl Fn(&Right, &Pcsa) -> K,
 ) -> Vec<(K, Vec<Period>)> {
-    let mut groups: BTreeMap<K, Vec<&Right>> = BTreeMap::new();
-    for (right, pcsa) in rights.iter().map(|rp| (&rp.0, &rp.1)) {
-        groups.entry(key(right, pcsa)).or_default().push(right);
-    }
-    let mut out: Vec<(K, Vec<Period>)> = groups
+    // A person has a handful of rights: a sorted list of keys and one pass per key
+    // cost less than a map.
+    let mut keys: Vec<K> = rights.iter().map(|rp| key(&rp.0, &rp.1)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut out: Vec<(K, Vec<Period>)> = keys
         .into_iter()
-        .map(|(k, rights)| (k, periods_within(rights.into_iter(), window)))
+        .map(|k| {
+            let group = rights.iter().filter(|rp| key(&rp.0, &rp.1) == k);
+            (k, periods_within(group.map(|rp| &rp.0), window))
+        })
         .filter(|(_, periods)| !periods.is_empty())
         .collect();
     out.sort_by_key(|(k, periods)| (periods.first().map(Period::begin), *k));
