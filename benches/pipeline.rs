@@ -12,6 +12,10 @@ use bcss_gateway::wire::common::InformationCbss;
 use bcss_gateway::wire::living_wages_v2 as lw;
 use bcss_gateway::wire::soap::{self, SoapVersion};
 
+// The allocator the gateway runs with, so that allocation costs are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ROUNDS: u32 = 20_000;
 
 fn time(name: &str, mut f: impl FnMut()) {

@@ -54,13 +54,13 @@ pub enum RequestError {
 /// The operation a request element names (its local name less `Request`), once it is
 /// one of `operations` and in the service's namespace.
 pub fn operation_of<'a>(
-    el: &'a Element,
+    el: &'a Element<'a>,
     namespace: &str,
     operations: &[&str],
 ) -> Result<&'a str, RequestError> {
     let name = el.local.strip_suffix("Request").unwrap_or("");
     if !operations.contains(&name) {
-        return Err(RequestError::UnknownOperation(el.local.clone()));
+        return Err(RequestError::UnknownOperation(el.local.to_string()));
     }
     if el.ns.as_deref() != Some(namespace) {
         return Err(RequestError::WrongNamespace {
@@ -109,13 +109,13 @@ impl From<InvalidField> for RequestError {
 /// Children are unqualified (`elementFormDefault="unqualified"`): a namespaced child is
 /// an error, as is a missing mandatory one, one out of order, or any extra.
 pub struct Children<'a> {
-    parent: &'a Element,
+    parent: &'a Element<'a>,
     path: String,
     next: usize,
 }
 
 impl<'a> Children<'a> {
-    pub fn of(parent: &'a Element, path: impl Into<String>) -> Result<Self, InvalidField> {
+    pub fn of(parent: &'a Element<'a>, path: impl Into<String>) -> Result<Self, InvalidField> {
         let path = path.into();
         if !parent.text.trim().is_empty() {
             return Err(InvalidField::new(
@@ -142,7 +142,7 @@ impl<'a> Children<'a> {
         path
     }
 
-    pub fn optional(&mut self, local: &str) -> Result<Option<&'a Element>, InvalidField> {
+    pub fn optional(&mut self, local: &str) -> Result<Option<&'a Element<'a>>, InvalidField> {
         let Some(child) = self.parent.children.get(self.next) else {
             return Ok(None);
         };
@@ -160,7 +160,7 @@ impl<'a> Children<'a> {
         Ok(None)
     }
 
-    pub fn required(&mut self, local: &str) -> Result<&'a Element, InvalidField> {
+    pub fn required(&mut self, local: &str) -> Result<&'a Element<'a>, InvalidField> {
         match self.optional(local)? {
             Some(el) => Ok(el),
             None => Err(match self.parent.children.get(self.next) {
@@ -216,7 +216,7 @@ impl<'a> Children<'a> {
     }
 }
 
-fn leaf_text<'a>(el: &'a Element, path: &str) -> Result<&'a str, InvalidField> {
+fn leaf_text<'a>(el: &'a Element<'_>, path: &str) -> Result<&'a str, InvalidField> {
     if let Some(child) = el.children.first() {
         return Err(InvalidField::new(
             path,

@@ -123,7 +123,7 @@ pub fn read_request(payload: &Element) -> Result<Request, RequestError> {
         });
     }
     let operation = Operation::from_request_element(&payload.local)
-        .ok_or_else(|| RequestError::UnknownOperation(payload.local.clone()))?;
+        .ok_or_else(|| RequestError::UnknownOperation(payload.local.to_string()))?;
     let mut c = Children::of(payload, "")?;
     let ic = c.required("informationCustomer")?;
     let information_customer = InformationCustomer::read(ic, "informationCustomer")?;

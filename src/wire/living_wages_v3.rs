@@ -104,7 +104,7 @@ pub fn read_request(el: &Element) -> Result<Request, RequestError> {
     let operation = Operation::ALL
         .into_iter()
         .find(|op| op.name() == name)
-        .ok_or_else(|| RequestError::UnknownOperation(el.local.clone()))?;
+        .ok_or_else(|| RequestError::UnknownOperation(el.local.to_string()))?;
     let mut c = Children::of(el, "")?;
     let information_customer =
         InformationCustomer::read(c.required("informationCustomer")?, "informationCustomer")?;

@@ -855,7 +855,7 @@ pub fn read_request(payload: &Element) -> Result<Request, RequestError> {
             element: payload.expanded_name(),
         });
     }
-    let operation = match payload.local.as_str() {
+    let operation = match payload.local.as_ref() {
         "sendFormBRequest" => Operation::SendFormB,
         "sendFormCRequest" => Operation::SendFormC,
         "sendFormDRequest" => Operation::SendFormD,

@@ -49,9 +49,9 @@ impl SoapVersion {
 /// A request envelope reduced to what the services read: its version and the one
 /// element of its body.
 #[derive(Debug)]
-pub struct Envelope {
+pub struct Envelope<'a> {
     pub version: SoapVersion,
-    pub payload: Element,
+    pub payload: Element<'a>,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -86,7 +86,7 @@ impl EnvelopeError {
 
 /// Reads a request envelope. On error, also returns the version when it could be told
 /// (so the fault is answered in it).
-pub fn parse_envelope(bytes: &[u8]) -> Result<Envelope, (Option<SoapVersion>, EnvelopeError)> {
+pub fn parse_envelope(bytes: &[u8]) -> Result<Envelope<'_>, (Option<SoapVersion>, EnvelopeError)> {
     parse_envelope_bounded(bytes, xml::MAX_ELEMENTS)
 }
 
@@ -94,7 +94,7 @@ pub fn parse_envelope(bytes: &[u8]) -> Result<Envelope, (Option<SoapVersion>, En
 pub fn parse_envelope_bounded(
     bytes: &[u8],
     max_elements: usize,
-) -> Result<Envelope, (Option<SoapVersion>, EnvelopeError)> {
+) -> Result<Envelope<'_>, (Option<SoapVersion>, EnvelopeError)> {
     let root = xml::parse_bounded(bytes, max_elements).map_err(|e| (None, e.into()))?;
     let version = match root.ns.as_deref() {
         Some(SOAP11_NS) if root.local == "Envelope" => SoapVersion::Soap11,
@@ -249,11 +249,13 @@ mod tests {
 
     #[test]
     fn both_versions_are_recognised_by_namespace() {
-        let e = parse_envelope(env(SOAP11_NS, "<x xmlns='urn:a'/>").as_bytes());
+        let doc = env(SOAP11_NS, "<x xmlns='urn:a'/>");
+        let e = parse_envelope(doc.as_bytes());
         assert!(
             matches!(e, Ok(Envelope { version: SoapVersion::Soap11, ref payload }) if payload.is("urn:a", "x"))
         );
-        let e = parse_envelope(env(SOAP12_NS, "<x xmlns='urn:a'/>").as_bytes());
+        let doc = env(SOAP12_NS, "<x xmlns='urn:a'/>");
+        let e = parse_envelope(doc.as_bytes());
         assert!(matches!(
             e,
             Ok(Envelope {

@@ -102,7 +102,7 @@ impl Detail {
 }
 
 /// The text of the SOAP payload `{connector}xmlString`: the inner document.
-pub fn xml_string(payload: &Element) -> Result<&str, String> {
+pub fn xml_string<'a>(payload: &'a Element<'_>) -> Result<&'a str, String> {
     if !payload.is(CONNECTOR_NS, "xmlString") {
         return Err(format!(
             "{} is not {{{CONNECTOR_NS}}}xmlString, the one part of sendXML",
@@ -119,7 +119,7 @@ pub fn xml_string(payload: &Element) -> Result<&str, String> {
 
 /// Reads qualified children in the schema's order.
 struct Seq<'a> {
-    el: &'a Element,
+    el: &'a Element<'a>,
     path: String,
     next: usize,
 }
@@ -129,7 +129,7 @@ fn malformed(path: &str, problem: impl std::fmt::Display) -> Detail {
 }
 
 impl<'a> Seq<'a> {
-    fn of(el: &'a Element, path: &str) -> Result<Seq<'a>, Detail> {
+    fn of(el: &'a Element<'a>, path: &str) -> Result<Seq<'a>, Detail> {
         if !el.text.trim().is_empty() {
             return Err(malformed(path, "text is not allowed here, only elements"));
         }
@@ -140,7 +140,7 @@ impl<'a> Seq<'a> {
         })
     }
 
-    fn optional(&mut self, ns: &str, local: &str) -> Option<&'a Element> {
+    fn optional(&mut self, ns: &str, local: &str) -> Option<&'a Element<'a>> {
         let child = self.el.children.get(self.next)?;
         if child.is(ns, local) {
             self.next += 1;
@@ -150,7 +150,7 @@ impl<'a> Seq<'a> {
         }
     }
 
-    fn required(&mut self, ns: &str, local: &str) -> Result<&'a Element, Detail> {
+    fn required(&mut self, ns: &str, local: &str) -> Result<&'a Element<'a>, Detail> {
         self.optional(ns, local).ok_or_else(|| {
             let path = format!("{}/{local}", self.path);
             match self.el.children.get(self.next) {
@@ -206,18 +206,18 @@ pub struct AuthorizedUser {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServiceRequest {
+pub struct ServiceRequest<'a> {
     pub service_id: String,
     pub version: String,
-    pub payload: Option<Element>,
+    pub payload: Option<Element<'a>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SsdnRequest {
+pub struct SsdnRequest<'a> {
     pub user: AuthorizedUser,
     pub reference: Option<String>,
     pub time_request: Option<String>,
-    pub services: Vec<ServiceRequest>,
+    pub services: Vec<ServiceRequest<'a>>,
 }
 
 /// Whatever could be read of a request before a problem, for the reply's context.
@@ -247,7 +247,10 @@ pub fn ssdn_time(unix_millis: i64) -> String {
         .collect()
 }
 
-pub fn read_request(doc: &Element, partial: &mut Partial) -> Result<SsdnRequest, Detail> {
+pub fn read_request<'a>(
+    doc: &'a Element<'a>,
+    partial: &mut Partial,
+) -> Result<SsdnRequest<'a>, Detail> {
     if !doc.is(SERVICE_NS, "SSDNRequest") {
         return Err(malformed(
             "/",
