@@ -329,7 +329,7 @@ async fn every_exchange_gets_a_fresh_ticket_and_an_audit_record() {
     assert_eq!(ra.http_status, 200);
     assert_eq!(by_ticket(&tickets[1]).outcome, "MSG00100");
     let rc = by_ticket(&tickets[2]);
-    assert_eq!((rc.outcome.as_str(), rc.http_status), ("MSG00014", 500));
+    assert_eq!((rc.outcome.as_ref(), rc.http_status), ("MSG00014", 500));
 }
 
 #[test]

@@ -292,7 +292,7 @@ fn audit_trail_is_ordered(store: &dyn Store) {
             operation: Some("getLivingWages".into()),
             legal_context: None,
             ssin: None,
-            outcome: format!("MSG0000{i}"),
+            outcome: format!("MSG0000{i}").into(),
             http_status: 200,
         })
         .collect();

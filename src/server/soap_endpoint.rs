@@ -1,6 +1,7 @@
 //! One SOAP exchange from bytes to bytes: authenticate, read the envelope, dispatch to
 //! the operation's handler, write the answer, and audit it.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -163,10 +164,10 @@ pub async fn serve(
     {
         Ok((body, status_code)) => (
             respond(StatusCode::OK, ex.version, body),
-            status_code.to_owned(),
+            Cow::Borrowed(status_code),
         ),
         Err(fault) => {
-            let outcome = fault.reason_code.to_owned();
+            let outcome = Cow::Borrowed(fault.reason_code);
             (fault_response(&ex, fault, gw.auth.modes().basic), outcome)
         }
     };
@@ -175,7 +176,7 @@ pub async fn serve(
         received_at_ms: ex.received_ms,
         latency_us: u64::try_from(ex.started.elapsed().as_micros()).unwrap_or(u64::MAX),
         caller: ex.caller,
-        operation: ex.operation.map(str::to_owned),
+        operation: ex.operation.map(Cow::Borrowed),
         legal_context: ex.legal_context,
         ssin: ex.ssin,
         outcome,

@@ -6,6 +6,8 @@ mod redb_engine;
 
 pub use redb_engine::{DEFAULT_CACHE_MB, RedbStore};
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use uuid::Uuid;
@@ -116,11 +118,13 @@ pub struct AuditRecord {
     pub received_at_ms: i64,
     pub latency_us: u64,
     pub caller: Option<CbeNumber>,
-    pub operation: Option<String>,
+    /// The operation's name: one of the contracts' (`Cow`, so that recording one costs
+    /// no copy, while reading the trail back gives owned text).
+    pub operation: Option<Cow<'static, str>>,
     pub legal_context: Option<String>,
     pub ssin: Option<String>,
     /// The status code (MSG00000, ...) or the fault's reason code.
-    pub outcome: String,
+    pub outcome: Cow<'static, str>,
     pub http_status: u16,
 }
 
