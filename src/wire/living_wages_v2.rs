@@ -228,8 +228,8 @@ pub fn write_response(
     status: &Status,
     answer: &Answer,
 ) {
-    let name = format!("lw:{}", request.operation.response_element());
-    w.open_ns(&name, &[("lw", INTF_NS)]);
+    let name = request.operation.response_element();
+    w.open_root("lw", name, INTF_NS);
     request.information_customer.write(w);
     cbss.write(w);
     w.leaf("legalContext", &request.legal_context);
@@ -266,7 +266,7 @@ pub fn write_response(
             }
         }
     }
-    w.close(&name);
+    w.close_root("lw", name);
 }
 
 pub fn write_fault(w: &mut XmlWriter, fault: &CbssFault) {

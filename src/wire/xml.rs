@@ -432,6 +432,30 @@ impl XmlWriter {
         self
     }
 
+    /// `<prefix:local xmlns:prefix="uri">`: an answer's root element, written without
+    /// building its qualified name first.
+    pub fn open_root(&mut self, prefix: &str, local: &str, uri: &str) -> &mut Self {
+        self.out.push('<');
+        self.out.push_str(prefix);
+        self.out.push(':');
+        self.out.push_str(local);
+        self.out.push_str(" xmlns:");
+        self.out.push_str(prefix);
+        self.out.push_str("=\"");
+        escape_into(&mut self.out, uri);
+        self.out.push_str("\">");
+        self
+    }
+
+    pub fn close_root(&mut self, prefix: &str, local: &str) -> &mut Self {
+        self.out.push_str("</");
+        self.out.push_str(prefix);
+        self.out.push(':');
+        self.out.push_str(local);
+        self.out.push('>');
+        self
+    }
+
     pub fn open(&mut self, name: &str) -> &mut Self {
         self.out.push('<');
         self.out.push_str(name);
