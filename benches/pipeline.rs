@@ -60,8 +60,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     let cbss = InformationCbss {
         ticket: uuid::Uuid::now_v7(),
-        received: "2026-01-01T00:00:00.000Z".into(),
-        replied: "2026-01-01T00:00:00.001Z".into(),
+        received_ms: 1_767_225_600_000,
+        replied_ms: 1_767_225_600_001,
     };
 
     println!("getLivingWages pipeline, {ROUNDS} rounds per stage");

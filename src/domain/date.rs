@@ -401,6 +401,11 @@ pub fn parse_duration_ms(text: &str) -> Option<i64> {
 /// Formats a Unix instant in milliseconds as an xsd:dateTime in UTC with millisecond
 /// precision, e.g. `2026-11-22T09:05:03.042Z` — the form CBSS timestamps take.
 pub fn format_utc_timestamp(unix_millis: i64) -> String {
+    utc_timestamp(unix_millis).to_owned()
+}
+
+/// `format_utc_timestamp` on the stack, for the answers' timestamps.
+pub fn utc_timestamp(unix_millis: i64) -> ShortText {
     let days = unix_millis.div_euclid(MILLIS_PER_DAY);
     // In 0..MILLIS_PER_DAY, so it fits a u64.
     let millis_of_day = unix_millis.rem_euclid(MILLIS_PER_DAY).unsigned_abs();
@@ -415,7 +420,7 @@ pub fn format_utc_timestamp(unix_millis: i64) -> String {
     text.push(b'.');
     text.push_number(millis_of_day % 1000, 3);
     text.push(b'Z');
-    text.to_owned()
+    text
 }
 
 impl Date {

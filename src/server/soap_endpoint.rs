@@ -68,8 +68,8 @@ impl Exchange {
     fn cbss(&self) -> InformationCbss {
         InformationCbss {
             ticket: self.ticket,
-            received: crate::domain::date::format_utc_timestamp(self.received_ms),
-            replied: crate::domain::date::format_utc_timestamp(self.clock.at(clock::unix_millis())),
+            received_ms: self.received_ms,
+            replied_ms: self.clock.at(clock::unix_millis()),
         }
     }
 }

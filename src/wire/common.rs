@@ -1,6 +1,8 @@
 //! The CBSS common types (CommonV3): customer and CBSS information blocks, status,
 //! fault detail, and a reader for the unqualified, ordered children of a request.
 
+use std::borrow::Cow;
+
 use uuid::Uuid;
 
 use super::xml::{Element, XmlWriter};
@@ -110,12 +112,16 @@ impl From<InvalidField> for RequestError {
 /// an error, as is a missing mandatory one, one out of order, or any extra.
 pub struct Children<'a> {
     parent: &'a Element<'a>,
-    path: String,
+    /// Most paths are the contract's own names: kept without a copy.
+    path: Cow<'static, str>,
     next: usize,
 }
 
 impl<'a> Children<'a> {
-    pub fn of(parent: &'a Element<'a>, path: impl Into<String>) -> Result<Self, InvalidField> {
+    pub fn of(
+        parent: &'a Element<'a>,
+        path: impl Into<Cow<'static, str>>,
+    ) -> Result<Self, InvalidField> {
         let path = path.into();
         if !parent.text.trim().is_empty() {
             return Err(InvalidField::new(
@@ -207,7 +213,7 @@ impl<'a> Children<'a> {
                 if self.path.is_empty() {
                     "/"
                 } else {
-                    self.path.as_str()
+                    self.path.as_ref()
                 },
                 Some(&extra.local),
                 format!("unexpected element {} here", extra.expanded_name()),
@@ -268,7 +274,7 @@ fn small_number(text: &str, path: &str) -> Result<u16, InvalidField> {
 }
 
 impl InformationCustomer {
-    pub fn read(el: &Element, path: &str) -> Result<Self, InvalidField> {
+    pub fn read(el: &Element, path: &'static str) -> Result<Self, InvalidField> {
         let mut c = Children::of(el, path)?;
         let ticket = match c.optional_text("ticket")? {
             // TicketType: a UUID, or any text of at most 32 characters on one line.
@@ -363,12 +369,13 @@ pub fn read_legal_context(text: &str, path: &str) -> Result<String, InvalidField
     Ok(text.to_owned())
 }
 
-/// The CBSS's own block of every answer: a fresh ticket and when it received and replied.
+/// The CBSS's own block of every answer: a fresh ticket and when it received and
+/// replied (Unix milliseconds, written as UTC timestamps).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InformationCbss {
     pub ticket: Uuid,
-    pub received: String,
-    pub replied: String,
+    pub received_ms: i64,
+    pub replied_ms: i64,
 }
 
 impl InformationCbss {
@@ -379,8 +386,8 @@ impl InformationCbss {
                 "ticketCBSS",
                 self.ticket.hyphenated().encode_lower(&mut ticket),
             )
-            .leaf("timestampReceive", &self.received)
-            .leaf("timestampReply", &self.replied)
+            .leaf("timestampReceive", &date::utc_timestamp(self.received_ms))
+            .leaf("timestampReply", &date::utc_timestamp(self.replied_ms))
             .close("informationCBSS");
     }
 }

@@ -424,7 +424,11 @@ fn read_subsidies(
     })())
 }
 
-fn read_sender(el: &Element, path: &str, v: &mut Values) -> Result<Option<Sender>, InvalidField> {
+fn read_sender(
+    el: &Element,
+    path: &'static str,
+    v: &mut Values,
+) -> Result<Option<Sender>, InvalidField> {
     let mut c = Children::of(el, path)?;
     let (name, _) = c.required_text("name")?;
     let (ins, _) = c.required_text("insCode")?;
