@@ -32,15 +32,9 @@ impl SoapVersion {
     /// A guess from the request's content type, for answers given before the body is
     /// read (authentication, size): SOAP 1.2 says `application/soap+xml`.
     pub fn from_content_type(content_type: Option<&str>) -> SoapVersion {
-        match content_type {
-            Some(ct)
-                if ct
-                    .trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("application/soap+xml") =>
-            {
-                SoapVersion::Soap12
-            }
+        const SOAP12_TYPE: &str = "application/soap+xml";
+        match content_type.and_then(|ct| ct.trim_start().get(..SOAP12_TYPE.len())) {
+            Some(start) if start.eq_ignore_ascii_case(SOAP12_TYPE) => SoapVersion::Soap12,
             _ => SoapVersion::Soap11,
         }
     }
@@ -245,6 +239,27 @@ mod tests {
 
     fn env(ns: &str, body: &str) -> String {
         format!(r#"<e:Envelope xmlns:e="{ns}"><e:Header/><e:Body>{body}</e:Body></e:Envelope>"#)
+    }
+
+    #[test]
+    fn the_content_type_tells_the_version_before_the_envelope_is_read() {
+        for (content_type, version) in [
+            (
+                Some("application/soap+xml; charset=utf-8"),
+                SoapVersion::Soap12,
+            ),
+            (Some("  Application/SOAP+XML"), SoapVersion::Soap12),
+            (Some("text/xml; charset=utf-8"), SoapVersion::Soap11),
+            (Some("application/soap"), SoapVersion::Soap11),
+            (Some("é"), SoapVersion::Soap11),
+            (None, SoapVersion::Soap11),
+        ] {
+            assert_eq!(
+                SoapVersion::from_content_type(content_type),
+                version,
+                "{content_type:?}"
+            );
+        }
     }
 
     #[test]
