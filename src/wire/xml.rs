@@ -54,8 +54,9 @@ pub struct Attribute {
 /// One element: its namespace URI (None = no namespace), local name, attributes,
 /// children, and the character data directly inside it. The namespace is shared with
 /// the declaration it resolved to (a request's elements are in two or three); the
-/// name and text borrow from the document unless an entity had to be resolved, so
-/// reading a request allocates little more than the tree's nodes.
+/// name and text borrow from the document unless reading changed them (references
+/// resolved, CDATA joined, line ends normalised), so reading a request allocates
+/// little more than the tree's nodes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Element<'a> {
     pub ns: Option<Arc<str>>,
