@@ -87,7 +87,7 @@ async fn run(person_count: usize, seconds: u64, connections: u64) -> Result<(), 
             lines += statement.len();
             setup.store.write_statement(ins, month, &statement, true)?;
         }
-        month = month.succ();
+        month = month.succ().ok_or("past the last month")?;
     }
     let load = started.elapsed().as_secs_f64();
     // Gigabytes just written are still going to the disk: let them land first, or the

@@ -241,6 +241,19 @@ fn data_err(e: impl std::fmt::Display) -> DemoError {
     DemoError::Data(e.to_string())
 }
 
+/// `n` days from a demo date.
+fn shift(date: Date, n: i32) -> Result<Date, DemoError> {
+    date.add_days(n)
+        .ok_or_else(|| data_err(format!("{date} + {n} days is outside the calendar")))
+}
+
+/// The month after a demo month.
+fn next_month(month: Month) -> Result<Month, DemoError> {
+    month
+        .succ()
+        .ok_or_else(|| data_err(format!("{month} has no next month")))
+}
+
 fn cbe(prefix: &str) -> Result<CbeNumber, DemoError> {
     CbeNumber::with_check_digits(prefix).map_err(data_err)
 }
@@ -438,7 +451,7 @@ pub fn dataset(
                 months,
                 ..Duration::default()
             },
-            decision_date: entry.add_days(-10),
+            decision_date: shift(entry, -10)?,
             annual_amount: None,
             installation_premium: None,
             regularisation: false,
@@ -563,7 +576,7 @@ fn registered_at_ms(form: &Form) -> i64 {
         Form::C(c) => c.decision_date,
         Form::D(d) => d.period_end,
     };
-    (i64::from(decided.add_days(3).days_since_epoch()) * 24 + 10) * 3_600_000
+    (i64::from(decided.days_since_epoch()) + 3) * 86_400_000 + 10 * 3_600_000
 }
 
 /// A grant line a month for each (person, PCSA, category, first month, last month,
@@ -601,10 +614,10 @@ fn statements(paid: &[(Ssin, &Pcsa, char, &str, &str, i64)]) -> Result<Vec<State
                 m.last_day(),
                 *cents,
             ));
-            m = m.succ();
+            m = next_month(m)?;
         }
         // Three months after the first, an adjustment of the first month's amount.
-        let later = first.succ().succ().succ();
+        let later = next_month(next_month(next_month(first)?)?)?;
         if i == 0 {
             add(line(
                 later,
@@ -617,8 +630,8 @@ fn statements(paid: &[(Ssin, &Pcsa, char, &str, &str, i64)]) -> Result<Vec<State
             add(line(
                 later,
                 AmountType::Recovery,
-                first.first_day().add_days(9),
-                first.first_day().add_days(11),
+                shift(first.first_day(), 9)?,
+                shift(first.first_day(), 11)?,
                 -(cents * 3 / 30),
             ));
         }

@@ -98,7 +98,7 @@ async fn every_acknowledged_form_survives_a_kill_9_and_nothing_is_half_applied()
         writers.push(tokio::spawn(async move {
             let first = Date::from_ymd(2020, 1, 1).unwrap();
             for i in 0..100_000 {
-                let entry = first.add_days(i % 1500);
+                let entry = first.add_days(i % 1500).unwrap();
                 let reference = format!("K{w}-{i}");
                 let Ok(reply) = client
                     .try_send(

@@ -108,13 +108,25 @@ fn form_c(caller: &str, ssin: &str, entry: &str, nature: u8, status: u8) -> Stri
 }
 
 fn form_d(caller: &str, ssin: &str, sequence: u16, amount: &str, start: &str, end: &str) -> String {
+    form_d_for_month(caller, ssin, "2024-06", sequence, amount, start, end)
+}
+
+fn form_d_for_month(
+    caller: &str,
+    ssin: &str,
+    month: &str,
+    sequence: u16,
+    amount: &str,
+    start: &str,
+    end: &str,
+) -> String {
     envelope(
         SOAP11,
         &format!(
             "<pd:sendFormDRequest xmlns:pd=\"{PD_NS}\">\
              <informationCustomer><customerIdentification><cbeNumber>{caller}</cbeNumber></customerIdentification></informationCustomer>\
              <formD><pcsa><name>CPAS de Liège</name><insCode>{LIEGE_INS}</insCode><cbeNumber>{caller}</cbeNumber></pcsa>\
-             <ssin>{ssin}</ssin><recoveryMonth>2024-06</recoveryMonth><sequenceNumber>{sequence}</sequenceNumber>\
+             <ssin>{ssin}</ssin><recoveryMonth>{month}</recoveryMonth><sequenceNumber>{sequence}</sequenceNumber>\
              <recoveryType>01</recoveryType><recoveredAmount>{amount}</recoveredAmount>\
              <periodStart>{start}</periodStart><periodEnd>{end}</periodEnd><reference>REC-1</reference></formD>\
              </pd:sendFormDRequest>"
@@ -552,6 +564,90 @@ async fn a_form_d_recovers_no_more_than_the_cpas_granted_and_changes_no_right() 
 
     assert_eq!(onem_sees(&gw, &ssin).await, ["2024-01-01..2024-12-31"]);
     assert_eq!(gw.store.outbox(0, 100).map(|e| e.len()).unwrap_or(0), 1);
+}
+
+/// The last months of the calendar the register supports: a decision may run to
+/// 9999-12-31 and a recovery may be judged against it, but nothing may end after it.
+/// Before the dates were bounded, the D's judgement never ended and froze the gateway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_at_the_end_of_the_supported_calendar_are_judged_and_answered() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    let cpas = gw.basic("cpas-liege");
+    let answered = |what: &'static str| {
+        move |r: Result<support::Reply, tokio::time::error::Elapsed>| {
+            r.unwrap_or_else(|_| panic!("{what} got no answer within 10 s"))
+        }
+    };
+    let within = std::time::Duration::from_secs(10);
+
+    let mut grant = FormB::new(&liege, &ssin, "9999-01-01", 12);
+    grant.decision = "2024-01-01";
+    grant.annual_amount = Some("12000.00");
+    let reply = tokio::time::timeout(within, cpas.soap_at(PD_PATH, &grant.envelope(&liege))).await;
+    assert_accepted(&answered("the form B to 9999-12-31")(reply));
+
+    let recover = form_d_for_month(
+        &liege,
+        &ssin,
+        "9999-12",
+        1,
+        "1000.00",
+        "9999-12-01",
+        "9999-12-31",
+    );
+    let reply = tokio::time::timeout(within, cpas.soap_at(PD_PATH, &recover)).await;
+    assert_accepted(&answered("the form D for 9999-12")(reply));
+    let too_much = form_d_for_month(
+        &liege,
+        &ssin,
+        "9999-12",
+        2,
+        "1000.01",
+        "9999-12-01",
+        "9999-12-31",
+    );
+    let reply = tokio::time::timeout(within, cpas.soap_at(PD_PATH, &too_much)).await;
+    let reply = answered("the second form D for 9999-12")(reply);
+    assert_rejected(&reply);
+    assert_eq!(reply.texts_of("field"), ["recoveredAmount"]);
+
+    // One month more would end on 10000-01-31: refused, naming the duration.
+    let mut beyond = FormB::new(&liege, &ssin, "9999-01-01", 13);
+    beyond.decision = "2024-01-01";
+    beyond.reference = Some("DOS-BEYOND");
+    let reply = tokio::time::timeout(within, cpas.soap_at(PD_PATH, &beyond.envelope(&liege))).await;
+    let reply = answered("the form B past 9999-12-31")(reply);
+    assert_rejected(&reply);
+    assert_eq!(reply.texts_of("field"), ["duration"]);
+    assert_eq!(
+        reply.texts_of("code").get(1).map(String::as_str),
+        Some("900002")
+    );
+    assert!(reply.body.contains("9999-12-31"), "{}", reply.body);
+
+    // A year the contract cannot write is an error naming the rubric and the range.
+    let reply = cpas
+        .soap_at(
+            PD_PATH,
+            &FormB::new(&liege, &ssin, "10000-01-01", 1).envelope(&liege),
+        )
+        .await;
+    assert_rejected(&reply);
+    assert_eq!(reply.texts_of("field"), ["entryDate", "decisionDate"]);
+    assert!(
+        reply.body.contains("0001-01-01 to 9999-12-31"),
+        "{}",
+        reply.body
+    );
+
+    let health = tokio::time::timeout(within, gw.anonymous().get("/health")).await;
+    assert_eq!(answered("/health")(health).body.trim(), "ok");
+    assert_eq!(
+        onem_sees_in(&gw, &ssin, "9999-06-01", "9999-12-31").await,
+        ["9999-06-01..9999-12-31"]
+    );
 }
 
 /// A payment line of a statement: integration income, category B, article 860 (60 %).

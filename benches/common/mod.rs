@@ -166,7 +166,10 @@ pub fn persons(count: usize) -> Result<Vec<Ssin>, Error> {
     let first = Date::from_ymd(1950, 1, 1)?;
     (0..count)
         .map(|i| {
-            let (y, m, d) = first.add_days(i32::try_from(i % DAYS)?).ymd();
+            let (y, m, d) = first
+                .add_days(i32::try_from(i % DAYS)?)
+                .ok_or("a birth date past the calendar")?
+                .ymd();
             let serial = 1 + i / DAYS;
             Ok(Ssin::with_check_digits(
                 &format!("{:02}{m:02}{d:02}{serial:03}", y % 100),
@@ -306,8 +309,9 @@ impl Caller {
 
 fn form_b(cbe: &str, ssin: &Ssin, n: u64, persons: u64) -> String {
     let entry = Date::from_ymd(2020, 1, 1)
-        .map(|d| d.add_days(i32::try_from(n / persons * 30).unwrap_or(0)))
-        .unwrap_or(Date::from_days_since_epoch(0));
+        .ok()
+        .and_then(|d| d.add_days(i32::try_from(n / persons * 30).unwrap_or(0)))
+        .unwrap_or(Date::MIN);
     format!(
         "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body>\
          <pd:sendFormBRequest xmlns:pd=\"{PD_NS}\">\

@@ -12,6 +12,12 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A calendar day, stored as the number of days since 1970-01-01.
+///
+/// Always within the supported range, `Date::MIN` (0001-01-01) to `Date::MAX`
+/// (9999-12-31): the days an `xsd:date` with a four-digit year can name. Arithmetic that
+/// would leave the range answers `None` instead of wrapping or saturating, so that no
+/// loop over dates can run past the last day and no answer can carry a year the
+/// contract cannot write.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct Date(i32);
 
@@ -82,12 +88,23 @@ pub fn days_in_month(year: i32, month: u32) -> u32 {
     }
 }
 
-/// Clamps a day count into the range a `Date` can hold.
+/// Day count of 0001-01-01.
+const FIRST_DAY: i32 = -719_162;
+/// Day count of 9999-12-31.
+const LAST_DAY: i32 = 2_932_896;
+
+/// Clamps a day count into the supported range.
 fn clamp_days(days: i64) -> i32 {
-    i32::try_from(days).unwrap_or(if days < 0 { i32::MIN } else { i32::MAX })
+    // Within FIRST_DAY..=LAST_DAY after the clamp, so the conversion cannot fail.
+    i32::try_from(days.clamp(i64::from(FIRST_DAY), i64::from(LAST_DAY))).unwrap_or(FIRST_DAY)
 }
 
 impl Date {
+    /// The first day the register supports, 0001-01-01.
+    pub const MIN: Date = Date(FIRST_DAY);
+    /// The last day the register supports, 9999-12-31.
+    pub const MAX: Date = Date(LAST_DAY);
+
     /// Builds a date from its calendar parts; only years 0001..=9999 (what xsd:date on
     /// the wire carries with four digits) are accepted.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Result<Date, DateError> {
@@ -113,9 +130,10 @@ impl Date {
         ))))
     }
 
-    /// The date `days` days after 1970-01-01 (negative: before).
-    pub fn from_days_since_epoch(days: i32) -> Date {
-        Date(days)
+    /// The date `days` days after 1970-01-01 (negative: before); `None` outside the
+    /// supported range.
+    pub fn from_days_since_epoch(days: i32) -> Option<Date> {
+        (FIRST_DAY..=LAST_DAY).contains(&days).then_some(Date(days))
     }
 
     /// Days since 1970-01-01 (negative before it).
@@ -124,7 +142,8 @@ impl Date {
     }
 
     /// The UTC calendar day of a Unix timestamp in seconds (floors towards the past, so
-    /// one second before the epoch is 1969-12-31). Saturates at the representable range.
+    /// one second before the epoch is 1969-12-31). An instant outside the supported
+    /// range gives its first or last day.
     pub fn from_unix_seconds(secs: i64) -> Date {
         Date(clamp_days(secs.div_euclid(SECONDS_PER_DAY)))
     }
@@ -149,23 +168,24 @@ impl Date {
     /// Year, month (1..=12) and day (1..=31).
     pub fn ymd(self) -> (i32, u32, u32) {
         let (y, m, d) = civil_from_days(i64::from(self.0));
-        // An i32 day count spans about ±5.9 million years, so the year fits an i32.
+        // Years 1..=9999 within the supported range.
         (y as i32, m, d)
     }
 
-    /// The next day (saturates at the last representable day).
-    pub fn succ(self) -> Date {
-        Date(self.0.saturating_add(1))
+    /// The next day; `None` after 9999-12-31.
+    pub fn succ(self) -> Option<Date> {
+        self.add_days(1)
     }
 
-    /// The previous day (saturates at the first representable day).
-    pub fn pred(self) -> Date {
-        Date(self.0.saturating_sub(1))
+    /// The previous day; `None` before 0001-01-01.
+    pub fn pred(self) -> Option<Date> {
+        self.add_days(-1)
     }
 
-    /// The date `n` days later (earlier when negative); saturates instead of overflowing.
-    pub fn add_days(self, n: i32) -> Date {
-        Date(self.0.saturating_add(n))
+    /// The date `n` days later (earlier when negative); `None` outside the supported
+    /// range.
+    pub fn add_days(self, n: i32) -> Option<Date> {
+        Date::from_days_since_epoch(self.0.checked_add(n)?)
     }
 
     /// Number of days of `month` in `year`, leap years included (1900: no, 2000: yes).
@@ -226,7 +246,9 @@ fn parse_date_prefix(s: &str) -> Result<(Date, &str), DateError> {
     if year_digits != 4 {
         return Err(syntax(
             s,
-            format!("the year must have exactly 4 digits, found {year_digits}"),
+            format!(
+                "the year must have exactly 4 digits (supported dates run from 0001-01-01 to 9999-12-31), found {year_digits}"
+            ),
         ));
     }
     if b.get(4) != Some(&b'-') {
@@ -318,7 +340,6 @@ pub fn is_xsd_date_time(s: &str) -> bool {
     time_ok && (rest.is_empty() || is_valid_zone(rest))
 }
 
-/// Writes a year with at least four digits, as xsd does (a sign only for years <= 0).
 /// Text of at most a few dozen ASCII bytes built without allocating: answers write a
 /// date or a timestamp for every period, and the formatting machinery was a visible
 /// share of writing one.
@@ -359,9 +380,6 @@ impl ShortText {
 
     fn push_date(&mut self, date: Date) {
         let (y, m, d) = date.ymd();
-        if y < 0 {
-            self.push(b'-');
-        }
         self.push_number(u64::from(y.unsigned_abs()), 4);
         self.push(b'-');
         self.push_number(u64::from(m), 2);
@@ -424,8 +442,7 @@ pub fn utc_timestamp(unix_millis: i64) -> ShortText {
 }
 
 impl Date {
-    /// The `xsd:date` text (`2026-11-22`; a year of more than four digits or before
-    /// year 0 keeps its sign and digits), without allocating.
+    /// The `xsd:date` text (`2026-11-22`), without allocating.
     pub fn xsd(self) -> ShortText {
         let mut text = ShortText::new();
         text.push_date(self);
@@ -480,8 +497,13 @@ impl Visitor<'_> for DateVisitor {
         }
     }
 
+    /// A stored day count outside the supported range is refused, never misread.
     fn visit_i32<E: de::Error>(self, days: i32) -> Result<Date, E> {
-        Ok(Date(days))
+        Date::from_days_since_epoch(days).ok_or_else(|| {
+            E::custom(format!(
+                "day {days} since 1970-01-01 is outside the supported range 0001-01-01..=9999-12-31"
+            ))
+        })
     }
 }
 
@@ -513,7 +535,10 @@ mod tests {
         assert_eq!(d(2026, 11, 22).days_since_epoch(), 20_779);
         assert_eq!(d(1, 1, 1).days_since_epoch(), -719_162);
         assert_eq!(d(9999, 12, 31).days_since_epoch(), 2_932_896);
-        assert_eq!(Date::from_days_since_epoch(20_779).ymd(), (2026, 11, 22));
+        assert_eq!(
+            Date::from_days_since_epoch(20_779).map(Date::ymd),
+            Some((2026, 11, 22))
+        );
     }
 
     #[test]
@@ -540,8 +565,8 @@ mod tests {
                 days_in_month: 28
             })
         );
-        assert_eq!(d(2000, 2, 28).succ(), d(2000, 2, 29));
-        assert_eq!(d(1900, 2, 28).succ(), d(1900, 3, 1));
+        assert_eq!(d(2000, 2, 28).succ(), Some(d(2000, 2, 29)));
+        assert_eq!(d(1900, 2, 28).succ(), Some(d(1900, 3, 1)));
     }
 
     #[test]
@@ -551,7 +576,7 @@ mod tests {
         assert_eq!(last - first + 1, 73_414); // 201 years, 49 leap days
         let mut expected = (1900, 1, 1);
         for n in first..=last {
-            let date = Date::from_days_since_epoch(n);
+            let date = Date::from_days_since_epoch(n).unwrap();
             assert_eq!(date.ymd(), expected, "day {n}");
             let (y, m, dd) = expected;
             assert_eq!(Date::from_ymd(y, m, dd), Ok(date));
@@ -594,15 +619,76 @@ mod tests {
 
     #[test]
     fn arithmetic() {
-        assert_eq!(d(2020, 12, 31).succ(), d(2021, 1, 1));
-        assert_eq!(d(2021, 1, 1).pred(), d(2020, 12, 31));
-        assert_eq!(d(2020, 1, 1).add_days(366), d(2021, 1, 1));
-        assert_eq!(d(2020, 1, 1).add_days(-1), d(2019, 12, 31));
-        assert_eq!(
-            Date::from_days_since_epoch(i32::MAX).succ(),
-            Date::from_days_since_epoch(i32::MAX)
-        );
+        assert_eq!(d(2020, 12, 31).succ(), Some(d(2021, 1, 1)));
+        assert_eq!(d(2021, 1, 1).pred(), Some(d(2020, 12, 31)));
+        assert_eq!(d(2020, 1, 1).add_days(366), Some(d(2021, 1, 1)));
+        assert_eq!(d(2020, 1, 1).add_days(-1), Some(d(2019, 12, 31)));
         assert!(d(2020, 1, 1) < d(2020, 1, 2));
+    }
+
+    #[test]
+    fn arithmetic_stops_at_the_edges_of_the_supported_range() {
+        assert_eq!(Date::MIN, d(1, 1, 1));
+        assert_eq!(Date::MAX, d(9999, 12, 31));
+        assert_eq!(Date::MAX.succ(), None);
+        assert_eq!(Date::MIN.pred(), None);
+        assert_eq!(Date::MAX.add_days(1), None);
+        assert_eq!(Date::MIN.add_days(-1), None);
+        assert_eq!(Date::MIN.add_days(i32::MIN), None);
+        assert_eq!(Date::MAX.add_days(i32::MAX), None);
+        assert_eq!(Date::MAX.add_days(0), Some(Date::MAX));
+        assert_eq!(d(9999, 12, 30).succ(), Some(Date::MAX));
+        assert_eq!(
+            Date::MIN.add_days(Date::MAX.days_since_epoch() - Date::MIN.days_since_epoch()),
+            Some(Date::MAX)
+        );
+        assert_eq!(Date::from_days_since_epoch(i32::MAX), None);
+        assert_eq!(Date::from_days_since_epoch(i32::MIN), None);
+        assert_eq!(Date::from_unix_seconds(i64::MAX), Date::MAX);
+        assert_eq!(Date::from_unix_seconds(i64::MIN), Date::MIN);
+        assert_eq!(Date::MAX.to_string(), "9999-12-31");
+        assert_eq!(Date::MIN.to_string(), "0001-01-01");
+    }
+
+    /// Every day of the supported range: its parts build it back, its text parses back
+    /// to it, and its neighbours are one day away with the next calendar day's parts.
+    #[test]
+    fn every_supported_day_round_trips_and_steps() {
+        let mut date = Date::MIN;
+        let mut count = 1;
+        loop {
+            let (y, m, dd) = date.ymd();
+            assert_eq!(Date::from_ymd(y, m, dd), Ok(date));
+            assert_eq!(Date::parse_xsd(&date.xsd()), Ok(date));
+            let Some(next) = date.succ() else { break };
+            assert_eq!(next.pred(), Some(date));
+            let expected = if dd < days_in_month(y, m) {
+                (y, m, dd + 1)
+            } else if m < 12 {
+                (y, m + 1, 1)
+            } else {
+                (y + 1, 1, 1)
+            };
+            assert_eq!(next.ymd(), expected);
+            date = next;
+            count += 1;
+        }
+        assert_eq!(date, Date::MAX);
+        // 9999 years of 365 days and 2,424 leap days.
+        assert_eq!(count, 9999 * 365 + 2424);
+    }
+
+    #[test]
+    fn stored_day_counts_outside_the_range_are_refused() {
+        for days in [FIRST_DAY, LAST_DAY, FIRST_DAY - 1, LAST_DAY + 1, i32::MAX] {
+            let bytes = postcard::to_stdvec(&days).unwrap();
+            let read = postcard::from_bytes::<Date>(&bytes);
+            assert_eq!(
+                read.is_ok(),
+                (FIRST_DAY..=LAST_DAY).contains(&days),
+                "{days}"
+            );
+        }
     }
 
     #[test]
@@ -610,15 +696,6 @@ mod tests {
         assert_eq!(d(5, 3, 7).to_string(), "0005-03-07");
         assert_eq!(d(2024, 2, 29).to_string(), "2024-02-29");
         assert_eq!(&*d(1999, 12, 31).xsd(), "1999-12-31");
-        // The extremes of the day count keep every digit and the sign.
-        assert_eq!(
-            Date::from_days_since_epoch(i32::MIN).to_string(),
-            format!("-{:04}-{:02}-{:02}", 5_877_641, 6, 23)
-        );
-        assert_eq!(
-            Date::from_days_since_epoch(i32::MAX).to_string(),
-            "5881580-07-11"
-        );
     }
 
     #[test]
@@ -669,7 +746,7 @@ mod tests {
         );
         assert_eq!(
             Date::parse_xsd("12020-01-01").unwrap_err().to_string(),
-            "\"12020-01-01\" is not a date of the form YYYY-MM-DD: the year must have exactly 4 digits, found 5"
+            "\"12020-01-01\" is not a date of the form YYYY-MM-DD: the year must have exactly 4 digits (supported dates run from 0001-01-01 to 9999-12-31), found 5"
         );
         assert_eq!(
             Date::parse_xsd("-2020-01-01").unwrap_err().to_string(),

@@ -68,7 +68,7 @@ pub struct Inscription {
 /// `new`: periods that overlap or touch it are joined with it into one.
 pub fn with_registered(existing: &[OpenPeriod], new: OpenPeriod) -> Vec<OpenPeriod> {
     let touches = |p: &OpenPeriod| {
-        let day_after = |e: Option<super::Date>| e.map(super::Date::succ);
+        let day_after = |e: Option<super::Date>| e.and_then(super::Date::succ);
         p.overlaps(&new)
             || day_after(p.end()) == Some(new.begin())
             || day_after(new.end()) == Some(p.begin())
@@ -109,12 +109,14 @@ pub fn without_unregistered(
             continue;
         }
         if p.begin() < removed.begin() {
-            out.extend(OpenPeriod::new(p.begin(), Some(removed.begin().pred())).ok());
+            let before = removed.begin().pred();
+            out.extend(before.and_then(|end| OpenPeriod::new(p.begin(), Some(end)).ok()));
         }
         if let Some(removed_end) = removed.end()
             && p.end().is_none_or(|e| e > removed_end)
         {
-            out.extend(OpenPeriod::new(removed_end.succ(), p.end()).ok());
+            let after = removed_end.succ();
+            out.extend(after.and_then(|begin| OpenPeriod::new(begin, p.end()).ok()));
         }
     }
     Some(out)

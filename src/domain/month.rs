@@ -8,10 +8,33 @@ use thiserror::Error;
 
 use super::Date;
 
+/// Always a month of the supported range, 0001-01 to 9999-12 (the months of
+/// `Date::MIN..=Date::MAX`): stepping past 9999-12 answers `None`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "MonthFields")]
 pub struct Month {
     year: i32,
     month: u8,
+}
+
+/// The stored shape of a `Month`, checked before it becomes one.
+#[derive(Deserialize)]
+struct MonthFields {
+    year: i32,
+    month: u8,
+}
+
+impl TryFrom<MonthFields> for Month {
+    type Error = MonthError;
+
+    fn try_from(f: MonthFields) -> Result<Month, MonthError> {
+        Month::new(f.year, u32::from(f.month)).ok_or_else(|| {
+            MonthError(
+                format!("{:04}-{:02}", f.year, f.month),
+                "a month from 0001-01 to 9999-12",
+            )
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -25,9 +48,11 @@ impl Month {
     }
 
     pub fn of(date: Date) -> Month {
+        let (year, month, _) = date.ymd();
         Month {
-            year: date.year(),
-            month: u8::try_from(date.month()).unwrap_or(1),
+            year,
+            // 1..=12, so it fits.
+            month: u8::try_from(month).unwrap_or(1),
         }
     }
 
@@ -40,29 +65,47 @@ impl Month {
     }
 
     pub fn first_day(self) -> Date {
-        Date::from_ymd(self.year, self.month(), 1).unwrap_or(Date::from_days_since_epoch(0))
+        self.day(1)
     }
 
+    /// Computed within the month itself: the day before the next month's first would
+    /// not exist for 9999-12.
     pub fn last_day(self) -> Date {
-        self.succ().first_day().pred()
+        self.day(self.days())
+    }
+
+    /// Day `day` (1..=days) of the month.
+    fn day(self, day: u32) -> Date {
+        // A Month holds years 1..=9999 and months 1..=12, so only a day past the
+        // month's length could fail, and the callers pass 1 or its length.
+        Date::from_ymd(self.year, self.month(), day).unwrap_or(Date::MIN)
     }
 
     pub fn days(self) -> u32 {
         Date::days_in_month(self.year, self.month())
     }
 
-    pub fn succ(self) -> Month {
+    /// The next month; `None` after 9999-12.
+    pub fn succ(self) -> Option<Month> {
         if self.month == 12 {
-            Month {
-                year: self.year + 1,
-                month: 1,
-            }
+            Month::new(self.year + 1, 1)
         } else {
-            Month {
-                year: self.year,
-                month: self.month + 1,
-            }
+            Month::new(self.year, u32::from(self.month) + 1)
         }
+    }
+
+    /// The month `n` months later; `None` past 9999-12.
+    pub fn add_months(self, n: u32) -> Option<Month> {
+        let index = i64::from(self.year) * 12 + i64::from(self.month) - 1 + i64::from(n);
+        let year = i32::try_from(index.div_euclid(12)).ok()?;
+        Month::new(year, u32::try_from(index.rem_euclid(12)).ok()? + 1)
+    }
+
+    /// How many months from `self` to `later` (0 for the same month; negative when
+    /// `later` is before).
+    pub fn months_until(self, later: Month) -> i64 {
+        (i64::from(later.year) - i64::from(self.year)) * 12 + i64::from(later.month)
+            - i64::from(self.month)
     }
 
     /// `2025-03`, the xsd:gYearMonth form.
@@ -115,8 +158,11 @@ mod tests {
         assert_eq!(m.last_day().to_string(), "2024-02-29");
         assert_eq!(m.days(), 29);
         assert_eq!(
-            Month::parse_xsd("2024-12").unwrap().succ().to_string(),
-            "2025-01"
+            Month::parse_xsd("2024-12")
+                .unwrap()
+                .succ()
+                .map(|m| m.to_string()),
+            Some("2025-01".into())
         );
         for bad in [
             "2024-13",
@@ -130,6 +176,67 @@ mod tests {
         }
         for bad in ["20241", "2024013", "2024-1", "abcdef", "202400"] {
             assert!(Month::parse_compact(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_last_supported_month_has_its_own_last_day() {
+        let last = Month::parse_xsd("9999-12").unwrap();
+        assert_eq!(last.first_day().to_string(), "9999-12-01");
+        assert_eq!(last.last_day(), Date::MAX);
+        assert_eq!(last.succ(), None);
+        assert_eq!(last.add_months(1), None);
+        assert_eq!(last.add_months(0), Some(last));
+        let first = Month::parse_xsd("0001-01").unwrap();
+        assert_eq!(first.first_day(), Date::MIN);
+        assert_eq!(first.add_months(9999 * 12 - 1), Some(last));
+        assert_eq!(first.months_until(last), 9999 * 12 - 1);
+        assert_eq!(last.months_until(first), -(9999 * 12 - 1));
+    }
+
+    /// Every month of the supported range: its days are its own, it follows its
+    /// predecessor without a gap, and `add_months` agrees with stepping.
+    #[test]
+    fn every_supported_month_is_contiguous_with_the_next() {
+        let first = Month::of(Date::MIN);
+        let mut month = first;
+        let mut count = 1i64;
+        while let Some(next) = month.succ() {
+            assert!(month.first_day() <= month.last_day());
+            assert_eq!(Month::of(month.first_day()), month);
+            assert_eq!(Month::of(month.last_day()), month);
+            assert_eq!(month.last_day().succ(), Some(next.first_day()));
+            assert_eq!(
+                i64::from(month.days()),
+                i64::from(month.last_day().days_since_epoch())
+                    - i64::from(month.first_day().days_since_epoch())
+                    + 1
+            );
+            assert_eq!(first.months_until(next), count);
+            assert_eq!(first.add_months(u32::try_from(count).unwrap()), Some(next));
+            month = next;
+            count += 1;
+        }
+        assert_eq!(month.last_day(), Date::MAX);
+        assert_eq!(count, 9999 * 12);
+    }
+
+    #[test]
+    fn stored_months_outside_the_range_are_refused() {
+        for (year, month, ok) in [
+            (2024, 2, true),
+            (9999, 12, true),
+            (10_000, 1, false),
+            (0, 1, false),
+            (2024, 13, false),
+            (2024, 0, false),
+        ] {
+            let bytes = postcard::to_stdvec(&(year, month as u8)).unwrap();
+            assert_eq!(
+                postcard::from_bytes::<Month>(&bytes).is_ok(),
+                ok,
+                "{year}-{month}"
+            );
         }
     }
 }

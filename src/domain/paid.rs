@@ -93,29 +93,31 @@ impl Unit {
     pub fn first_day(self) -> Date {
         match self {
             Unit::Month(m) => m.first_day(),
-            Unit::Year(y) => Date::from_ymd(y, 1, 1).unwrap_or(Date::from_days_since_epoch(0)),
+            // A year of a supported date, so its first and last days exist.
+            Unit::Year(y) => Date::from_ymd(y, 1, 1).unwrap_or(Date::MIN),
         }
     }
 
     pub fn last_day(self) -> Date {
         match self {
             Unit::Month(m) => m.last_day(),
-            Unit::Year(y) => Date::from_ymd(y, 12, 31).unwrap_or(Date::from_days_since_epoch(0)),
+            Unit::Year(y) => Date::from_ymd(y, 12, 31).unwrap_or(Date::MAX),
         }
     }
 }
 
-/// The first Saturday of `month`.
+/// The first Saturday of `month` (within its first week, so it always exists).
 pub fn first_saturday(month: Month) -> Date {
     let first = month.first_day();
     // 1 January 1970, day 0, was a Thursday: Saturday is 2 days on.
     let weekday = (first.days_since_epoch() - 2).rem_euclid(7);
-    first.add_days((7 - weekday) % 7)
+    first.add_days((7 - weekday) % 7).unwrap_or(first)
 }
 
-/// The day a line of `statement` becomes visible: the first weekend of the next month.
-pub fn visible_from(statement: Month) -> Date {
-    first_saturday(statement.succ())
+/// The day a line of `statement` becomes visible: the first weekend of the next month;
+/// `None` for 9999-12, which has no next month.
+pub fn visible_from(statement: Month) -> Option<Date> {
+    statement.succ().map(first_saturday)
 }
 
 /// What decides visibility and definitiveness: the clock's day and the configured age.
@@ -128,15 +130,13 @@ pub struct Rules {
 
 impl Rules {
     pub fn visible(&self, line: &PaymentLine) -> bool {
-        self.today >= visible_from(line.statement)
+        visible_from(line.statement).is_some_and(|from| self.today >= from)
     }
 
     fn definitive(&self, statement: Month) -> bool {
-        let mut m = statement;
-        for _ in 0..self.definitive_after_months {
-            m = m.succ();
-        }
-        Month::of(self.today) >= m
+        statement
+            .add_months(self.definitive_after_months)
+            .is_some_and(|m| Month::of(self.today) >= m)
     }
 }
 
@@ -238,7 +238,11 @@ fn covers(lines: &[&PaymentLine], unit: Unit) -> bool {
             break;
         }
         if last >= next {
-            next = last.succ();
+            match last.succ() {
+                Some(after) => next = after,
+                // Paid up to the last supported day: nothing of the unit is left.
+                None => return true,
+            }
         }
         if next > unit.last_day() {
             return true;
@@ -325,7 +329,7 @@ mod tests {
             ("2027-12", "2028-01-01"), // 1 January 2028 is a Saturday, in the next year
             ("2024-02", "2024-03-02"), // after a leap February
         ] {
-            assert_eq!(visible_from(m(statement)), d(visible), "{statement}");
+            assert_eq!(visible_from(m(statement)), Some(d(visible)), "{statement}");
         }
         let l = line("2026-01", "2026-01-01", "2026-01-31", 120_000);
         assert!(!rules("2026-02-06").visible(&l));

@@ -24,19 +24,23 @@ impl Duration {
     }
 
     /// The last day (inclusive) of a decision of this duration starting on `start`;
-    /// `None` for an empty duration.
+    /// `None` for an empty duration (which the form's check reports) or one that would
+    /// end after `Date::MAX` (likewise).
     pub fn last_day(&self, start: Date) -> Option<Date> {
         if self.is_empty() {
             return None;
         }
-        let mut next = start;
+        // Counted in days from `start`, so that a decision ending on 9999-12-31 does not
+        // need the day after it (which does not exist) on the way. Each month starts on
+        // a day before the last one, so when that day does not exist neither does the
+        // last day.
+        let mut days = 0i32;
         for _ in 0..self.months {
-            let (y, m, _) = next.ymd();
-            let length = Date::days_in_month(y, m);
-            next = next.add_days(i32::try_from(length).unwrap_or(31));
+            let (y, m, _) = start.add_days(days)?.ymd();
+            days += i32::try_from(Date::days_in_month(y, m)).ok()?;
         }
-        let days = i32::from(self.weeks) * 7 + i32::from(self.days);
-        Some(next.add_days(days).pred())
+        days += i32::from(self.weeks) * 7 + i32::from(self.days);
+        start.add_days(days - 1)
     }
 }
 
@@ -88,5 +92,28 @@ mod tests {
         };
         assert_eq!(weeks.last_day(d("2021-12-29")), Some(d("2022-01-04")));
         assert_eq!(Duration::default().last_day(d("2021-01-03")), None);
+    }
+
+    #[test]
+    fn a_duration_ending_on_the_last_supported_day_is_kept_and_one_beyond_it_is_not() {
+        assert_eq!(months(12).last_day(d("9999-01-01")), Some(Date::MAX));
+        assert_eq!(months(13).last_day(d("9999-01-01")), None);
+        let one_day = Duration {
+            days: 1,
+            ..Duration::default()
+        };
+        assert_eq!(one_day.last_day(Date::MAX), Some(Date::MAX));
+        let two_days = Duration {
+            days: 2,
+            ..Duration::default()
+        };
+        assert_eq!(two_days.last_day(Date::MAX), None);
+        let longest = Duration {
+            months: u16::MAX,
+            weeks: u16::MAX,
+            days: u16::MAX,
+        };
+        assert_eq!(longest.last_day(d("9000-01-01")), None);
+        assert!(longest.last_day(Date::MIN).is_some());
     }
 }

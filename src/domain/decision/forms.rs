@@ -332,6 +332,16 @@ impl FormB {
                 "duration",
                 "the duration needs at least one of months, weeks or days",
             ));
+        } else if self.last_day().is_none() {
+            errors.push(FormError::new(
+                ErrorCode::Invalid,
+                "duration",
+                format!(
+                    "a decision from {} for this duration would end after {}, the last day the register supports",
+                    self.entry_date,
+                    Date::MAX
+                ),
+            ));
         }
         check_decision_date(self.decision_date, today, &mut errors);
         for (field, amount) in [

@@ -169,7 +169,7 @@ fn area(ins: &InsCode) -> Area {
 
 fn day(y: i32, m: u32, d: u32) -> Date {
     // Only called with the real calendar dates below.
-    Date::from_ymd(y, m, d).unwrap_or(Date::from_days_since_epoch(0))
+    Date::from_ymd(y, m, d).unwrap_or(Date::MIN)
 }
 
 /// Rubric 21.a: from and until when (inclusive) an employment type may be used, and

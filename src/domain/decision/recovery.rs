@@ -267,16 +267,18 @@ pub fn granted_between(annual: Amount, from: Date, to: Date, start: Date, end: D
         return Amount::ZERO;
     }
     let mut total: i128 = 0;
-    let mut month = Month::of(first);
-    loop {
-        let (a, b) = (first.max(month.first_day()), last.min(month.last_day()));
+    let (first_month, last_month) = (Month::of(first), Month::of(last));
+    // Walks exactly the months from the first to the last day: a bound of its own, so
+    // the walk ends whatever the months' arithmetic does at the edge of the calendar.
+    let months = first_month.months_until(last_month);
+    let mut month = Some(first_month);
+    for _ in 0..=months {
+        let Some(m) = month else { break };
+        let (a, b) = (first.max(m.first_day()), last.min(m.last_day()));
         let days = i128::from(b.days_since_epoch() - a.days_since_epoch() + 1);
-        let denominator = 12 * i128::from(month.days());
+        let denominator = 12 * i128::from(m.days());
         total += (i128::from(annual.cents()) * days + denominator - 1) / denominator;
-        if month.last_day() >= last {
-            break;
-        }
-        month = month.succ();
+        month = m.succ();
     }
     Amount::from_cents(i64::try_from(total).unwrap_or(i64::MAX))
 }

@@ -184,12 +184,12 @@ pub fn stretches(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
                 let revised_from = b.entry_date;
                 out.retain_mut(|s| match s.period {
                     Some(p) if p.end() < revised_from => true,
-                    Some(p) => match Period::new(p.begin(), revised_from.pred()) {
-                        Ok(kept) => {
+                    Some(p) => match revised_from.pred().map(|end| Period::new(p.begin(), end)) {
+                        Some(Ok(kept)) => {
                             s.period = Some(kept);
                             true
                         }
-                        Err(_) => false,
+                        _ => false,
                     },
                     // Withdrawn whole: history, unless this B replaces it from before.
                     None => s.b.entry_date < revised_from,
@@ -217,7 +217,9 @@ pub fn stretches(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
                         continue;
                     };
                     s.withdrawn = Some(Withdrawn { days, form: f, c });
-                    s.period = Period::new(p.begin(), first_day_without.pred()).ok();
+                    s.period = first_day_without
+                        .pred()
+                        .and_then(|end| Period::new(p.begin(), end).ok());
                 }
             }
             Form::C(_) | Form::D(_) => {}
