@@ -3,6 +3,9 @@
 //! over dates ends. Days are drawn across the range with its edges weighted in, where
 //! arithmetic breaks first.
 
+// Strategies build only values within the range they draw from.
+#![allow(clippy::unwrap_used)]
+
 use bcss_gateway::domain::decision::Duration;
 use bcss_gateway::domain::decision::recovery::granted_between;
 use bcss_gateway::domain::inscription::{with_registered, without_unregistered};

@@ -2,6 +2,9 @@
 //! year, as the server's clock moves; the partner's view; recoveries; the access rules.
 //! Every answer is validated against the project's schema.
 
+// Test helpers, outside #[test] functions, may stop the test on a failed setup.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use bcss_gateway::clock::Setting;

@@ -2,6 +2,9 @@
 //! inscriptions with real `sendXML` calls over TLS; every SSDNReply is validated
 //! against the real SSDN schemas.
 
+// Test helpers, outside #[test] functions, may stop the test on a failed setup.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use support::{Gateway, SOAP11, envelope, texts_of, validate_ssdn_reply};

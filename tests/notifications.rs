@@ -3,6 +3,9 @@
 //! institutions manage their subscriptions through LivingWagesSubscriptionService.
 //! Every answer of the subscription service is validated against its schema.
 
+// Test helpers, outside #[test] functions, may stop the test on a failed setup.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::time::Duration;

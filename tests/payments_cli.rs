@@ -1,6 +1,9 @@
 //! The `payments` command: a NOVAPRIMA statement file is imported into a real store
 //! file and exported back byte for byte; a file with a bad line changes nothing.
 
+// Test helpers, outside #[test] functions, may stop the test on a failed setup.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 
