@@ -16,8 +16,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use bcss_gateway::demo;
-use bcss_gateway::domain::{Date, InsCode, Inscription, Month, OpenPeriod, QualityCode};
-use bcss_gateway::store::Change;
+use bcss_gateway::domain::{InsCode, Month};
 use common::{Error, Setup, arg, percentile_ms};
 
 const PATH: &str = "/SOA4520/LivingWagesWithAmountService/v1/consult";
@@ -42,21 +41,7 @@ async fn main() -> Result<(), Error> {
 
 async fn run(person_count: usize, seconds: u64, connections: u64) -> Result<(), Error> {
     let setup = Setup::new(person_count)?;
-    let onem = demo::institution_cbe("onem")?;
-    let since = OpenPeriod::new(Date::from_ymd(2015, 1, 1)?, None)?;
-    let inscriptions: Vec<Change> = setup
-        .persons
-        .iter()
-        .map(|ssin| {
-            Ok(Change::Inscription(Inscription {
-                ssin: *ssin,
-                institution: onem,
-                quality: QualityCode::new(2)?,
-                period: since,
-            }))
-        })
-        .collect::<Result<_, Error>>()?;
-    setup.store.apply(&inscriptions)?;
+    setup.inscribe_all("onem")?;
 
     // The six demo PCSAs share the persons; a statement per PCSA and month.
     let pcsas: Vec<InsCode> = ["44021", "11002", "62063", "52011", "21004", "92094"]

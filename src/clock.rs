@@ -149,6 +149,32 @@ fn parse_instant(text: &str) -> Result<i64, ClockError> {
     Ok(ms)
 }
 
+/// The network's and the CPAS's time zone.
+fn brussels() -> &'static jiff::tz::TimeZone {
+    static ZONE: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+    ZONE.get_or_init(|| {
+        // Bundled with the build, so the lookup cannot miss; UTC only if it ever did.
+        jiff::tz::TimeZone::get("Europe/Brussels").unwrap_or(jiff::tz::TimeZone::UTC)
+    })
+}
+
+/// The calendar day in Brussels at an instant: "today" for the register's rules (a
+/// decision dated today, sent at 00:30 Brussels time, is not in the future), for the
+/// first weekend that payments become visible, and for their definitive age.
+pub fn brussels_day(unix_ms: i64) -> Date {
+    let Ok(instant) = jiff::Timestamp::from_millisecond(unix_ms) else {
+        // Outside jiff's range (about ±9999 years): the nearest supported day.
+        return Date::from_unix_millis(unix_ms);
+    };
+    let day = brussels().to_datetime(instant).date();
+    let (year, month, day) = (
+        i32::from(day.year()),
+        u32::from(day.month().unsigned_abs()),
+        u32::from(day.day().unsigned_abs()),
+    );
+    Date::from_ymd(year, month, day).unwrap_or_else(|_| Date::from_unix_millis(unix_ms))
+}
+
 /// The one clock of a server.
 #[derive(Debug)]
 pub struct Clock {
@@ -176,9 +202,9 @@ impl Clock {
         self.setting().at(unix_millis())
     }
 
-    /// Today's date (UTC) by this clock.
+    /// Today by this clock: the day in Brussels.
     pub fn today(&self) -> Date {
-        Date::from_unix_millis(self.now_ms())
+        brussels_day(self.now_ms())
     }
 
     pub fn setting(&self) -> Setting {

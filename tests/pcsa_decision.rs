@@ -650,6 +650,44 @@ async fn decisions_at_the_end_of_the_supported_calendar_are_judged_and_answered(
     );
 }
 
+/// "Today" is a day in Brussels: at 23:30 UTC on 30 November it is already 00:30 on
+/// 1 December there, so a decision dated 1 December is not in the future; an hour and
+/// a half earlier (22:00 UTC, 23:00 in Brussels) it still is. In summer Brussels is two
+/// hours ahead: 22:30 UTC on 30 June is 00:30 on 1 July.
+#[tokio::test]
+async fn a_decision_dated_today_counts_from_midnight_in_brussels() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    let cpas = gw.basic("cpas-liege");
+    let at = |instant: &str| {
+        let ms = bcss_gateway::clock::Setting::parse(&format!("fixed:{instant}"), 0)
+            .unwrap_or_else(|e| panic!("{instant}: {e}"));
+        gw.clock.set(ms);
+    };
+    let mut form = FormB::new(&liege, &ssin, "2026-12-01", 1);
+
+    at("2026-11-30T22:00:00Z");
+    let reply = cpas.soap_at(PD_PATH, &form.envelope(&liege)).await;
+    assert_rejected(&reply);
+    assert_eq!(reply.texts_of("field"), ["decisionDate"]);
+    assert!(
+        reply.body.contains("after today (2026-11-30)"),
+        "{}",
+        reply.body
+    );
+
+    at("2026-11-30T23:30:00Z");
+    assert_accepted(&cpas.soap_at(PD_PATH, &form.envelope(&liege)).await);
+
+    form = FormB::new(&liege, &ssin, "2027-07-01", 1);
+    form.reference = Some("DOS-SUMMER");
+    at("2027-06-30T21:30:00Z");
+    assert_rejected(&cpas.soap_at(PD_PATH, &form.envelope(&liege)).await);
+    at("2027-06-30T22:30:00Z");
+    assert_accepted(&cpas.soap_at(PD_PATH, &form.envelope(&liege)).await);
+}
+
 /// A payment line of a statement: integration income, category B, article 860 (60 %).
 fn payment(ssin: &str, amount: &str, paid: &str) -> String {
     format!(

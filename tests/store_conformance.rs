@@ -1,12 +1,14 @@
 //! The store interface's contract. Every engine runs the same suite (redb is the only
 //! one today); each case gets a fresh, empty store.
 
+use bcss_gateway::domain::decision::{Duration, Form, FormB, Outcome, Sender};
 use bcss_gateway::domain::{
     Amount, AmountType, Category, CbeNumber, CertificateFingerprint, Date, Grant, InsCode,
     Inscription, Institution, Law, Month, OpenPeriod, PaymentLine, Pcsa, Period, Person,
     QualityCode, RegisterStatus, Right, RightKind, Service, Ssin,
 };
-use bcss_gateway::store::{AuditRecord, Change, RedbStore, Store, StoreError};
+use bcss_gateway::services::pcsa_decision::judge;
+use bcss_gateway::store::{AuditRecord, Change, GroupWrite, RedbStore, Store, StoreError};
 
 fn ok<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
     r.unwrap_or_else(|e| panic!("{e}"))
@@ -72,7 +74,7 @@ type Case = (&'static str, fn(&dyn Store));
 
 /// Runs every case against stores made by `open`.
 fn conformance<S: Store>(open: impl Fn(&std::path::Path) -> S) {
-    let cases: [Case; 8] = [
+    let cases: [Case; 11] = [
         (
             "a person's file is one consistent range",
             person_file_holds_only_that_person,
@@ -95,6 +97,18 @@ fn conformance<S: Store>(open: impl Fn(&std::path::Path) -> S) {
             audit_trail_orders_late_records,
         ),
         ("an empty store says so", emptiness),
+        (
+            "a registration forgets only the registered person's file",
+            registration_forgets_only_its_persons_file,
+        ),
+        (
+            "only apply moves the generation",
+            only_apply_moves_the_generation,
+        ),
+        (
+            "a group of writes sees the earlier ones and commits them together",
+            a_group_sees_its_earlier_writes,
+        ),
         (
             "statements are replaced or extended whole, payments read by person",
             statements_and_payments,
@@ -420,6 +434,204 @@ fn emptiness(store: &dyn Store) {
     assert!(ok(store.is_empty()));
     ok(store.apply(&[Change::Person(person(ssin("850731001")))]));
     assert!(!ok(store.is_empty()));
+}
+
+/// A form B of the PCSA `p` (Gent) for `a`: 12 months from `entry`.
+fn form_b(a: Ssin, p: CbeNumber, entry: &str, reference: &str) -> Form {
+    Form::B(FormB {
+        sender: Sender {
+            name: "PCSA 44021".into(),
+            ins: ok(InsCode::parse("44021")),
+            cbe: p,
+        },
+        ssin: a,
+        kind: RightKind::LivingWage,
+        entry_date: d(entry),
+        category: Category::B,
+        situation: 12,
+        national_register: 0,
+        homeless: false,
+        study_grant: 0,
+        partner: None,
+        duration: Duration {
+            months: 12,
+            ..Duration::default()
+        },
+        decision_date: d(entry),
+        annual_amount: None,
+        installation_premium: None,
+        regularisation: false,
+        reference: Some(reference.into()),
+        suspension: None,
+        judgement: false,
+        measures: Box::default(),
+        resources: Box::default(),
+    })
+}
+
+/// Registers `form` as the register's writer does; its outcome.
+fn register(store: &dyn Store, form: &Form) -> Outcome {
+    let mut outcome = None;
+    ok(store.register(&form.ssin(), &form.pcsa(), &mut |file| {
+        let (judged, write) = judge(form, &[], 1_800_000_000_000, true, file);
+        outcome = Some(judged);
+        write
+    }));
+    outcome.unwrap_or_else(|| panic!("the store never judged the form"))
+}
+
+fn registration_forgets_only_its_persons_file(store: &dyn Store) {
+    let (a, b, p) = (ssin("850731001"), ssin("850731002"), cbe("02075943"));
+    ok(store.apply(&person_with_a_right_in_2020(a, p)));
+    ok(store.apply(&[Change::Person(person(b))]));
+    let (file_a, file_b) = (ok(store.person_file(&a)), ok(store.person_file(&b)));
+    assert!(file_b.rights.is_empty());
+    // Reading again without a change serves the same file.
+    assert!(std::sync::Arc::ptr_eq(&file_b, &ok(store.person_file(&b))));
+
+    let outcome = register(store, &form_b(b, p, "2024-01-01", "R-1"));
+    assert!(matches!(outcome, Outcome::Accepted { .. }), "{outcome:?}");
+    let after_b = ok(store.person_file(&b));
+    assert_eq!(
+        after_b.rights.len(),
+        1,
+        "the registered person's file is read anew"
+    );
+    // Another person's file is kept across the commit: consultations keep their cache.
+    assert!(std::sync::Arc::ptr_eq(&file_a, &ok(store.person_file(&a))));
+    // A statement changes no person file.
+    ok(store.write_statement(
+        &ok(InsCode::parse("44021")),
+        ok(Month::parse_xsd("2024-01")),
+        &[payment(b, "44021", "2024-01", "2024-01-01", 100)],
+        true,
+    ));
+    assert!(std::sync::Arc::ptr_eq(&after_b, &ok(store.person_file(&b))));
+    // An inscription changes its person's file.
+    let onem = cbe("02068987");
+    ok(store.apply(&[Change::Institution(institution(onem, 1))]));
+    let before = ok(store.person_file(&b));
+    ok(
+        store.update_inscriptions(&b, &onem, ok(QualityCode::new(2)), &mut |_| {
+            Some(vec![ok(OpenPeriod::new(d("2024-01-01"), None))])
+        }),
+    );
+    let inscribed = ok(store.person_file(&b));
+    assert_eq!(before.inscriptions.len() + 1, inscribed.inscriptions.len());
+}
+
+fn only_apply_moves_the_generation(store: &dyn Store) {
+    let (a, p) = (ssin("850731001"), cbe("02075943"));
+    let start = store.generation();
+    ok(store.apply(&person_with_a_right_in_2020(a, p)));
+    let applied = store.generation();
+    assert_ne!(start, applied, "apply moves the generation");
+    register(store, &form_b(a, p, "2024-01-01", "R-1"));
+    ok(store.write_statement(
+        &ok(InsCode::parse("44021")),
+        ok(Month::parse_xsd("2024-01")),
+        &[payment(a, "44021", "2024-01", "2024-01-01", 100)],
+        true,
+    ));
+    let onem = cbe("02068987");
+    ok(store.apply(&[Change::Institution(institution(onem, 1))]));
+    let with_onem = store.generation();
+    assert_ne!(applied, with_onem);
+    ok(
+        store.update_inscriptions(&a, &onem, ok(QualityCode::new(2)), &mut |_| {
+            Some(vec![ok(OpenPeriod::new(d("2024-01-01"), None))])
+        }),
+    );
+    assert_eq!(
+        store.generation(),
+        with_onem,
+        "registrations, statements and inscriptions leave institutions as they are"
+    );
+}
+
+type Decide<'a> = Box<
+    dyn FnMut(&bcss_gateway::store::DecisionFile) -> Option<bcss_gateway::store::Registered> + 'a,
+>;
+
+fn a_group_sees_its_earlier_writes(store: &dyn Store) {
+    let (a, p) = (ssin("850731001"), cbe("02075943"));
+    ok(store.apply(&person_with_a_right_in_2020(a, p)));
+    let first = form_b(a, p, "2024-01-01", "R-1");
+    let again = first.clone();
+    let revision = form_b(a, p, "2024-06-01", "R-2");
+    let forms = [&first, &again, &revision];
+    let seen = std::cell::RefCell::new(Vec::<usize>::new());
+    let mut outcomes: Vec<Option<Outcome>> = vec![None, None, None];
+    let mut replaced = 0;
+    {
+        let mut deciders: Vec<Decide<'_>> = forms
+            .iter()
+            .zip(outcomes.iter_mut())
+            .map(|(form, outcome)| {
+                let seen = &seen;
+                Box::new(move |file: &bcss_gateway::store::DecisionFile| {
+                    seen.borrow_mut().push(file.forms.len());
+                    let (judged, write) = judge(form, &[], 1_800_000_000_000, true, file);
+                    *outcome = Some(judged);
+                    write
+                }) as Decide<'_>
+            })
+            .collect();
+        let lines = [payment(a, "44021", "2024-01", "2024-01-01", 100)];
+        let mut iter = deciders.iter_mut();
+        let (Some(d0), Some(d1), Some(d2)) = (iter.next(), iter.next(), iter.next()) else {
+            panic!("three deciders");
+        };
+        let mut writes = [
+            GroupWrite::Register {
+                ssin: a,
+                pcsa: p,
+                decide: d0.as_mut(),
+            },
+            GroupWrite::Statement {
+                ins: ok(InsCode::parse("44021")),
+                month: ok(Month::parse_xsd("2024-01")),
+                lines: &lines,
+                replace: true,
+                replaced: &mut replaced,
+            },
+            GroupWrite::Register {
+                ssin: a,
+                pcsa: p,
+                decide: d1.as_mut(),
+            },
+            GroupWrite::Register {
+                ssin: a,
+                pcsa: p,
+                decide: d2.as_mut(),
+            },
+        ];
+        ok(store.write_group(&mut writes));
+    }
+    // Each judgement saw the forms accepted before it in the same group.
+    assert_eq!(*seen.borrow(), [0, 1, 1]);
+    assert!(matches!(outcomes[0], Some(Outcome::Accepted { .. })));
+    assert!(matches!(outcomes[1], Some(Outcome::AlreadyRegistered(_))));
+    assert!(matches!(outcomes[2], Some(Outcome::Accepted { .. })));
+    assert_eq!(ok(store.forms(&a)).len(), 2);
+    assert_eq!(replaced, 0);
+    assert_eq!(
+        ok(store.statement(
+            &ok(InsCode::parse("44021")),
+            ok(Month::parse_xsd("2024-01"))
+        ))
+        .len(),
+        1
+    );
+    let events = ok(store.outbox(0, 10));
+    assert_eq!(
+        events
+            .iter()
+            .map(|e| (e.sequence, e.version))
+            .collect::<Vec<_>>(),
+        [(1, 1), (2, 2)],
+        "one outbox event per accepted form, in order, with the person's versions"
+    );
 }
 
 #[test]

@@ -21,7 +21,9 @@ use tokio_rustls::TlsConnector;
 
 use bcss_gateway::certs::{DevelopmentPki, PkiFiles};
 use bcss_gateway::demo;
-use bcss_gateway::domain::{Date, Person, RegisterStatus, Ssin};
+use bcss_gateway::domain::{
+    Date, Inscription, OpenPeriod, Person, QualityCode, RegisterStatus, Ssin,
+};
 use bcss_gateway::notify::Wake;
 use bcss_gateway::server::auth::hash_password;
 use bcss_gateway::server::{self, RunningServer, TlsFiles};
@@ -108,6 +110,27 @@ impl Setup {
             pki,
             files,
         })
+    }
+
+    /// Inscribes every generated person for the demo institution `key` (quality 2,
+    /// from 2015), so that it may consult them.
+    pub fn inscribe_all(&self, key: &str) -> Result<(), Error> {
+        let institution = demo::institution_cbe(key)?;
+        let since = OpenPeriod::new(Date::from_ymd(2015, 1, 1)?, None)?;
+        let inscriptions: Vec<Change> = self
+            .persons
+            .iter()
+            .map(|ssin| {
+                Ok(Change::Inscription(Inscription {
+                    ssin: *ssin,
+                    institution,
+                    quality: QualityCode::new(2)?,
+                    period: since,
+                }))
+            })
+            .collect::<Result<_, Error>>()?;
+        self.store.apply(&inscriptions)?;
+        Ok(())
     }
 
     /// The gateway on an ephemeral loopback port; `notify` wakes a dispatcher.
@@ -262,7 +285,8 @@ impl Caller {
     }
 
     /// Sends form number `next` (shared by all clients) on one kept-alive connection
-    /// until `until` or `last` forms in all, then waits `pause` between forms.
+    /// until `until` or `last` forms in all, one every `pause` at most (the schedule
+    /// counts from the start, so a slow answer does not lower the rate).
     /// Forms go to persons in turn; each round revises a person's right a month
     /// later, so each history grows slowly, as in real life.
     pub async fn send_forms(
@@ -275,6 +299,7 @@ impl Caller {
         let mut sender = self.connect().await?;
         let mut accepted = Vec::new();
         let count = self.persons.len() as u64;
+        let mut due = tokio::time::Instant::now();
         while Instant::now() < until {
             let n = next.fetch_add(1, Ordering::Relaxed);
             if n >= last {
@@ -300,7 +325,8 @@ impl Caller {
                 at,
             });
             if !pause.is_zero() {
-                tokio::time::sleep(pause).await;
+                due += pause;
+                tokio::time::sleep_until(due).await;
             }
         }
         Ok(accepted)

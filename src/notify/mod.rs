@@ -27,7 +27,7 @@ use crate::domain::{
     Attempt, AttemptOutcome, CbeNumber, Delivery, RetrySchedule, SubscriptionState,
 };
 use crate::server::tls::TlsError;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use push::{PushTls, Pusher, Timeouts};
 
 #[derive(Clone, Debug)]
@@ -230,32 +230,44 @@ impl Run {
                 latency_ms: u64::try_from(result.latency.as_millis()).unwrap_or(u64::MAX),
                 error: result.error.clone(),
             };
-            let schedule = &self.config.schedule;
-            let written =
-                self.store
-                    .update_subscription(&institution, Some(&attempt), &mut |old| {
-                        let mut s = old?.clone();
-                        // A replay or a new subscription moved the queue meanwhile: this
-                        // attempt is recorded, the position is theirs.
-                        if s.acknowledged + 1 != first {
-                            return Some(s);
-                        }
-                        if result.outcome == AttemptOutcome::Ok {
-                            s.acknowledge(last);
-                        } else {
-                            s.failed_attempts = s.failed_attempts.saturating_add(1);
-                            s.last_error = result.error.clone();
-                            match schedule.wait_after(s.failed_attempts) {
-                                Some(wait) => {
-                                    s.next_attempt_ms = sent_at.saturating_add(
-                                        i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
-                                    );
-                                }
-                                None => s.state = SubscriptionState::Failing,
+            let schedule = self.config.schedule.clone();
+            let (store, outcome, error) = (
+                self.store.clone(),
+                result.outcome.clone(),
+                result.error.clone(),
+            );
+            // A durable commit: off the async workers.
+            let written = tokio::task::spawn_blocking(move || {
+                store.update_subscription(&institution, Some(&attempt), &mut |old| {
+                    let mut s = old?.clone();
+                    // A replay or a new subscription moved the queue meanwhile: this
+                    // attempt is recorded, the position is theirs.
+                    if s.acknowledged + 1 != first {
+                        return Some(s);
+                    }
+                    if outcome == AttemptOutcome::Ok {
+                        s.acknowledge(last);
+                    } else {
+                        s.failed_attempts = s.failed_attempts.saturating_add(1);
+                        s.last_error = error.clone();
+                        match schedule.wait_after(s.failed_attempts) {
+                            Some(wait) => {
+                                s.next_attempt_ms = sent_at.saturating_add(
+                                    i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
+                                );
                             }
+                            None => s.state = SubscriptionState::Failing,
                         }
-                        Some(s)
-                    });
+                    }
+                    Some(s)
+                })
+            })
+            .await
+            .unwrap_or_else(|e| {
+                Err(StoreError::Engine(format!(
+                    "the attempt's writer failed: {e}"
+                )))
+            });
             match written {
                 Ok(Some(s)) if s.state == SubscriptionState::Failing => tracing::warn!(
                     %institution,

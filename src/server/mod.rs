@@ -27,6 +27,7 @@ pub use auth::AuthModes;
 pub use tls::TlsFiles;
 
 use crate::clock::Clock;
+use crate::services::writer::RegisterWriter;
 use crate::store::Store;
 use routes::{ConnectionInfo, Gateway};
 
@@ -98,6 +99,8 @@ pub enum ServerError {
     NoAuthentication,
     #[error("the server task failed: {0}")]
     Task(String),
+    #[error("cannot start the register's writer thread: {0}")]
+    Writer(std::io::Error),
 }
 
 /// A server accepting connections in the background.
@@ -153,7 +156,8 @@ pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<RunningServe
         source,
     })?;
     let audit = AuditSink::start(store.clone());
-    let gateway = Arc::new(Gateway::new(store, &config, audit.clone()));
+    let writer = RegisterWriter::start(store.clone()).map_err(ServerError::Writer)?;
+    let gateway = Arc::new(Gateway::new(store, &config, audit.clone(), writer));
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, acceptor, gateway, config, stopped));
     tracing::info!(%local_addr, "listening");

@@ -13,6 +13,7 @@ use super::auth::Authenticator;
 use super::{Config, soap_endpoint};
 use crate::clock::Clock;
 use crate::domain::CertificateFingerprint;
+use crate::services::writer::RegisterWriter;
 use crate::store::Store;
 use crate::wire::{
     living_wages_v2, living_wages_v3, living_wages_with_amount_v1, pcsa_decision_v1, ssdn,
@@ -39,6 +40,8 @@ pub struct Gateway {
     pub definitive_after_months: u32,
     /// Wakes the notification dispatcher, when one runs.
     pub notify: Option<crate::notify::Wake>,
+    /// Makes every durable write of the register, off the async workers.
+    pub writer: RegisterWriter,
 }
 
 pub type HttpResponse = Response<Full<Bytes>>;
@@ -73,8 +76,14 @@ fn method_not_allowed() -> HttpResponse {
 }
 
 impl Gateway {
-    pub fn new(store: Arc<dyn Store>, config: &Config, audit: AuditSink) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: &Config,
+        audit: AuditSink,
+        writer: RegisterWriter,
+    ) -> Self {
         Gateway {
+            writer,
             auth: Authenticator::new(store.clone(), config.auth),
             store,
             audit,

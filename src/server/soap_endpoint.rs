@@ -309,11 +309,15 @@ async fn exchange(
     match ex.endpoint {
         Endpoint::LivingWagesV2 => living_wages_v2(gw, &caller, &envelope.payload, action, ex),
         Endpoint::LivingWagesV3 => living_wages_v3(gw, &caller, &envelope.payload, action, ex),
-        Endpoint::PcsaDecisionV1 => pcsa_decision_v1(gw, &caller, &envelope.payload, action, ex),
+        Endpoint::PcsaDecisionV1 => {
+            pcsa_decision_v1(gw, &caller, &envelope.payload, action, ex).await
+        }
         // Clients of the old connector send all kinds of SOAPAction (some the URL):
         // the one operation is recognised by its payload.
-        Endpoint::Connector => connector(gw, &caller, &envelope.payload, ex),
-        Endpoint::SubscriptionV1 => subscription_v1(gw, &caller, &envelope.payload, action, ex),
+        Endpoint::Connector => connector(gw, &caller, &envelope.payload, ex).await,
+        Endpoint::SubscriptionV1 => {
+            subscription_v1(gw, &caller, &envelope.payload, action, ex).await
+        }
         Endpoint::WithAmountV1 => with_amount_v1(gw, &caller, &envelope.payload, action, ex),
     }
 }
@@ -456,7 +460,7 @@ fn with_amount_v1(
 ) -> Result<(String, &'static str), Fault> {
     let request = lwa::read_request(payload)
         .map_err(|e| request_fault(e, "LivingWagesWithAmountService v1", lwa::INTF_NS))?;
-    let today = crate::domain::Date::from_unix_millis(ex.received_ms);
+    let today = clock::brussels_day(ex.received_ms);
     consult(
         caller,
         &request,
@@ -476,10 +480,10 @@ fn with_amount_v1(
     )
 }
 
-fn pcsa_decision_v1(
+async fn pcsa_decision_v1(
     gw: &Gateway,
     caller: &Institution,
-    payload: &Element,
+    payload: &Element<'_>,
     action: Option<&str>,
     ex: &mut Exchange,
 ) -> Result<(String, &'static str), Fault> {
@@ -494,24 +498,34 @@ fn pcsa_decision_v1(
     )
     .map_err(|f| f.about(&request.information_customer))?;
     let store = gw.store.as_ref();
-    let (status, result) = services::access::check_identification(
+    let sent = match services::access::check_identification(
         caller,
         &request.information_customer.identification,
-    )
-    .and_then(|()| match &request.submission {
-        pd::Submission::Form(form) => {
-            let sent = services::pcsa_decision::send_form(store, caller, form, ex.received_ms);
-            // An accepted form may have written an outbox event.
-            if let (Some(w), Ok((_, pd::FormResult::Accepted { .. }))) = (&gw.notify, &sent) {
-                w.wake();
+    ) {
+        Err(e) => Err(e),
+        Ok(()) => match &request.submission {
+            pd::Submission::Form(form) => {
+                let sent = services::pcsa_decision::send_form(
+                    store,
+                    &gw.writer,
+                    caller,
+                    form,
+                    ex.received_ms,
+                )
+                .await;
+                // An accepted form may have written an outbox event.
+                if let (Some(w), Ok((_, pd::FormResult::Accepted { .. }))) = (&gw.notify, &sent) {
+                    w.wake();
+                }
+                sent
             }
-            sent
-        }
-        pd::Submission::Payments(statement) => {
-            services::pcsa_decision::send_payments(store, caller, statement)
-        }
-    })
-    .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
+            pd::Submission::Payments(statement) => {
+                services::pcsa_decision::send_payments(store, &gw.writer, caller, statement).await
+            }
+        },
+    };
+    let (status, result) =
+        sent.map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
     let cbss = ex.cbss();
     let body = soap::envelope(ex.version, |w| {
         pd::write_response(w, &request, &cbss, &status, Some(&result))
@@ -520,10 +534,10 @@ fn pcsa_decision_v1(
     Ok((body, result.outcome()))
 }
 
-fn subscription_v1(
+async fn subscription_v1(
     gw: &Gateway,
     caller: &Institution,
-    payload: &Element,
+    payload: &Element<'_>,
     action: Option<&str>,
     ex: &mut Exchange,
 ) -> Result<(String, &'static str), Fault> {
@@ -536,14 +550,29 @@ fn subscription_v1(
         request.operation.name(),
     )
     .map_err(|f| f.about(&request.information_customer))?;
-    let wake = || {
-        if let Some(w) = &gw.notify {
+    let notify = gw.notify.clone();
+    let wake = move || {
+        if let Some(w) = &notify {
             w.wake();
         }
     };
-    let (status, answer) =
-        services::subscriptions::handle(gw.store.as_ref(), caller, &request, ex.received_ms, &wake)
-            .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
+    // Subscriptions are written durably: on the register's writer.
+    let (owned_caller, owned_request, received_ms) =
+        (caller.clone(), request.clone(), ex.received_ms);
+    let (status, answer) = gw
+        .writer
+        .run(move |store| {
+            services::subscriptions::handle(
+                store,
+                &owned_caller,
+                &owned_request,
+                received_ms,
+                &wake,
+            )
+        })
+        .await
+        .and_then(|handled| handled)
+        .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
     let cbss = ex.cbss();
     let body = soap::envelope(ex.version, |w| {
         ls::write_response(w, &request, &cbss, &status, &answer)
@@ -551,23 +580,37 @@ fn subscription_v1(
     Ok((body, status.code))
 }
 
-fn connector(
+async fn connector(
     gw: &Gateway,
     caller: &Institution,
-    payload: &Element,
+    payload: &Element<'_>,
     ex: &mut Exchange,
 ) -> Result<(String, &'static str), Fault> {
     let inner = ssdn::xml_string(payload).map_err(|m| Fault::client(INVALID_STRUCTURE, m))?;
     ex.operation = Some("sendXML");
-    let answer = services::manage_access::send_xml(
-        gw.store.as_ref(),
-        caller,
-        inner,
+    // Inscriptions are written durably: on the register's writer.
+    let (owned_caller, inner, ticket, received_ms, clock) = (
+        caller.clone(),
+        inner.to_owned(),
         ex.ticket.to_string(),
         ex.received_ms,
-        || gw.clock.now_ms(),
-    )
-    .map_err(|e| service_fault(e, caller, ex))?;
+        gw.clock.clone(),
+    );
+    let answer = gw
+        .writer
+        .run(move |store| {
+            services::manage_access::send_xml(
+                store,
+                &owned_caller,
+                &inner,
+                ticket,
+                received_ms,
+                || clock.now_ms(),
+            )
+        })
+        .await
+        .and_then(|answered| answered)
+        .map_err(|e| service_fault(e, caller, ex))?;
     ex.ssin = answer.ssin;
     let body = soap::envelope(ex.version, |w| {
         w.open_ns("wsc:xmlString", &[("wsc", ssdn::CONNECTOR_NS)])

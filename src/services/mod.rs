@@ -12,6 +12,7 @@ pub mod propagation;
 pub mod statements;
 pub mod status;
 pub mod subscriptions;
+pub mod writer;
 
 use thiserror::Error;
 

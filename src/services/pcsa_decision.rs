@@ -3,10 +3,11 @@
 //! the person's history and registered in one store transaction with its effects.
 
 use super::statements::RegisterCheck;
+use super::writer::{FormWrite, RegisterWriter, StatementWrite};
 use super::{ServiceError, status};
 use crate::domain::decision::{self, ErrorCode, Form, FormError, History, Outcome, Registration};
-use crate::domain::{Date, Institution, Pcsa};
-use crate::store::{Registered, Store, StoreError};
+use crate::domain::{Institution, Pcsa};
+use crate::store::{DecisionFile, Registered, Store, StoreError};
 use crate::wire::common::Status;
 use crate::wire::pcsa_decision_v1::{FormResult, Statement, payment_element};
 
@@ -19,8 +20,11 @@ fn callers_pcsa(store: &dyn Store, caller: &Institution) -> Result<Pcsa, Service
         })
 }
 
-pub fn send_form(
+/// Judges and registers a form through the register's writer (its answer comes once
+/// the form is durable).
+pub async fn send_form(
     store: &dyn Store,
+    writer: &RegisterWriter,
     caller: &Institution,
     form: &Result<Form, Vec<FormError>>,
     now_ms: i64,
@@ -38,20 +42,22 @@ pub fn send_form(
         }
     };
     let sender_errors = check_sender(store, caller, &form)?;
-    let outcome = judge_and_register(store, &form, sender_errors, now_ms, true)?;
+    let outcome = writer
+        .register_form(FormWrite {
+            form,
+            sender_errors,
+            now_ms,
+            announce: true,
+        })
+        .await?;
     let result = match outcome {
-        Some(Outcome::Accepted { form, .. }) => FormResult::Accepted {
+        Outcome::Accepted { form, .. } => FormResult::Accepted {
             attestation: form.attestation.to_string(),
         },
-        Some(Outcome::AlreadyRegistered(attestation)) => FormResult::AlreadyRegistered {
+        Outcome::AlreadyRegistered(attestation) => FormResult::AlreadyRegistered {
             attestation: attestation.to_string(),
         },
-        Some(Outcome::Rejected(errors)) => FormResult::Rejected { errors },
-        None => {
-            return Err(ServiceError::Internal(
-                "the register did not judge the form",
-            ));
-        }
+        Outcome::Rejected(errors) => FormResult::Rejected { errors },
     };
     Ok((status::data_found(), result))
 }
@@ -67,36 +73,48 @@ pub fn judge_and_register(
     now_ms: i64,
     announce: bool,
 ) -> Result<Option<Outcome>, StoreError> {
-    let today = Date::from_unix_millis(now_ms);
     let mut outcome = None;
     store.register(&form.ssin(), &form.pcsa(), &mut |file| {
-        let history = History {
-            person: file.person.as_ref(),
-            forms: &file.forms,
-            rights: &file.rights,
-        };
-        let at = Registration {
-            number: file.next_number,
-            now_ms,
-            today,
-        };
-        let judged = decision::register(form.clone(), &history, &at, sender_errors.clone());
-        let write = match &judged {
-            Outcome::Accepted {
-                form,
-                rights,
-                event,
-            } => Some(Registered {
-                form: form.clone(),
-                rights: rights.clone(),
-                event: event.filter(|_| announce),
-            }),
-            _ => None,
-        };
+        let (judged, write) = judge(form, &sender_errors, now_ms, announce, file);
         outcome = Some(judged);
         write
     })?;
     Ok(outcome)
+}
+
+/// The register's judgement of `form` against the person's file, and what to write
+/// when it is accepted.
+pub fn judge(
+    form: &Form,
+    sender_errors: &[FormError],
+    now_ms: i64,
+    announce: bool,
+    file: &DecisionFile,
+) -> (Outcome, Option<Registered>) {
+    let history = History {
+        person: file.person.as_ref(),
+        forms: &file.forms,
+        rights: &file.rights,
+    };
+    let at = Registration {
+        number: file.next_number,
+        now_ms,
+        today: crate::clock::brussels_day(now_ms),
+    };
+    let judged = decision::register(form.clone(), &history, &at, sender_errors.to_vec());
+    let write = match &judged {
+        Outcome::Accepted {
+            form,
+            rights,
+            event,
+        } => Some(Registered {
+            form: form.clone(),
+            rights: rights.clone(),
+            event: event.filter(|_| announce),
+        }),
+        _ => None,
+    };
+    (judged, write)
 }
 
 /// The form's CPAS is the caller, and its INS code is the one the register knows.
@@ -136,9 +154,11 @@ fn check_sender(
 }
 
 /// A CPAS's monthly statement of payments: every line checked as an imported one is,
-/// then written in one transaction, replacing what the register held for that month.
-pub fn send_payments(
+/// then written in one transaction (through the register's writer), replacing what
+/// the register held for that month.
+pub async fn send_payments(
     store: &dyn Store,
+    writer: &RegisterWriter,
     caller: &Institution,
     statement: &Result<Statement, Vec<FormError>>,
 ) -> Result<(Status, FormResult), ServiceError> {
@@ -184,8 +204,14 @@ pub fn send_payments(
     if !errors.is_empty() {
         return Ok((status::data_found(), FormResult::Rejected { errors }));
     }
-    let replaced =
-        store.write_statement(&statement.ins, statement.month, &statement.lines, true)?;
+    let replaced = writer
+        .write_statement(StatementWrite {
+            ins: statement.ins,
+            month: statement.month,
+            lines: statement.lines.clone(),
+            replace: true,
+        })
+        .await?;
     Ok((
         status::data_found(),
         FormResult::StatementWritten {

@@ -95,6 +95,26 @@ pub struct Registered {
     pub event: Option<ChangeEvent>,
 }
 
+/// One write of a group that `Store::write_group` commits together.
+pub enum GroupWrite<'a> {
+    /// A registration: `decide` judges the form against the person's `DecisionFile`
+    /// for `pcsa` and returns what to write (`None`: nothing).
+    Register {
+        ssin: Ssin,
+        pcsa: CbeNumber,
+        decide: &'a mut dyn FnMut(&DecisionFile) -> Option<Registered>,
+    },
+    /// A monthly statement's lines; `replaced` gets how many earlier lines they
+    /// replaced.
+    Statement {
+        ins: InsCode,
+        month: Month,
+        lines: &'a [PaymentLine],
+        replace: bool,
+        replaced: &'a mut usize,
+    },
+}
+
 /// A change of a person's rights at a PCSA, in the outbox that notifications consume.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxEvent {
@@ -141,6 +161,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Institution>, StoreError>;
     fn institutions(&self) -> Result<Vec<Institution>, StoreError>;
     fn apply(&self, changes: &[Change]) -> Result<(), StoreError>;
+    /// Runs `writes` one after another in one write transaction made durable by one
+    /// commit: each sees what the ones before it wrote. All of them or none.
+    fn write_group(&self, writes: &mut [GroupWrite<'_>]) -> Result<(), StoreError>;
     /// Registers a decision in one durable transaction: reads the person's
     /// `DecisionFile` for `pcsa`, lets `decide` judge the form (it returns `None` to
     /// write nothing), then writes the form, the rights and the outbox event together.
@@ -150,7 +173,13 @@ pub trait Store: Send + Sync + 'static {
         ssin: &Ssin,
         pcsa: &CbeNumber,
         decide: &mut dyn FnMut(&DecisionFile) -> Option<Registered>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), StoreError> {
+        self.write_group(&mut [GroupWrite::Register {
+            ssin: *ssin,
+            pcsa: *pcsa,
+            decide,
+        }])
+    }
     /// Changes one institution's inscriptions of one quality for a person in one
     /// transaction: `decide` gets their periods as they stand and returns the new ones
     /// (`None` to write nothing). Serialised like registrations.
@@ -176,7 +205,17 @@ pub trait Store: Send + Sync + 'static {
         month: Month,
         lines: &[PaymentLine],
         replace: bool,
-    ) -> Result<usize, StoreError>;
+    ) -> Result<usize, StoreError> {
+        let mut replaced = 0;
+        self.write_group(&mut [GroupWrite::Statement {
+            ins: *ins,
+            month,
+            lines,
+            replace,
+            replaced: &mut replaced,
+        }])?;
+        Ok(replaced)
+    }
     /// The lines of a monthly statement, in their order.
     fn statement(&self, ins: &InsCode, month: Month) -> Result<Vec<PaymentLine>, StoreError>;
     /// The months for which a CPAS has a statement, in order.
@@ -226,7 +265,9 @@ pub trait Store: Send + Sync + 'static {
     fn attempts(&self, institution: &CbeNumber, limit: usize) -> Result<Vec<Attempt>, StoreError>;
     /// True when nothing of the register is stored yet (the demo seeds only then).
     fn is_empty(&self) -> Result<bool, StoreError>;
-    /// Changes each time `apply` commits: what was read at one generation is still
-    /// true while the generation stays the same (caches rely on it).
+    /// Changes each time `apply` commits, and only then: institutions, certificates
+    /// and PCSAs read at one generation are still true while it stays the same (the
+    /// callers' cache relies on it). Registrations, inscriptions and statements leave
+    /// it as it is.
     fn generation(&self) -> u64;
 }

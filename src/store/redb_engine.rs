@@ -16,7 +16,8 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::{
-    AuditRecord, Change, DecisionFile, OutboxEvent, PersonFile, Registered, Store, StoreError,
+    AuditRecord, Change, DecisionFile, GroupWrite, OutboxEvent, PersonFile, Registered, Store,
+    StoreError,
 };
 use crate::domain::decision::{Measures, PerPerson, RegisteredForm, Resources};
 use crate::domain::{
@@ -178,23 +179,175 @@ fn write_audit(tx: &redb::WriteTransaction, records: &[AuditRecord]) -> Result<(
     Ok(())
 }
 
+/// A registration inside a write transaction: reads the person's `DecisionFile`,
+/// lets `decide` judge, writes what it returns. True when something was written.
+fn register_in(
+    tx: &redb::WriteTransaction,
+    ssin: &Ssin,
+    pcsa: &CbeNumber,
+    decide: &mut dyn FnMut(&DecisionFile) -> Option<Registered>,
+) -> Result<bool, StoreError> {
+    let mut files = tx.open_table(FILES).map_err(engine)?;
+    let mut forms = tx.open_table(FORMS).map_err(engine)?;
+    let mut outbox = tx.open_table(OUTBOX).map_err(engine)?;
+    let mut versions = tx.open_table(VERSIONS).map_err(engine)?;
+
+    let person = match files.get(person_key(ssin).as_bytes()).map_err(engine)? {
+        Some(v) => Some(decode(
+            "person_files",
+            person_key(ssin).as_bytes(),
+            v.value(),
+        )?),
+        None => None,
+    };
+    let mut file = DecisionFile {
+        person,
+        ..DecisionFile::default()
+    };
+    let (from, to) = person_range(ssin);
+    for row in forms
+        .range(from.as_bytes()..to.as_bytes())
+        .map_err(engine)?
+    {
+        let (k, v) = row.map_err(engine)?;
+        file.forms.push(decode("forms", k.value(), v.value())?);
+    }
+    file.next_number = forms_counter(&forms)? + 1;
+    let (rights_from, rights_to) = rights_range(ssin, pcsa);
+    let mut old_keys = Vec::new();
+    for row in files
+        .range(rights_from.as_bytes()..rights_to.as_bytes())
+        .map_err(engine)?
+    {
+        let (k, v) = row.map_err(engine)?;
+        file.rights
+            .push(decode("person_files", k.value(), v.value())?);
+        old_keys.push(k.value().to_vec());
+    }
+
+    let Some(registered) = decide(&file) else {
+        return Ok(false);
+    };
+    let form_key = form_key(ssin, registered.form.number);
+    forms
+        .insert(form_key.as_bytes(), encode(&registered.form)?.as_slice())
+        .map_err(engine)?;
+    for key in old_keys {
+        files.remove(key.as_slice()).map_err(engine)?;
+    }
+    for right in &registered.rights {
+        files
+            .insert(right_key(right).as_bytes(), encode(right)?.as_slice())
+            .map_err(engine)?;
+    }
+    if let Some(event) = registered.event {
+        let version = versions
+            .get(ssin.as_str().as_bytes())
+            .map_err(engine)?
+            .map_or(0, |v| v.value())
+            + 1;
+        versions
+            .insert(ssin.as_str().as_bytes(), version)
+            .map_err(engine)?;
+        let sequence = outbox.last().map_err(engine)?.map_or(0, |(k, _)| k.value()) + 1;
+        let record = OutboxEvent {
+            sequence,
+            version,
+            ssin: *ssin,
+            pcsa: *pcsa,
+            event,
+            at_ms: registered.form.registered_at_ms,
+            attestation: registered.form.attestation.clone(),
+        };
+        outbox
+            .insert(sequence, encode(&record)?.as_slice())
+            .map_err(engine)?;
+    }
+    // The highest form number, kept so that numbering survives any key order.
+    forms
+        .insert(
+            FORMS_COUNTER,
+            registered.form.number.to_be_bytes().as_slice(),
+        )
+        .map_err(engine)?;
+    Ok(true)
+}
+
+/// A statement's lines written inside a write transaction; returns how many lines
+/// they replaced.
+fn write_statement_in(
+    tx: &redb::WriteTransaction,
+    ins: &InsCode,
+    month: Month,
+    lines: &[PaymentLine],
+    replace: bool,
+) -> Result<usize, StoreError> {
+    let prefix = statement_prefix(ins, month);
+    let range = (prefix.clone(), format!("{prefix}~"));
+    let mut replaced = 0;
+    let mut payments = tx.open_table(PAYMENTS).map_err(engine)?;
+    let mut statements = tx.open_table(STATEMENTS).map_err(engine)?;
+    let mut old: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    for row in statements
+        .range(range.0.as_bytes()..range.1.as_bytes())
+        .map_err(engine)?
+    {
+        let (k, v) = row.map_err(engine)?;
+        old.push((k.value().to_vec(), v.value().to_vec()));
+    }
+    let mut next = 0u64;
+    if replace {
+        for (k, v) in &old {
+            statements.remove(k.as_slice()).map_err(engine)?;
+            payments.remove(v.as_slice()).map_err(engine)?;
+        }
+        replaced = old.len();
+    } else if let Some((k, _)) = old.last() {
+        next = std::str::from_utf8(&k[prefix.len()..])
+            .ok()
+            .and_then(|n| n.parse::<u64>().ok())
+            .ok_or_else(|| StoreError::Corrupt {
+                table: "statements",
+                key: String::from_utf8_lossy(k).into_owned(),
+                reason: "no line number".into(),
+            })?
+            + 1;
+    }
+    for line in lines {
+        let key = payment_key(line, next);
+        payments
+            .insert(key.as_bytes(), encode(line)?.as_slice())
+            .map_err(engine)?;
+        statements
+            .insert(format!("{prefix}{next:08}").as_bytes(), key.as_bytes())
+            .map_err(engine)?;
+        next += 1;
+    }
+    Ok(replaced)
+}
+
 pub struct RedbStore {
     db: Database,
+    /// Moves when `apply` commits: institutions, certificates and PCSAs change only
+    /// there, and the callers' cache lives on it.
     generation: AtomicU64,
     /// Every PCSA, in memory: there are a few hundred, every right read needs its
     /// PCSA, and a second table lookup per right was a measurable share of a
     /// consultation. Written only by `apply`, under this lock across the commit.
     pcsas: RwLock<HashMap<CbeNumber, Pcsa>>,
-    /// Person files read since the register last changed. Partners consult the same
-    /// caseload again and again, and opening a transaction and decoding the rows was
-    /// most of a consultation's store time; any write moves the generation, which
-    /// empties the cache before the write is acknowledged.
+    /// Person files as last read. Partners consult the same caseload again and
+    /// again, and opening a transaction and decoding the rows was most of a
+    /// consultation's store time. A commit forgets the files it changed (only those:
+    /// registrations must not empty what consultations live on) before it is
+    /// acknowledged.
     files: Mutex<FileCache>,
 }
 
 #[derive(Default)]
 struct FileCache {
-    generation: u64,
+    /// Moves, under the lock, each time files are forgotten: a file read while it
+    /// moved may predate the change and is not kept.
+    changes: u64,
     files: HashMap<Ssin, Arc<PersonFile>>,
 }
 
@@ -427,16 +580,28 @@ impl RedbStore {
         Ok(store)
     }
 
-    /// Runs `f` on the file cache, emptied first if the register changed since it was
-    /// filled; `None` when the register has changed since `generation` was read.
-    fn with_files<T>(&self, generation: u64, f: impl FnOnce(&mut FileCache) -> T) -> Option<T> {
-        let mut cache = self.files.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = self.generation.load(Ordering::Acquire);
-        if cache.generation != now {
-            cache.generation = now;
-            cache.files.clear();
+    fn file_cache(&self) -> std::sync::MutexGuard<'_, FileCache> {
+        self.files.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forgets the cached files of `ssins`, after a commit that changed them.
+    fn forget_files(&self, ssins: &[Ssin]) {
+        if ssins.is_empty() {
+            return;
         }
-        (now == generation).then(|| f(&mut cache))
+        let mut cache = self.file_cache();
+        cache.changes += 1;
+        for ssin in ssins {
+            cache.files.remove(ssin);
+        }
+    }
+
+    /// Forgets every cached file: `apply` may change any person, and PCSAs, which
+    /// every file's rights carry.
+    fn forget_all_files(&self) {
+        let mut cache = self.file_cache();
+        cache.changes += 1;
+        cache.files.clear();
     }
 
     /// One person's rows, in one snapshot.
@@ -513,22 +678,23 @@ impl RedbStore {
 
 impl Store for RedbStore {
     fn person_file(&self, ssin: &Ssin) -> Result<Arc<PersonFile>, StoreError> {
-        // The generation is read before the store: a file read across a write is
-        // cached under the generation that write ends, so it is never served after.
-        let generation = self.generation();
-        if let Some(hit) = self
-            .with_files(generation, |c| c.files.get(ssin).cloned())
-            .flatten()
-        {
-            return Ok(hit);
-        }
-        let file = Arc::new(self.read_person_file(ssin)?);
-        self.with_files(generation, |c| {
-            if c.files.len() >= FILE_CACHE_LIMIT {
-                c.files.clear();
+        // The count of changes is read before the store: a file read across a commit
+        // that forgot files is not kept, so a stale file is never served after it.
+        let changes = {
+            let cache = self.file_cache();
+            if let Some(hit) = cache.files.get(ssin) {
+                return Ok(hit.clone());
             }
-            c.files.insert(*ssin, file.clone());
-        });
+            cache.changes
+        };
+        let file = Arc::new(self.read_person_file(ssin)?);
+        let mut cache = self.file_cache();
+        if cache.changes == changes {
+            if cache.files.len() >= FILE_CACHE_LIMIT {
+                cache.files.clear();
+            }
+            cache.files.insert(*ssin, file.clone());
+        }
         Ok(file)
     }
 
@@ -683,103 +849,7 @@ impl Store for RedbStore {
                 }
             }
         }
-        self.generation.fetch_add(1, Ordering::Release);
-        Ok(())
-    }
-
-    fn register(
-        &self,
-        ssin: &Ssin,
-        pcsa: &CbeNumber,
-        decide: &mut dyn FnMut(&DecisionFile) -> Option<Registered>,
-    ) -> Result<(), StoreError> {
-        let tx = self.db.begin_write().map_err(engine)?;
-        {
-            let mut files = tx.open_table(FILES).map_err(engine)?;
-            let mut forms = tx.open_table(FORMS).map_err(engine)?;
-            let mut outbox = tx.open_table(OUTBOX).map_err(engine)?;
-            let mut versions = tx.open_table(VERSIONS).map_err(engine)?;
-
-            let person = match files.get(person_key(ssin).as_bytes()).map_err(engine)? {
-                Some(v) => Some(decode(
-                    "person_files",
-                    person_key(ssin).as_bytes(),
-                    v.value(),
-                )?),
-                None => None,
-            };
-            let mut file = DecisionFile {
-                person,
-                ..DecisionFile::default()
-            };
-            let (from, to) = person_range(ssin);
-            for row in forms
-                .range(from.as_bytes()..to.as_bytes())
-                .map_err(engine)?
-            {
-                let (k, v) = row.map_err(engine)?;
-                file.forms.push(decode("forms", k.value(), v.value())?);
-            }
-            file.next_number = forms_counter(&forms)? + 1;
-            let (rights_from, rights_to) = rights_range(ssin, pcsa);
-            let mut old_keys = Vec::new();
-            for row in files
-                .range(rights_from.as_bytes()..rights_to.as_bytes())
-                .map_err(engine)?
-            {
-                let (k, v) = row.map_err(engine)?;
-                file.rights
-                    .push(decode("person_files", k.value(), v.value())?);
-                old_keys.push(k.value().to_vec());
-            }
-
-            let Some(registered) = decide(&file) else {
-                return Ok(());
-            };
-            let form_key = form_key(ssin, registered.form.number);
-            forms
-                .insert(form_key.as_bytes(), encode(&registered.form)?.as_slice())
-                .map_err(engine)?;
-            for key in old_keys {
-                files.remove(key.as_slice()).map_err(engine)?;
-            }
-            for right in &registered.rights {
-                files
-                    .insert(right_key(right).as_bytes(), encode(right)?.as_slice())
-                    .map_err(engine)?;
-            }
-            if let Some(event) = registered.event {
-                let version = versions
-                    .get(ssin.as_str().as_bytes())
-                    .map_err(engine)?
-                    .map_or(0, |v| v.value())
-                    + 1;
-                versions
-                    .insert(ssin.as_str().as_bytes(), version)
-                    .map_err(engine)?;
-                let sequence = outbox.last().map_err(engine)?.map_or(0, |(k, _)| k.value()) + 1;
-                let record = OutboxEvent {
-                    sequence,
-                    version,
-                    ssin: *ssin,
-                    pcsa: *pcsa,
-                    event,
-                    at_ms: registered.form.registered_at_ms,
-                    attestation: registered.form.attestation.clone(),
-                };
-                outbox
-                    .insert(sequence, encode(&record)?.as_slice())
-                    .map_err(engine)?;
-            }
-            // The highest form number, kept so that numbering survives any key order.
-            forms
-                .insert(
-                    FORMS_COUNTER,
-                    registered.form.number.to_be_bytes().as_slice(),
-                )
-                .map_err(engine)?;
-        }
-        tx.commit().map_err(engine)?;
+        self.forget_all_files();
         self.generation.fetch_add(1, Ordering::Release);
         Ok(())
     }
@@ -830,7 +900,7 @@ impl Store for RedbStore {
             }
         }
         tx.commit().map_err(engine)?;
-        self.generation.fetch_add(1, Ordering::Release);
+        self.forget_files(&[*ssin]);
         Ok(())
     }
 
@@ -1035,60 +1105,30 @@ impl Store for RedbStore {
         Ok(out)
     }
 
-    fn write_statement(
-        &self,
-        ins: &InsCode,
-        month: Month,
-        lines: &[PaymentLine],
-        replace: bool,
-    ) -> Result<usize, StoreError> {
-        let prefix = statement_prefix(ins, month);
-        let range = (prefix.clone(), format!("{prefix}~"));
+    fn write_group(&self, writes: &mut [GroupWrite<'_>]) -> Result<(), StoreError> {
         let tx = self.db.begin_write().map_err(engine)?;
-        let mut replaced = 0;
-        {
-            let mut payments = tx.open_table(PAYMENTS).map_err(engine)?;
-            let mut statements = tx.open_table(STATEMENTS).map_err(engine)?;
-            let mut old: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-            for row in statements
-                .range(range.0.as_bytes()..range.1.as_bytes())
-                .map_err(engine)?
-            {
-                let (k, v) = row.map_err(engine)?;
-                old.push((k.value().to_vec(), v.value().to_vec()));
-            }
-            let mut next = 0u64;
-            if replace {
-                for (k, v) in &old {
-                    statements.remove(k.as_slice()).map_err(engine)?;
-                    payments.remove(v.as_slice()).map_err(engine)?;
+        let mut touched: Vec<Ssin> = Vec::new();
+        for write in writes.iter_mut() {
+            match write {
+                GroupWrite::Register { ssin, pcsa, decide } => {
+                    if register_in(&tx, ssin, pcsa, *decide)? {
+                        touched.push(*ssin);
+                    }
                 }
-                replaced = old.len();
-            } else if let Some((k, _)) = old.last() {
-                next = std::str::from_utf8(&k[prefix.len()..])
-                    .ok()
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .ok_or_else(|| StoreError::Corrupt {
-                        table: "statements",
-                        key: String::from_utf8_lossy(k).into_owned(),
-                        reason: "no line number".into(),
-                    })?
-                    + 1;
-            }
-            for line in lines {
-                let key = payment_key(line, next);
-                payments
-                    .insert(key.as_bytes(), encode(line)?.as_slice())
-                    .map_err(engine)?;
-                statements
-                    .insert(format!("{prefix}{next:08}").as_bytes(), key.as_bytes())
-                    .map_err(engine)?;
-                next += 1;
+                GroupWrite::Statement {
+                    ins,
+                    month,
+                    lines,
+                    replace,
+                    replaced,
+                } => **replaced = write_statement_in(&tx, ins, *month, lines, *replace)?,
             }
         }
         tx.commit().map_err(engine)?;
-        self.generation.fetch_add(1, Ordering::Release);
-        Ok(replaced)
+        // Statements are not part of person files: only the registered persons' files
+        // changed.
+        self.forget_files(&touched);
+        Ok(())
     }
 
     fn statement(&self, ins: &InsCode, month: Month) -> Result<Vec<PaymentLine>, StoreError> {
