@@ -34,7 +34,7 @@ pub struct Issued {
 
 impl Issued {
     pub fn fingerprint(&self) -> CertificateFingerprint {
-        crate::server::tls::fingerprint(&self.der)
+        crate::tls::fingerprint(&self.der)
     }
 }
 

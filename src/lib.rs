@@ -12,4 +12,5 @@ pub mod notify;
 pub mod server;
 pub mod services;
 pub mod store;
+pub mod tls;
 pub mod wire;

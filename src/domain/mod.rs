@@ -8,6 +8,7 @@ pub mod amount;
 pub mod cbe;
 pub mod date;
 pub mod decision;
+pub mod endpoint;
 pub mod ins;
 pub mod inscription;
 pub mod institution;
@@ -24,6 +25,7 @@ pub mod subscription;
 pub use amount::{Amount, AmountError};
 pub use cbe::{CbeError, CbeNumber};
 pub use date::{Date, DateError};
+pub use endpoint::PushEndpoint;
 pub use ins::{InsCode, InsError, Province, Region};
 pub use inscription::{Inscription, QualityCode, QualityCodeError};
 pub use institution::{

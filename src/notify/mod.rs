@@ -26,8 +26,8 @@ use crate::clock::Clock;
 use crate::domain::{
     Attempt, AttemptOutcome, CbeNumber, Delivery, RetrySchedule, SubscriptionState,
 };
-use crate::server::tls::TlsError;
 use crate::store::{Store, StoreError};
+use crate::tls::TlsError;
 use push::{PushTls, Pusher, Timeouts};
 
 #[derive(Clone, Debug)]
@@ -41,16 +41,7 @@ pub struct NotifyConfig {
     pub propagation_delay: Duration,
 }
 
-/// Wakes the dispatcher: after a registration wrote an outbox event, or after a
-/// subscription changed.
-#[derive(Clone, Debug, Default)]
-pub struct Wake(Arc<Notify>);
-
-impl Wake {
-    pub fn wake(&self) {
-        self.0.notify_one();
-    }
-}
+pub use crate::services::effects::Wake;
 
 /// Even with no wake-up, the dispatcher looks at the store this often (a form
 /// registered by another process, a clock moved by a tester).
@@ -126,7 +117,7 @@ impl Run {
                 Err(e) => tracing::error!(error = %e, "cannot read the subscriptions"),
             }
             tokio::select! {
-                () = wake.0.notified() => {}
+                () = wake.notified() => {}
                 () = tokio::time::sleep(POLL) => {}
                 _ = stopped.changed() => break,
             }

@@ -18,8 +18,8 @@ use rustls_pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use crate::domain::{AttemptOutcome, CbeNumber, Notification};
-use crate::server::tls::{self, TlsError};
+use crate::domain::{AttemptOutcome, CbeNumber, Notification, PushEndpoint};
+use crate::tls::{self, TlsError};
 use crate::wire::living_wages_notification_v1 as contract;
 
 /// The client side of notification pushes.
@@ -125,12 +125,12 @@ impl Pusher {
             latency: started.elapsed(),
             error,
         };
-        let target = match Target::parse(endpoint) {
+        let target = match PushEndpoint::parse(endpoint) {
             Ok(t) => t,
             Err(e) => return done(AttemptOutcome::ConnectFailed, None, Some(e)),
         };
         let body = Bytes::from(contract::write_request(subscriber, batch));
-        let kept = self.take_idle(&target.authority);
+        let kept = self.take_idle(target.authority());
         let reused = kept.is_some();
         let mut sender = match kept {
             Some(s) => s,
@@ -159,7 +159,7 @@ impl Pusher {
             Exchange::Answered(status, body) => (status, body),
         };
         // The whole answer was read: the connection can carry the next batch.
-        self.keep_idle(&target.authority, sender);
+        self.keep_idle(target.authority(), sender);
         if !(200..300).contains(&status) {
             return done(
                 AttemptOutcome::HttpStatus,
@@ -179,9 +179,9 @@ impl Pusher {
     }
 
     /// One request and its whole answer, within the answer timeout.
-    async fn exchange(&self, sender: &mut Sender, target: &Target, body: Bytes) -> Exchange {
-        let request = Request::post(target.path_and_query.as_str())
-            .header(header::HOST, target.authority.as_str())
+    async fn exchange(&self, sender: &mut Sender, target: &PushEndpoint, body: Bytes) -> Exchange {
+        let request = Request::post(target.path_and_query())
+            .header(header::HOST, target.authority())
             .header(header::CONTENT_TYPE, "text/xml; charset=utf-8")
             .header("SOAPAction", format!("\"{}\"", contract::SOAP_ACTION))
             .body(Full::new(body));
@@ -209,7 +209,10 @@ impl Pusher {
         }
     }
 
-    async fn connect_within(&self, target: &Target) -> Result<Sender, (AttemptOutcome, String)> {
+    async fn connect_within(
+        &self,
+        target: &PushEndpoint,
+    ) -> Result<Sender, (AttemptOutcome, String)> {
         match tokio::time::timeout(self.timeouts.connect, self.connect(target)).await {
             Err(_) => Err((
                 AttemptOutcome::Timeout,
@@ -239,13 +242,13 @@ impl Pusher {
         }
     }
 
-    async fn connect(&self, target: &Target) -> Result<Sender, String> {
-        let tcp = TcpStream::connect((target.host.as_str(), target.port))
+    async fn connect(&self, target: &PushEndpoint) -> Result<Sender, String> {
+        let tcp = TcpStream::connect((target.host(), target.port()))
             .await
-            .map_err(|e| format!("connect to {}: {e}", target.authority))?;
+            .map_err(|e| format!("connect to {}: {e}", target.authority()))?;
         let _ = tcp.set_nodelay(true);
-        let name = ServerName::try_from(target.host.clone())
-            .map_err(|e| format!("{}: {e}", target.host))?;
+        let name = ServerName::try_from(target.host().to_owned())
+            .map_err(|e| format!("{}: {e}", target.host()))?;
         let Some(connector) = &self.connector else {
             return Err(
                 "no CA is configured for receivers' certificates (serve --notify-ca)".to_owned(),
@@ -254,7 +257,7 @@ impl Pusher {
         let tls = connector
             .connect(name, tcp)
             .await
-            .map_err(|e| format!("TLS with {}: {e}", target.authority))?;
+            .map_err(|e| format!("TLS with {}: {e}", target.authority()))?;
         let (sender, connection) = http1::handshake(TokioIo::new(tls))
             .await
             .map_err(|e| e.to_string())?;
@@ -277,54 +280,5 @@ fn http_error(status: u16, body: &[u8]) -> String {
         format!("HTTP {status}")
     } else {
         format!("HTTP {status}: {text}")
-    }
-}
-
-/// An `https://` URL cut into what a connection needs.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Target {
-    host: String,
-    port: u16,
-    authority: String,
-    path_and_query: String,
-}
-
-impl Target {
-    pub fn parse(url: &str) -> Result<Target, String> {
-        let uri: hyper::Uri = url.parse().map_err(|e| format!("{url:?}: {e}"))?;
-        if uri.scheme_str() != Some("https") {
-            return Err(format!("{url:?}: notifications are pushed over https only"));
-        }
-        let authority = uri
-            .authority()
-            .ok_or_else(|| format!("{url:?} has no host"))?;
-        let host = authority
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        Ok(Target {
-            port: authority.port_u16().unwrap_or(443),
-            authority: authority.as_str().to_owned(),
-            path_and_query: uri
-                .path_and_query()
-                .map_or("/".to_owned(), |p| p.as_str().to_owned()),
-            host,
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Target;
-
-    #[test]
-    fn endpoints_are_https_urls() {
-        let t = Target::parse("https://127.0.0.1:9443/LivingWagesNotificationService/v1").unwrap();
-        assert_eq!((t.host.as_str(), t.port), ("127.0.0.1", 9443));
-        assert_eq!(t.path_and_query, "/LivingWagesNotificationService/v1");
-        assert_eq!(Target::parse("https://example.org").unwrap().port, 443);
-        assert!(Target::parse("http://example.org/").is_err());
-        assert!(Target::parse("not a url").is_err());
     }
 }

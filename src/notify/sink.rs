@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio_rustls::TlsAcceptor;
 
-use crate::server::tls::{self, TlsError, TlsFiles};
+use crate::tls::{self, TlsError, TlsFiles};
 use crate::wire::living_wages_notification_v1::{self as contract, Received};
 
 /// How the sink answers.

@@ -7,7 +7,6 @@ mod idle;
 mod routes;
 mod soap_endpoint;
 mod ticket;
-pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,9 +21,10 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use crate::tls;
+pub use crate::tls::TlsFiles;
 pub use audit::AuditSink;
 pub use auth::AuthModes;
-pub use tls::TlsFiles;
 
 use crate::clock::Clock;
 use crate::services::writer::RegisterWriter;
@@ -58,7 +58,7 @@ pub struct Config {
     /// Payments of a statement this many months old are definitive.
     pub definitive_after_months: u32,
     /// Wakes the notification dispatcher after registrations and subscription changes.
-    pub notify: Option<crate::notify::Wake>,
+    pub notify: Option<crate::services::effects::Wake>,
 }
 
 impl Config {

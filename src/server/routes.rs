@@ -39,7 +39,7 @@ pub struct Gateway {
     /// Payments of a statement this many months old are definitive.
     pub definitive_after_months: u32,
     /// Wakes the notification dispatcher, when one runs.
-    pub notify: Option<crate::notify::Wake>,
+    pub notify: Option<crate::services::effects::Wake>,
     /// Makes every durable write of the register, off the async workers.
     pub writer: RegisterWriter,
 }

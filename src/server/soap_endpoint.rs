@@ -15,6 +15,7 @@ use super::auth::AuthError;
 use super::routes::{ConnectionInfo, Gateway, HttpResponse};
 use crate::clock;
 use crate::domain::{CbeNumber, Institution};
+use crate::services::effects::Effects;
 use crate::services::{self, ServiceError};
 use crate::store::AuditRecord;
 use crate::wire::common::{
@@ -505,27 +506,19 @@ async fn pcsa_decision_v1(
         Err(e) => Err(e),
         Ok(()) => match &request.submission {
             pd::Submission::Form(form) => {
-                let sent = services::pcsa_decision::send_form(
-                    store,
-                    &gw.writer,
-                    caller,
-                    form,
-                    ex.received_ms,
-                )
-                .await;
-                // An accepted form may have written an outbox event.
-                if let (Some(w), Ok((_, pd::FormResult::Accepted { .. }))) = (&gw.notify, &sent) {
-                    w.wake();
-                }
-                sent
+                services::pcsa_decision::send_form(store, &gw.writer, caller, form, ex.received_ms)
+                    .await
             }
             pd::Submission::Payments(statement) => {
-                services::pcsa_decision::send_payments(store, &gw.writer, caller, statement).await
+                services::pcsa_decision::send_payments(store, &gw.writer, caller, statement)
+                    .await
+                    .map(|(status, result)| (status, result, Effects::NONE))
             }
         },
     };
-    let (status, result) =
+    let (status, result, effects) =
         sent.map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
+    effects.wake(gw.notify.as_ref());
     let cbss = ex.cbss();
     let body = soap::envelope(ex.version, |w| {
         pd::write_response(w, &request, &cbss, &status, Some(&result))
@@ -550,29 +543,18 @@ async fn subscription_v1(
         request.operation.name(),
     )
     .map_err(|f| f.about(&request.information_customer))?;
-    let notify = gw.notify.clone();
-    let wake = move || {
-        if let Some(w) = &notify {
-            w.wake();
-        }
-    };
     // Subscriptions are written durably: on the register's writer.
     let (owned_caller, owned_request, received_ms) =
         (caller.clone(), request.clone(), ex.received_ms);
-    let (status, answer) = gw
+    let (status, answer, effects) = gw
         .writer
         .run(move |store| {
-            services::subscriptions::handle(
-                store,
-                &owned_caller,
-                &owned_request,
-                received_ms,
-                &wake,
-            )
+            services::subscriptions::handle(store, &owned_caller, &owned_request, received_ms)
         })
         .await
         .and_then(|handled| handled)
         .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
+    effects.wake(gw.notify.as_ref());
     let cbss = ex.cbss();
     let body = soap::envelope(ex.version, |w| {
         ls::write_response(w, &request, &cbss, &status, &answer)

@@ -3,6 +3,7 @@
 //! network, reads the store, and returns a status with the data.
 
 pub mod access;
+pub mod effects;
 pub mod living_wages_v2;
 pub mod living_wages_v3;
 pub mod living_wages_with_amount;

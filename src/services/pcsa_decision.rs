@@ -2,6 +2,7 @@
 //! may call it, and only for itself; the form is judged by the domain rules against
 //! the person's history and registered in one store transaction with its effects.
 
+use super::effects::Effects;
 use super::statements::RegisterCheck;
 use super::writer::{FormWrite, RegisterWriter, StatementWrite};
 use super::{ServiceError, status};
@@ -28,7 +29,7 @@ pub async fn send_form(
     caller: &Institution,
     form: &Result<Form, Vec<FormError>>,
     now_ms: i64,
-) -> Result<(Status, FormResult), ServiceError> {
+) -> Result<(Status, FormResult, Effects), ServiceError> {
     callers_pcsa(store, caller)?;
     let form = match form {
         Ok(form) => form.clone(),
@@ -38,6 +39,7 @@ pub async fn send_form(
                 FormResult::Rejected {
                     errors: errors.clone(),
                 },
+                Effects::NONE,
             ));
         }
     };
@@ -50,6 +52,10 @@ pub async fn send_form(
             announce: true,
         })
         .await?;
+    let effects = Effects {
+        outbox_written: matches!(outcome, Outcome::Accepted { event: Some(_), .. }),
+        ..Effects::NONE
+    };
     let result = match outcome {
         Outcome::Accepted { form, .. } => FormResult::Accepted {
             attestation: form.attestation.to_string(),
@@ -59,7 +65,7 @@ pub async fn send_form(
         },
         Outcome::Rejected(errors) => FormResult::Rejected { errors },
     };
-    Ok((status::data_found(), result))
+    Ok((status::data_found(), result, effects))
 }
 
 /// Judges `form` against the person's history and, when it is accepted, writes it

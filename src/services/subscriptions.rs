@@ -3,11 +3,12 @@
 //! does the same for an operator. Every change is one store transaction; the
 //! dispatcher is woken so that a (re)subscription or a replay takes effect at once.
 
+use super::effects::Effects;
 use super::{ServiceError, access, status};
 use crate::domain::{
-    CbeNumber, Delivery, DeliveryMode, Institution, Service, Subscription, SubscriptionState,
+    CbeNumber, Delivery, DeliveryMode, Institution, PushEndpoint, Service, Subscription,
+    SubscriptionState,
 };
-use crate::notify::push::Target;
 use crate::store::{Store, StoreError};
 use crate::wire::common::{Status, StatusValue};
 use crate::wire::subscription_v1::{Answer, Operation, Request};
@@ -32,7 +33,7 @@ pub enum Refusal {
 pub fn delivery(endpoint: Option<&str>) -> Result<Delivery, Refusal> {
     match endpoint {
         Some(url) => {
-            Target::parse(url).map_err(Refusal::Endpoint)?;
+            PushEndpoint::parse(url).map_err(Refusal::Endpoint)?;
             Ok(Delivery::Push {
                 endpoint: url.to_owned(),
             })
@@ -171,8 +172,7 @@ pub fn handle(
     caller: &Institution,
     request: &Request,
     now_ms: i64,
-    wake: &dyn Fn(),
-) -> Result<(Status, Answer), ServiceError> {
+) -> Result<(Status, Answer, Effects), ServiceError> {
     access::check_identification(caller, &request.information_customer.identification)?;
     if !caller.is_granted(Service::LivingWagesNotifications) {
         return Err(ServiceError::NotGranted {
@@ -214,14 +214,15 @@ pub fn handle(
     };
     match outcome {
         Ok(answer) => {
-            if matches!(
-                request.operation,
-                Operation::Subscribe { .. } | Operation::Replay { .. }
-            ) {
-                wake();
-            }
-            Ok((status::data_found(), answer))
+            let effects = Effects {
+                subscription_changed: matches!(
+                    request.operation,
+                    Operation::Subscribe { .. } | Operation::Replay { .. }
+                ),
+                ..Effects::NONE
+            };
+            Ok((status::data_found(), answer, effects))
         }
-        Err(r) => Ok((refused(&r, request), Answer::default())),
+        Err(r) => Ok((refused(&r, request), Answer::default(), Effects::NONE)),
     }
 }

@@ -1,5 +1,6 @@
-//! The TLS side of the listener: rustls with the aws-lc-rs provider, the server's
-//! certificate, and the client-certificate verifier when mutual TLS is accepted.
+//! TLS material for the listener and the notification pusher alike: rustls with the
+//! aws-lc-rs provider, certificates and keys from PEM files, the client-certificate
+//! verifier when mutual TLS is accepted, and certificate fingerprints.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
