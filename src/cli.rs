@@ -740,31 +740,17 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     }
     let base = format!("https://{}", running.local_addr());
     println!("bcss-gateway listening on {base}");
-    println!(
-        "  LivingWages V2  {base}{}",
-        crate::wire::living_wages_v2::PATH
-    );
-    println!(
-        "  WSDL            {base}{}?wsdl",
-        crate::wire::living_wages_v2::PATH
-    );
-    println!(
-        "  LivingWages V3  {base}{}",
-        crate::wire::living_wages_v3::PATH
-    );
-    println!(
-        "  WithAmount      {base}{}",
-        crate::wire::living_wages_with_amount_v1::PATH
-    );
-    println!(
-        "  PcsaDecision    {base}{}",
-        crate::wire::pcsa_decision_v1::PATH
-    );
-    println!("  ManageAccess    {base}{}", crate::wire::ssdn::PATH);
-    println!(
-        "  Subscriptions   {base}{}",
-        crate::wire::subscription_v1::PATH
-    );
+    // One line per service of the table the routes come from; each publishes its
+    // WSDL at ?wsdl.
+    for service in crate::server::contracts::SERVICES {
+        println!("  {:<16}{base}{}", service.banner, service.path);
+    }
+    if let Some(first) = crate::server::contracts::SERVICES.first() {
+        println!(
+            "  WSDL            {base}{}?wsdl (each service: its address + ?wsdl)",
+            first.path
+        );
+    }
     if let Some(setup) = demo_setup.as_mut() {
         let path = demo::write_manifest(&args.data_dir, &mut setup.manifest, &base)?;
         print_demo_help(&setup.manifest, &path);

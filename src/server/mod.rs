@@ -3,6 +3,7 @@
 
 mod audit;
 pub mod auth;
+pub mod contracts;
 mod idle;
 mod routes;
 mod soap_endpoint;

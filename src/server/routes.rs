@@ -10,15 +10,12 @@ use hyper::{Method, Request, Response, StatusCode, header};
 
 use super::audit::AuditSink;
 use super::auth::Authenticator;
-use super::{Config, soap_endpoint};
+use super::{Config, contracts, soap_endpoint};
 use crate::clock::Clock;
 use crate::domain::CertificateFingerprint;
 use crate::services::writer::RegisterWriter;
 use crate::store::Store;
-use crate::wire::{
-    living_wages_v2, living_wages_v3, living_wages_with_amount_v1, pcsa_decision_v1, ssdn,
-    subscription_v1, wsdl,
-};
+use crate::wire::wsdl;
 
 /// What the TLS handshake told us about the peer.
 pub struct ConnectionInfo {
@@ -108,55 +105,15 @@ impl Gateway {
 
     pub async fn handle(&self, req: Request<Incoming>, conn: &ConnectionInfo) -> HttpResponse {
         let path = req.uri().path();
+        if let Some(service) = contracts::at(path) {
+            return match *req.method() {
+                Method::POST => soap_endpoint::serve(self, service, req, conn).await,
+                Method::GET => self.contract_document(&req, service.documents),
+                _ => method_not_allowed(),
+            };
+        }
         match path {
             "/health" if req.method() == Method::GET => plain(StatusCode::OK, "ok"),
-            living_wages_v2::PATH => match *req.method() {
-                Method::POST => {
-                    soap_endpoint::serve(self, soap_endpoint::Endpoint::LivingWagesV2, req, conn)
-                        .await
-                }
-                Method::GET => self.contract_document(&req, &wsdl::LIVING_WAGES_V2),
-                _ => method_not_allowed(),
-            },
-            living_wages_v3::PATH => match *req.method() {
-                Method::POST => {
-                    soap_endpoint::serve(self, soap_endpoint::Endpoint::LivingWagesV3, req, conn)
-                        .await
-                }
-                Method::GET => self.contract_document(&req, &wsdl::LIVING_WAGES_V3),
-                _ => method_not_allowed(),
-            },
-            pcsa_decision_v1::PATH => match *req.method() {
-                Method::POST => {
-                    soap_endpoint::serve(self, soap_endpoint::Endpoint::PcsaDecisionV1, req, conn)
-                        .await
-                }
-                Method::GET => self.contract_document(&req, &wsdl::PCSA_DECISION_V1),
-                _ => method_not_allowed(),
-            },
-            living_wages_with_amount_v1::PATH => match *req.method() {
-                Method::POST => {
-                    soap_endpoint::serve(self, soap_endpoint::Endpoint::WithAmountV1, req, conn)
-                        .await
-                }
-                Method::GET => self.contract_document(&req, &wsdl::WITH_AMOUNT_V1),
-                _ => method_not_allowed(),
-            },
-            subscription_v1::PATH => match *req.method() {
-                Method::POST => {
-                    soap_endpoint::serve(self, soap_endpoint::Endpoint::SubscriptionV1, req, conn)
-                        .await
-                }
-                Method::GET => self.contract_document(&req, &wsdl::SUBSCRIPTION_V1),
-                _ => method_not_allowed(),
-            },
-            ssdn::PATH => match *req.method() {
-                Method::POST => {
-                    soap_endpoint::serve(self, soap_endpoint::Endpoint::Connector, req, conn).await
-                }
-                Method::GET => self.contract_document(&req, &wsdl::CONNECTOR),
-                _ => method_not_allowed(),
-            },
             _ => plain(StatusCode::NOT_FOUND, &format!("no service at {path}")),
         }
     }

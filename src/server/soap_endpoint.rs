@@ -12,50 +12,32 @@ use hyper::{Request, Response, StatusCode, header};
 use uuid::Uuid;
 
 use super::auth::AuthError;
+use super::contracts::{Answered, SoapService};
 use super::routes::{ConnectionInfo, Gateway, HttpResponse};
 use crate::clock;
 use crate::domain::{CbeNumber, Institution};
-use crate::services::effects::Effects;
-use crate::services::{self, ServiceError};
+use crate::services::ServiceError;
 use crate::store::AuditRecord;
 use crate::wire::common::{
     CbssFault, ConsultationHead, FaultDetail, INVALID_STRUCTURE, Information, InformationCbss,
     InformationCustomer, InvalidField, RequestError, Severity, Status,
 };
-use crate::wire::living_wages_v2 as lw;
-use crate::wire::living_wages_v3 as lw3;
-use crate::wire::living_wages_with_amount_v1 as lwa;
-use crate::wire::pcsa_decision_v1 as pd;
 use crate::wire::soap::{self, FaultCode, SoapVersion};
-use crate::wire::ssdn;
-use crate::wire::subscription_v1 as ls;
-use crate::wire::xml::{Element, XmlWriter};
-
-/// The SOAP services this endpoint code serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Endpoint {
-    LivingWagesV2,
-    LivingWagesV3,
-    PcsaDecisionV1,
-    /// The old-style connector (`sendXML`), for ManageAccess.
-    Connector,
-    SubscriptionV1,
-    WithAmountV1,
-}
+use crate::wire::xml::XmlWriter;
 
 /// What the audit trail learns as the exchange goes.
-struct Exchange {
-    endpoint: Endpoint,
-    ticket: Uuid,
+pub struct Exchange {
+    service: &'static SoapService,
+    pub ticket: Uuid,
     started: Instant,
-    received_ms: i64,
+    pub received_ms: i64,
     /// The clock's setting when the request arrived: both timestamps follow it.
     clock: clock::Setting,
-    version: SoapVersion,
+    pub version: SoapVersion,
     caller: Option<CbeNumber>,
-    operation: Option<&'static str>,
+    pub operation: Option<&'static str>,
     legal_context: Option<String>,
-    ssin: Option<String>,
+    pub ssin: Option<String>,
 }
 
 impl Exchange {
@@ -66,7 +48,7 @@ impl Exchange {
         self.ssin = Some(ssin.to_owned());
     }
 
-    fn cbss(&self) -> InformationCbss {
+    pub fn cbss(&self) -> InformationCbss {
         InformationCbss {
             ticket: self.ticket,
             received_ms: self.received_ms,
@@ -76,7 +58,7 @@ impl Exchange {
 }
 
 /// A fault to answer instead of a response.
-struct Fault {
+pub struct Fault {
     code: FaultCode,
     http_status: Option<StatusCode>,
     reason_code: &'static str,
@@ -87,7 +69,7 @@ struct Fault {
 }
 
 impl Fault {
-    fn client(reason_code: &'static str, message: impl Into<String>) -> Self {
+    pub fn client(reason_code: &'static str, message: impl Into<String>) -> Self {
         Fault {
             code: FaultCode::Client,
             http_status: None,
@@ -112,7 +94,7 @@ impl Fault {
     }
 
     /// Echoes the request's informationCustomer in the fault.
-    fn about(mut self, customer: &InformationCustomer) -> Self {
+    pub fn about(mut self, customer: &InformationCustomer) -> Self {
         self.customer = Some(Box::new(customer.clone()));
         self
     }
@@ -136,9 +118,12 @@ fn respond(status: StatusCode, version: SoapVersion, body: String) -> HttpRespon
     r
 }
 
+/// One exchange with `service`, in stages: identify the caller, read the body and the
+/// envelope, run the service's operation (which reads, authorises, answers and
+/// writes), answer a fault if any stage refused, and audit.
 pub async fn serve(
     gw: &Gateway,
-    endpoint: Endpoint,
+    service: &'static SoapService,
     req: Request<Incoming>,
     conn: &ConnectionInfo,
 ) -> HttpResponse {
@@ -150,7 +135,7 @@ pub async fn serve(
     let clock = gw.clock.setting();
     let received_ms = clock.at(clock::unix_millis());
     let mut ex = Exchange {
-        endpoint,
+        service,
         ticket: super::ticket::new_ticket(received_ms),
         started: Instant::now(),
         received_ms,
@@ -197,19 +182,15 @@ fn fault_response(ex: &Exchange, fault: Fault, basic_accepted: bool) -> HttpResp
             information: fault.information,
         }],
     };
-    let write_detail = |w: &mut XmlWriter| match ex.endpoint {
-        Endpoint::LivingWagesV2 => lw::write_fault(w, &detail),
-        Endpoint::LivingWagesV3 => lw3::write_fault(w, &detail),
-        Endpoint::PcsaDecisionV1 | Endpoint::Connector => pd::write_fault(w, &detail),
-        Endpoint::SubscriptionV1 => detail.write(w, ls::FAULT_ELEMENT, ls::INTF_NS),
-        Endpoint::WithAmountV1 => lwa::write_fault(w, &detail),
+    let write_detail = |w: &mut XmlWriter| {
+        if let Some(write) = ex.service.fault_detail {
+            write(w, &detail);
+        }
     };
-    // The connector's contract declares no fault detail: its errors travel in the
-    // SSDNReply, and a fault only says that the envelope itself was wrong.
-    let detail_writer: Option<&dyn Fn(&mut XmlWriter)> = match ex.endpoint {
-        Endpoint::Connector => None,
-        _ => Some(&write_detail),
-    };
+    let detail_writer: Option<&dyn Fn(&mut XmlWriter)> = ex
+        .service
+        .fault_detail
+        .map(|_| &write_detail as &dyn Fn(&mut XmlWriter));
     let body = soap::fault(ex.version, fault.code, &fault.message, detail_writer);
     let status = fault.http_status.unwrap_or_else(|| {
         StatusCode::from_u16(fault.code.http_status(ex.version))
@@ -249,7 +230,7 @@ async fn exchange(
     conn: &ConnectionInfo,
     content_type: Option<&str>,
     ex: &mut Exchange,
-) -> Result<(String, &'static str), Fault> {
+) -> Result<Answered, Fault> {
     let caller = authenticate(gw, &req, conn).await?;
     ex.caller = Some(caller.cbe);
 
@@ -307,27 +288,14 @@ async fn exchange(
     ex.version = envelope.version;
 
     let action = declared_action(ex.version, soap_action.as_deref(), content_type);
-    match ex.endpoint {
-        Endpoint::LivingWagesV2 => living_wages_v2(gw, &caller, &envelope.payload, action, ex),
-        Endpoint::LivingWagesV3 => living_wages_v3(gw, &caller, &envelope.payload, action, ex),
-        Endpoint::PcsaDecisionV1 => {
-            pcsa_decision_v1(gw, &caller, &envelope.payload, action, ex).await
-        }
-        // Clients of the old connector send all kinds of SOAPAction (some the URL):
-        // the one operation is recognised by its payload.
-        Endpoint::Connector => connector(gw, &caller, &envelope.payload, ex).await,
-        Endpoint::SubscriptionV1 => {
-            subscription_v1(gw, &caller, &envelope.payload, action, ex).await
-        }
-        Endpoint::WithAmountV1 => with_amount_v1(gw, &caller, &envelope.payload, action, ex),
-    }
+    (ex.service.operate)(gw, &caller, &envelope.payload, action, ex).await
 }
 
 /// The fault for a body element that is not one of `service`'s requests.
-fn request_fault(e: RequestError, service: &str, namespace: &str) -> Fault {
+pub fn request_fault(e: RequestError, service: &SoapService) -> Fault {
     match e {
-        RequestError::UnknownOperation(name) => unknown_operation(&name, service),
-        RequestError::WrongNamespace { element } => wrong_namespace(&element, namespace),
+        RequestError::UnknownOperation(name) => unknown_operation(&name, service.name),
+        RequestError::WrongNamespace { element } => wrong_namespace(&element, service.namespace),
         RequestError::Invalid(field) => Fault::invalid(field),
     }
 }
@@ -347,7 +315,7 @@ fn wrong_namespace(element: &str, namespace: &str) -> Fault {
 }
 
 /// A declared SOAPAction must name the operation of the body.
-fn check_action(
+pub fn check_action(
     action: Option<&str>,
     matches: impl Fn(&str) -> bool,
     operation: &str,
@@ -362,7 +330,7 @@ fn check_action(
 }
 
 /// A handler's error as the fault the network answers with.
-fn service_fault(e: ServiceError, caller: &Institution, ex: &Exchange) -> Fault {
+pub fn service_fault(e: ServiceError, caller: &Institution, ex: &Exchange) -> Fault {
     match e {
         ServiceError::CredentialsMismatch { declared } => {
             let mut f = Fault::client(
@@ -391,7 +359,7 @@ fn service_fault(e: ServiceError, caller: &Institution, ex: &Exchange) -> Fault 
 /// Audits a consultation of one person, checks its SOAPAction, answers it with
 /// `answer` and writes the response with `write`; a fault echoes the request's
 /// informationCustomer.
-fn consult<R, A>(
+pub fn consult<R, A>(
     caller: &Institution,
     request: &R,
     head: ConsultationHead<'_>,
@@ -399,7 +367,7 @@ fn consult<R, A>(
     ex: &mut Exchange,
     answer: impl FnOnce(&R) -> Result<(Status, A), ServiceError>,
     write: impl Fn(&mut XmlWriter, &R, &InformationCbss, &Status, &A),
-) -> Result<(String, &'static str), Fault> {
+) -> Result<Answered, Fault> {
     ex.consults(head.operation, head.legal_context, head.ssin);
     check_action(action, |a| head.action_matches(a), head.operation)
         .map_err(|f| f.about(head.customer))?;
@@ -408,198 +376,6 @@ fn consult<R, A>(
     let cbss = ex.cbss();
     let body = soap::envelope(ex.version, |w| write(w, request, &cbss, &status, &data));
     Ok((body, status.code))
-}
-
-fn living_wages_v2(
-    gw: &Gateway,
-    caller: &Institution,
-    payload: &Element,
-    action: Option<&str>,
-    ex: &mut Exchange,
-) -> Result<(String, &'static str), Fault> {
-    let request = lw::read_request(payload)
-        .map_err(|e| request_fault(e, "LivingWagesService v2", lw::INTF_NS))?;
-    let at = gw.visibility(ex.received_ms);
-    consult(
-        caller,
-        &request,
-        request.head(),
-        action,
-        ex,
-        |r| services::living_wages_v2::consult(gw.store.as_ref(), caller, r, at),
-        lw::write_response,
-    )
-}
-
-fn living_wages_v3(
-    gw: &Gateway,
-    caller: &Institution,
-    payload: &Element,
-    action: Option<&str>,
-    ex: &mut Exchange,
-) -> Result<(String, &'static str), Fault> {
-    let request = lw3::read_request(payload)
-        .map_err(|e| request_fault(e, "LivingWagesService v3", lw3::INTF_NS))?;
-    let at = gw.visibility(ex.received_ms);
-    consult(
-        caller,
-        &request,
-        request.head(),
-        action,
-        ex,
-        |r| services::living_wages_v3::consult(gw.store.as_ref(), caller, r, at),
-        lw3::write_response,
-    )
-}
-
-fn with_amount_v1(
-    gw: &Gateway,
-    caller: &Institution,
-    payload: &Element,
-    action: Option<&str>,
-    ex: &mut Exchange,
-) -> Result<(String, &'static str), Fault> {
-    let request = lwa::read_request(payload)
-        .map_err(|e| request_fault(e, "LivingWagesWithAmountService v1", lwa::INTF_NS))?;
-    let today = clock::brussels_day(ex.received_ms);
-    consult(
-        caller,
-        &request,
-        request.head(),
-        action,
-        ex,
-        |r| {
-            services::living_wages_with_amount::consult(
-                gw.store.as_ref(),
-                caller,
-                r,
-                today,
-                gw.definitive_after_months,
-            )
-        },
-        lwa::write_response,
-    )
-}
-
-async fn pcsa_decision_v1(
-    gw: &Gateway,
-    caller: &Institution,
-    payload: &Element<'_>,
-    action: Option<&str>,
-    ex: &mut Exchange,
-) -> Result<(String, &'static str), Fault> {
-    let request = pd::read_request(payload)
-        .map_err(|e| request_fault(e, "PcsaDecisionService v1", pd::INTF_NS))?;
-    ex.operation = Some(request.operation.name());
-    ex.ssin.clone_from(&request.ssin);
-    check_action(
-        action,
-        |a| request.operation.soap_action_matches(a),
-        request.operation.name(),
-    )
-    .map_err(|f| f.about(&request.information_customer))?;
-    let store = gw.store.as_ref();
-    let sent = match services::access::check_identification(
-        caller,
-        &request.information_customer.identification,
-    ) {
-        Err(e) => Err(e),
-        Ok(()) => match &request.submission {
-            pd::Submission::Form(form) => {
-                services::pcsa_decision::send_form(store, &gw.writer, caller, form, ex.received_ms)
-                    .await
-            }
-            pd::Submission::Payments(statement) => {
-                services::pcsa_decision::send_payments(store, &gw.writer, caller, statement)
-                    .await
-                    .map(|(status, result)| (status, result, Effects::NONE))
-            }
-        },
-    };
-    let (status, result, effects) =
-        sent.map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
-    effects.wake(gw.notify.as_ref());
-    let cbss = ex.cbss();
-    let body = soap::envelope(ex.version, |w| {
-        pd::write_response(w, &request, &cbss, &status, Some(&result))
-    });
-    // The audit keeps what the register did with the form.
-    Ok((body, result.outcome()))
-}
-
-async fn subscription_v1(
-    gw: &Gateway,
-    caller: &Institution,
-    payload: &Element<'_>,
-    action: Option<&str>,
-    ex: &mut Exchange,
-) -> Result<(String, &'static str), Fault> {
-    let request = ls::read_request(payload)
-        .map_err(|e| request_fault(e, "LivingWagesSubscriptionService v1", ls::INTF_NS))?;
-    ex.operation = Some(request.operation.name());
-    check_action(
-        action,
-        |a| request.operation.soap_action_matches(a),
-        request.operation.name(),
-    )
-    .map_err(|f| f.about(&request.information_customer))?;
-    // Subscriptions are written durably: on the register's writer.
-    let (owned_caller, owned_request, received_ms) =
-        (caller.clone(), request.clone(), ex.received_ms);
-    let (status, answer, effects) = gw
-        .writer
-        .run(move |store| {
-            services::subscriptions::handle(store, &owned_caller, &owned_request, received_ms)
-        })
-        .await
-        .and_then(|handled| handled)
-        .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
-    effects.wake(gw.notify.as_ref());
-    let cbss = ex.cbss();
-    let body = soap::envelope(ex.version, |w| {
-        ls::write_response(w, &request, &cbss, &status, &answer)
-    });
-    Ok((body, status.code))
-}
-
-async fn connector(
-    gw: &Gateway,
-    caller: &Institution,
-    payload: &Element<'_>,
-    ex: &mut Exchange,
-) -> Result<(String, &'static str), Fault> {
-    let inner = ssdn::xml_string(payload).map_err(|m| Fault::client(INVALID_STRUCTURE, m))?;
-    ex.operation = Some("sendXML");
-    // Inscriptions are written durably: on the register's writer.
-    let (owned_caller, inner, ticket, received_ms, clock) = (
-        caller.clone(),
-        inner.to_owned(),
-        ex.ticket.to_string(),
-        ex.received_ms,
-        gw.clock.clone(),
-    );
-    let answer = gw
-        .writer
-        .run(move |store| {
-            services::manage_access::send_xml(
-                store,
-                &owned_caller,
-                &inner,
-                ticket,
-                received_ms,
-                || clock.now_ms(),
-            )
-        })
-        .await
-        .and_then(|answered| answered)
-        .map_err(|e| service_fault(e, caller, ex))?;
-    ex.ssin = answer.ssin;
-    let body = soap::envelope(ex.version, |w| {
-        w.open_ns("wsc:xmlString", &[("wsc", ssdn::CONNECTOR_NS)])
-            .text(&answer.reply)
-            .close("wsc:xmlString");
-    });
-    Ok((body, answer.outcome))
 }
 
 async fn authenticate(

@@ -1,0 +1,51 @@
+//! LivingWagesService v3, the gateway's own contract: V2's consultations with a region
+//! filter, and each right with the decisions behind it.
+
+use super::{Answered, Operation, SoapService};
+use crate::domain::Institution;
+use crate::server::routes::Gateway;
+use crate::server::soap_endpoint::{Exchange, Fault, consult, request_fault};
+use crate::services;
+use crate::wire::living_wages_v3 as lw3;
+use crate::wire::wsdl;
+use crate::wire::xml::Element;
+
+pub const SERVICE: SoapService = SoapService {
+    name: "LivingWagesService v3",
+    banner: "LivingWages V3",
+    path: lw3::PATH,
+    namespace: lw3::INTF_NS,
+    documents: &wsdl::LIVING_WAGES_V3,
+    fault_detail: Some(lw3::write_fault),
+    operate: start,
+};
+
+fn start<'a>(
+    gw: &'a Gateway,
+    caller: &'a Institution,
+    payload: &'a Element<'a>,
+    action: Option<&'a str>,
+    ex: &'a mut Exchange,
+) -> Operation<'a> {
+    Box::pin(std::future::ready(operate(gw, caller, payload, action, ex)))
+}
+
+fn operate(
+    gw: &Gateway,
+    caller: &Institution,
+    payload: &Element<'_>,
+    action: Option<&str>,
+    ex: &mut Exchange,
+) -> Result<Answered, Fault> {
+    let request = lw3::read_request(payload).map_err(|e| request_fault(e, &SERVICE))?;
+    let at = gw.visibility(ex.received_ms);
+    consult(
+        caller,
+        &request,
+        request.head(),
+        action,
+        ex,
+        |r| services::living_wages_v3::consult(gw.store.as_ref(), caller, r, at),
+        lw3::write_response,
+    )
+}
