@@ -17,6 +17,7 @@ use super::routes::{ConnectionInfo, Gateway, HttpResponse};
 use crate::clock;
 use crate::domain::{CbeNumber, Institution};
 use crate::services::ServiceError;
+use crate::services::access::Refusal;
 use crate::store::AuditRecord;
 use crate::wire::common::{
     CbssFault, ConsultationHead, FaultDetail, INVALID_STRUCTURE, Information, InformationCbss,
@@ -332,7 +333,9 @@ pub fn check_action(
 /// A handler's error as the fault the network answers with.
 pub fn service_fault(e: ServiceError, caller: &Institution, ex: &Exchange) -> Fault {
     match e {
-        ServiceError::CredentialsMismatch { declared } => {
+        // The access rules' refusals as the network answers them in a fault; a
+        // consultation's legal context is answered with its status before this.
+        ServiceError::Refused(Refusal::NotTheCaller { declared }) => {
             let mut f = Fault::client(
                 "MSG00014",
                 format!(
@@ -346,9 +349,7 @@ pub fn service_fault(e: ServiceError, caller: &Institution, ex: &Exchange) -> Fa
             ));
             f
         }
-        ServiceError::NotAPcsa { .. } | ServiceError::NotGranted { .. } => {
-            Fault::client("MSG00013", e.to_string())
-        }
+        ServiceError::Refused(refusal) => Fault::client("MSG00013", refusal.to_string()),
         ServiceError::Store(_) | ServiceError::Internal(_) => {
             tracing::error!(ticket = %ex.ticket, error = %e, "failure while serving a request");
             Fault::server()

@@ -6,10 +6,82 @@
 use std::sync::Arc;
 
 use super::{ServiceError, status};
-use crate::domain::{CbeNumber, Date, Institution, OpenPeriod, RegisterStatus, Service, Ssin};
+use crate::domain::{
+    CbeNumber, Date, Institution, OpenPeriod, Pcsa, RegisterStatus, Service, Ssin,
+};
 use crate::store::{PersonFile, Store};
 use crate::wire::common::{CustomerIdentification, InformationCustomer, Status};
 use crate::wire::living_wages_v2::Criteria;
+
+/// Who may use a service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A CPAS, acting for itself.
+    Cpas,
+    /// An institution that a deliberation grants the service to: under the request's
+    /// legal context, when the request names one.
+    Partner(Service),
+}
+
+/// Why the access rules refuse a caller: one type, which each contract answers in its
+/// own wire form (a fault, a status, an SSDN detail).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// MSG00014: the body's `customerIdentification` is not the authenticated caller.
+    #[error("customerIdentification {declared} does not match the authenticated caller")]
+    NotTheCaller { declared: String },
+    /// The caller is not a CPAS known to the register.
+    #[error("{caller} is not a CPAS: only a CPAS registers decisions")]
+    NotACpas { caller: CbeNumber },
+    /// No deliberation grants the service to the caller.
+    #[error("no deliberation grants {service} to {caller}")]
+    NotGranted {
+        service: &'static str,
+        caller: CbeNumber,
+    },
+    /// MSG00013: the service is not granted under this legal context.
+    #[error("the legal context {legal_context} is not granted for {}", service.name())]
+    LegalContext {
+        service: Service,
+        legal_context: String,
+    },
+}
+
+/// The access rules every service applies before its handler, in the network's
+/// order: the body names the authenticated caller (when it carries an
+/// identification), then the caller holds the service's role: a CPAS known to the
+/// register (whose PCSA is returned), or a partner granted the service (under
+/// `legal_context` when the request names one).
+pub fn authorize(
+    store: &dyn Store,
+    caller: &Institution,
+    role: Role,
+    identification: Option<&CustomerIdentification>,
+    legal_context: Option<&str>,
+) -> Result<Option<Pcsa>, ServiceError> {
+    if let Some(id) = identification {
+        check_identification(caller, id)?;
+    }
+    match role {
+        Role::Cpas => match store.pcsa(&caller.cbe)? {
+            Some(pcsa) => Ok(Some(pcsa)),
+            None => Err(Refusal::NotACpas { caller: caller.cbe }.into()),
+        },
+        Role::Partner(service) => match legal_context {
+            Some(lc) if !caller.may_consult(service, lc) => Err(Refusal::LegalContext {
+                service,
+                legal_context: lc.to_owned(),
+            }
+            .into()),
+            None if !caller.is_granted(service) => Err(Refusal::NotGranted {
+                service: service.name(),
+                caller: caller.cbe,
+            }
+            .into()),
+            _ => Ok(None),
+        },
+    }
+}
 
 /// A consultation of one person that passed every rule.
 pub struct Admitted {
@@ -28,9 +100,27 @@ pub fn admit(
     legal_context: &str,
     criteria: &Criteria,
 ) -> Result<Result<Admitted, Status>, ServiceError> {
-    check_identification(caller, &customer.identification)?;
+    // A legal context not granted is answered with its status, not a fault.
+    match authorize(
+        store,
+        caller,
+        Role::Partner(service),
+        Some(&customer.identification),
+        Some(legal_context),
+    ) {
+        Ok(_) => {}
+        Err(ServiceError::Refused(Refusal::LegalContext {
+            service,
+            legal_context,
+        })) => {
+            return Ok(Err(status::legal_context_refused(
+                service.name(),
+                &legal_context,
+            )));
+        }
+        Err(e) => return Err(e),
+    }
     let admitted = (|| {
-        check_legal_context(caller, service, legal_context)?;
         let ssin = check_ssin(&criteria.ssin)?;
         let window = check_period(criteria.begin, criteria.end)?;
         Ok((ssin, window))
@@ -44,10 +134,7 @@ pub fn admit(
 }
 
 /// MSG00014 when the body's `customerIdentification` is not the authenticated caller.
-pub fn check_identification(
-    caller: &Institution,
-    id: &CustomerIdentification,
-) -> Result<(), ServiceError> {
+fn check_identification(caller: &Institution, id: &CustomerIdentification) -> Result<(), Refusal> {
     let matches = match id {
         CustomerIdentification::Cbe(cbe) => cbe == caller.cbe.as_str(),
         CustomerIdentification::Sector {
@@ -67,20 +154,7 @@ pub fn check_identification(
                 institution,
             } => format!("sector {sector} institution {institution}"),
         };
-        Err(ServiceError::CredentialsMismatch { declared })
-    }
-}
-
-/// MSG00013 when no deliberation grants `service` under `legal_context` to the caller.
-pub fn check_legal_context(
-    caller: &Institution,
-    service: Service,
-    legal_context: &str,
-) -> Result<(), Status> {
-    if caller.may_consult(service, legal_context) {
-        Ok(())
-    } else {
-        Err(status::legal_context_refused(service.name(), legal_context))
+        Err(Refusal::NotTheCaller { declared })
     }
 }
 

@@ -15,6 +15,7 @@
 //!   two); LIST shows every CPAS's inscriptions of the person overlapping the period.
 
 use super::ServiceError;
+use super::access::{self, Role};
 use crate::domain::inscription::{with_registered, without_unregistered};
 use crate::domain::{Institution, OpenPeriod, Person, QualityCode, RegisterStatus, Ssin};
 use crate::store::Store;
@@ -102,14 +103,20 @@ fn answer(
         ))
     })?;
     let request = ssdn::read_request(&doc, partial).map_err(Failure::Request)?;
-    let Some(pcsa) = store.pcsa(&caller.cbe)? else {
-        return Err(Failure::Request(Detail::error(
-            reason::NOT_AUTHORISED,
-            format!(
-                "{} is not a CPAS: only a CPAS manages inscriptions of sector 17",
-                caller.cbe
-            ),
-        )));
+    // The connector's identity is the SSDN request's own (checked below), so the
+    // access rules are asked for the role alone; a refusal is an SSDN detail.
+    let pcsa = match access::authorize(store, caller, Role::Cpas, None, None) {
+        Ok(Some(pcsa)) => pcsa,
+        Ok(None) | Err(ServiceError::Refused(_)) => {
+            return Err(Failure::Request(Detail::error(
+                reason::NOT_AUTHORISED,
+                format!(
+                    "{} is not a CPAS: only a CPAS manages inscriptions of sector 17",
+                    caller.cbe
+                ),
+            )));
+        }
+        Err(e) => return Err(Failure::from(e)),
     };
     if let Some(org) = &request.user.org_unit
         && org.trim_start_matches('0') != caller.cbe.as_str().trim_start_matches('0')

@@ -22,15 +22,9 @@ use crate::store::StoreError;
 /// What a handler cannot answer with a status (these become SOAP faults).
 #[derive(Debug, Error)]
 pub enum ServiceError {
-    #[error("customerIdentification {declared} does not match the authenticated caller")]
-    CredentialsMismatch { declared: String },
-    #[error("{caller} is not a CPAS: only a CPAS registers decisions")]
-    NotAPcsa { caller: String },
-    #[error("no deliberation grants {service} to {caller}")]
-    NotGranted {
-        service: &'static str,
-        caller: String,
-    },
+    /// The access rules refused the caller (`access::authorize`).
+    #[error(transparent)]
+    Refused(#[from] access::Refusal),
     #[error("internal error: {0}")]
     Internal(&'static str),
     #[error(transparent)]

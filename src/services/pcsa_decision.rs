@@ -6,31 +6,22 @@ use super::effects::Effects;
 use super::statements::RegisterCheck;
 use super::writer::{FormWrite, RegisterWriter, StatementWrite};
 use super::{ServiceError, status};
+use crate::domain::Pcsa;
 use crate::domain::decision::{self, ErrorCode, Form, FormError, History, Outcome, Registration};
-use crate::domain::{Institution, Pcsa};
 use crate::store::{DecisionFile, Registered, Store, StoreError};
 use crate::wire::common::Status;
 use crate::wire::pcsa_decision_v1::{FormResult, Statement, payment_element};
 
-/// The caller's PCSA: only a CPAS sends decisions and payments.
-fn callers_pcsa(store: &dyn Store, caller: &Institution) -> Result<Pcsa, ServiceError> {
-    store
-        .pcsa(&caller.cbe)?
-        .ok_or_else(|| ServiceError::NotAPcsa {
-            caller: caller.cbe.to_string(),
-        })
-}
-
 /// Judges and registers a form through the register's writer (its answer comes once
 /// the form is durable).
+/// The caller was authorised as the CPAS (`access::authorize`); the form must be its
+/// own.
 pub async fn send_form(
-    store: &dyn Store,
     writer: &RegisterWriter,
-    caller: &Institution,
+    callers: &Pcsa,
     form: &Result<Form, Vec<FormError>>,
     now_ms: i64,
 ) -> Result<(Status, FormResult, Effects), ServiceError> {
-    callers_pcsa(store, caller)?;
     let form = match form {
         Ok(form) => form.clone(),
         Err(errors) => {
@@ -43,7 +34,7 @@ pub async fn send_form(
             ));
         }
     };
-    let sender_errors = check_sender(store, caller, &form)?;
+    let sender_errors = check_sender(callers, &form);
     let outcome = writer
         .register_form(FormWrite {
             form,
@@ -124,51 +115,43 @@ pub fn judge(
 }
 
 /// The form's CPAS is the caller, and its INS code is the one the register knows.
-fn check_sender(
-    store: &dyn Store,
-    caller: &Institution,
-    form: &Form,
-) -> Result<Vec<FormError>, ServiceError> {
+fn check_sender(callers: &Pcsa, form: &Form) -> Vec<FormError> {
     let sender = form.sender();
     let mut errors = Vec::new();
-    if sender.cbe != caller.cbe {
+    if sender.cbe != callers.cbe {
         errors.push(FormError::new(
             ErrorCode::NotTheCallersPcsa,
             "pcsa/cbeNumber",
             format!(
                 "a CPAS registers its own decisions: the form names {}, the caller is {}",
-                sender.cbe, caller.cbe
+                sender.cbe, callers.cbe
             ),
         ));
-        return Ok(errors);
-    }
-    if let Some(known) = store.pcsa(&sender.cbe)?
-        && known.ins != sender.ins
-    {
+    } else if callers.ins != sender.ins {
         errors.push(FormError::new(
             ErrorCode::UnknownPcsa,
             "pcsa/insCode",
             format!(
                 "the CPAS {} has INS code {}, not {}",
                 sender.cbe,
-                known.ins.as_str(),
+                callers.ins.as_str(),
                 sender.ins.as_str()
             ),
         ));
     }
-    Ok(errors)
+    errors
 }
 
 /// A CPAS's monthly statement of payments: every line checked as an imported one is,
 /// then written in one transaction (through the register's writer), replacing what
 /// the register held for that month.
+/// The caller was authorised as the CPAS `pcsa` (`access::authorize`).
 pub async fn send_payments(
     store: &dyn Store,
     writer: &RegisterWriter,
-    caller: &Institution,
+    pcsa: &Pcsa,
     statement: &Result<Statement, Vec<FormError>>,
 ) -> Result<(Status, FormResult), ServiceError> {
-    let pcsa = callers_pcsa(store, caller)?;
     let statement = match statement {
         Ok(s) => s,
         Err(errors) => {

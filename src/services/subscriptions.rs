@@ -3,6 +3,7 @@
 //! does the same for an operator. Every change is one store transaction; the
 //! dispatcher is woken so that a (re)subscription or a replay takes effect at once.
 
+use super::access::Role;
 use super::effects::Effects;
 use super::{ServiceError, access, status};
 use crate::domain::{
@@ -173,13 +174,13 @@ pub fn handle(
     request: &Request,
     now_ms: i64,
 ) -> Result<(Status, Answer, Effects), ServiceError> {
-    access::check_identification(caller, &request.information_customer.identification)?;
-    if !caller.is_granted(Service::LivingWagesNotifications) {
-        return Err(ServiceError::NotGranted {
-            service: Service::LivingWagesNotifications.name(),
-            caller: caller.cbe.to_string(),
-        });
-    }
+    access::authorize(
+        store,
+        caller,
+        Role::Partner(Service::LivingWagesNotifications),
+        Some(&request.information_customer.identification),
+        None,
+    )?;
     let cbe = &caller.cbe;
     let answered = |s: Subscription| Answer {
         subscription: Some(s),

@@ -6,6 +6,8 @@ use crate::domain::Institution;
 use crate::server::routes::Gateway;
 use crate::server::soap_endpoint::{Exchange, Fault, check_action, request_fault, service_fault};
 use crate::services;
+use crate::services::ServiceError;
+use crate::services::access::Role;
 use crate::services::effects::Effects;
 use crate::wire::pcsa_decision_v1 as pd;
 use crate::wire::soap;
@@ -49,18 +51,23 @@ async fn operate(
     )
     .map_err(|f| f.about(&request.information_customer))?;
     let store = gw.store.as_ref();
-    let sent = match services::access::check_identification(
+    // Only a CPAS, and only for itself.
+    let authorised = services::access::authorize(
+        store,
         caller,
-        &request.information_customer.identification,
-    ) {
+        Role::Cpas,
+        Some(&request.information_customer.identification),
+        None,
+    )
+    .and_then(|pcsa| pcsa.ok_or(ServiceError::Internal("a CPAS without its PCSA")));
+    let sent = match authorised {
         Err(e) => Err(e),
-        Ok(()) => match &request.submission {
+        Ok(pcsa) => match &request.submission {
             pd::Submission::Form(form) => {
-                services::pcsa_decision::send_form(store, &gw.writer, caller, form, ex.received_ms)
-                    .await
+                services::pcsa_decision::send_form(&gw.writer, &pcsa, form, ex.received_ms).await
             }
             pd::Submission::Payments(statement) => {
-                services::pcsa_decision::send_payments(store, &gw.writer, caller, statement)
+                services::pcsa_decision::send_payments(store, &gw.writer, &pcsa, statement)
                     .await
                     .map(|(status, result)| (status, result, Effects::NONE))
             }
