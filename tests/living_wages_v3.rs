@@ -583,3 +583,80 @@ async fn a_decision_reaches_v3_after_the_propagation_delay() {
         "the time it was accepted, not the time it became visible"
     );
 }
+
+/// A person with a long history: V3 replays it off the async workers, so that while
+/// two partners consult it, everyone else is still answered at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_history_does_not_stall_other_requests() {
+    const FORMS: usize = 600;
+    let gw = Gateway::start().await;
+    let (liege, onem) = (gw.cbe("cpas-liege"), gw.cbe("onem"));
+    let ssin = gw.ssins.no_right.clone();
+    let first = bcss_gateway::domain::Date::parse_xsd("2024-01-01").unwrap();
+    // Each form revises the right from the next day; four CPAS connections at once.
+    let send = |lane: usize| {
+        let cpas = gw.basic("cpas-liege");
+        let (liege, ssin) = (liege.clone(), ssin.clone());
+        async move {
+            for i in (lane..FORMS).step_by(4) {
+                let entry = first.add_days(i32::try_from(i).unwrap()).unwrap();
+                let form = liege_form_b(&liege, &ssin, &entry.to_string(), &format!("L{i}"));
+                let reply = cpas.soap_at(PD_PATH, &form).await;
+                assert!(reply.body.contains("<outcome>ACCEPTED"), "{}", reply.body);
+            }
+        }
+    };
+    tokio::join!(send(0), send(1), send(2), send(3));
+
+    let answered = std::sync::atomic::AtomicUsize::new(0);
+    let consult = || async {
+        let payload = request(
+            "getLivingWages",
+            &onem,
+            &ssin,
+            ("2024-01-01", Some("2026-12-31")),
+            None,
+        );
+        let started = std::time::Instant::now();
+        let reply = gw
+            .basic("onem")
+            .soap_at(LW3_PATH, &envelope(SOAP11, &payload))
+            .await;
+        answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        (reply, started.elapsed())
+    };
+    // /health asked again and again while the two answers are computed: the slowest.
+    let health = async {
+        let mut slowest = std::time::Duration::ZERO;
+        let mut probes = 0;
+        while answered.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+            let started = std::time::Instant::now();
+            let reply = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                gw.anonymous().get("/health"),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("/health got no answer within 10 s"));
+            assert_eq!(reply.body.trim(), "ok");
+            slowest = slowest.max(started.elapsed());
+            probes += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        (probes, slowest)
+    };
+    let ((a, a_took), (b, _), (probes, slowest)) = tokio::join!(consult(), consult(), health);
+    eprintln!("V3 took {a_took:?}; {probes} /health probes meanwhile, the slowest {slowest:?}");
+    for reply in [&a, &b] {
+        validate_soap_reply(&reply.body);
+        assert_eq!(
+            reply.body.matches("<right>").count(),
+            FORMS,
+            "one right per form B: {}",
+            &reply.body[..reply.body.len().min(1500)]
+        );
+    }
+    assert!(
+        slowest < std::time::Duration::from_millis(500),
+        "/health took up to {slowest:?} while the V3 answers took {a_took:?}"
+    );
+}

@@ -5,7 +5,7 @@ use super::{Answered, Operation, SoapService};
 use crate::domain::Institution;
 use crate::server::routes::Gateway;
 use crate::server::soap_endpoint::{Exchange, Fault, consult, request_fault};
-use crate::services;
+use crate::services::{self, ServiceError};
 use crate::wire::living_wages_v3 as lw3;
 use crate::wire::wsdl;
 use crate::wire::xml::Element;
@@ -27,10 +27,12 @@ fn start<'a>(
     action: Option<&'a str>,
     ex: &'a mut Exchange,
 ) -> Operation<'a> {
-    Box::pin(std::future::ready(operate(gw, caller, payload, action, ex)))
+    Box::pin(operate(gw, caller, payload, action, ex))
 }
 
-fn operate(
+/// The answer replays the person's forms, whose number only grows: it is computed
+/// off the async workers, so that one long file cannot stall everyone's requests.
+async fn operate(
     gw: &Gateway,
     caller: &Institution,
     payload: &Element<'_>,
@@ -39,13 +41,24 @@ fn operate(
 ) -> Result<Answered, Fault> {
     let request = lw3::read_request(payload).map_err(|e| request_fault(e, &SERVICE))?;
     let at = gw.visibility(ex.received_ms);
+    let (store, owned_caller, owned_request) = (gw.store.clone(), caller.clone(), request.clone());
+    let answered = tokio::task::spawn_blocking(move || {
+        services::living_wages_v3::consult(store.as_ref(), &owned_caller, &owned_request, at)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        tracing::error!(ticket = %ex.ticket, error = %e, "the LivingWages V3 answer failed");
+        Err(ServiceError::Internal(
+            "the LivingWages V3 answer stopped before it was computed",
+        ))
+    });
     consult(
         caller,
         &request,
         request.head(),
         action,
         ex,
-        |r| services::living_wages_v3::consult(gw.store.as_ref(), caller, r, at),
+        |_| answered,
         lw3::write_response,
     )
 }
