@@ -10,13 +10,14 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use thiserror::Error;
 
+use crate::app::App;
 use crate::certs::{CertError, DevelopmentPki};
 use crate::clock::{Clock, Setting};
-use crate::control::{Control, ControlError};
+use crate::control::ControlError;
 use crate::demo::{self, DemoError};
 use crate::domain::{CbeNumber, Delivery, RetrySchedule, Service, Subscription};
+use crate::notify::NotifyConfig;
 use crate::notify::push::{PushTls, Timeouts};
-use crate::notify::{Dispatcher, NotifyConfig};
 use crate::server::{self, AuthModes, ServerError, TlsFiles};
 use crate::store::{RedbStore, Store, StoreError};
 
@@ -276,6 +277,8 @@ pub enum CliError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Server(#[from] ServerError),
+    #[error(transparent)]
+    App(#[from] crate::app::AppError),
     #[error(transparent)]
     Demo(#[from] DemoError),
     #[error(transparent)]
@@ -719,19 +722,12 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     if notify_config.tls.ca.is_none() {
         tracing::warn!("no CA for notification receivers (--notify-ca): nothing is pushed");
     }
-    let dispatcher = Dispatcher::start(store.clone(), config.clock.clone(), notify_config)
-        .map_err(ServerError::Tls)?;
-    config.notify = Some(dispatcher.waker());
-
-    let clock = config.clock.clone();
-    let running = server::start(config, store).await?;
-    // The control socket only serves `bcss-gateway clock`: without it (a path too long
-    // for a Unix socket, say) the gateway still serves.
-    let control = Control::start(&args.data_dir, clock.clone())
-        .inspect_err(
-            |e| tracing::warn!(error = %e, "`bcss-gateway clock` will not reach this server"),
-        )
-        .ok();
+    let running = App::new(store, config)
+        .with_notifications(notify_config)
+        .with_control(&args.data_dir)
+        .start()
+        .await?;
+    let clock = running.clock().clone();
     if setting != Setting::System {
         println!(
             "clock           {setting}; now {}",
@@ -758,10 +754,6 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     wait_for_stop_signal().await?;
     println!("stopping: finishing in-flight requests");
     running.shutdown().await?;
-    dispatcher.shutdown().await;
-    if let Some(control) = control {
-        control.stop();
-    }
     Ok(())
 }
 

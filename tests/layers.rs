@@ -28,6 +28,12 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("certs", &["domain", "files", "tls"]),
     ("control", &["domain", "clock"]),
     (
+        "app",
+        &[
+            "domain", "store", "clock", "tls", "notify", "server", "control",
+        ],
+    ),
+    (
         "demo",
         &[
             "domain", "store", "wire", "clock", "services", "server", "certs", "files",
@@ -37,7 +43,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "cli",
         &[
             "domain", "store", "wire", "clock", "tls", "services", "notify", "server", "certs",
-            "control", "demo", "files",
+            "control", "app", "demo", "files",
         ],
     ),
 ];

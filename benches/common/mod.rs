@@ -19,6 +19,7 @@ use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
+use bcss_gateway::app::App;
 use bcss_gateway::certs::{DevelopmentPki, PkiFiles};
 use bcss_gateway::demo;
 use bcss_gateway::domain::{
@@ -144,7 +145,10 @@ impl Setup {
             },
         );
         config.notify = notify;
-        Ok(server::start(config, self.store.clone()).await?)
+        // The composition root `serve` uses; the notification benchmark runs its own
+        // dispatcher and hands its wake here.
+        let app = App::new(self.store.clone(), config).start().await?;
+        Ok(app.into_parts().0)
     }
 
     /// A client of the CPAS de Liège.

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
 
+use bcss_gateway::app::App;
 use bcss_gateway::certs::DevelopmentPki;
 use bcss_gateway::demo;
 use bcss_gateway::domain::RetrySchedule;
@@ -168,28 +169,29 @@ impl Gateway {
         config.shutdown_grace = std::time::Duration::from_secs(10);
         config.propagation_delay = options.propagation_delay;
         let clock = config.clock.clone();
-        let dispatcher = ok(
-            Dispatcher::start(
-                store.clone(),
-                clock.clone(),
-                NotifyConfig {
-                    tls: PushTls {
-                        ca: Some(files.ca.clone()),
-                        client_identity: None,
-                    },
-                    timeouts: Timeouts {
-                        connect: std::time::Duration::from_secs(2),
-                        answer: options.answer_timeout,
-                    },
-                    schedule: ok(RetrySchedule::parse(options.retry), "retry schedule"),
-                    batch_size: options.batch_size,
-                    propagation_delay: options.propagation_delay,
-                },
-            ),
-            "start dispatcher",
+        let notifications = NotifyConfig {
+            tls: PushTls {
+                ca: Some(files.ca.clone()),
+                client_identity: None,
+            },
+            timeouts: Timeouts {
+                connect: std::time::Duration::from_secs(2),
+                answer: options.answer_timeout,
+            },
+            schedule: ok(RetrySchedule::parse(options.retry), "retry schedule"),
+            batch_size: options.batch_size,
+            propagation_delay: options.propagation_delay,
+        };
+        // The composition root `serve` uses, without the control socket (the tests move
+        // the clock directly).
+        let app = ok(
+            App::new(store.clone(), config)
+                .with_notifications(notifications)
+                .start()
+                .await,
+            "start the gateway",
         );
-        config.notify = Some(dispatcher.waker());
-        let running = ok(server::start(config, store.clone()).await, "start server");
+        let (running, dispatcher) = app.into_parts();
         Gateway {
             addr: running.local_addr(),
             server: Some(running),
@@ -198,7 +200,7 @@ impl Gateway {
             passwords,
             ssins,
             clock,
-            dispatcher: Some(dispatcher),
+            dispatcher,
             server_certificate: files.server_certificate.clone(),
             server_key: files.server_key.clone(),
             _dir: dir,
