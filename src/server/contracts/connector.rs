@@ -3,7 +3,7 @@
 //! Its contract declares no fault detail: errors travel in the SSDNReply, and a fault
 //! only says that the envelope itself was wrong.
 
-use super::{Answered, Operation, SoapService};
+use super::{Answered, SoapService};
 use crate::domain::Institution;
 use crate::server::routes::Gateway;
 use crate::server::soap_endpoint::{Exchange, Fault, service_fault};
@@ -24,22 +24,15 @@ pub const SERVICE: SoapService = SoapService {
     operate: start,
 };
 
+awaiting!(start = operate);
+
 /// Clients of the old connector send all kinds of SOAPAction (some the URL): the one
 /// operation is recognised by its payload, and the action is not checked.
-fn start<'a>(
-    gw: &'a Gateway,
-    caller: &'a Institution,
-    payload: &'a Element<'a>,
-    _action: Option<&'a str>,
-    ex: &'a mut Exchange,
-) -> Operation<'a> {
-    Box::pin(operate(gw, caller, payload, ex))
-}
-
 async fn operate(
     gw: &Gateway,
     caller: &Institution,
     payload: &Element<'_>,
+    _action: Option<&str>,
     ex: &mut Exchange,
 ) -> Result<Answered, Fault> {
     let inner = ssdn::xml_string(payload).map_err(|m| Fault::client(INVALID_STRUCTURE, m))?;

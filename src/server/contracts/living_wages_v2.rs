@@ -1,7 +1,7 @@
 //! LivingWagesService v2, the network's public contract: five consultations of one
 //! person's periods of right.
 
-use super::{Answered, Operation, SoapService};
+use super::{Answered, SoapService};
 use crate::domain::Institution;
 use crate::server::routes::Gateway;
 use crate::server::soap_endpoint::{Exchange, Fault, consult, request_fault};
@@ -17,18 +17,8 @@ pub const SERVICE: SoapService = SoapService {
     namespace: lw::INTF_NS,
     documents: &wsdl::LIVING_WAGES_V2,
     fault_detail: Some(lw::write_fault),
-    operate: start,
+    operate: at_once!(operate),
 };
-
-fn start<'a>(
-    gw: &'a Gateway,
-    caller: &'a Institution,
-    payload: &'a Element<'a>,
-    action: Option<&'a str>,
-    ex: &'a mut Exchange,
-) -> Operation<'a> {
-    Box::pin(std::future::ready(operate(gw, caller, payload, action, ex)))
-}
 
 fn operate(
     gw: &Gateway,

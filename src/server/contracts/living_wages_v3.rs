@@ -1,7 +1,7 @@
 //! LivingWagesService v3, the gateway's own contract: V2's consultations with a region
 //! filter, and each right with the decisions behind it.
 
-use super::{Answered, Operation, SoapService};
+use super::{Answered, SoapService};
 use crate::domain::Institution;
 use crate::server::routes::Gateway;
 use crate::server::soap_endpoint::{Exchange, Fault, consult, request_fault};
@@ -20,15 +20,7 @@ pub const SERVICE: SoapService = SoapService {
     operate: start,
 };
 
-fn start<'a>(
-    gw: &'a Gateway,
-    caller: &'a Institution,
-    payload: &'a Element<'a>,
-    action: Option<&'a str>,
-    ex: &'a mut Exchange,
-) -> Operation<'a> {
-    Box::pin(operate(gw, caller, payload, action, ex))
-}
+awaiting!(start = operate);
 
 /// The answer replays the person's forms, whose number only grows: it is computed
 /// off the async workers, so that one long file cannot stall everyone's requests.

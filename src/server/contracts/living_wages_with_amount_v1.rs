@@ -1,6 +1,6 @@
 //! LivingWagesWithAmountService v1: what the PCSAs paid a person, by month or year.
 
-use super::{Answered, Operation, SoapService};
+use super::{Answered, SoapService};
 use crate::clock;
 use crate::domain::Institution;
 use crate::server::routes::Gateway;
@@ -17,18 +17,8 @@ pub const SERVICE: SoapService = SoapService {
     namespace: lwa::INTF_NS,
     documents: &wsdl::WITH_AMOUNT_V1,
     fault_detail: Some(lwa::write_fault),
-    operate: start,
+    operate: at_once!(operate),
 };
-
-fn start<'a>(
-    gw: &'a Gateway,
-    caller: &'a Institution,
-    payload: &'a Element<'a>,
-    action: Option<&'a str>,
-    ex: &'a mut Exchange,
-) -> Operation<'a> {
-    Box::pin(std::future::ready(operate(gw, caller, payload, action, ex)))
-}
 
 fn operate(
     gw: &Gateway,

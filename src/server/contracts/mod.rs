@@ -5,6 +5,34 @@
 //! published WSDLs and the `serve` banner all come from `SERVICES`; adding a service
 //! is one new file here and one row below.
 
+/// The `Operate` of an operation stage that answers without waiting.
+macro_rules! at_once {
+    ($operate:path) => {
+        |gw, caller, payload, action, ex| {
+            Box::pin(std::future::ready($operate(
+                gw, caller, payload, action, ex,
+            )))
+        }
+    };
+}
+
+/// Declares `$start`, the `Operate` of an operation stage that waits (for the
+/// register's writer, or a blocking thread). A named function rather than a closure:
+/// the future's `Send` must be checked outside the row that names it.
+macro_rules! awaiting {
+    ($start:ident = $operate:path) => {
+        fn $start<'a>(
+            gw: &'a $crate::server::routes::Gateway,
+            caller: &'a $crate::domain::Institution,
+            payload: &'a $crate::wire::xml::Element<'a>,
+            action: Option<&'a str>,
+            ex: &'a mut $crate::server::soap_endpoint::Exchange,
+        ) -> $crate::server::contracts::Operation<'a> {
+            Box::pin($operate(gw, caller, payload, action, ex))
+        }
+    };
+}
+
 mod connector;
 mod living_wages_v2;
 mod living_wages_v3;

@@ -1,7 +1,7 @@
 //! PcsaDecisionService v1: a CPAS registers its decisions (forms B, C, D) and its
 //! monthly statements of payments.
 
-use super::{Answered, Operation, SoapService};
+use super::{Answered, SoapService};
 use crate::domain::Institution;
 use crate::server::routes::Gateway;
 use crate::server::soap_endpoint::{Exchange, Fault, check_action, request_fault, service_fault};
@@ -24,15 +24,7 @@ pub const SERVICE: SoapService = SoapService {
     operate: start,
 };
 
-fn start<'a>(
-    gw: &'a Gateway,
-    caller: &'a Institution,
-    payload: &'a Element<'a>,
-    action: Option<&'a str>,
-    ex: &'a mut Exchange,
-) -> Operation<'a> {
-    Box::pin(operate(gw, caller, payload, action, ex))
-}
+awaiting!(start = operate);
 
 async fn operate(
     gw: &Gateway,

@@ -1,7 +1,7 @@
 //! LivingWagesSubscriptionService v1: an institution subscribes to notifications,
 //! replays, acknowledges, pulls and reads its delivery status.
 
-use super::{Answered, Operation, SoapService};
+use super::{Answered, SoapService};
 use crate::domain::Institution;
 use crate::server::routes::Gateway;
 use crate::server::soap_endpoint::{Exchange, Fault, check_action, request_fault, service_fault};
@@ -22,18 +22,10 @@ pub const SERVICE: SoapService = SoapService {
     operate: start,
 };
 
+awaiting!(start = operate);
+
 fn write_fault(w: &mut XmlWriter, detail: &CbssFault) {
     detail.write(w, ls::FAULT_ELEMENT, ls::INTF_NS);
-}
-
-fn start<'a>(
-    gw: &'a Gateway,
-    caller: &'a Institution,
-    payload: &'a Element<'a>,
-    action: Option<&'a str>,
-    ex: &'a mut Exchange,
-) -> Operation<'a> {
-    Box::pin(operate(gw, caller, payload, action, ex))
 }
 
 async fn operate(
