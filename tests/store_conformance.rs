@@ -1,12 +1,13 @@
 //! The store interface's contract. Every engine runs the same suite (redb is the only
 //! one today); each case gets a fresh, empty store.
 
-use bcss_gateway::domain::decision::{Duration, Form, FormB, Outcome, Sender};
+use bcss_gateway::domain::decision::{ChangeEvent, Duration, Form, FormB, Outcome, Sender};
 use bcss_gateway::domain::{
     Amount, AmountType, Category, CbeNumber, CertificateFingerprint, Date, Grant, InsCode,
     Inscription, Institution, Law, Month, OpenPeriod, PaymentLine, Pcsa, Period, Person,
     QualityCode, RegisterStatus, Right, RightKind, Service, Ssin,
 };
+use bcss_gateway::domain::{Delivery, DeliveryMode, Notification, Subscription};
 use bcss_gateway::services::pcsa_decision::judge;
 use bcss_gateway::store::{AuditRecord, Change, GroupWrite, RedbStore, Store, StoreError};
 
@@ -69,58 +70,42 @@ fn right(s: Ssin, p: CbeNumber, kind: RightKind, b: &str, e: &str) -> Right {
     ))
 }
 
-/// A named case of the suite.
-type Case = (&'static str, fn(&dyn Store));
-
-/// Runs every case against stores made by `open`.
-fn conformance<S: Store>(open: impl Fn(&std::path::Path) -> S) {
-    let cases: [Case; 11] = [
-        (
-            "a person's file is one consistent range",
-            person_file_holds_only_that_person,
-        ),
-        ("apply is all or nothing", apply_is_atomic),
-        (
-            "certificates identify one institution",
-            certificates_identify_their_institution,
-        ),
-        (
-            "rights need a known PCSA and inscriptions a known institution",
-            references_are_checked,
-        ),
-        (
-            "the audit trail is ordered and paged",
-            audit_trail_is_ordered,
-        ),
-        (
-            "late and repeated audit records take their place once",
-            audit_trail_orders_late_records,
-        ),
-        ("an empty store says so", emptiness),
-        (
-            "a registration forgets only the registered person's file",
-            registration_forgets_only_its_persons_file,
-        ),
-        (
-            "only apply moves the generation",
-            only_apply_moves_the_generation,
-        ),
-        (
-            "a group of writes sees the earlier ones and commits them together",
-            a_group_sees_its_earlier_writes,
-        ),
-        (
-            "statements are replaced or extended whole, payments read by person",
-            statements_and_payments,
-        ),
-    ];
-    for (name, case) in cases {
-        let dir = ok(tempfile::tempdir());
-        let store = open(dir.path());
-        eprintln!("store conformance: {name}");
-        case(&store);
-    }
+/// The suite, one test per case, against stores made by `$open`: each case gets a
+/// fresh, empty store.
+macro_rules! conformance {
+    ($engine:ident, $open:expr, [$($case:ident),* $(,)?]) => {
+        mod $engine {
+            use super::*;
+            $(
+                #[test]
+                fn $case() {
+                    let dir = ok(tempfile::tempdir());
+                    let store = ($open)(dir.path());
+                    super::$case(&store);
+                }
+            )*
+        }
+    };
 }
+
+conformance!(
+    redb_engine,
+    |dir: &std::path::Path| ok(RedbStore::open_dir(dir)),
+    [
+        person_file_holds_only_that_person,
+        apply_is_atomic,
+        certificates_identify_their_institution,
+        references_are_checked,
+        audit_trail_is_ordered,
+        audit_trail_orders_late_records,
+        emptiness,
+        registration_forgets_only_its_persons_file,
+        only_apply_moves_the_generation,
+        a_group_sees_its_earlier_writes,
+        statements_and_payments,
+        subscriptions_queue_in_order_and_the_fan_out_moves_once,
+    ]
+);
 
 fn person_file_holds_only_that_person(store: &dyn Store) {
     let (a, b) = (ssin("850731001"), ssin("850731002"));
@@ -634,11 +619,6 @@ fn a_group_sees_its_earlier_writes(store: &dyn Store) {
     );
 }
 
-#[test]
-fn redb_engine_conforms() {
-    conformance(|dir| ok(RedbStore::open_dir(dir)));
-}
-
 /// A PCSA in Gent, and a person with a living wage from it through 2020.
 fn person_with_a_right_in_2020(a: Ssin, p: CbeNumber) -> [Change; 3] {
     [
@@ -652,6 +632,74 @@ fn person_with_a_right_in_2020(a: Ssin, p: CbeNumber) -> [Change; 3] {
             "2020-12-31",
         )),
     ]
+}
+
+fn notification(a: Ssin, p: CbeNumber, outbox_sequence: u64) -> Notification {
+    Notification {
+        id: uuid::Uuid::from_u128(u128::from(outbox_sequence)),
+        sequence: 0,
+        outbox_sequence,
+        event: ChangeEvent::Create,
+        ssin: a,
+        pcsa: p,
+        pcsa_ins: ok(InsCode::parse("44021")),
+        event_ms: 1_800_000_000_000,
+        right: None,
+    }
+}
+
+fn subscriptions_queue_in_order_and_the_fan_out_moves_once(store: &dyn Store) {
+    let (a, p, onem) = (ssin("850731001"), cbe("02075943"), cbe("02068987"));
+    ok(store.apply(&[Change::Institution(institution(onem, 1))]));
+    // Never subscribed: `decide` sees nothing, and its answer is written.
+    let written = ok(store.update_subscription(&onem, None, &mut |old| {
+        assert!(old.is_none());
+        Some(Subscription::new(
+            onem,
+            Delivery::Pull,
+            DeliveryMode::SsinOnly,
+            1,
+        ))
+    }));
+    assert_eq!(written.map(|s| s.institution), Some(onem));
+    assert_eq!(ok(store.subscriptions()).len(), 1);
+    // Writing nothing leaves it as it was.
+    ok(store.update_subscription(&onem, None, &mut |old| {
+        assert!(old.is_some());
+        None
+    }));
+    assert_eq!(ok(store.fanned_out()), 0);
+    ok(store.enqueue_notifications(
+        0,
+        2,
+        vec![(onem, notification(a, p, 1)), (onem, notification(a, p, 2))],
+    ));
+    assert_eq!(ok(store.fanned_out()), 2);
+    let queued = ok(store.notifications(&onem, 0, 10));
+    assert_eq!(
+        queued
+            .iter()
+            .map(|n| (n.sequence, n.outbox_sequence))
+            .collect::<Vec<_>>(),
+        [(1, 1), (2, 2)],
+        "each subscriber's sequence follows the order given"
+    );
+    assert_eq!(
+        ok(store.notifications(&onem, 1, 10)).len(),
+        1,
+        "paged after a sequence"
+    );
+    // A fan-out that is no longer where it started is refused, and nothing moves.
+    assert!(matches!(
+        store.enqueue_notifications(0, 3, vec![(onem, notification(a, p, 3))]),
+        Err(StoreError::FanOutMoved {
+            expected: 0,
+            found: 2
+        })
+    ));
+    assert_eq!(ok(store.notifications(&onem, 0, 10)).len(), 2);
+    let subscription = ok(store.subscriptions()).into_iter().next();
+    assert_eq!(subscription.map(|s| s.last_sequence), Some(2));
 }
 
 #[test]

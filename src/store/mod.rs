@@ -35,6 +35,9 @@ pub enum StoreError {
         found: u32,
         expected: u32,
     },
+    /// What redb reported, kept as its own error type.
+    #[error("store engine error: {0}")]
+    Redb(#[source] Box<redb::Error>),
     #[error("store engine error: {0}")]
     Engine(String),
     #[error("stored record {key:?} in {table} cannot be read: {reason}")]
@@ -54,6 +57,31 @@ pub enum StoreError {
         fingerprint: CertificateFingerprint,
         owner: CbeNumber,
     },
+}
+
+/// redb's own conversions gather its errors into `redb::Error`: each engine call's
+/// error becomes a `StoreError` with `?`.
+macro_rules! from_redb {
+    ($($error:ty),* $(,)?) => {
+        $(impl From<$error> for StoreError {
+            fn from(e: $error) -> Self {
+                StoreError::Redb(Box::new(redb::Error::from(e)))
+            }
+        })*
+    };
+}
+
+from_redb!(
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+);
+
+impl From<postcard::Error> for StoreError {
+    fn from(e: postcard::Error) -> Self {
+        StoreError::Engine(format!("cannot encode a value: {e}"))
+    }
 }
 
 /// Everything a consultation needs about one person, read in one snapshot.

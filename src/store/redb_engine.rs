@@ -88,10 +88,10 @@ const FORMAT: u32 = 4;
 /// D did not change. Runs inside the opening transaction: all or nothing.
 fn migrate_forms_from_2(tx: &redb::WriteTransaction) -> Result<usize, StoreError> {
     let empty_rubrics = encode(&(PerPerson::<Measures>::default(), Resources::default()))?;
-    let mut forms = tx.open_table(FORMS).map_err(engine)?;
+    let mut forms = tx.open_table(FORMS)?;
     let mut rewritten = Vec::new();
-    for row in forms.iter().map_err(engine)? {
-        let (k, v) = row.map_err(engine)?;
+    for row in forms.iter()? {
+        let (k, v) = row?;
         if k.value() == FORMS_COUNTER || postcard::from_bytes::<RegisteredForm>(v.value()).is_ok() {
             continue;
         }
@@ -101,7 +101,7 @@ fn migrate_forms_from_2(tx: &redb::WriteTransaction) -> Result<usize, StoreError
         rewritten.push((k.value().to_vec(), encode(&form)?));
     }
     for (k, v) in &rewritten {
-        forms.insert(k.as_slice(), v.as_slice()).map_err(engine)?;
+        forms.insert(k.as_slice(), v.as_slice())?;
     }
     Ok(rewritten.len())
 }
@@ -111,11 +111,11 @@ fn migrate_forms_from_2(tx: &redb::WriteTransaction) -> Result<usize, StoreError
 fn migrate_audit_from_3(tx: &redb::WriteTransaction) -> Result<usize, StoreError> {
     let mut moved = 0;
     {
-        let old = tx.open_table(AUDIT_BY_TICKET).map_err(engine)?;
+        let old = tx.open_table(AUDIT_BY_TICKET)?;
         const BATCH: usize = AUDIT_CHUNK * 64;
         let mut batch = Vec::with_capacity(BATCH);
-        for row in old.iter().map_err(engine)? {
-            let (k, v) = row.map_err(engine)?;
+        for row in old.iter()? {
+            let (k, v) = row?;
             batch.push(decode::<AuditRecord>(
                 "audit",
                 &audit_key(k.value()),
@@ -130,7 +130,7 @@ fn migrate_audit_from_3(tx: &redb::WriteTransaction) -> Result<usize, StoreError
         write_audit(tx, &batch)?;
         moved += batch.len();
     }
-    tx.delete_table(AUDIT_BY_TICKET).map_err(engine)?;
+    tx.delete_table(AUDIT_BY_TICKET)?;
     Ok(moved)
 }
 
@@ -144,7 +144,7 @@ fn audit_key(ticket: u128) -> Vec<u8> {
 fn write_audit(tx: &redb::WriteTransaction, records: &[AuditRecord]) -> Result<(), StoreError> {
     let mut sorted: Vec<&AuditRecord> = records.iter().collect();
     sorted.sort_unstable_by_key(|r| r.ticket);
-    let mut audit = tx.open_table(AUDIT).map_err(engine)?;
+    let mut audit = tx.open_table(AUDIT)?;
     let mut rest = sorted.as_slice();
     while let Some(first) = rest.first() {
         let first_ticket = first.ticket.as_u128();
@@ -159,7 +159,7 @@ fn write_audit(tx: &redb::WriteTransaction, records: &[AuditRecord]) -> Result<(
         rest = tail;
         // Tickets are unique, so two chunks starting with the same one mean the same
         // records were given twice: keep each once.
-        let existing: Option<Vec<AuditRecord>> = match audit.get(first_ticket).map_err(engine)? {
+        let existing: Option<Vec<AuditRecord>> = match audit.get(first_ticket)? {
             Some(v) => Some(decode("audit", &audit_key(first_ticket), v.value())?),
             None => None,
         };
@@ -172,9 +172,7 @@ fn write_audit(tx: &redb::WriteTransaction, records: &[AuditRecord]) -> Result<(
                 encode(&merged)?
             }
         };
-        audit
-            .insert(first_ticket, bytes.as_slice())
-            .map_err(engine)?;
+        audit.insert(first_ticket, bytes.as_slice())?;
     }
     Ok(())
 }
@@ -187,12 +185,12 @@ fn register_in(
     pcsa: &CbeNumber,
     decide: &mut dyn FnMut(&DecisionFile) -> Option<Registered>,
 ) -> Result<bool, StoreError> {
-    let mut files = tx.open_table(FILES).map_err(engine)?;
-    let mut forms = tx.open_table(FORMS).map_err(engine)?;
-    let mut outbox = tx.open_table(OUTBOX).map_err(engine)?;
-    let mut versions = tx.open_table(VERSIONS).map_err(engine)?;
+    let mut files = tx.open_table(FILES)?;
+    let mut forms = tx.open_table(FORMS)?;
+    let mut outbox = tx.open_table(OUTBOX)?;
+    let mut versions = tx.open_table(VERSIONS)?;
 
-    let person = match files.get(person_key(ssin).as_bytes()).map_err(engine)? {
+    let person = match files.get(person_key(ssin).as_bytes())? {
         Some(v) => Some(decode(
             "person_files",
             person_key(ssin).as_bytes(),
@@ -205,21 +203,15 @@ fn register_in(
         ..DecisionFile::default()
     };
     let (from, to) = person_range(ssin);
-    for row in forms
-        .range(from.as_bytes()..to.as_bytes())
-        .map_err(engine)?
-    {
-        let (k, v) = row.map_err(engine)?;
+    for row in forms.range(from.as_bytes()..to.as_bytes())? {
+        let (k, v) = row?;
         file.forms.push(decode("forms", k.value(), v.value())?);
     }
     file.next_number = forms_counter(&forms)? + 1;
     let (rights_from, rights_to) = rights_range(ssin, pcsa);
     let mut old_keys = Vec::new();
-    for row in files
-        .range(rights_from.as_bytes()..rights_to.as_bytes())
-        .map_err(engine)?
-    {
-        let (k, v) = row.map_err(engine)?;
+    for row in files.range(rights_from.as_bytes()..rights_to.as_bytes())? {
+        let (k, v) = row?;
         file.rights
             .push(decode("person_files", k.value(), v.value())?);
         old_keys.push(k.value().to_vec());
@@ -229,27 +221,20 @@ fn register_in(
         return Ok(false);
     };
     let form_key = form_key(ssin, registered.form.number);
-    forms
-        .insert(form_key.as_bytes(), encode(&registered.form)?.as_slice())
-        .map_err(engine)?;
+    forms.insert(form_key.as_bytes(), encode(&registered.form)?.as_slice())?;
     for key in old_keys {
-        files.remove(key.as_slice()).map_err(engine)?;
+        files.remove(key.as_slice())?;
     }
     for right in &registered.rights {
-        files
-            .insert(right_key(right).as_bytes(), encode(right)?.as_slice())
-            .map_err(engine)?;
+        files.insert(right_key(right).as_bytes(), encode(right)?.as_slice())?;
     }
     if let Some(event) = registered.event {
         let version = versions
-            .get(ssin.as_str().as_bytes())
-            .map_err(engine)?
+            .get(ssin.as_str().as_bytes())?
             .map_or(0, |v| v.value())
             + 1;
-        versions
-            .insert(ssin.as_str().as_bytes(), version)
-            .map_err(engine)?;
-        let sequence = outbox.last().map_err(engine)?.map_or(0, |(k, _)| k.value()) + 1;
+        versions.insert(ssin.as_str().as_bytes(), version)?;
+        let sequence = outbox.last()?.map_or(0, |(k, _)| k.value()) + 1;
         let record = OutboxEvent {
             sequence,
             version,
@@ -259,17 +244,13 @@ fn register_in(
             at_ms: registered.form.registered_at_ms,
             attestation: registered.form.attestation.clone(),
         };
-        outbox
-            .insert(sequence, encode(&record)?.as_slice())
-            .map_err(engine)?;
+        outbox.insert(sequence, encode(&record)?.as_slice())?;
     }
     // The highest form number, kept so that numbering survives any key order.
-    forms
-        .insert(
-            FORMS_COUNTER,
-            registered.form.number.to_be_bytes().as_slice(),
-        )
-        .map_err(engine)?;
+    forms.insert(
+        FORMS_COUNTER,
+        registered.form.number.to_be_bytes().as_slice(),
+    )?;
     Ok(true)
 }
 
@@ -285,21 +266,18 @@ fn write_statement_in(
     let prefix = statement_prefix(ins, month);
     let range = (prefix.clone(), format!("{prefix}~"));
     let mut replaced = 0;
-    let mut payments = tx.open_table(PAYMENTS).map_err(engine)?;
-    let mut statements = tx.open_table(STATEMENTS).map_err(engine)?;
+    let mut payments = tx.open_table(PAYMENTS)?;
+    let mut statements = tx.open_table(STATEMENTS)?;
     let mut old: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    for row in statements
-        .range(range.0.as_bytes()..range.1.as_bytes())
-        .map_err(engine)?
-    {
-        let (k, v) = row.map_err(engine)?;
+    for row in statements.range(range.0.as_bytes()..range.1.as_bytes())? {
+        let (k, v) = row?;
         old.push((k.value().to_vec(), v.value().to_vec()));
     }
     let mut next = 0u64;
     if replace {
         for (k, v) in &old {
-            statements.remove(k.as_slice()).map_err(engine)?;
-            payments.remove(v.as_slice()).map_err(engine)?;
+            statements.remove(k.as_slice())?;
+            payments.remove(v.as_slice())?;
         }
         replaced = old.len();
     } else if let Some((k, _)) = old.last() {
@@ -315,12 +293,8 @@ fn write_statement_in(
     }
     for line in lines {
         let key = payment_key(line, next);
-        payments
-            .insert(key.as_bytes(), encode(line)?.as_slice())
-            .map_err(engine)?;
-        statements
-            .insert(format!("{prefix}{next:08}").as_bytes(), key.as_bytes())
-            .map_err(engine)?;
+        payments.insert(key.as_bytes(), encode(line)?.as_slice())?;
+        statements.insert(format!("{prefix}{next:08}").as_bytes(), key.as_bytes())?;
         next += 1;
     }
     Ok(replaced)
@@ -355,12 +329,8 @@ struct FileCache {
 /// person once gains nothing from keeping them).
 const FILE_CACHE_LIMIT: usize = 16_384;
 
-fn engine<E: std::fmt::Display>(e: E) -> StoreError {
-    StoreError::Engine(e.to_string())
-}
-
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    postcard::to_stdvec(value).map_err(engine)
+    Ok(postcard::to_stdvec(value)?)
 }
 
 fn decode<T: DeserializeOwned>(
@@ -421,7 +391,7 @@ const FORMS_COUNTER: &[u8] = b"#counter";
 fn forms_counter(
     forms: &impl ReadableTable<&'static [u8], &'static [u8]>,
 ) -> Result<u64, StoreError> {
-    match forms.get(FORMS_COUNTER).map_err(engine)? {
+    match forms.get(FORMS_COUNTER)? {
         None => Ok(0),
         Some(v) => {
             let bytes: [u8; 8] = v.value().try_into().map_err(|_| StoreError::Corrupt {
@@ -518,18 +488,15 @@ impl RedbStore {
                 source: Box::new(e),
             })?;
         // Create every table up front so that readers never meet a missing one.
-        let tx = db.begin_write().map_err(engine)?;
+        let tx = db.begin_write()?;
         {
-            let mut meta = tx.open_table(META).map_err(engine)?;
-            let found = meta.get("format").map_err(engine)?.map(|v| v.value());
-            let has_data = !tx
-                .list_tables()
-                .map_err(engine)?
-                .all(|t| t.name() == "meta");
+            let mut meta = tx.open_table(META)?;
+            let found = meta.get("format")?.map(|v| v.value());
+            let has_data = !tx.list_tables()?.all(|t| t.name() == "meta");
             match found {
                 Some(FORMAT) => {}
                 None if !has_data => {
-                    meta.insert("format", FORMAT).map_err(engine)?;
+                    meta.insert("format", FORMAT)?;
                 }
                 Some(found @ (2 | 3)) => {
                     let forms_b = if found == 2 {
@@ -538,7 +505,7 @@ impl RedbStore {
                         0
                     };
                     let audit_records = migrate_audit_from_3(&tx)?;
-                    meta.insert("format", FORMAT).map_err(engine)?;
+                    meta.insert("format", FORMAT)?;
                     tracing::info!(
                         path = %path.display(),
                         forms_b,
@@ -555,21 +522,21 @@ impl RedbStore {
                 }
             }
         }
-        tx.open_table(FILES).map_err(engine)?;
-        tx.open_table(PCSAS).map_err(engine)?;
-        tx.open_table(INSTITUTIONS).map_err(engine)?;
-        tx.open_table(CERTIFICATES).map_err(engine)?;
-        tx.open_table(AUDIT).map_err(engine)?;
-        tx.open_table(FORMS).map_err(engine)?;
-        tx.open_table(OUTBOX).map_err(engine)?;
-        tx.open_table(VERSIONS).map_err(engine)?;
-        tx.open_table(PAYMENTS).map_err(engine)?;
-        tx.open_table(STATEMENTS).map_err(engine)?;
-        tx.open_table(SUBSCRIPTIONS).map_err(engine)?;
-        tx.open_table(NOTIFICATIONS).map_err(engine)?;
-        tx.open_table(ATTEMPTS).map_err(engine)?;
-        tx.open_table(DISPATCH).map_err(engine)?;
-        tx.commit().map_err(engine)?;
+        tx.open_table(FILES)?;
+        tx.open_table(PCSAS)?;
+        tx.open_table(INSTITUTIONS)?;
+        tx.open_table(CERTIFICATES)?;
+        tx.open_table(AUDIT)?;
+        tx.open_table(FORMS)?;
+        tx.open_table(OUTBOX)?;
+        tx.open_table(VERSIONS)?;
+        tx.open_table(PAYMENTS)?;
+        tx.open_table(STATEMENTS)?;
+        tx.open_table(SUBSCRIPTIONS)?;
+        tx.open_table(NOTIFICATIONS)?;
+        tx.open_table(ATTEMPTS)?;
+        tx.open_table(DISPATCH)?;
+        tx.commit()?;
         let store = RedbStore {
             db,
             generation: AtomicU64::new(0),
@@ -606,16 +573,13 @@ impl RedbStore {
 
     /// One person's rows, in one snapshot.
     fn read_person_file(&self, ssin: &Ssin) -> Result<PersonFile, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let files = tx.open_table(FILES).map_err(engine)?;
+        let tx = self.db.begin_read()?;
+        let files = tx.open_table(FILES)?;
         let (from, to) = person_range(ssin);
         let mut file = PersonFile::default();
         let mut rights: Vec<Right> = Vec::new();
-        for row in files
-            .range(from.as_bytes()..to.as_bytes())
-            .map_err(engine)?
-        {
-            let (k, v) = row.map_err(engine)?;
+        for row in files.range(from.as_bytes()..to.as_bytes())? {
+            let (k, v) = row?;
             let key = k.value();
             match key.get(11) {
                 Some(&PERSON_TAG) => file.person = Some(decode("person_files", key, v.value())?),
@@ -650,11 +614,11 @@ impl RedbStore {
     }
 
     fn read_pcsas(&self) -> Result<HashMap<CbeNumber, Pcsa>, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let table = tx.open_table(PCSAS).map_err(engine)?;
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(PCSAS)?;
         let mut out = HashMap::new();
-        for row in table.iter().map_err(engine)? {
-            let (k, v) = row.map_err(engine)?;
+        for row in table.iter()? {
+            let (k, v) = row?;
             let pcsa: Pcsa = decode("pcsas", k.value(), v.value())?;
             out.insert(pcsa.cbe, pcsa);
         }
@@ -667,9 +631,9 @@ impl RedbStore {
         name: &'static str,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let table = tx.open_table(def).map_err(engine)?;
-        match table.get(key.as_bytes()).map_err(engine)? {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(def)?;
+        match table.get(key.as_bytes())? {
             Some(v) => decode(name, key.as_bytes(), v.value()).map(Some),
             None => Ok(None),
         }
@@ -715,26 +679,26 @@ impl Store for RedbStore {
         &self,
         fingerprint: &CertificateFingerprint,
     ) -> Result<Option<Institution>, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let certs = tx.open_table(CERTIFICATES).map_err(engine)?;
+        let tx = self.db.begin_read()?;
+        let certs = tx.open_table(CERTIFICATES)?;
         let hex = fingerprint.to_hex();
-        let Some(owner) = certs.get(hex.as_bytes()).map_err(engine)? else {
+        let Some(owner) = certs.get(hex.as_bytes())? else {
             return Ok(None);
         };
         let owner = String::from_utf8_lossy(owner.value()).into_owned();
-        let institutions = tx.open_table(INSTITUTIONS).map_err(engine)?;
-        match institutions.get(owner.as_bytes()).map_err(engine)? {
+        let institutions = tx.open_table(INSTITUTIONS)?;
+        match institutions.get(owner.as_bytes())? {
             Some(v) => decode("institutions", owner.as_bytes(), v.value()).map(Some),
             None => Ok(None),
         }
     }
 
     fn institutions(&self) -> Result<Vec<Institution>, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let table = tx.open_table(INSTITUTIONS).map_err(engine)?;
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(INSTITUTIONS)?;
         let mut out = Vec::new();
-        for row in table.iter().map_err(engine)? {
-            let (k, v) = row.map_err(engine)?;
+        for row in table.iter()? {
+            let (k, v) = row?;
             out.push(decode("institutions", k.value(), v.value())?);
         }
         Ok(out)
@@ -746,45 +710,37 @@ impl Store for RedbStore {
         let changes_pcsas = changes.iter().any(|c| matches!(c, Change::Pcsa(_)));
         let mut pcsa_cache =
             changes_pcsas.then(|| self.pcsas.write().unwrap_or_else(PoisonError::into_inner));
-        let tx = self.db.begin_write().map_err(engine)?;
+        let tx = self.db.begin_write()?;
         {
-            let mut files = tx.open_table(FILES).map_err(engine)?;
-            let mut pcsas = tx.open_table(PCSAS).map_err(engine)?;
-            let mut institutions = tx.open_table(INSTITUTIONS).map_err(engine)?;
-            let mut certificates = tx.open_table(CERTIFICATES).map_err(engine)?;
+            let mut files = tx.open_table(FILES)?;
+            let mut pcsas = tx.open_table(PCSAS)?;
+            let mut institutions = tx.open_table(INSTITUTIONS)?;
+            let mut certificates = tx.open_table(CERTIFICATES)?;
             for change in changes {
                 match change {
                     Change::Person(p) => {
-                        files
-                            .insert(person_key(&p.ssin).as_bytes(), encode(p)?.as_slice())
-                            .map_err(engine)?;
+                        files.insert(person_key(&p.ssin).as_bytes(), encode(p)?.as_slice())?;
                     }
                     Change::Pcsa(p) => {
-                        pcsas
-                            .insert(p.cbe.as_str().as_bytes(), encode(p)?.as_slice())
-                            .map_err(engine)?;
+                        pcsas.insert(p.cbe.as_str().as_bytes(), encode(p)?.as_slice())?;
                     }
                     Change::Institution(inst) => {
                         // Certificates of an institution being replaced are released first.
-                        let previous: Option<Institution> = match institutions
-                            .get(inst.cbe.as_str().as_bytes())
-                            .map_err(engine)?
-                        {
-                            Some(v) => Some(decode(
-                                "institutions",
-                                inst.cbe.as_str().as_bytes(),
-                                v.value(),
-                            )?),
-                            None => None,
-                        };
+                        let previous: Option<Institution> =
+                            match institutions.get(inst.cbe.as_str().as_bytes())? {
+                                Some(v) => Some(decode(
+                                    "institutions",
+                                    inst.cbe.as_str().as_bytes(),
+                                    v.value(),
+                                )?),
+                                None => None,
+                            };
                         for fp in previous.iter().flat_map(|p| &p.certificates) {
-                            certificates
-                                .remove(fp.to_hex().as_bytes())
-                                .map_err(engine)?;
+                            certificates.remove(fp.to_hex().as_bytes())?;
                         }
                         for fp in &inst.certificates {
                             let hex = fp.to_hex();
-                            if let Some(owner) = certificates.get(hex.as_bytes()).map_err(engine)? {
+                            if let Some(owner) = certificates.get(hex.as_bytes())? {
                                 let owner = String::from_utf8_lossy(owner.value()).into_owned();
                                 if owner != inst.cbe.as_str() {
                                     let owner = CbeNumber::parse(&owner).map_err(|e| {
@@ -800,18 +756,14 @@ impl Store for RedbStore {
                                     });
                                 }
                             }
-                            certificates
-                                .insert(hex.as_bytes(), inst.cbe.as_str().as_bytes())
-                                .map_err(engine)?;
+                            certificates.insert(hex.as_bytes(), inst.cbe.as_str().as_bytes())?;
                         }
                         institutions
-                            .insert(inst.cbe.as_str().as_bytes(), encode(inst)?.as_slice())
-                            .map_err(engine)?;
+                            .insert(inst.cbe.as_str().as_bytes(), encode(inst)?.as_slice())?;
                     }
                     Change::Inscription(i) => {
                         if institutions
-                            .get(i.institution.as_str().as_bytes())
-                            .map_err(engine)?
+                            .get(i.institution.as_str().as_bytes())?
                             .is_none()
                         {
                             return Err(StoreError::UnknownInstitution {
@@ -819,29 +771,21 @@ impl Store for RedbStore {
                                 cbe: i.institution,
                             });
                         }
-                        files
-                            .insert(inscription_key(i).as_bytes(), encode(i)?.as_slice())
-                            .map_err(engine)?;
+                        files.insert(inscription_key(i).as_bytes(), encode(i)?.as_slice())?;
                     }
                     Change::Right(r) => {
-                        if pcsas
-                            .get(r.pcsa().as_str().as_bytes())
-                            .map_err(engine)?
-                            .is_none()
-                        {
+                        if pcsas.get(r.pcsa().as_str().as_bytes())?.is_none() {
                             return Err(StoreError::UnknownPcsa {
                                 what: format!("the right of {}", r.ssin()),
                                 pcsa: r.pcsa(),
                             });
                         }
-                        files
-                            .insert(right_key(r).as_bytes(), encode(r)?.as_slice())
-                            .map_err(engine)?;
+                        files.insert(right_key(r).as_bytes(), encode(r)?.as_slice())?;
                     }
                 }
             }
         }
-        tx.commit().map_err(engine)?;
+        tx.commit()?;
         if let Some(cache) = pcsa_cache.as_mut() {
             for change in changes {
                 if let Change::Pcsa(p) = change {
@@ -867,16 +811,13 @@ impl Store for RedbStore {
             institution.as_str(),
             quality.code()
         );
-        let tx = self.db.begin_write().map_err(engine)?;
+        let tx = self.db.begin_write()?;
         {
-            let mut files = tx.open_table(FILES).map_err(engine)?;
+            let mut files = tx.open_table(FILES)?;
             let mut keys = Vec::new();
             let mut periods = Vec::new();
-            for row in files
-                .range(prefix.as_bytes()..format!("{prefix}~").as_bytes())
-                .map_err(engine)?
-            {
-                let (k, v) = row.map_err(engine)?;
+            for row in files.range(prefix.as_bytes()..format!("{prefix}~").as_bytes())? {
+                let (k, v) = row?;
                 let i: Inscription = decode("person_files", k.value(), v.value())?;
                 keys.push(k.value().to_vec());
                 periods.push(i.period);
@@ -885,7 +826,7 @@ impl Store for RedbStore {
                 return Ok(());
             };
             for k in keys {
-                files.remove(k.as_slice()).map_err(engine)?;
+                files.remove(k.as_slice())?;
             }
             for period in new {
                 let i = Inscription {
@@ -894,37 +835,32 @@ impl Store for RedbStore {
                     quality,
                     period,
                 };
-                files
-                    .insert(inscription_key(&i).as_bytes(), encode(&i)?.as_slice())
-                    .map_err(engine)?;
+                files.insert(inscription_key(&i).as_bytes(), encode(&i)?.as_slice())?;
             }
         }
-        tx.commit().map_err(engine)?;
+        tx.commit()?;
         self.forget_files(&[*ssin]);
         Ok(())
     }
 
     fn forms(&self, ssin: &Ssin) -> Result<Vec<RegisteredForm>, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let forms = tx.open_table(FORMS).map_err(engine)?;
+        let tx = self.db.begin_read()?;
+        let forms = tx.open_table(FORMS)?;
         let (from, to) = person_range(ssin);
         let mut out = Vec::new();
-        for row in forms
-            .range(from.as_bytes()..to.as_bytes())
-            .map_err(engine)?
-        {
-            let (k, v) = row.map_err(engine)?;
+        for row in forms.range(from.as_bytes()..to.as_bytes())? {
+            let (k, v) = row?;
             out.push(decode("forms", k.value(), v.value())?);
         }
         Ok(out)
     }
 
     fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let table = tx.open_table(SUBSCRIPTIONS).map_err(engine)?;
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(SUBSCRIPTIONS)?;
         let mut out = Vec::new();
-        for row in table.iter().map_err(engine)? {
-            let (k, v) = row.map_err(engine)?;
+        for row in table.iter()? {
+            let (k, v) = row?;
             out.push(decode("subscriptions", k.value(), v.value())?);
         }
         Ok(out)
@@ -937,50 +873,41 @@ impl Store for RedbStore {
         decide: &mut dyn FnMut(Option<&Subscription>) -> Option<Subscription>,
     ) -> Result<Option<Subscription>, StoreError> {
         let key = institution.as_str().as_bytes();
-        let tx = self.db.begin_write().map_err(engine)?;
+        let tx = self.db.begin_write()?;
         let written = {
-            let mut table = tx.open_table(SUBSCRIPTIONS).map_err(engine)?;
-            let current: Option<Subscription> = match table.get(key).map_err(engine)? {
+            let mut table = tx.open_table(SUBSCRIPTIONS)?;
+            let current: Option<Subscription> = match table.get(key)? {
                 Some(v) => Some(decode("subscriptions", key, v.value())?),
                 None => None,
             };
             let Some(new) = decide(current.as_ref()) else {
                 return Ok(current);
             };
-            table
-                .insert(key, encode(&new)?.as_slice())
-                .map_err(engine)?;
+            table.insert(key, encode(&new)?.as_slice())?;
             if let Some(attempt) = attempt {
-                let mut attempts = tx.open_table(ATTEMPTS).map_err(engine)?;
+                let mut attempts = tx.open_table(ATTEMPTS)?;
                 let (from, to) = subscriber_range(institution);
                 let last = attempts
-                    .range(from.as_bytes()..to.as_bytes())
-                    .map_err(engine)?
+                    .range(from.as_bytes()..to.as_bytes())?
                     .next_back()
-                    .transpose()
-                    .map_err(engine)?
+                    .transpose()?
                     .map(|(k, _)| sequence_of(k.value()))
                     .unwrap_or(0);
-                attempts
-                    .insert(
-                        subscriber_key(institution, last + 1).as_bytes(),
-                        encode(attempt)?.as_slice(),
-                    )
-                    .map_err(engine)?;
+                attempts.insert(
+                    subscriber_key(institution, last + 1).as_bytes(),
+                    encode(attempt)?.as_slice(),
+                )?;
             }
             new
         };
-        tx.commit().map_err(engine)?;
+        tx.commit()?;
         Ok(Some(written))
     }
 
     fn fanned_out(&self) -> Result<u64, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let table = tx.open_table(DISPATCH).map_err(engine)?;
-        Ok(table
-            .get("fanned_out")
-            .map_err(engine)?
-            .map_or(0, |v| v.value()))
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(DISPATCH)?;
+        Ok(table.get("fanned_out")?.map_or(0, |v| v.value()))
     }
 
     fn enqueue_notifications(
@@ -989,28 +916,25 @@ impl Store for RedbStore {
         to: u64,
         notifications: Vec<(CbeNumber, Notification)>,
     ) -> Result<(), StoreError> {
-        let tx = self.db.begin_write().map_err(engine)?;
+        let tx = self.db.begin_write()?;
         {
-            let mut dispatch = tx.open_table(DISPATCH).map_err(engine)?;
-            let found = dispatch
-                .get("fanned_out")
-                .map_err(engine)?
-                .map_or(0, |v| v.value());
+            let mut dispatch = tx.open_table(DISPATCH)?;
+            let found = dispatch.get("fanned_out")?.map_or(0, |v| v.value());
             if found != from {
                 return Err(StoreError::FanOutMoved {
                     expected: from,
                     found,
                 });
             }
-            let mut subscriptions = tx.open_table(SUBSCRIPTIONS).map_err(engine)?;
-            let mut queue = tx.open_table(NOTIFICATIONS).map_err(engine)?;
+            let mut subscriptions = tx.open_table(SUBSCRIPTIONS)?;
+            let mut queue = tx.open_table(NOTIFICATIONS)?;
             let mut touched: HashMap<CbeNumber, Subscription> = HashMap::new();
             for (cbe, mut n) in notifications {
                 let subscription = match touched.entry(cbe) {
                     std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::hash_map::Entry::Vacant(e) => {
                         let key = cbe.as_str().as_bytes();
-                        let Some(v) = subscriptions.get(key).map_err(engine)? else {
+                        let Some(v) = subscriptions.get(key)? else {
                             continue;
                         };
                         e.insert(decode("subscriptions", key, v.value())?)
@@ -1021,21 +945,17 @@ impl Store for RedbStore {
                 }
                 subscription.last_sequence += 1;
                 n.sequence = subscription.last_sequence;
-                queue
-                    .insert(
-                        subscriber_key(&cbe, n.sequence).as_bytes(),
-                        encode(&n)?.as_slice(),
-                    )
-                    .map_err(engine)?;
+                queue.insert(
+                    subscriber_key(&cbe, n.sequence).as_bytes(),
+                    encode(&n)?.as_slice(),
+                )?;
             }
             for (cbe, subscription) in &touched {
-                subscriptions
-                    .insert(cbe.as_str().as_bytes(), encode(subscription)?.as_slice())
-                    .map_err(engine)?;
+                subscriptions.insert(cbe.as_str().as_bytes(), encode(subscription)?.as_slice())?;
             }
-            dispatch.insert("fanned_out", to).map_err(engine)?;
+            dispatch.insert("fanned_out", to)?;
         }
-        tx.commit().map_err(engine)?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -1045,34 +965,29 @@ impl Store for RedbStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<Notification>, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let table = tx.open_table(NOTIFICATIONS).map_err(engine)?;
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(NOTIFICATIONS)?;
         let from = subscriber_key(institution, after.saturating_add(1));
         let (_, to) = subscriber_range(institution);
         let mut out = Vec::new();
-        for row in table
-            .range(from.as_bytes()..to.as_bytes())
-            .map_err(engine)?
-            .take(limit)
-        {
-            let (k, v) = row.map_err(engine)?;
+        for row in table.range(from.as_bytes()..to.as_bytes())?.take(limit) {
+            let (k, v) = row?;
             out.push(decode("notifications", k.value(), v.value())?);
         }
         Ok(out)
     }
 
     fn attempts(&self, institution: &CbeNumber, limit: usize) -> Result<Vec<Attempt>, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let table = tx.open_table(ATTEMPTS).map_err(engine)?;
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(ATTEMPTS)?;
         let (from, to) = subscriber_range(institution);
         let mut out = Vec::new();
         for row in table
-            .range(from.as_bytes()..to.as_bytes())
-            .map_err(engine)?
+            .range(from.as_bytes()..to.as_bytes())?
             .rev()
             .take(limit)
         {
-            let (k, v) = row.map_err(engine)?;
+            let (k, v) = row?;
             out.push(decode("attempts", k.value(), v.value())?);
         }
         out.reverse();
@@ -1080,15 +995,11 @@ impl Store for RedbStore {
     }
 
     fn outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let outbox = tx.open_table(OUTBOX).map_err(engine)?;
+        let tx = self.db.begin_read()?;
+        let outbox = tx.open_table(OUTBOX)?;
         let mut out = Vec::new();
-        for row in outbox
-            .range(after.saturating_add(1)..)
-            .map_err(engine)?
-            .take(limit)
-        {
-            let (k, v) = row.map_err(engine)?;
+        for row in outbox.range(after.saturating_add(1)..)?.take(limit) {
+            let (k, v) = row?;
             out.push(decode(
                 "outbox",
                 k.value().to_string().as_bytes(),
@@ -1106,7 +1017,7 @@ impl Store for RedbStore {
     }
 
     fn write_group(&self, writes: &mut [GroupWrite<'_>]) -> Result<(), StoreError> {
-        let tx = self.db.begin_write().map_err(engine)?;
+        let tx = self.db.begin_write()?;
         let mut touched: Vec<Ssin> = Vec::new();
         for write in writes.iter_mut() {
             match write {
@@ -1124,7 +1035,7 @@ impl Store for RedbStore {
                 } => **replaced = write_statement_in(&tx, ins, *month, lines, *replace)?,
             }
         }
-        tx.commit().map_err(engine)?;
+        tx.commit()?;
         // Statements are not part of person files: only the registered persons' files
         // changed.
         self.forget_files(&touched);
@@ -1133,40 +1044,32 @@ impl Store for RedbStore {
 
     fn statement(&self, ins: &InsCode, month: Month) -> Result<Vec<PaymentLine>, StoreError> {
         let prefix = statement_prefix(ins, month);
-        let tx = self.db.begin_read().map_err(engine)?;
-        let statements = tx.open_table(STATEMENTS).map_err(engine)?;
-        let payments = tx.open_table(PAYMENTS).map_err(engine)?;
+        let tx = self.db.begin_read()?;
+        let statements = tx.open_table(STATEMENTS)?;
+        let payments = tx.open_table(PAYMENTS)?;
         let mut out = Vec::new();
-        for row in statements
-            .range(prefix.as_bytes()..format!("{prefix}~").as_bytes())
-            .map_err(engine)?
-        {
-            let (_, key) = row.map_err(engine)?;
-            let value =
-                payments
-                    .get(key.value())
-                    .map_err(engine)?
-                    .ok_or_else(|| StoreError::Corrupt {
-                        table: "statements",
-                        key: String::from_utf8_lossy(key.value()).into_owned(),
-                        reason: "the payment line it names is missing".into(),
-                    })?;
+        for row in statements.range(prefix.as_bytes()..format!("{prefix}~").as_bytes())? {
+            let (_, key) = row?;
+            let value = payments
+                .get(key.value())?
+                .ok_or_else(|| StoreError::Corrupt {
+                    table: "statements",
+                    key: String::from_utf8_lossy(key.value()).into_owned(),
+                    reason: "the payment line it names is missing".into(),
+                })?;
             out.push(decode("payments", key.value(), value.value())?);
         }
         Ok(out)
     }
 
     fn statement_months(&self, ins: &InsCode) -> Result<Vec<Month>, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let statements = tx.open_table(STATEMENTS).map_err(engine)?;
+        let tx = self.db.begin_read()?;
+        let statements = tx.open_table(STATEMENTS)?;
         let mut months: Vec<Month> = Vec::new();
         let from = ins.as_str().to_owned();
         let to = format!("{from}~");
-        for row in statements
-            .range(from.as_bytes()..to.as_bytes())
-            .map_err(engine)?
-        {
-            let (k, _) = row.map_err(engine)?;
+        for row in statements.range(from.as_bytes()..to.as_bytes())? {
+            let (k, _) = row?;
             let month = k
                 .value()
                 .get(5..11)
@@ -1182,24 +1085,21 @@ impl Store for RedbStore {
     }
 
     fn payments(&self, ssin: &Ssin) -> Result<Vec<PaymentLine>, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let payments = tx.open_table(PAYMENTS).map_err(engine)?;
+        let tx = self.db.begin_read()?;
+        let payments = tx.open_table(PAYMENTS)?;
         let (from, to) = person_range(ssin);
         let mut out = Vec::new();
-        for row in payments
-            .range(from.as_bytes()..to.as_bytes())
-            .map_err(engine)?
-        {
-            let (k, v) = row.map_err(engine)?;
+        for row in payments.range(from.as_bytes()..to.as_bytes())? {
+            let (k, v) = row?;
             out.push(decode("payments", k.value(), v.value())?);
         }
         Ok(out)
     }
 
     fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
-        let tx = self.db.begin_write().map_err(engine)?;
+        let tx = self.db.begin_write()?;
         write_audit(&tx, records)?;
-        tx.commit().map_err(engine)
+        Ok(tx.commit()?)
     }
 
     fn audit_trail(
@@ -1207,8 +1107,8 @@ impl Store for RedbStore {
         after: Option<Uuid>,
         limit: usize,
     ) -> Result<Vec<AuditRecord>, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let audit = tx.open_table(AUDIT).map_err(engine)?;
+        let tx = self.db.begin_read()?;
+        let audit = tx.open_table(AUDIT)?;
         let after = after.map(|u| u.as_u128());
         // A chunk holding a ticket past `after` starts at most AUDIT_SPAN_MS before it.
         let start = after.map_or(0, |a| a.saturating_sub(AUDIT_SPAN_MS << UUID_MS_SHIFT));
@@ -1227,8 +1127,8 @@ impl Store for RedbStore {
                 }
             }
         };
-        for row in audit.range(start..).map_err(engine)? {
-            let (k, v) = row.map_err(engine)?;
+        for row in audit.range(start..)? {
+            let (k, v) = row?;
             let first = k.value();
             give_out(&mut pending, &mut out, Some(first));
             if out.len() >= limit {
@@ -1251,10 +1151,10 @@ impl Store for RedbStore {
     }
 
     fn is_empty(&self) -> Result<bool, StoreError> {
-        let tx = self.db.begin_read().map_err(engine)?;
-        let files = tx.open_table(FILES).map_err(engine)?;
-        let institutions = tx.open_table(INSTITUTIONS).map_err(engine)?;
-        Ok(files.len().map_err(engine)? == 0 && institutions.len().map_err(engine)? == 0)
+        let tx = self.db.begin_read()?;
+        let files = tx.open_table(FILES)?;
+        let institutions = tx.open_table(INSTITUTIONS)?;
+        Ok(files.len()? == 0 && institutions.len()? == 0)
     }
 }
 
