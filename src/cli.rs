@@ -19,7 +19,7 @@ use crate::domain::{CbeNumber, Delivery, RetrySchedule, Service, Subscription};
 use crate::notify::NotifyConfig;
 use crate::notify::push::{PushTls, Timeouts};
 use crate::server::{self, AuthModes, ServerError, TlsFiles};
-use crate::store::{RedbStore, Store, StoreError};
+use crate::store::{Outbox, RedbStore, ReferenceData, Store, StoreError, Subscriptions};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -14,7 +14,8 @@ use bcss_gateway::demo::Manifest;
 use bcss_gateway::domain::decision::timeline;
 use bcss_gateway::domain::{CbeNumber, Date, Ssin};
 use bcss_gateway::notify::sink::{Behaviour, Sink};
-use bcss_gateway::store::{RedbStore, Store};
+use bcss_gateway::store::RedbStore;
+use bcss_gateway::store::{Outbox, ReferenceData, Register};
 use support::{
     Client, LS_NS, LS_PATH, PD_PATH, SOAP11, demo_binary, envelope, liege_form_b, texts_of,
 };

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use bcss_gateway::demo;
-use bcss_gateway::store::{RedbStore, Store};
+use bcss_gateway::store::RedbStore;
+use bcss_gateway::store::{ReferenceData, Statements};
 
 fn gateway(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_bcss-gateway"))

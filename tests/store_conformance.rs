@@ -9,6 +9,7 @@ use bcss_gateway::domain::{
 };
 use bcss_gateway::domain::{Delivery, DeliveryMode, Notification, Subscription};
 use bcss_gateway::services::pcsa_decision::judge;
+use bcss_gateway::store::ReferenceData;
 use bcss_gateway::store::{AuditRecord, Change, GroupWrite, RedbStore, Store, StoreError};
 
 fn ok<T, E: std::fmt::Display>(r: Result<T, E>) -> T {

@@ -6,7 +6,8 @@ use std::process::{Command, Output};
 
 use bcss_gateway::demo;
 use bcss_gateway::domain::{Delivery, DeliveryMode, SubscriptionState};
-use bcss_gateway::store::{RedbStore, Store};
+use bcss_gateway::store::RedbStore;
+use bcss_gateway::store::{ReferenceData, Subscriptions};
 
 fn gateway(dir: &tempfile::TempDir, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_bcss-gateway"))

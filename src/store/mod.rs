@@ -176,9 +176,9 @@ pub struct AuditRecord {
     pub http_status: u16,
 }
 
-/// The interface every engine implements. Reads see one consistent snapshot per call;
-/// `apply` is one transaction: all changes or none.
-pub trait Store: Send + Sync + 'static {
+/// The register's reference data: persons and their files, PCSAs, institutions and
+/// their certificates, changed together by `apply`.
+pub trait ReferenceData {
     fn person_file(&self, ssin: &Ssin) -> Result<std::sync::Arc<PersonFile>, StoreError>;
     fn person(&self, ssin: &Ssin) -> Result<Option<Person>, StoreError>;
     fn pcsa(&self, cbe: &CbeNumber) -> Result<Option<Pcsa>, StoreError>;
@@ -188,7 +188,20 @@ pub trait Store: Send + Sync + 'static {
         fingerprint: &CertificateFingerprint,
     ) -> Result<Option<Institution>, StoreError>;
     fn institutions(&self) -> Result<Vec<Institution>, StoreError>;
+    /// Every PCSA of the register.
+    fn pcsas(&self) -> Result<Vec<Pcsa>, StoreError>;
     fn apply(&self, changes: &[Change]) -> Result<(), StoreError>;
+    /// True when nothing of the register is stored yet (the demo seeds only then).
+    fn is_empty(&self) -> Result<bool, StoreError>;
+    /// Changes each time `apply` commits, and only then: institutions, certificates
+    /// and PCSAs read at one generation are still true while it stays the same (the
+    /// callers' cache relies on it). Registrations, inscriptions and statements leave
+    /// it as it is.
+    fn generation(&self) -> u64;
+}
+
+/// Decisions and inscriptions: judged and written inside their write transactions.
+pub trait Register {
     /// Runs `writes` one after another in one write transaction made durable by one
     /// commit: each sees what the ones before it wrote. All of them or none.
     fn write_group(&self, writes: &mut [GroupWrite<'_>]) -> Result<(), StoreError>;
@@ -220,10 +233,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Every accepted form about a person, in registration order.
     fn forms(&self, ssin: &Ssin) -> Result<Vec<RegisteredForm>, StoreError>;
-    /// Up to `limit` outbox events after sequence `after`, in order.
-    fn outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxEvent>, StoreError>;
-    /// Every PCSA of the register.
-    fn pcsas(&self) -> Result<Vec<Pcsa>, StoreError>;
+}
+
+/// The CPAS's monthly statements of payments and the payments by person.
+/// Written through `Register::write_group`, in the same groups as the forms.
+pub trait Statements: Register {
     /// Writes lines of the monthly statement of a CPAS (`ins`) for `month` in one
     /// durable transaction: they replace the statement's lines when `replace`, else
     /// follow them. Returns how many lines were replaced.
@@ -250,6 +264,10 @@ pub trait Store: Send + Sync + 'static {
     fn statement_months(&self, ins: &InsCode) -> Result<Vec<Month>, StoreError>;
     /// Every payment line about a person (as beneficiary), by first day paid.
     fn payments(&self, ssin: &Ssin) -> Result<Vec<PaymentLine>, StoreError>;
+}
+
+/// The audit trail.
+pub trait Audit {
     /// Appends audit records (one durable commit for the whole batch).
     fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError>;
     /// Up to `limit` audit records, oldest first, after `after` when given.
@@ -258,18 +276,13 @@ pub trait Store: Send + Sync + 'static {
         after: Option<Uuid>,
         limit: usize,
     ) -> Result<Vec<AuditRecord>, StoreError>;
-    /// Every subscription to LivingWagesNotifications.
-    fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError>;
-    /// Changes one institution's subscription in one durable transaction: `decide` gets
-    /// it as it stands (`None`: never subscribed) and returns the new one (`None` to
-    /// write nothing). `attempt`, when given, is recorded in the same transaction.
-    /// Returns the subscription as written.
-    fn update_subscription(
-        &self,
-        institution: &CbeNumber,
-        attempt: Option<&Attempt>,
-        decide: &mut dyn FnMut(Option<&Subscription>) -> Option<Subscription>,
-    ) -> Result<Option<Subscription>, StoreError>;
+}
+
+/// The outbox of changes and the notifications made from it, with their delivery
+/// attempts.
+pub trait Outbox {
+    /// Up to `limit` outbox events after sequence `after`, in order.
+    fn outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxEvent>, StoreError>;
     /// The outbox sequence up to which events have been turned into notifications.
     fn fanned_out(&self) -> Result<u64, StoreError>;
     /// Queues `notifications` (each subscriber's next sequence numbers are given here,
@@ -291,11 +304,41 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Notification>, StoreError>;
     /// The last `limit` delivery attempts for a subscriber, oldest first.
     fn attempts(&self, institution: &CbeNumber, limit: usize) -> Result<Vec<Attempt>, StoreError>;
-    /// True when nothing of the register is stored yet (the demo seeds only then).
-    fn is_empty(&self) -> Result<bool, StoreError>;
-    /// Changes each time `apply` commits, and only then: institutions, certificates
-    /// and PCSAs read at one generation are still true while it stays the same (the
-    /// callers' cache relies on it). Registrations, inscriptions and statements leave
-    /// it as it is.
-    fn generation(&self) -> u64;
+}
+
+/// The subscriptions to LivingWagesNotifications.
+pub trait Subscriptions {
+    /// Every subscription to LivingWagesNotifications.
+    fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError>;
+    /// Changes one institution's subscription in one durable transaction: `decide` gets
+    /// it as it stands (`None`: never subscribed) and returns the new one (`None` to
+    /// write nothing). `attempt`, when given, is recorded in the same transaction.
+    /// Returns the subscription as written.
+    fn update_subscription(
+        &self,
+        institution: &CbeNumber,
+        attempt: Option<&Attempt>,
+        decide: &mut dyn FnMut(Option<&Subscription>) -> Option<Subscription>,
+    ) -> Result<Option<Subscription>, StoreError>;
+}
+
+/// The interface every engine implements. Reads see one consistent snapshot per call;
+/// `apply` is one transaction: all changes or none.
+/// It is every role at once; code that needs one role names that one.
+pub trait Store:
+    ReferenceData + Register + Statements + Audit + Outbox + Subscriptions + Send + Sync + 'static
+{
+}
+
+impl<T> Store for T where
+    T: ReferenceData
+        + Register
+        + Statements
+        + Audit
+        + Outbox
+        + Subscriptions
+        + Send
+        + Sync
+        + 'static
+{
 }

@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::{
-    AuditRecord, Change, DecisionFile, GroupWrite, OutboxEvent, PersonFile, Registered, Store,
-    StoreError,
+    Audit, AuditRecord, Change, DecisionFile, GroupWrite, Outbox, OutboxEvent, PersonFile,
+    ReferenceData, Register, Registered, Statements, StoreError, Subscriptions,
 };
 use crate::domain::decision::{Measures, PerPerson, RegisteredForm, Resources};
 use crate::domain::{
@@ -640,7 +640,7 @@ impl RedbStore {
     }
 }
 
-impl Store for RedbStore {
+impl ReferenceData for RedbStore {
     fn person_file(&self, ssin: &Ssin) -> Result<Arc<PersonFile>, StoreError> {
         // The count of changes is read before the store: a file read across a commit
         // that forgot files is not kept, so a stale file is never served after it.
@@ -661,20 +661,16 @@ impl Store for RedbStore {
         }
         Ok(file)
     }
-
     fn person(&self, ssin: &Ssin) -> Result<Option<Person>, StoreError> {
         self.get(FILES, "person_files", &person_key(ssin))
     }
-
     fn pcsa(&self, cbe: &CbeNumber) -> Result<Option<Pcsa>, StoreError> {
         let pcsas = self.pcsas.read().unwrap_or_else(PoisonError::into_inner);
         Ok(pcsas.get(cbe).cloned())
     }
-
     fn institution(&self, cbe: &CbeNumber) -> Result<Option<Institution>, StoreError> {
         self.get(INSTITUTIONS, "institutions", cbe.as_str())
     }
-
     fn institution_by_certificate(
         &self,
         fingerprint: &CertificateFingerprint,
@@ -692,7 +688,6 @@ impl Store for RedbStore {
             None => Ok(None),
         }
     }
-
     fn institutions(&self) -> Result<Vec<Institution>, StoreError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(INSTITUTIONS)?;
@@ -703,7 +698,12 @@ impl Store for RedbStore {
         }
         Ok(out)
     }
-
+    fn pcsas(&self) -> Result<Vec<Pcsa>, StoreError> {
+        let pcsas = self.pcsas.read().unwrap_or_else(PoisonError::into_inner);
+        let mut out: Vec<Pcsa> = pcsas.values().cloned().collect();
+        out.sort_by_key(|p| p.cbe);
+        Ok(out)
+    }
     fn apply(&self, changes: &[Change]) -> Result<(), StoreError> {
         // Readers of PCSAs wait for a commit that changes them (rare), so that no
         // reader sees a right whose PCSA is not in memory yet.
@@ -797,7 +797,43 @@ impl Store for RedbStore {
         self.generation.fetch_add(1, Ordering::Release);
         Ok(())
     }
+    fn is_empty(&self) -> Result<bool, StoreError> {
+        let tx = self.db.begin_read()?;
+        let files = tx.open_table(FILES)?;
+        let institutions = tx.open_table(INSTITUTIONS)?;
+        Ok(files.len()? == 0 && institutions.len()? == 0)
+    }
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+}
 
+impl Register for RedbStore {
+    fn write_group(&self, writes: &mut [GroupWrite<'_>]) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        let mut touched: Vec<Ssin> = Vec::new();
+        for write in writes.iter_mut() {
+            match write {
+                GroupWrite::Register { ssin, pcsa, decide } => {
+                    if register_in(&tx, ssin, pcsa, *decide)? {
+                        touched.push(*ssin);
+                    }
+                }
+                GroupWrite::Statement {
+                    ins,
+                    month,
+                    lines,
+                    replace,
+                    replaced,
+                } => **replaced = write_statement_in(&tx, ins, *month, lines, *replace)?,
+            }
+        }
+        tx.commit()?;
+        // Statements are not part of person files: only the registered persons' files
+        // changed.
+        self.forget_files(&touched);
+        Ok(())
+    }
     fn update_inscriptions(
         &self,
         ssin: &Ssin,
@@ -842,7 +878,6 @@ impl Store for RedbStore {
         self.forget_files(&[*ssin]);
         Ok(())
     }
-
     fn forms(&self, ssin: &Ssin) -> Result<Vec<RegisteredForm>, StoreError> {
         let tx = self.db.begin_read()?;
         let forms = tx.open_table(FORMS)?;
@@ -854,62 +889,133 @@ impl Store for RedbStore {
         }
         Ok(out)
     }
+}
 
-    fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
+impl Statements for RedbStore {
+    fn statement(&self, ins: &InsCode, month: Month) -> Result<Vec<PaymentLine>, StoreError> {
+        let prefix = statement_prefix(ins, month);
         let tx = self.db.begin_read()?;
-        let table = tx.open_table(SUBSCRIPTIONS)?;
+        let statements = tx.open_table(STATEMENTS)?;
+        let payments = tx.open_table(PAYMENTS)?;
         let mut out = Vec::new();
-        for row in table.iter()? {
-            let (k, v) = row?;
-            out.push(decode("subscriptions", k.value(), v.value())?);
+        for row in statements.range(prefix.as_bytes()..format!("{prefix}~").as_bytes())? {
+            let (_, key) = row?;
+            let value = payments
+                .get(key.value())?
+                .ok_or_else(|| StoreError::Corrupt {
+                    table: "statements",
+                    key: String::from_utf8_lossy(key.value()).into_owned(),
+                    reason: "the payment line it names is missing".into(),
+                })?;
+            out.push(decode("payments", key.value(), value.value())?);
         }
         Ok(out)
     }
-
-    fn update_subscription(
-        &self,
-        institution: &CbeNumber,
-        attempt: Option<&Attempt>,
-        decide: &mut dyn FnMut(Option<&Subscription>) -> Option<Subscription>,
-    ) -> Result<Option<Subscription>, StoreError> {
-        let key = institution.as_str().as_bytes();
-        let tx = self.db.begin_write()?;
-        let written = {
-            let mut table = tx.open_table(SUBSCRIPTIONS)?;
-            let current: Option<Subscription> = match table.get(key)? {
-                Some(v) => Some(decode("subscriptions", key, v.value())?),
-                None => None,
-            };
-            let Some(new) = decide(current.as_ref()) else {
-                return Ok(current);
-            };
-            table.insert(key, encode(&new)?.as_slice())?;
-            if let Some(attempt) = attempt {
-                let mut attempts = tx.open_table(ATTEMPTS)?;
-                let (from, to) = subscriber_range(institution);
-                let last = attempts
-                    .range(from.as_bytes()..to.as_bytes())?
-                    .next_back()
-                    .transpose()?
-                    .map(|(k, _)| sequence_of(k.value()))
-                    .unwrap_or(0);
-                attempts.insert(
-                    subscriber_key(institution, last + 1).as_bytes(),
-                    encode(attempt)?.as_slice(),
-                )?;
+    fn statement_months(&self, ins: &InsCode) -> Result<Vec<Month>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let statements = tx.open_table(STATEMENTS)?;
+        let mut months: Vec<Month> = Vec::new();
+        let from = ins.as_str().to_owned();
+        let to = format!("{from}~");
+        for row in statements.range(from.as_bytes()..to.as_bytes())? {
+            let (k, _) = row?;
+            let month = k
+                .value()
+                .get(5..11)
+                .and_then(|m| std::str::from_utf8(m).ok())
+                .and_then(|m| Month::parse_compact(m).ok());
+            if let Some(m) = month
+                && months.last() != Some(&m)
+            {
+                months.push(m);
             }
-            new
-        };
-        tx.commit()?;
-        Ok(Some(written))
+        }
+        Ok(months)
     }
+    fn payments(&self, ssin: &Ssin) -> Result<Vec<PaymentLine>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let payments = tx.open_table(PAYMENTS)?;
+        let (from, to) = person_range(ssin);
+        let mut out = Vec::new();
+        for row in payments.range(from.as_bytes()..to.as_bytes())? {
+            let (k, v) = row?;
+            out.push(decode("payments", k.value(), v.value())?);
+        }
+        Ok(out)
+    }
+}
 
+impl Audit for RedbStore {
+    fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        write_audit(&tx, records)?;
+        Ok(tx.commit()?)
+    }
+    fn audit_trail(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let audit = tx.open_table(AUDIT)?;
+        let after = after.map(|u| u.as_u128());
+        // A chunk holding a ticket past `after` starts at most AUDIT_SPAN_MS before it.
+        let start = after.map_or(0, |a| a.saturating_sub(AUDIT_SPAN_MS << UUID_MS_SHIFT));
+        // Records read and not yet given out, by ticket. Chunks come by first ticket, so
+        // once a chunk starting at `first` is reached, every record before `first` has
+        // been read and can be given out in order.
+        let mut pending: BTreeMap<u128, AuditRecord> = BTreeMap::new();
+        let mut out = Vec::new();
+        let give_out = |pending: &mut BTreeMap<u128, AuditRecord>,
+                        out: &mut Vec<AuditRecord>,
+                        before: Option<u128>| {
+            while out.len() < limit {
+                match pending.first_entry() {
+                    Some(e) if before.is_none_or(|b| *e.key() < b) => out.push(e.remove()),
+                    _ => break,
+                }
+            }
+        };
+        for row in audit.range(start..)? {
+            let (k, v) = row?;
+            let first = k.value();
+            give_out(&mut pending, &mut out, Some(first));
+            if out.len() >= limit {
+                return Ok(out);
+            }
+            let chunk: Vec<AuditRecord> = decode("audit", &audit_key(first), v.value())?;
+            for r in chunk {
+                let ticket = r.ticket.as_u128();
+                if after.is_none_or(|a| ticket > a) {
+                    pending.insert(ticket, r);
+                }
+            }
+        }
+        give_out(&mut pending, &mut out, None);
+        Ok(out)
+    }
+}
+
+impl Outbox for RedbStore {
+    fn outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let outbox = tx.open_table(OUTBOX)?;
+        let mut out = Vec::new();
+        for row in outbox.range(after.saturating_add(1)..)?.take(limit) {
+            let (k, v) = row?;
+            out.push(decode(
+                "outbox",
+                k.value().to_string().as_bytes(),
+                v.value(),
+            )?);
+        }
+        Ok(out)
+    }
     fn fanned_out(&self) -> Result<u64, StoreError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(DISPATCH)?;
         Ok(table.get("fanned_out")?.map_or(0, |v| v.value()))
     }
-
     fn enqueue_notifications(
         &self,
         from: u64,
@@ -958,7 +1064,6 @@ impl Store for RedbStore {
         tx.commit()?;
         Ok(())
     }
-
     fn notifications(
         &self,
         institution: &CbeNumber,
@@ -976,7 +1081,6 @@ impl Store for RedbStore {
         }
         Ok(out)
     }
-
     fn attempts(&self, institution: &CbeNumber, limit: usize) -> Result<Vec<Attempt>, StoreError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(ATTEMPTS)?;
@@ -993,168 +1097,55 @@ impl Store for RedbStore {
         out.reverse();
         Ok(out)
     }
+}
 
-    fn outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
+impl Subscriptions for RedbStore {
+    fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
         let tx = self.db.begin_read()?;
-        let outbox = tx.open_table(OUTBOX)?;
+        let table = tx.open_table(SUBSCRIPTIONS)?;
         let mut out = Vec::new();
-        for row in outbox.range(after.saturating_add(1)..)?.take(limit) {
+        for row in table.iter()? {
             let (k, v) = row?;
-            out.push(decode(
-                "outbox",
-                k.value().to_string().as_bytes(),
-                v.value(),
-            )?);
+            out.push(decode("subscriptions", k.value(), v.value())?);
         }
         Ok(out)
     }
-
-    fn pcsas(&self) -> Result<Vec<Pcsa>, StoreError> {
-        let pcsas = self.pcsas.read().unwrap_or_else(PoisonError::into_inner);
-        let mut out: Vec<Pcsa> = pcsas.values().cloned().collect();
-        out.sort_by_key(|p| p.cbe);
-        Ok(out)
-    }
-
-    fn write_group(&self, writes: &mut [GroupWrite<'_>]) -> Result<(), StoreError> {
-        let tx = self.db.begin_write()?;
-        let mut touched: Vec<Ssin> = Vec::new();
-        for write in writes.iter_mut() {
-            match write {
-                GroupWrite::Register { ssin, pcsa, decide } => {
-                    if register_in(&tx, ssin, pcsa, *decide)? {
-                        touched.push(*ssin);
-                    }
-                }
-                GroupWrite::Statement {
-                    ins,
-                    month,
-                    lines,
-                    replace,
-                    replaced,
-                } => **replaced = write_statement_in(&tx, ins, *month, lines, *replace)?,
-            }
-        }
-        tx.commit()?;
-        // Statements are not part of person files: only the registered persons' files
-        // changed.
-        self.forget_files(&touched);
-        Ok(())
-    }
-
-    fn statement(&self, ins: &InsCode, month: Month) -> Result<Vec<PaymentLine>, StoreError> {
-        let prefix = statement_prefix(ins, month);
-        let tx = self.db.begin_read()?;
-        let statements = tx.open_table(STATEMENTS)?;
-        let payments = tx.open_table(PAYMENTS)?;
-        let mut out = Vec::new();
-        for row in statements.range(prefix.as_bytes()..format!("{prefix}~").as_bytes())? {
-            let (_, key) = row?;
-            let value = payments
-                .get(key.value())?
-                .ok_or_else(|| StoreError::Corrupt {
-                    table: "statements",
-                    key: String::from_utf8_lossy(key.value()).into_owned(),
-                    reason: "the payment line it names is missing".into(),
-                })?;
-            out.push(decode("payments", key.value(), value.value())?);
-        }
-        Ok(out)
-    }
-
-    fn statement_months(&self, ins: &InsCode) -> Result<Vec<Month>, StoreError> {
-        let tx = self.db.begin_read()?;
-        let statements = tx.open_table(STATEMENTS)?;
-        let mut months: Vec<Month> = Vec::new();
-        let from = ins.as_str().to_owned();
-        let to = format!("{from}~");
-        for row in statements.range(from.as_bytes()..to.as_bytes())? {
-            let (k, _) = row?;
-            let month = k
-                .value()
-                .get(5..11)
-                .and_then(|m| std::str::from_utf8(m).ok())
-                .and_then(|m| Month::parse_compact(m).ok());
-            if let Some(m) = month
-                && months.last() != Some(&m)
-            {
-                months.push(m);
-            }
-        }
-        Ok(months)
-    }
-
-    fn payments(&self, ssin: &Ssin) -> Result<Vec<PaymentLine>, StoreError> {
-        let tx = self.db.begin_read()?;
-        let payments = tx.open_table(PAYMENTS)?;
-        let (from, to) = person_range(ssin);
-        let mut out = Vec::new();
-        for row in payments.range(from.as_bytes()..to.as_bytes())? {
-            let (k, v) = row?;
-            out.push(decode("payments", k.value(), v.value())?);
-        }
-        Ok(out)
-    }
-
-    fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
-        let tx = self.db.begin_write()?;
-        write_audit(&tx, records)?;
-        Ok(tx.commit()?)
-    }
-
-    fn audit_trail(
+    fn update_subscription(
         &self,
-        after: Option<Uuid>,
-        limit: usize,
-    ) -> Result<Vec<AuditRecord>, StoreError> {
-        let tx = self.db.begin_read()?;
-        let audit = tx.open_table(AUDIT)?;
-        let after = after.map(|u| u.as_u128());
-        // A chunk holding a ticket past `after` starts at most AUDIT_SPAN_MS before it.
-        let start = after.map_or(0, |a| a.saturating_sub(AUDIT_SPAN_MS << UUID_MS_SHIFT));
-        // Records read and not yet given out, by ticket. Chunks come by first ticket, so
-        // once a chunk starting at `first` is reached, every record before `first` has
-        // been read and can be given out in order.
-        let mut pending: BTreeMap<u128, AuditRecord> = BTreeMap::new();
-        let mut out = Vec::new();
-        let give_out = |pending: &mut BTreeMap<u128, AuditRecord>,
-                        out: &mut Vec<AuditRecord>,
-                        before: Option<u128>| {
-            while out.len() < limit {
-                match pending.first_entry() {
-                    Some(e) if before.is_none_or(|b| *e.key() < b) => out.push(e.remove()),
-                    _ => break,
-                }
+        institution: &CbeNumber,
+        attempt: Option<&Attempt>,
+        decide: &mut dyn FnMut(Option<&Subscription>) -> Option<Subscription>,
+    ) -> Result<Option<Subscription>, StoreError> {
+        let key = institution.as_str().as_bytes();
+        let tx = self.db.begin_write()?;
+        let written = {
+            let mut table = tx.open_table(SUBSCRIPTIONS)?;
+            let current: Option<Subscription> = match table.get(key)? {
+                Some(v) => Some(decode("subscriptions", key, v.value())?),
+                None => None,
+            };
+            let Some(new) = decide(current.as_ref()) else {
+                return Ok(current);
+            };
+            table.insert(key, encode(&new)?.as_slice())?;
+            if let Some(attempt) = attempt {
+                let mut attempts = tx.open_table(ATTEMPTS)?;
+                let (from, to) = subscriber_range(institution);
+                let last = attempts
+                    .range(from.as_bytes()..to.as_bytes())?
+                    .next_back()
+                    .transpose()?
+                    .map(|(k, _)| sequence_of(k.value()))
+                    .unwrap_or(0);
+                attempts.insert(
+                    subscriber_key(institution, last + 1).as_bytes(),
+                    encode(attempt)?.as_slice(),
+                )?;
             }
+            new
         };
-        for row in audit.range(start..)? {
-            let (k, v) = row?;
-            let first = k.value();
-            give_out(&mut pending, &mut out, Some(first));
-            if out.len() >= limit {
-                return Ok(out);
-            }
-            let chunk: Vec<AuditRecord> = decode("audit", &audit_key(first), v.value())?;
-            for r in chunk {
-                let ticket = r.ticket.as_u128();
-                if after.is_none_or(|a| ticket > a) {
-                    pending.insert(ticket, r);
-                }
-            }
-        }
-        give_out(&mut pending, &mut out, None);
-        Ok(out)
-    }
-
-    fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    fn is_empty(&self) -> Result<bool, StoreError> {
-        let tx = self.db.begin_read()?;
-        let files = tx.open_table(FILES)?;
-        let institutions = tx.open_table(INSTITUTIONS)?;
-        Ok(files.len()? == 0 && institutions.len()? == 0)
+        tx.commit()?;
+        Ok(Some(written))
     }
 }
 
