@@ -116,9 +116,23 @@ impl RegisterWriter {
     }
 }
 
+/// Under sustained load, a group's commit starts at most this often: forms arriving
+/// meanwhile join it instead of paying a disk sync each. An idle writer commits at
+/// once, so a lone form waits for nothing but its own sync.
+const COMMIT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(4);
+
 fn write_loop(store: &dyn Store, mut queue: mpsc::Receiver<Job>) {
     let mut group: Vec<Job> = Vec::with_capacity(GROUP);
+    let mut last_commit = std::time::Instant::now() - COMMIT_INTERVAL;
     while let Some(first) = queue.blocking_recv() {
+        if first.groups() {
+            // The previous commit was moments ago: writes are coming in a stream, so
+            // let the ones on their way join this group.
+            let since = last_commit.elapsed();
+            if since < COMMIT_INTERVAL {
+                std::thread::sleep(COMMIT_INTERVAL - since);
+            }
+        }
         let mut next = Some(first);
         // What has arrived meanwhile, in arrival order: consecutive forms and
         // statements form a group, any other write runs between two groups.
@@ -126,6 +140,7 @@ fn write_loop(store: &dyn Store, mut queue: mpsc::Receiver<Job>) {
             if job.groups() {
                 group.push(job);
                 if group.len() >= GROUP {
+                    last_commit = std::time::Instant::now();
                     commit_group(store, &mut group);
                 }
             } else {
@@ -136,7 +151,10 @@ fn write_loop(store: &dyn Store, mut queue: mpsc::Receiver<Job>) {
             }
             next = queue.try_recv().ok();
         }
-        commit_group(store, &mut group);
+        if !group.is_empty() {
+            last_commit = std::time::Instant::now();
+            commit_group(store, &mut group);
+        }
     }
 }
 
