@@ -1,5 +1,8 @@
-//! One SOAP exchange from bytes to bytes: authenticate, read the envelope, dispatch to
-//! the operation's handler, write the answer, and audit it.
+//! One SOAP exchange from bytes to bytes, the same for every service: identify the
+//! caller, read the body and the envelope, run the service's operation stage (its row
+//! in `contracts`: read the request, authorise, answer, write), answer a fault if a
+//! stage refused, and audit. What the stages share (faults, SOAPAction checks, the
+//! consultation frame) is here.
 
 use std::borrow::Cow;
 use std::sync::Arc;

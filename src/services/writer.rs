@@ -123,7 +123,9 @@ const COMMIT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(4)
 
 fn write_loop(store: &dyn Store, mut queue: mpsc::Receiver<Job>) {
     let mut group: Vec<Job> = Vec::with_capacity(GROUP);
-    let mut last_commit = std::time::Instant::now() - COMMIT_INTERVAL;
+    let mut last_commit = std::time::Instant::now()
+        .checked_sub(COMMIT_INTERVAL)
+        .unwrap_or_else(std::time::Instant::now);
     while let Some(first) = queue.blocking_recv() {
         if first.groups() {
             // The previous commit was moments ago: writes are coming in a stream, so
@@ -146,7 +148,12 @@ fn write_loop(store: &dyn Store, mut queue: mpsc::Receiver<Job>) {
             } else {
                 commit_group(store, &mut group);
                 if let Job::Run(write) = job {
-                    write(store);
+                    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        write(store);
+                    }));
+                    if ran.is_err() {
+                        tracing::error!("the register's writer panicked on a write");
+                    }
                 }
             }
             next = queue.try_recv().ok();
@@ -171,6 +178,21 @@ fn commit_group(store: &dyn Store, group: &mut Vec<Job>) {
     if group.is_empty() {
         return;
     }
+    // A bug that panics while judging must not stop every later write: the group's
+    // callers get an internal error (their reply is dropped), the writer goes on.
+    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        commit_group_or_each(store, group);
+    }));
+    if attempt.is_err() {
+        tracing::error!(
+            writes = group.len(),
+            "the register's writer panicked on a group of writes"
+        );
+        group.clear();
+    }
+}
+
+fn commit_group_or_each(store: &dyn Store, group: &mut Vec<Job>) {
     match write_together(store, group) {
         Ok(done) => {
             for (job, done) in group.drain(..).zip(done) {
