@@ -812,6 +812,7 @@ impl Register for RedbStore {
     fn write_group(&self, writes: &mut [GroupWrite<'_>]) -> Result<(), StoreError> {
         let tx = self.db.begin_write()?;
         let mut touched: Vec<Ssin> = Vec::new();
+        let mut statements = 0;
         for write in writes.iter_mut() {
             match write {
                 GroupWrite::Register { ssin, pcsa, decide } => {
@@ -825,8 +826,16 @@ impl Register for RedbStore {
                     lines,
                     replace,
                     replaced,
-                } => **replaced = write_statement_in(&tx, ins, *month, lines, *replace)?,
+                } => {
+                    **replaced = write_statement_in(&tx, ins, *month, lines, *replace)?;
+                    statements += 1;
+                }
             }
+        }
+        if touched.is_empty() && statements == 0 {
+            // Every form was refused or already registered: nothing to make durable.
+            tx.abort()?;
+            return Ok(());
         }
         tx.commit()?;
         // Statements are not part of person files: only the registered persons' files
@@ -834,6 +843,7 @@ impl Register for RedbStore {
         self.forget_files(&touched);
         Ok(())
     }
+
     fn update_inscriptions(
         &self,
         ssin: &Ssin,
