@@ -106,10 +106,6 @@ impl RunningApp {
         &self.clock
     }
 
-    pub fn server(&self) -> &RunningServer {
-        &self.server
-    }
-
     /// Stops the server (in-flight requests finish, the audit trail is flushed), then
     /// the dispatcher (what was not recorded is sent again at the next start), then the
     /// control socket.
@@ -124,8 +120,9 @@ impl RunningApp {
         Ok(())
     }
 
-    /// Stops the server alone, leaving the dispatcher to the caller (a test that
-    /// restarts the server under a running dispatcher).
+    /// The running server and dispatcher, for a caller that stops them itself (the
+    /// tests stop the server while its dispatcher runs on; the notification benchmark
+    /// runs a dispatcher of its own).
     pub fn into_parts(self) -> (RunningServer, Option<Dispatcher>) {
         (self.server, self.dispatcher)
     }
