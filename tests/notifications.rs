@@ -255,6 +255,20 @@ async fn only_an_institution_granted_notifications_may_subscribe() {
         .await;
     assert_eq!(reply.status, 500);
     assert_eq!(reply.reason_code(), "MSG00013", "{}", reply.body);
+    // A granted institution subscribes in its own name only: MSG00014 before anything
+    // is written.
+    let reply = gw
+        .basic("cin")
+        .soap_at(
+            LS_PATH,
+            &subscription_call("subscribe", &gw.cbe("onem"), "<mode>SSIN_ONLY</mode>"),
+        )
+        .await;
+    assert_eq!(reply.status, 500);
+    assert_eq!(reply.reason_code(), "MSG00014", "{}", reply.body);
+    support::validate_soap_reply(&reply.body);
+    let status = call(&gw, "cin", "getStatus", "").await;
+    assert_eq!(status.status_code(), "MSG00100", "{}", status.body);
     // And an endpoint must be an https URL.
     let reply = call(
         &gw,

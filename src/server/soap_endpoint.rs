@@ -1,8 +1,8 @@
 //! One SOAP exchange from bytes to bytes, the same for every service: identify the
-//! caller, read the body and the envelope, run the service's operation stage (its row
-//! in `contracts`: read the request, authorise, answer, write), answer a fault if a
-//! stage refused, and audit. What the stages share (faults, SOAPAction checks, the
-//! consultation frame) is here.
+//! caller, read the body and the envelope, run the contract's stages (`contracts`:
+//! read the request, check its SOAPAction, authorise, answer, write), answer a fault
+//! if any stage refused, and audit what the stages returned. Faults and the checks the
+//! stages share are here.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -15,7 +15,7 @@ use hyper::{Request, Response, StatusCode, header};
 use uuid::Uuid;
 
 use super::auth::AuthError;
-use super::contracts::{Answered, SoapService};
+use super::contracts::{Answered, Facts, SoapService};
 use super::routes::{ConnectionInfo, Gateway, HttpResponse};
 use crate::clock;
 use crate::domain::{CbeNumber, Institution};
@@ -23,35 +23,26 @@ use crate::services::ServiceError;
 use crate::services::access::Refusal;
 use crate::store::AuditRecord;
 use crate::wire::common::{
-    CbssFault, ConsultationHead, FaultDetail, INVALID_STRUCTURE, Information, InformationCbss,
-    InformationCustomer, InvalidField, RequestError, Severity, Status,
+    CbssFault, FaultDetail, INVALID_STRUCTURE, Information, InformationCbss, InformationCustomer,
+    InvalidField, RequestError, Severity,
 };
 use crate::wire::soap::{self, FaultCode, SoapVersion};
 use crate::wire::xml::XmlWriter;
 
-/// What the audit trail learns as the exchange goes.
+/// What every stage knows of the exchange: which service, its ticket, when it
+/// arrived, and the SOAP version its answer is written in (that of the envelope once
+/// read).
 pub struct Exchange {
-    service: &'static SoapService,
+    pub service: &'static SoapService,
     pub ticket: Uuid,
     started: Instant,
     pub received_ms: i64,
     /// The clock's setting when the request arrived: both timestamps follow it.
     clock: clock::Setting,
     pub version: SoapVersion,
-    caller: Option<CbeNumber>,
-    pub operation: Option<&'static str>,
-    legal_context: Option<String>,
-    pub ssin: Option<String>,
 }
 
 impl Exchange {
-    /// What the audit trail keeps of a consultation of one person.
-    fn consults(&mut self, operation: &'static str, legal_context: &str, ssin: &str) {
-        self.operation = Some(operation);
-        self.legal_context = Some(legal_context.to_owned());
-        self.ssin = Some(ssin.to_owned());
-    }
-
     pub fn cbss(&self) -> InformationCbss {
         InformationCbss {
             ticket: self.ticket,
@@ -145,13 +136,9 @@ pub async fn serve(
         received_ms,
         clock,
         version: SoapVersion::from_content_type(content_type.as_deref()),
-        caller: None,
-        operation: None,
-        legal_context: None,
-        ssin: None,
     };
-    let (response, outcome) = match exchange(gw, req, conn, content_type.as_deref(), &mut ex).await
-    {
+    let (caller, facts, answered) = exchange(gw, req, conn, content_type.as_deref(), &mut ex).await;
+    let (response, outcome) = match answered {
         Ok((body, status_code)) => (
             respond(StatusCode::OK, ex.version, body),
             Cow::Borrowed(status_code),
@@ -165,10 +152,10 @@ pub async fn serve(
         ticket: ex.ticket,
         received_at_ms: ex.received_ms,
         latency_us: u64::try_from(ex.started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        caller: ex.caller,
-        operation: ex.operation.map(Cow::Borrowed),
-        legal_context: ex.legal_context,
-        ssin: ex.ssin,
+        caller,
+        operation: facts.operation.map(Cow::Borrowed),
+        legal_context: facts.legal_context,
+        ssin: facts.ssin,
         outcome,
         http_status: response.status().as_u16(),
     });
@@ -228,16 +215,46 @@ fn declared_action<'a>(
     Some(raw.trim().trim_matches('"'))
 }
 
+/// The stages up to the envelope: identify the caller, read the body, read the
+/// envelope; then the contract's own (`contracts::exchange`). Returns who called, what
+/// the audit trail keeps of the request, and the answer or fault.
 async fn exchange(
     gw: &Gateway,
     req: Request<Incoming>,
     conn: &ConnectionInfo,
     content_type: Option<&str>,
     ex: &mut Exchange,
-) -> Result<Answered, Fault> {
-    let caller = authenticate(gw, &req, conn).await?;
-    ex.caller = Some(caller.cbe);
+) -> (Option<CbeNumber>, Facts, Result<Answered, Fault>) {
+    let caller = match authenticate(gw, &req, conn).await {
+        Ok(caller) => caller,
+        Err(fault) => return (None, Facts::default(), Err(fault)),
+    };
+    let (body, soap_action) = match read_body(gw, req).await {
+        Ok(read) => read,
+        Err(fault) => return (Some(caller.cbe), Facts::default(), Err(fault)),
+    };
+    let envelope = match soap::parse_envelope(&body) {
+        Ok(envelope) => envelope,
+        Err((version, e)) => {
+            if let Some(v) = version {
+                ex.version = v;
+            }
+            let fault = Fault {
+                code: e.fault_code(),
+                ..Fault::client(INVALID_STRUCTURE, e.to_string())
+            };
+            return (Some(caller.cbe), Facts::default(), Err(fault));
+        }
+    };
+    ex.version = envelope.version;
+    let action = declared_action(ex.version, soap_action.as_deref(), content_type);
+    let (facts, answered) = (ex.service.operate)(gw, &caller, &envelope.payload, action, ex).await;
+    (Some(caller.cbe), facts, answered)
+}
 
+/// Reads the body within its size and time limits; returns it with the SOAPAction
+/// header (the body consumes the request).
+async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<(Bytes, Option<String>), Fault> {
     let declared_length = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -253,46 +270,27 @@ async fn exchange(
     if declared_length.is_some_and(|n| n > gw.body_limit as u64) {
         return Err(too_large());
     }
-    // The body consumes the request: keep the one header read after it.
     let soap_action = req
         .headers()
         .get("soapaction")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let collect = Limited::new(req.into_body(), gw.body_limit).collect();
-    let body = match tokio::time::timeout(gw.body_timeout, collect).await {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
-        Ok(Err(e)) => {
-            return Err(Fault {
-                http_status: Some(StatusCode::BAD_REQUEST),
-                ..Fault::client(
-                    INVALID_STRUCTURE,
-                    format!("the request body could not be read: {e}"),
-                )
-            });
-        }
-        Err(_) => {
-            return Err(Fault {
-                http_status: Some(StatusCode::REQUEST_TIMEOUT),
-                ..Fault::client(INVALID_STRUCTURE, "the request body did not arrive in time")
-            });
-        }
-    };
-
-    let envelope = soap::parse_envelope(&body).map_err(|(version, e)| {
-        if let Some(v) = version {
-            ex.version = v;
-        }
-        Fault {
-            code: e.fault_code(),
-            ..Fault::client(INVALID_STRUCTURE, e.to_string())
-        }
-    })?;
-    ex.version = envelope.version;
-
-    let action = declared_action(ex.version, soap_action.as_deref(), content_type);
-    (ex.service.operate)(gw, &caller, &envelope.payload, action, ex).await
+    match tokio::time::timeout(gw.body_timeout, collect).await {
+        Ok(Ok(collected)) => Ok((collected.to_bytes(), soap_action)),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(e)) => Err(Fault {
+            http_status: Some(StatusCode::BAD_REQUEST),
+            ..Fault::client(
+                INVALID_STRUCTURE,
+                format!("the request body could not be read: {e}"),
+            )
+        }),
+        Err(_) => Err(Fault {
+            http_status: Some(StatusCode::REQUEST_TIMEOUT),
+            ..Fault::client(INVALID_STRUCTURE, "the request body did not arrive in time")
+        }),
+    }
 }
 
 /// The fault for a body element that is not one of `service`'s requests.
@@ -301,6 +299,7 @@ pub fn request_fault(e: RequestError, service: &SoapService) -> Fault {
         RequestError::UnknownOperation(name) => unknown_operation(&name, service.name),
         RequestError::WrongNamespace { element } => wrong_namespace(&element, service.namespace),
         RequestError::Invalid(field) => Fault::invalid(field),
+        RequestError::Malformed(message) => Fault::client(INVALID_STRUCTURE, message),
     }
 }
 
@@ -334,7 +333,7 @@ pub fn check_action(
 }
 
 /// A handler's error as the fault the network answers with.
-pub fn service_fault(e: ServiceError, caller: &Institution, ex: &Exchange) -> Fault {
+pub(super) fn service_fault(e: ServiceError, caller: &Institution, ex: &Exchange) -> Fault {
     match e {
         // The access rules' refusals as the network answers them in a fault; a
         // consultation's legal context is answered with its status before this.
@@ -358,28 +357,6 @@ pub fn service_fault(e: ServiceError, caller: &Institution, ex: &Exchange) -> Fa
             Fault::server()
         }
     }
-}
-
-/// Audits a consultation of one person, checks its SOAPAction, answers it with
-/// `answer` and writes the response with `write`; a fault echoes the request's
-/// informationCustomer.
-pub fn consult<R, A>(
-    caller: &Institution,
-    request: &R,
-    head: ConsultationHead<'_>,
-    action: Option<&str>,
-    ex: &mut Exchange,
-    answer: impl FnOnce(&R) -> Result<(Status, A), ServiceError>,
-    write: impl Fn(&mut XmlWriter, &R, &InformationCbss, &Status, &A),
-) -> Result<Answered, Fault> {
-    ex.consults(head.operation, head.legal_context, head.ssin);
-    check_action(action, |a| head.action_matches(a), head.operation)
-        .map_err(|f| f.about(head.customer))?;
-    let (status, data) =
-        answer(request).map_err(|e| service_fault(e, caller, ex).about(head.customer))?;
-    let cbss = ex.cbss();
-    let body = soap::envelope(ex.version, |w| write(w, request, &cbss, &status, &data));
-    Ok((body, status.code))
 }
 
 async fn authenticate(

@@ -1,7 +1,9 @@
-//! The access rules every consultation applies, in the network's order: the body names
-//! the authenticated caller (else a fault), a deliberation grants the service under the
-//! legal context, the SSIN is well formed and known, the caller manages that person's
-//! file during the requested period, and the number is still the person's.
+//! The access rules, in the network's order, all in this file. Every service: the body
+//! names the authenticated caller (else MSG00014), then the caller holds the service's
+//! role: a CPAS known to the register, or a partner that a deliberation grants the
+//! service (under the legal context, else MSG00013). A consultation of one person then
+//! goes on: the SSIN is well formed and known, the caller manages that person's file
+//! during the requested period, and the number is still the person's.
 
 use std::sync::Arc;
 
@@ -10,17 +12,71 @@ use crate::domain::{
     CbeNumber, Date, Institution, OpenPeriod, Pcsa, RegisterStatus, Service, Ssin,
 };
 use crate::store::{PersonFile, Store};
-use crate::wire::common::{CustomerIdentification, InformationCustomer, Status};
+use crate::wire::common::{CustomerIdentification, Status};
 use crate::wire::living_wages_v2::Criteria;
 
-/// Who may use a service.
+/// Who may use a service, and what proves it: each contract names its role, and
+/// `authorize` hands the proof to its handler.
+pub trait Role: Copy + Send + Sync + 'static {
+    /// What the handler learns from the proof (a CPAS's PCSA).
+    type Proof: Send + Sync + 'static;
+
+    fn prove(
+        self,
+        store: &dyn Store,
+        caller: &Institution,
+        legal_context: Option<&str>,
+    ) -> Result<Self::Proof, ServiceError>;
+}
+
+/// A CPAS known to the register, acting for itself: proved by its PCSA.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// A CPAS, acting for itself.
-    Cpas,
-    /// An institution that a deliberation grants the service to: under the request's
-    /// legal context, when the request names one.
-    Partner(Service),
+pub struct Cpas;
+
+/// An institution that a deliberation grants the service to: under the request's
+/// legal context, when the request names one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Partner(pub Service);
+
+impl Role for Cpas {
+    type Proof = Pcsa;
+
+    fn prove(
+        self,
+        store: &dyn Store,
+        caller: &Institution,
+        _legal_context: Option<&str>,
+    ) -> Result<Pcsa, ServiceError> {
+        store
+            .pcsa(&caller.cbe)?
+            .ok_or_else(|| Refusal::NotACpas { caller: caller.cbe }.into())
+    }
+}
+
+impl Role for Partner {
+    type Proof = ();
+
+    fn prove(
+        self,
+        _store: &dyn Store,
+        caller: &Institution,
+        legal_context: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let Partner(service) = self;
+        match legal_context {
+            Some(lc) if !caller.may_consult(service, lc) => Err(Refusal::LegalContext {
+                service,
+                legal_context: lc.to_owned(),
+            }
+            .into()),
+            None if !caller.is_granted(service) => Err(Refusal::NotGranted {
+                service: service.name(),
+                caller: caller.cbe,
+            }
+            .into()),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Why the access rules refuse a caller: one type, which each contract answers in its
@@ -49,37 +105,34 @@ pub enum Refusal {
 
 /// The access rules every service applies before its handler, in the network's
 /// order: the body names the authenticated caller (when it carries an
-/// identification), then the caller holds the service's role: a CPAS known to the
-/// register (whose PCSA is returned), or a partner granted the service (under
-/// `legal_context` when the request names one).
-pub fn authorize(
+/// identification), then the caller holds the service's role (`Role::prove`). The
+/// exchange runs this once, before any handler; a refusal is answered in the
+/// contract's own wire form.
+pub fn authorize<R: Role>(
     store: &dyn Store,
     caller: &Institution,
-    role: Role,
+    role: R,
     identification: Option<&CustomerIdentification>,
     legal_context: Option<&str>,
-) -> Result<Option<Pcsa>, ServiceError> {
+) -> Result<R::Proof, ServiceError> {
     if let Some(id) = identification {
         check_identification(caller, id)?;
     }
-    match role {
-        Role::Cpas => match store.pcsa(&caller.cbe)? {
-            Some(pcsa) => Ok(Some(pcsa)),
-            None => Err(Refusal::NotACpas { caller: caller.cbe }.into()),
-        },
-        Role::Partner(service) => match legal_context {
-            Some(lc) if !caller.may_consult(service, lc) => Err(Refusal::LegalContext {
-                service,
-                legal_context: lc.to_owned(),
-            }
-            .into()),
-            None if !caller.is_granted(service) => Err(Refusal::NotGranted {
-                service: service.name(),
-                caller: caller.cbe,
-            }
-            .into()),
-            _ => Ok(None),
-        },
+    role.prove(store, caller, legal_context)
+}
+
+/// A consultation answers a legal context it is not granted with a status (MSG00013
+/// as data, not a fault); any other refusal stays a refusal.
+pub fn consultation_status(refusal: Refusal) -> Result<Status, Refusal> {
+    match refusal {
+        Refusal::LegalContext {
+            service,
+            legal_context,
+        } => Ok(status::legal_context_refused(
+            service.name(),
+            &legal_context,
+        )),
+        other => Err(other),
     }
 }
 
@@ -90,36 +143,13 @@ pub struct Admitted {
     pub file: Arc<PersonFile>,
 }
 
-/// Every rule in order, for a consultation of `service` about `criteria`: a fault
-/// (`Err`), a refusal answered with its status (`Ok(Err)`), or the person's file.
+/// The rules after `authorize`, in order, for a consultation about `criteria`: a
+/// fault (`Err`), a refusal answered with its status (`Ok(Err)`), or the person's file.
 pub fn admit(
     store: &dyn Store,
     caller: &Institution,
-    service: Service,
-    customer: &InformationCustomer,
-    legal_context: &str,
     criteria: &Criteria,
 ) -> Result<Result<Admitted, Status>, ServiceError> {
-    // A legal context not granted is answered with its status, not a fault.
-    match authorize(
-        store,
-        caller,
-        Role::Partner(service),
-        Some(&customer.identification),
-        Some(legal_context),
-    ) {
-        Ok(_) => {}
-        Err(ServiceError::Refused(Refusal::LegalContext {
-            service,
-            legal_context,
-        })) => {
-            return Ok(Err(status::legal_context_refused(
-                service.name(),
-                &legal_context,
-            )));
-        }
-        Err(e) => return Err(e),
-    }
     let admitted = (|| {
         let ssin = check_ssin(&criteria.ssin)?;
         let window = check_period(criteria.begin, criteria.end)?;

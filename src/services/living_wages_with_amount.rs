@@ -4,7 +4,7 @@
 
 use super::{ServiceError, access, status};
 use crate::domain::paid::{self, Role, Rules};
-use crate::domain::{Date, Institution, Right, Service};
+use crate::domain::{Date, Institution, Right};
 use crate::store::Store;
 use crate::wire::common::Status;
 use crate::wire::living_wages_with_amount_v1::{Answer, PaymentRow, PcsaPayments, Request};
@@ -13,6 +13,8 @@ use crate::wire::living_wages_with_amount_v1::{Answer, PaymentRow, PcsaPayments,
 /// note says 3 to 6 months).
 pub const DEFINITIVE_AFTER_MONTHS: u32 = 6;
 
+/// The caller was authorised for the service under the request's legal context
+/// (`access::authorize`); the rules about the person follow (`access::admit`).
 pub fn consult(
     store: &dyn Store,
     caller: &Institution,
@@ -20,14 +22,7 @@ pub fn consult(
     today: Date,
     definitive_after_months: u32,
 ) -> Result<(Status, Answer), ServiceError> {
-    let admitted = access::admit(
-        store,
-        caller,
-        Service::LivingWagesWithAmount,
-        &request.information_customer,
-        &request.legal_context,
-        &request.criteria,
-    )?;
+    let admitted = access::admit(store, caller, &request.criteria)?;
     let access::Admitted { ssin, window, file } = match admitted {
         Ok(a) => a,
         Err(s) => return Ok((s, Answer::default())),

@@ -15,9 +15,8 @@
 //!   two); LIST shows every CPAS's inscriptions of the person overlapping the period.
 
 use super::ServiceError;
-use super::access::{self, Role};
 use crate::domain::inscription::{with_registered, without_unregistered};
-use crate::domain::{Institution, OpenPeriod, Person, QualityCode, RegisterStatus, Ssin};
+use crate::domain::{Institution, OpenPeriod, Pcsa, Person, QualityCode, RegisterStatus, Ssin};
 use crate::store::Store;
 use crate::wire::ssdn::{
     self, Action, Detail, ManageAccessReply, ManageAccessRequest, Partial, RegisterKind,
@@ -36,16 +35,49 @@ pub struct Answer {
     pub ssin: Option<String>,
 }
 
+/// The caller was authorised as the CPAS `pcsa` (`access::authorize`).
 pub fn send_xml(
     store: &dyn Store,
+    caller: &Institution,
+    pcsa: &Pcsa,
+    inner: &str,
+    ticket: String,
+    received_ms: i64,
+    now_ms: impl Fn() -> i64,
+) -> Result<Answer, ServiceError> {
+    reply(
+        caller,
+        Some((store, pcsa)),
+        inner,
+        ticket,
+        received_ms,
+        now_ms,
+    )
+}
+
+/// The access rules refused the caller: the SSDNReply says so, once the request was
+/// read (a request that cannot be read is answered as such first, as before any
+/// other check).
+pub fn refused(
     caller: &Institution,
     inner: &str,
     ticket: String,
     received_ms: i64,
     now_ms: impl Fn() -> i64,
 ) -> Result<Answer, ServiceError> {
+    reply(caller, None, inner, ticket, received_ms, now_ms)
+}
+
+fn reply(
+    caller: &Institution,
+    granted: Option<(&dyn Store, &Pcsa)>,
+    inner: &str,
+    ticket: String,
+    received_ms: i64,
+    now_ms: impl Fn() -> i64,
+) -> Result<Answer, ServiceError> {
     let mut partial = Partial::default();
-    let (context_details, services, ssin) = match answer(store, caller, inner, &mut partial) {
+    let (context_details, services, ssin) = match answer(caller, granted, inner, &mut partial) {
         Ok((services, ssin)) => (Vec::new(), services, ssin),
         Err(Failure::Request(detail)) => (vec![detail], Vec::new(), None),
         Err(Failure::Store(e)) => return Err(e),
@@ -91,8 +123,8 @@ impl From<ServiceError> for Failure {
 }
 
 fn answer(
-    store: &dyn Store,
     caller: &Institution,
+    granted: Option<(&dyn Store, &Pcsa)>,
     inner: &str,
     partial: &mut Partial,
 ) -> Result<(Vec<ServiceReply>, Option<String>), Failure> {
@@ -103,20 +135,16 @@ fn answer(
         ))
     })?;
     let request = ssdn::read_request(&doc, partial).map_err(Failure::Request)?;
-    // The connector's identity is the SSDN request's own (checked below), so the
-    // access rules are asked for the role alone; a refusal is an SSDN detail.
-    let pcsa = match access::authorize(store, caller, Role::Cpas, None, None) {
-        Ok(Some(pcsa)) => pcsa,
-        Ok(None) | Err(ServiceError::Refused(_)) => {
-            return Err(Failure::Request(Detail::error(
-                reason::NOT_AUTHORISED,
-                format!(
-                    "{} is not a CPAS: only a CPAS manages inscriptions of sector 17",
-                    caller.cbe
-                ),
-            )));
-        }
-        Err(e) => return Err(Failure::from(e)),
+    // The connector's identity is the SSDN request's own (checked below); the role
+    // was checked before, and a refusal is an SSDN detail.
+    let Some((store, pcsa)) = granted else {
+        return Err(Failure::Request(Detail::error(
+            reason::NOT_AUTHORISED,
+            format!(
+                "{} is not a CPAS: only a CPAS manages inscriptions of sector 17",
+                caller.cbe
+            ),
+        )));
     };
     if let Some(org) = &request.user.org_unit
         && org.trim_start_matches('0') != caller.cbe.as_str().trim_start_matches('0')

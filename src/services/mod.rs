@@ -1,6 +1,7 @@
 //! The services: one module per service and one per operation handler. A handler gets
-//! the authenticated caller and a request record, applies the access rules of the
-//! network, reads the store, and returns a status with the data.
+//! a caller that `access::authorize` admitted and a request record, applies the rules
+//! that remain (about the person consulted, the form sent), reads or writes the store,
+//! and returns a status with the data.
 
 pub mod access;
 pub mod effects;

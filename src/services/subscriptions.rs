@@ -3,12 +3,10 @@
 //! does the same for an operator. Every change is one store transaction; the
 //! dispatcher is woken so that a (re)subscription or a replay takes effect at once.
 
-use super::access::Role;
 use super::effects::Effects;
-use super::{ServiceError, access, status};
+use super::{ServiceError, status};
 use crate::domain::{
-    CbeNumber, Delivery, DeliveryMode, Institution, PushEndpoint, Service, Subscription,
-    SubscriptionState,
+    CbeNumber, Delivery, DeliveryMode, Institution, PushEndpoint, Subscription, SubscriptionState,
 };
 use crate::store::{Store, StoreError};
 use crate::wire::common::{Status, StatusValue};
@@ -168,19 +166,14 @@ fn refused(r: &Refusal, request: &Request) -> Status {
     }
 }
 
+/// The caller was authorised as a partner granted LivingWagesNotifications
+/// (`access::authorize`).
 pub fn handle(
     store: &dyn Store,
     caller: &Institution,
     request: &Request,
     now_ms: i64,
 ) -> Result<(Status, Answer, Effects), ServiceError> {
-    access::authorize(
-        store,
-        caller,
-        Role::Partner(Service::LivingWagesNotifications),
-        Some(&request.information_customer.identification),
-        None,
-    )?;
     let cbe = &caller.cbe;
     let answered = |s: Subscription| Answer {
         subscription: Some(s),

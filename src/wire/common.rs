@@ -51,6 +51,8 @@ pub enum RequestError {
         element: String,
     },
     Invalid(InvalidField),
+    /// The body is not the one element the binding carries.
+    Malformed(String),
 }
 
 /// The operation a request element names (its local name less `Request`), once it is
@@ -80,24 +82,32 @@ pub fn write_period(w: &mut XmlWriter, name: &str, p: &Period) {
         .close(name);
 }
 
-/// What the gateway needs of any consultation of one person before answering it: for
-/// the audit trail, the SOAPAction check and a fault's echo.
-pub struct ConsultationHead<'a> {
+/// What the exchange needs of any request before its handler: the operation for the
+/// audit trail and the SOAPAction check, the caller's identification and legal context
+/// for the access rules, the informationCustomer a fault echoes, and the person asked
+/// about.
+pub struct RequestHead<'a> {
     pub operation: &'static str,
-    /// The binding's SOAPAction is this followed by the operation.
-    pub action_base: &'static str,
-    pub customer: &'a InformationCustomer,
-    pub legal_context: &'a str,
-    pub ssin: &'a str,
+    /// The binding's SOAPAction is this followed by the operation; `None` for a
+    /// binding whose clients send all kinds of SOAPAction, which is not checked.
+    pub action_base: Option<&'static str>,
+    pub customer: Option<&'a InformationCustomer>,
+    pub legal_context: Option<&'a str>,
+    pub ssin: Option<&'a str>,
 }
 
-impl ConsultationHead<'_> {
+impl RequestHead<'_> {
     /// The binding's SOAPAction; a client may also send none, or an empty one.
     pub fn action_matches(&self, action: &str) -> bool {
-        action.is_empty()
-            || action
-                .strip_prefix(self.action_base)
-                .is_some_and(|op| op == self.operation)
+        match self.action_base {
+            None => true,
+            Some(base) => {
+                action.is_empty()
+                    || action
+                        .strip_prefix(base)
+                        .is_some_and(|op| op == self.operation)
+            }
+        }
     }
 }
 

@@ -2,8 +2,8 @@
 //! exactly as the public CBSS contract describes them.
 
 use super::common::{
-    CbssFault, Children, ConsultationHead, INVALID_SSIN, InformationCbss, InformationCustomer,
-    InvalidField, Status, read_legal_context, write_period,
+    CbssFault, Children, INVALID_SSIN, InformationCbss, InformationCustomer, InvalidField,
+    RequestHead, Status, read_legal_context, write_period,
 };
 use super::xml::{Element, XmlWriter};
 use crate::domain::{CbeNumber, Date, Period, RightKind, Ssin};
@@ -101,13 +101,13 @@ pub struct Request {
 pub use super::common::RequestError;
 
 impl Request {
-    pub fn head(&self) -> ConsultationHead<'_> {
-        ConsultationHead {
+    pub fn head(&self) -> RequestHead<'_> {
+        RequestHead {
             operation: self.operation.name(),
-            action_base: SOAP_ACTION_BASE,
-            customer: &self.information_customer,
-            legal_context: &self.legal_context,
-            ssin: &self.criteria.ssin,
+            action_base: Some(SOAP_ACTION_BASE),
+            customer: Some(&self.information_customer),
+            legal_context: Some(&self.legal_context),
+            ssin: Some(&self.criteria.ssin),
         }
     }
 }

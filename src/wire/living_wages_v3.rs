@@ -4,8 +4,8 @@
 //! and whether a withdrawal took days of it.
 
 use super::common::{
-    CbssFault, Children, ConsultationHead, InformationCbss, InformationCustomer, InvalidField,
-    Status, operation_of, read_legal_context, write_period,
+    CbssFault, Children, InformationCbss, InformationCustomer, InvalidField, RequestHead, Status,
+    operation_of, read_legal_context, write_period,
 };
 use super::living_wages_v2::Criteria;
 use super::xml::{Element, XmlWriter};
@@ -88,13 +88,13 @@ pub struct Request {
 }
 
 impl Request {
-    pub fn head(&self) -> ConsultationHead<'_> {
-        ConsultationHead {
+    pub fn head(&self) -> RequestHead<'_> {
+        RequestHead {
             operation: self.operation.name(),
-            action_base: SOAP_ACTION_BASE,
-            customer: &self.information_customer,
-            legal_context: &self.legal_context,
-            ssin: &self.criteria.ssin,
+            action_base: Some(SOAP_ACTION_BASE),
+            customer: Some(&self.information_customer),
+            legal_context: Some(&self.legal_context),
+            ssin: Some(&self.criteria.ssin),
         }
     }
 }

@@ -3,8 +3,8 @@
 //! plus the aggregation and the person's role.
 
 use super::common::{
-    CbssFault, Children, ConsultationHead, InformationCbss, InformationCustomer, InvalidField,
-    Status, operation_of, read_legal_context, write_period,
+    CbssFault, Children, InformationCbss, InformationCustomer, InvalidField, RequestHead, Status,
+    operation_of, read_legal_context, write_period,
 };
 use super::living_wages_v2::Criteria;
 use super::xml::{Element, XmlWriter};
@@ -28,13 +28,13 @@ pub struct Request {
 }
 
 impl Request {
-    pub fn head(&self) -> ConsultationHead<'_> {
-        ConsultationHead {
+    pub fn head(&self) -> RequestHead<'_> {
+        RequestHead {
             operation: OPERATION,
-            action_base: "urn:bcss-gateway:LivingWagesWithAmountService/",
-            customer: &self.information_customer,
-            legal_context: &self.legal_context,
-            ssin: &self.criteria.ssin,
+            action_base: Some("urn:bcss-gateway:LivingWagesWithAmountService/"),
+            customer: Some(&self.information_customer),
+            legal_context: Some(&self.legal_context),
+            ssin: Some(&self.criteria.ssin),
         }
     }
 }

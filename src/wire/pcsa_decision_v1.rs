@@ -8,7 +8,7 @@
 //! rules find, so that the CPAS sees all of them at once.
 
 use super::common::{
-    CbssFault, Children, InformationCbss, InformationCustomer, InvalidField, Status,
+    CbssFault, Children, InformationCbss, InformationCustomer, InvalidField, RequestHead, Status,
 };
 use super::novaprima;
 use super::xml::{Element, XmlWriter};
@@ -55,14 +55,6 @@ impl Operation {
             Operation::SendPayments => "sendPaymentsResponse",
         }
     }
-
-    /// The WSDL's SOAPAction; an empty one (allowed by SOAP 1.1) matches any operation.
-    pub fn soap_action_matches(self, action: &str) -> bool {
-        action.is_empty()
-            || action
-                .strip_prefix("urn:bcss-gateway:PcsaDecisionService/")
-                .is_some_and(|op| op == self.name())
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,6 +66,18 @@ pub struct Request {
     pub reference: Option<String>,
     /// The SSIN as sent, for the audit trail (a statement has many).
     pub ssin: Option<String>,
+}
+
+impl Request {
+    pub fn head(&self) -> RequestHead<'_> {
+        RequestHead {
+            operation: self.operation.name(),
+            action_base: Some("urn:bcss-gateway:PcsaDecisionService/"),
+            customer: Some(&self.information_customer),
+            legal_context: None,
+            ssin: self.ssin.as_deref(),
+        }
+    }
 }
 
 /// What the CPAS sends: a form or a statement of payments, or every value that could

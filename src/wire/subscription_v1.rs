@@ -4,7 +4,7 @@
 //! acknowledges notifications.
 
 use super::common::{
-    Children, InformationCbss, InformationCustomer, InvalidField, Status, operation_of,
+    Children, InformationCbss, InformationCustomer, InvalidField, RequestHead, Status, operation_of,
 };
 use super::living_wages_notification_v1::write_notification;
 use super::xml::{Element, XmlWriter};
@@ -49,19 +49,24 @@ impl Operation {
             Operation::Acknowledge { .. } => "acknowledge",
         }
     }
-
-    pub fn soap_action_matches(&self, action: &str) -> bool {
-        action.is_empty()
-            || action
-                .strip_prefix("urn:bcss-gateway:LivingWagesSubscriptionService/")
-                .is_some_and(|op| op == self.name())
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
     pub information_customer: InformationCustomer,
     pub operation: Operation,
+}
+
+impl Request {
+    pub fn head(&self) -> RequestHead<'_> {
+        RequestHead {
+            operation: self.operation.name(),
+            action_base: Some("urn:bcss-gateway:LivingWagesSubscriptionService/"),
+            customer: Some(&self.information_customer),
+            legal_context: None,
+            ssin: None,
+        }
+    }
 }
 
 pub use super::common::RequestError;

@@ -1,14 +1,17 @@
 //! LivingWagesService v2, the network's public contract: five consultations of one
 //! person's periods of right.
 
-use super::{Answered, SoapService};
-use crate::domain::Institution;
-use crate::server::routes::Gateway;
-use crate::server::soap_endpoint::{Exchange, Fault, consult, request_fault};
-use crate::services;
+use std::future::{Future, ready};
+use std::sync::Arc;
+
+use super::{Answering, Contract, Cx, Handled, SoapService, operate};
+use crate::domain::Service;
+use crate::services::access::{self, Partner, Refusal};
+use crate::services::{self, ServiceError};
+use crate::wire::common::{InformationCbss, RequestError, RequestHead, Status};
 use crate::wire::living_wages_v2 as lw;
 use crate::wire::wsdl;
-use crate::wire::xml::Element;
+use crate::wire::xml::{Element, XmlWriter};
 
 pub const SERVICE: SoapService = SoapService {
     name: "LivingWagesService v2",
@@ -17,25 +20,55 @@ pub const SERVICE: SoapService = SoapService {
     namespace: lw::INTF_NS,
     documents: &wsdl::LIVING_WAGES_V2,
     fault_detail: Some(lw::write_fault),
-    operate: at_once!(operate),
+    operate: operate::<LivingWagesV2>,
 };
 
-fn operate(
-    gw: &Gateway,
-    caller: &Institution,
-    payload: &Element<'_>,
-    action: Option<&str>,
-    ex: &mut Exchange,
-) -> Result<Answered, Fault> {
-    let request = lw::read_request(payload).map_err(|e| request_fault(e, &SERVICE))?;
-    let at = gw.visibility(ex.received_ms);
-    consult(
-        caller,
-        &request,
-        request.head(),
-        action,
-        ex,
-        |r| services::living_wages_v2::consult(gw.store.as_ref(), caller, r, at),
-        lw::write_response,
-    )
+pub struct LivingWagesV2;
+
+impl Contract for LivingWagesV2 {
+    type Role = Partner;
+    const ROLE: Partner = Partner(Service::LivingWages);
+    type Request = lw::Request;
+    type Answer = (Status, lw::Answer);
+
+    fn read(payload: &Element<'_>) -> Result<lw::Request, RequestError> {
+        lw::read_request(payload)
+    }
+
+    fn head(request: &lw::Request) -> RequestHead<'_> {
+        request.head()
+    }
+
+    fn answer<'a>(
+        cx: &'a Cx<'a>,
+        (): (),
+        request: &'a Arc<lw::Request>,
+    ) -> impl Future<Output = Answering<Self::Answer>> + Send + 'a {
+        let at = cx.gw.visibility(cx.received_ms);
+        ready(
+            services::living_wages_v2::consult(cx.gw.store.as_ref(), cx.caller, request, at)
+                .map(Handled::answer),
+        )
+    }
+
+    fn refused(
+        _cx: &Cx<'_>,
+        _request: &lw::Request,
+        refusal: Refusal,
+    ) -> Result<Self::Answer, ServiceError> {
+        Ok((access::consultation_status(refusal)?, lw::Answer::Nothing))
+    }
+
+    fn write(
+        w: &mut XmlWriter,
+        request: &lw::Request,
+        cbss: &InformationCbss,
+        (status, answer): &Self::Answer,
+    ) {
+        lw::write_response(w, request, cbss, status, answer);
+    }
+
+    fn outcome((status, _): &Self::Answer) -> &'static str {
+        status.code
+    }
 }

@@ -1,14 +1,17 @@
 //! LivingWagesWithAmountService v1: what the PCSAs paid a person, by month or year.
 
-use super::{Answered, SoapService};
+use std::future::{Future, ready};
+use std::sync::Arc;
+
+use super::{Answering, Contract, Cx, Handled, SoapService, operate};
 use crate::clock;
-use crate::domain::Institution;
-use crate::server::routes::Gateway;
-use crate::server::soap_endpoint::{Exchange, Fault, consult, request_fault};
-use crate::services;
+use crate::domain::Service;
+use crate::services::access::{self, Partner, Refusal};
+use crate::services::{self, ServiceError};
+use crate::wire::common::{InformationCbss, RequestError, RequestHead, Status};
 use crate::wire::living_wages_with_amount_v1 as lwa;
 use crate::wire::wsdl;
-use crate::wire::xml::Element;
+use crate::wire::xml::{Element, XmlWriter};
 
 pub const SERVICE: SoapService = SoapService {
     name: "LivingWagesWithAmountService v1",
@@ -17,33 +20,64 @@ pub const SERVICE: SoapService = SoapService {
     namespace: lwa::INTF_NS,
     documents: &wsdl::WITH_AMOUNT_V1,
     fault_detail: Some(lwa::write_fault),
-    operate: at_once!(operate),
+    operate: operate::<LivingWagesWithAmountV1>,
 };
 
-fn operate(
-    gw: &Gateway,
-    caller: &Institution,
-    payload: &Element<'_>,
-    action: Option<&str>,
-    ex: &mut Exchange,
-) -> Result<Answered, Fault> {
-    let request = lwa::read_request(payload).map_err(|e| request_fault(e, &SERVICE))?;
-    let today = clock::brussels_day(ex.received_ms);
-    consult(
-        caller,
-        &request,
-        request.head(),
-        action,
-        ex,
-        |r| {
+pub struct LivingWagesWithAmountV1;
+
+impl Contract for LivingWagesWithAmountV1 {
+    type Role = Partner;
+    const ROLE: Partner = Partner(Service::LivingWagesWithAmount);
+    type Request = lwa::Request;
+    type Answer = (Status, lwa::Answer);
+
+    fn read(payload: &Element<'_>) -> Result<lwa::Request, RequestError> {
+        lwa::read_request(payload)
+    }
+
+    fn head(request: &lwa::Request) -> RequestHead<'_> {
+        request.head()
+    }
+
+    fn answer<'a>(
+        cx: &'a Cx<'a>,
+        (): (),
+        request: &'a Arc<lwa::Request>,
+    ) -> impl Future<Output = Answering<Self::Answer>> + Send + 'a {
+        let today = clock::brussels_day(cx.received_ms);
+        ready(
             services::living_wages_with_amount::consult(
-                gw.store.as_ref(),
-                caller,
-                r,
+                cx.gw.store.as_ref(),
+                cx.caller,
+                request,
                 today,
-                gw.definitive_after_months,
+                cx.gw.definitive_after_months,
             )
-        },
-        lwa::write_response,
-    )
+            .map(Handled::answer),
+        )
+    }
+
+    fn refused(
+        _cx: &Cx<'_>,
+        _request: &lwa::Request,
+        refusal: Refusal,
+    ) -> Result<Self::Answer, ServiceError> {
+        Ok((
+            access::consultation_status(refusal)?,
+            lwa::Answer::default(),
+        ))
+    }
+
+    fn write(
+        w: &mut XmlWriter,
+        request: &lwa::Request,
+        cbss: &InformationCbss,
+        (status, answer): &Self::Answer,
+    ) {
+        lwa::write_response(w, request, cbss, status, answer);
+    }
+
+    fn outcome((status, _): &Self::Answer) -> &'static str {
+        status.code
+    }
 }

@@ -1,37 +1,16 @@
-//! The SOAP services the gateway serves, one file each, and the table of them. A row
-//! says everything the exchange needs to know about a service: where it is served,
-//! its namespace and published documents, how its faults carry a detail, and the
-//! operation stage (read the request, answer it, write the response). Routes, the
-//! published WSDLs and the `serve` banner all come from `SERVICES`; adding a service
-//! is one new file here and one row below.
-
-/// The `Operate` of an operation stage that answers without waiting.
-macro_rules! at_once {
-    ($operate:path) => {
-        |gw, caller, payload, action, ex| {
-            Box::pin(std::future::ready($operate(
-                gw, caller, payload, action, ex,
-            )))
-        }
-    };
-}
-
-/// Declares `$start`, the `Operate` of an operation stage that waits (for the
-/// register's writer, or a blocking thread). A named function rather than a closure:
-/// the future's `Send` must be checked outside the row that names it.
-macro_rules! awaiting {
-    ($start:ident = $operate:path) => {
-        fn $start<'a>(
-            gw: &'a $crate::server::routes::Gateway,
-            caller: &'a $crate::domain::Institution,
-            payload: &'a $crate::wire::xml::Element<'a>,
-            action: Option<&'a str>,
-            ex: &'a mut $crate::server::soap_endpoint::Exchange,
-        ) -> $crate::server::contracts::Operation<'a> {
-            Box::pin($operate(gw, caller, payload, action, ex))
-        }
-    };
-}
+//! The SOAP services the gateway serves, one file each, and the table of them.
+//!
+//! A service is a `Contract`: how its request is read and what the exchange needs of
+//! it (`RequestHead`: the operation, its SOAPAction, the caller's identification and
+//! legal context), the role its callers must hold, its handler, how it answers a
+//! refusal, and how its response is written. Its operations are described once, in its
+//! wire module's `Operation`. `exchange` runs the stages every contract shares, in
+//! order, so that no contract can skip or reorder one: read the request, check the
+//! SOAPAction, authorise, answer, wake whom the effects concern, write. A row of
+//! `SERVICES` says where a contract is served, its namespace and published documents,
+//! and how its faults carry a detail; routes, the published WSDLs and the `serve`
+//! banner all come from the table. Adding a service is one new file here and one row
+//! below.
 
 mod connector;
 mod living_wages_v2;
@@ -42,29 +21,189 @@ mod subscription_v1;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+
+use uuid::Uuid;
 
 use super::routes::Gateway;
-use super::soap_endpoint::{Exchange, Fault};
+use super::soap_endpoint::{Exchange, Fault, check_action, request_fault, service_fault};
 use crate::domain::Institution;
-use crate::wire::common::CbssFault;
+use crate::services::ServiceError;
+use crate::services::access::{self, Refusal, Role};
+use crate::services::effects::Effects;
+use crate::wire::common::{CbssFault, InformationCbss, RequestError, RequestHead};
+use crate::wire::soap;
 use crate::wire::wsdl;
 use crate::wire::xml::{Element, XmlWriter};
 
-/// The response body and the outcome the audit keeps (a status or result code).
+/// What a handler has to work with once the caller is authorised.
+pub struct Cx<'a> {
+    pub gw: &'a Gateway,
+    pub caller: &'a Arc<Institution>,
+    pub ticket: Uuid,
+    /// When the request arrived, by the gateway's clock.
+    pub received_ms: i64,
+}
+
+/// A handler's answer, and what it changed that someone else acts on.
+pub struct Handled<A> {
+    pub answer: A,
+    pub effects: Effects,
+}
+
+impl<A> Handled<A> {
+    /// An answer that changed nothing anyone waits on.
+    pub fn answer(answer: A) -> Self {
+        Handled {
+            answer,
+            effects: Effects::NONE,
+        }
+    }
+}
+
+/// What a handler's future yields.
+pub type Answering<A> = Result<Handled<A>, ServiceError>;
+
+/// One SOAP service: everything `exchange` needs besides its row.
+pub trait Contract: Sync + 'static {
+    /// Who may call it; `access::authorize` proves it before `answer` runs.
+    type Role: Role;
+    const ROLE: Self::Role;
+    type Request: Send + Sync + 'static;
+    type Answer: Send + 'static;
+
+    /// The body's payload element as this service's request.
+    fn read(payload: &Element<'_>) -> Result<Self::Request, RequestError>;
+
+    fn head(request: &Self::Request) -> RequestHead<'_>;
+
+    /// Answers an authorised request; `proof` is what the role's proof found.
+    fn answer<'a>(
+        cx: &'a Cx<'a>,
+        proof: <Self::Role as Role>::Proof,
+        request: &'a Arc<Self::Request>,
+    ) -> impl Future<Output = Answering<Self::Answer>> + Send + 'a;
+
+    /// A refusal of the access rules in this contract's own wire form: a fault
+    /// unless the contract says otherwise.
+    fn refused(
+        _cx: &Cx<'_>,
+        _request: &Self::Request,
+        refusal: Refusal,
+    ) -> Result<Self::Answer, ServiceError> {
+        Err(refusal.into())
+    }
+
+    fn write(
+        w: &mut XmlWriter,
+        request: &Self::Request,
+        cbss: &InformationCbss,
+        answer: &Self::Answer,
+    );
+
+    /// The outcome the audit trail keeps: a status or result code.
+    fn outcome(answer: &Self::Answer) -> &'static str;
+
+    /// The person the exchange was about, for the audit trail.
+    fn subject<'r>(request: &'r Self::Request, _answer: &'r Self::Answer) -> Option<&'r str> {
+        Self::head(request).ssin
+    }
+}
+
+/// What the audit trail learns of an exchange from its request and answer.
+#[derive(Default)]
+pub struct Facts {
+    pub operation: Option<&'static str>,
+    pub legal_context: Option<String>,
+    pub ssin: Option<String>,
+}
+
+/// The response body and the outcome the audit keeps.
 pub type Answered = (String, &'static str);
 
-/// The operation stage of one exchange, from the request element to the answer.
-pub type Operation<'a> = Pin<Box<dyn Future<Output = Result<Answered, Fault>> + Send + 'a>>;
+/// The stages of `exchange`, as a future the row can name.
+pub type Stages<'a> = Pin<Box<dyn Future<Output = (Facts, Result<Answered, Fault>)> + Send + 'a>>;
 
-/// Starts the operation stage: the caller, the body's payload element, the declared
-/// SOAPAction, and the exchange's audit facts.
+/// Runs the stages of one contract on the envelope's payload.
 pub type Operate = for<'a> fn(
     &'a Gateway,
-    &'a Institution,
+    &'a Arc<Institution>,
     &'a Element<'a>,
     Option<&'a str>,
-    &'a mut Exchange,
-) -> Operation<'a>;
+    &'a Exchange,
+) -> Stages<'a>;
+
+/// `exchange` for the contract `C`, as a row's `operate`.
+pub fn operate<'a, C: Contract>(
+    gw: &'a Gateway,
+    caller: &'a Arc<Institution>,
+    payload: &'a Element<'a>,
+    action: Option<&'a str>,
+    ex: &'a Exchange,
+) -> Stages<'a> {
+    Box::pin(exchange::<C>(gw, caller, payload, action, ex))
+}
+
+/// The stages after the envelope, the same for every contract, in order: read the
+/// request, check its SOAPAction, authorise the caller, answer (or answer the
+/// refusal), wake whom the effects concern, write the response. The audit facts come
+/// back with the result; a fault raised once the request was read echoes its
+/// informationCustomer.
+async fn exchange<C: Contract>(
+    gw: &Gateway,
+    caller: &Arc<Institution>,
+    payload: &Element<'_>,
+    action: Option<&str>,
+    ex: &Exchange,
+) -> (Facts, Result<Answered, Fault>) {
+    let request = match C::read(payload) {
+        Ok(request) => Arc::new(request),
+        Err(e) => return (Facts::default(), Err(request_fault(e, ex.service))),
+    };
+    let head = C::head(&request);
+    let mut facts = Facts {
+        operation: Some(head.operation),
+        legal_context: head.legal_context.map(str::to_owned),
+        ssin: head.ssin.map(str::to_owned),
+    };
+    let answered = async {
+        check_action(action, |a| head.action_matches(a), head.operation)?;
+        let cx = Cx {
+            gw,
+            caller,
+            ticket: ex.ticket,
+            received_ms: ex.received_ms,
+        };
+        let authorised = access::authorize(
+            gw.store.as_ref(),
+            caller,
+            C::ROLE,
+            head.customer.map(|c| &c.identification),
+            head.legal_context,
+        );
+        let handled = match authorised {
+            Ok(proof) => C::answer(&cx, proof, &request).await,
+            Err(ServiceError::Refused(refusal)) => {
+                C::refused(&cx, &request, refusal).map(Handled::answer)
+            }
+            Err(e) => Err(e),
+        }
+        .map_err(|e| service_fault(e, caller, ex))?;
+        handled.effects.wake(gw.notify.as_ref());
+        let cbss = ex.cbss();
+        let body = soap::envelope(ex.version, |w| {
+            C::write(w, &request, &cbss, &handled.answer)
+        });
+        facts.ssin = C::subject(&request, &handled.answer).map(str::to_owned);
+        Ok((body, C::outcome(&handled.answer)))
+    }
+    .await;
+    let answered = answered.map_err(|f: Fault| match head.customer {
+        Some(customer) => f.about(customer),
+        None => f,
+    });
+    (facts, answered)
+}
 
 pub struct SoapService {
     /// As named in faults: "LivingWagesService v2".
@@ -78,6 +217,7 @@ pub struct SoapService {
     /// Writes a fault's detail in the contract's own element; `None` for a contract
     /// that declares none (its faults then carry only a reason).
     pub fault_detail: Option<fn(&mut XmlWriter, &CbssFault)>,
+    /// `operate::<TheContract>`.
     pub operate: Operate,
 }
 

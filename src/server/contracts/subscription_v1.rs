@@ -1,13 +1,14 @@
 //! LivingWagesSubscriptionService v1: an institution subscribes to notifications,
 //! replays, acknowledges, pulls and reads its delivery status.
 
-use super::{Answered, SoapService};
-use crate::domain::Institution;
-use crate::server::routes::Gateway;
-use crate::server::soap_endpoint::{Exchange, Fault, check_action, request_fault, service_fault};
+use std::future::Future;
+use std::sync::Arc;
+
+use super::{Answering, Contract, Cx, Handled, SoapService, operate};
+use crate::domain::Service;
 use crate::services;
-use crate::wire::common::CbssFault;
-use crate::wire::soap;
+use crate::services::access::Partner;
+use crate::wire::common::{CbssFault, InformationCbss, RequestError, RequestHead, Status};
 use crate::wire::subscription_v1 as ls;
 use crate::wire::wsdl;
 use crate::wire::xml::{Element, XmlWriter};
@@ -19,45 +20,62 @@ pub const SERVICE: SoapService = SoapService {
     namespace: ls::INTF_NS,
     documents: &wsdl::SUBSCRIPTION_V1,
     fault_detail: Some(write_fault),
-    operate: start,
+    operate: operate::<SubscriptionV1>,
 };
-
-awaiting!(start = operate);
 
 fn write_fault(w: &mut XmlWriter, detail: &CbssFault) {
     detail.write(w, ls::FAULT_ELEMENT, ls::INTF_NS);
 }
 
-async fn operate(
-    gw: &Gateway,
-    caller: &Institution,
-    payload: &Element<'_>,
-    action: Option<&str>,
-    ex: &mut Exchange,
-) -> Result<Answered, Fault> {
-    let request = ls::read_request(payload).map_err(|e| request_fault(e, &SERVICE))?;
-    ex.operation = Some(request.operation.name());
-    check_action(
-        action,
-        |a| request.operation.soap_action_matches(a),
-        request.operation.name(),
-    )
-    .map_err(|f| f.about(&request.information_customer))?;
-    // Subscriptions are written durably: on the register's writer.
-    let (owned_caller, owned_request, received_ms) =
-        (caller.clone(), request.clone(), ex.received_ms);
-    let (status, answer, effects) = gw
-        .writer
-        .run(move |store| {
-            services::subscriptions::handle(store, &owned_caller, &owned_request, received_ms)
-        })
-        .await
-        .and_then(|handled| handled)
-        .map_err(|e| service_fault(e, caller, ex).about(&request.information_customer))?;
-    effects.wake(gw.notify.as_ref());
-    let cbss = ex.cbss();
-    let body = soap::envelope(ex.version, |w| {
-        ls::write_response(w, &request, &cbss, &status, &answer)
-    });
-    Ok((body, status.code))
+pub struct SubscriptionV1;
+
+impl Contract for SubscriptionV1 {
+    type Role = Partner;
+    const ROLE: Partner = Partner(Service::LivingWagesNotifications);
+    type Request = ls::Request;
+    type Answer = (Status, ls::Answer);
+
+    fn read(payload: &Element<'_>) -> Result<ls::Request, RequestError> {
+        ls::read_request(payload)
+    }
+
+    fn head(request: &ls::Request) -> RequestHead<'_> {
+        request.head()
+    }
+
+    /// Subscriptions are written durably: on the register's writer.
+    fn answer<'a>(
+        cx: &'a Cx<'a>,
+        (): (),
+        request: &'a Arc<ls::Request>,
+    ) -> impl Future<Output = Answering<Self::Answer>> + Send + 'a {
+        let (caller, request, received_ms) = (cx.caller.clone(), request.clone(), cx.received_ms);
+        async move {
+            let (status, answer, effects) = cx
+                .gw
+                .writer
+                .run(move |store| {
+                    services::subscriptions::handle(store, &caller, &request, received_ms)
+                })
+                .await
+                .and_then(|handled| handled)?;
+            Ok(Handled {
+                answer: (status, answer),
+                effects,
+            })
+        }
+    }
+
+    fn write(
+        w: &mut XmlWriter,
+        request: &ls::Request,
+        cbss: &InformationCbss,
+        (status, answer): &Self::Answer,
+    ) {
+        ls::write_response(w, request, cbss, status, answer);
+    }
+
+    fn outcome((status, _): &Self::Answer) -> &'static str {
+        status.code
+    }
 }

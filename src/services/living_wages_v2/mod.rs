@@ -9,7 +9,7 @@ mod get_living_wages;
 use super::propagation::{self, Visibility};
 use super::{ServiceError, access, status};
 
-use crate::domain::{Institution, OpenPeriod, Pcsa, Period, Region, Right, Service, merge_periods};
+use crate::domain::{Institution, OpenPeriod, Pcsa, Period, Region, Right, merge_periods};
 use crate::store::Store;
 use crate::wire::common::Status;
 use crate::wire::living_wages_v2::{Answer, Operation, Request};
@@ -17,20 +17,15 @@ use crate::wire::living_wages_v2::{Answer, Operation, Request};
 /// The rights a consultation may look at, with their PCSAs.
 type Rights<'a> = [&'a (Right, Pcsa)];
 
+/// The caller was authorised for the service under the request's legal context
+/// (`access::authorize`); the rules about the person follow (`access::admit`).
 pub fn consult(
     store: &dyn Store,
     caller: &Institution,
     request: &Request,
     at: Visibility,
 ) -> Result<(Status, Answer), ServiceError> {
-    let admitted = access::admit(
-        store,
-        caller,
-        Service::LivingWages,
-        &request.information_customer,
-        &request.legal_context,
-        &request.criteria,
-    )?;
+    let admitted = access::admit(store, caller, &request.criteria)?;
     let access::Admitted {
         ssin,
         window,

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::propagation::Visibility;
 use super::{ServiceError, access, status};
 use crate::domain::decision::{DatedRight, RegisteredForm, decided_rights};
-use crate::domain::{CbeNumber, Date, Institution, Pcsa, Period, RightKind, Service, Ssin};
+use crate::domain::{CbeNumber, Date, Institution, Pcsa, Period, RightKind, Ssin};
 use crate::store::{PersonFile, Store, StoreError};
 use crate::wire::common::Status;
 use crate::wire::living_wages_v3::{Answer, Operation, Request};
@@ -37,20 +37,15 @@ impl Consulted {
     }
 }
 
+/// The caller was authorised for the service under the request's legal context
+/// (`access::authorize`); the rules about the person follow (`access::admit`).
 pub fn consult(
     store: &dyn Store,
     caller: &Institution,
     request: &Request,
     at: Visibility,
 ) -> Result<(Status, Answer), ServiceError> {
-    let admitted = access::admit(
-        store,
-        caller,
-        Service::LivingWages,
-        &request.information_customer,
-        &request.legal_context,
-        &request.criteria,
-    )?;
+    let admitted = access::admit(store, caller, &request.criteria)?;
     let access::Admitted { ssin, window, file } = match admitted {
         Ok(a) => a,
         Err(s) => return Ok((s, Answer::Nothing)),
