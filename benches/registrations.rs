@@ -53,7 +53,9 @@ async fn main() -> Result<(), Error> {
         percentile_ms(&latencies, 0.99)
     );
     let store = setup.store.clone();
-    let outbox = store.outbox(0, usize::MAX)?.len();
+    let outbox = store
+        .outbox(bcss_gateway::domain::OutboxSequence::START, usize::MAX)?
+        .len();
     println!("  outbox events written: {outbox}");
     running.shutdown().await?;
     let (dir, people) = (setup.dir.path(), &setup.persons);

@@ -192,10 +192,12 @@ async fn every_acknowledged_form_survives_a_kill_9_and_nothing_is_half_applied()
 
     // The register is whole.
     let store = RedbStore::open_dir(&data).unwrap();
-    let events = store.outbox(0, usize::MAX).unwrap();
+    let events = store
+        .outbox(bcss_gateway::domain::OutboxSequence::START, usize::MAX)
+        .unwrap();
     assert!(!events.is_empty());
     for (i, e) in events.iter().enumerate() {
-        assert_eq!(e.sequence, i as u64 + 1, "the outbox has a gap");
+        assert_eq!(e.sequence.0, i as u64 + 1, "the outbox has a gap");
     }
     let mut versions: HashMap<Ssin, u64> = HashMap::new();
     let mut attestations = BTreeMap::new();

@@ -213,7 +213,10 @@ async fn a_b_then_a_c_from_the_pcsa_show_as_a_right_then_its_withdrawal() {
 
     // The attestations and times are those of the change events the subscribers are
     // notified of.
-    let events = gw.store.outbox(0, 100).unwrap_or_default();
+    let events = gw
+        .store
+        .outbox(bcss_gateway::domain::OutboxSequence::START, 100)
+        .unwrap_or_default();
     let of_marie: Vec<(String, i64)> = events
         .iter()
         .filter(|e| e.ssin.to_string() == marie)

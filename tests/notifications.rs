@@ -225,7 +225,7 @@ async fn nobody_without_inscription_grant_or_subscription_receives_anything() {
     // The fan-out has passed every event when the outbox has no more for it.
     let last = gw
         .store
-        .outbox(0, 100)
+        .outbox(bcss_gateway::domain::OutboxSequence::START, 100)
         .unwrap()
         .last()
         .map(|e| e.sequence)
@@ -547,7 +547,7 @@ async fn with_a_propagation_delay_a_change_is_notified_once_it_is_consultable() 
     )
     .await;
     assert!(!sink.wait_for(1, Duration::from_millis(1500)).await);
-    assert_eq!(gw.store.fanned_out().unwrap(), 0);
+    assert_eq!(gw.store.fanned_out().unwrap().0, 0);
     gw.clock
         .advance_ms(i64::try_from(three_days.as_millis()).unwrap());
     assert!(sink.wait_for(1, PATIENCE).await);

@@ -206,10 +206,13 @@ async fn a_form_b_sent_by_a_cpas_is_seen_by_a_partner_at_once_and_a_c_shortens_i
     assert_eq!(onem_sees(&gw, &ssin).await, ["2024-01-01..2024-12-31"]);
 
     // Each change is in the outbox, in order, with the person's version.
-    let events = gw.store.outbox(0, 100).unwrap_or_default();
+    let events = gw
+        .store
+        .outbox(bcss_gateway::domain::OutboxSequence::START, 100)
+        .unwrap_or_default();
     let summary: Vec<(u64, u64, &str)> = events
         .iter()
-        .map(|e| (e.sequence, e.version, e.event.name()))
+        .map(|e| (e.sequence.0, e.version, e.event.name()))
         .collect();
     assert_eq!(
         summary,
@@ -234,7 +237,13 @@ async fn the_same_form_twice_returns_the_same_attestation_and_changes_nothing() 
         Some("ALREADY_REGISTERED")
     );
     assert_eq!(first.text_of("attestation"), second.text_of("attestation"));
-    assert_eq!(gw.store.outbox(0, 100).map(|e| e.len()).unwrap_or(0), 1);
+    assert_eq!(
+        gw.store
+            .outbox(bcss_gateway::domain::OutboxSequence::START, 100)
+            .map(|e| e.len())
+            .unwrap_or(0),
+        1
+    );
 }
 
 #[tokio::test]
@@ -268,7 +277,12 @@ async fn a_refused_form_lists_every_error_with_its_code_and_field() {
         ["studyGrant", "partnerSsin", "duration"]
     );
     assert!(onem_sees(&gw, &ssin).await.is_empty());
-    assert!(gw.store.outbox(0, 10).unwrap_or_default().is_empty());
+    assert!(
+        gw.store
+            .outbox(bcss_gateway::domain::OutboxSequence::START, 10)
+            .unwrap_or_default()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -563,7 +577,13 @@ async fn a_form_d_recovers_no_more_than_the_cpas_granted_and_changes_no_right() 
     assert_eq!(reply.texts_of("field"), ["periodEnd", "sequenceNumber"]);
 
     assert_eq!(onem_sees(&gw, &ssin).await, ["2024-01-01..2024-12-31"]);
-    assert_eq!(gw.store.outbox(0, 100).map(|e| e.len()).unwrap_or(0), 1);
+    assert_eq!(
+        gw.store
+            .outbox(bcss_gateway::domain::OutboxSequence::START, 100)
+            .map(|e| e.len())
+            .unwrap_or(0),
+        1
+    );
 }
 
 /// The last months of the calendar the register supports: a decision may run to

@@ -7,7 +7,7 @@ use bcss_gateway::domain::{
     Inscription, Institution, Law, Month, OpenPeriod, PaymentLine, Pcsa, Period, Person,
     QualityCode, RegisterStatus, Right, RightKind, Service, Ssin,
 };
-use bcss_gateway::domain::{Delivery, DeliveryMode, Notification, Subscription};
+use bcss_gateway::domain::{Delivery, DeliveryMode, Notification, OutboxSequence, Subscription};
 use bcss_gateway::services::pcsa_decision::judge;
 use bcss_gateway::store::ReferenceData;
 use bcss_gateway::store::{AuditRecord, Change, GroupWrite, RedbStore, Store, StoreError};
@@ -609,11 +609,11 @@ fn a_group_sees_its_earlier_writes(store: &dyn Store) {
         .len(),
         1
     );
-    let events = ok(store.outbox(0, 10));
+    let events = ok(store.outbox(OutboxSequence::START, 10));
     assert_eq!(
         events
             .iter()
-            .map(|e| (e.sequence, e.version))
+            .map(|e| (e.sequence.0, e.version))
             .collect::<Vec<_>>(),
         [(1, 1), (2, 2)],
         "one outbox event per accepted form, in order, with the person's versions"
@@ -639,7 +639,7 @@ fn notification(a: Ssin, p: CbeNumber, outbox_sequence: u64) -> Notification {
     Notification {
         id: uuid::Uuid::from_u128(u128::from(outbox_sequence)),
         sequence: 0,
-        outbox_sequence,
+        outbox_sequence: OutboxSequence(outbox_sequence),
         event: ChangeEvent::Create,
         ssin: a,
         pcsa: p,
@@ -669,18 +669,18 @@ fn subscriptions_queue_in_order_and_the_fan_out_moves_once(store: &dyn Store) {
         assert!(old.is_some());
         None
     }));
-    assert_eq!(ok(store.fanned_out()), 0);
+    assert_eq!(ok(store.fanned_out()), OutboxSequence(0));
     ok(store.enqueue_notifications(
-        0,
-        2,
+        OutboxSequence(0),
+        OutboxSequence(2),
         vec![(onem, notification(a, p, 1)), (onem, notification(a, p, 2))],
     ));
-    assert_eq!(ok(store.fanned_out()), 2);
+    assert_eq!(ok(store.fanned_out()), OutboxSequence(2));
     let queued = ok(store.notifications(&onem, 0, 10));
     assert_eq!(
         queued
             .iter()
-            .map(|n| (n.sequence, n.outbox_sequence))
+            .map(|n| (n.sequence, n.outbox_sequence.0))
             .collect::<Vec<_>>(),
         [(1, 1), (2, 2)],
         "each subscriber's sequence follows the order given"
@@ -692,10 +692,14 @@ fn subscriptions_queue_in_order_and_the_fan_out_moves_once(store: &dyn Store) {
     );
     // A fan-out that is no longer where it started is refused, and nothing moves.
     assert!(matches!(
-        store.enqueue_notifications(0, 3, vec![(onem, notification(a, p, 3))]),
+        store.enqueue_notifications(
+            OutboxSequence(0),
+            OutboxSequence(3),
+            vec![(onem, notification(a, p, 3))]
+        ),
         Err(StoreError::FanOutMoved {
-            expected: 0,
-            found: 2
+            expected: OutboxSequence(0),
+            found: OutboxSequence(2)
         })
     ));
     assert_eq!(ok(store.notifications(&onem, 0, 10)).len(), 2);

@@ -39,8 +39,8 @@ pub use person::{Person, RegisterStatus};
 pub use right::{Category, Right, RightError, RightKind};
 pub use ssin::{Ssin, SsinError, SsinKind};
 pub use subscription::{
-    Attempt, AttemptOutcome, Delivery, DeliveryMode, Notification, RetrySchedule, RightRecord,
-    Subscription, SubscriptionState,
+    Attempt, AttemptOutcome, Delivery, DeliveryMode, Notification, OutboxSequence, RetrySchedule,
+    RightRecord, Subscription, SubscriptionState,
 };
 
 /// Views the ASCII digits an identifier holds as text.

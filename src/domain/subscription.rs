@@ -164,6 +164,30 @@ pub struct RightRecord {
     pub periods: Vec<Period>,
 }
 
+/// A position in the outbox of changes: gap-free over the whole register, from 1. It
+/// is not a notification's `sequence`, which counts one subscriber's notifications
+/// (the number a subscriber replays, pulls and acknowledges by): the two cannot be
+/// mixed up. Stored as the number itself.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct OutboxSequence(pub u64);
+
+impl OutboxSequence {
+    /// Before the first event.
+    pub const START: OutboxSequence = OutboxSequence(0);
+
+    pub fn next(self) -> OutboxSequence {
+        OutboxSequence(self.0.saturating_add(1))
+    }
+}
+
+impl std::fmt::Display for OutboxSequence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// One notification queued for one subscriber.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {
@@ -171,7 +195,7 @@ pub struct Notification {
     pub id: Uuid,
     pub sequence: u64,
     /// The outbox event it comes from.
-    pub outbox_sequence: u64,
+    pub outbox_sequence: OutboxSequence,
     pub event: ChangeEvent,
     pub ssin: Ssin,
     pub pcsa: CbeNumber,

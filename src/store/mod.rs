@@ -15,7 +15,8 @@ use uuid::Uuid;
 use crate::domain::decision::{Attestation, ChangeEvent, RegisteredForm};
 use crate::domain::{
     Attempt, CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month,
-    Notification, OpenPeriod, PaymentLine, Pcsa, Person, QualityCode, Right, Ssin, Subscription,
+    Notification, OpenPeriod, OutboxSequence, PaymentLine, Pcsa, Person, QualityCode, Right, Ssin,
+    Subscription,
 };
 
 #[derive(Debug, Error)]
@@ -51,7 +52,10 @@ pub enum StoreError {
     #[error("{what} refers to institution {cbe}, which is not in the store")]
     UnknownInstitution { what: String, cbe: CbeNumber },
     #[error("the notification fan-out moved on from {expected} to {found} meanwhile")]
-    FanOutMoved { expected: u64, found: u64 },
+    FanOutMoved {
+        expected: OutboxSequence,
+        found: OutboxSequence,
+    },
     #[error("certificate {fingerprint} already belongs to institution {owner}")]
     CertificateTaken {
         fingerprint: CertificateFingerprint,
@@ -147,7 +151,7 @@ pub enum GroupWrite<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxEvent {
     /// Position in the outbox (whole register, gap-free, from 1).
-    pub sequence: u64,
+    pub sequence: OutboxSequence,
     /// The person's version: 1 for their first event, then +1 per event.
     pub version: u64,
     pub ssin: Ssin,
@@ -282,17 +286,17 @@ pub trait Audit {
 /// attempts.
 pub trait Outbox {
     /// Up to `limit` outbox events after sequence `after`, in order.
-    fn outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxEvent>, StoreError>;
+    fn outbox(&self, after: OutboxSequence, limit: usize) -> Result<Vec<OutboxEvent>, StoreError>;
     /// The outbox sequence up to which events have been turned into notifications.
-    fn fanned_out(&self) -> Result<u64, StoreError>;
+    fn fanned_out(&self) -> Result<OutboxSequence, StoreError>;
     /// Queues `notifications` (each subscriber's next sequence numbers are given here,
     /// in the order listed) and moves the fan-out from outbox sequence `from` to `to`,
     /// in one durable transaction. Subscribers that no longer receive are skipped.
     /// Refused when the fan-out is no longer at `from`.
     fn enqueue_notifications(
         &self,
-        from: u64,
-        to: u64,
+        from: OutboxSequence,
+        to: OutboxSequence,
         notifications: Vec<(CbeNumber, Notification)>,
     ) -> Result<(), StoreError>;
     /// Up to `limit` notifications of a subscriber after sequence `after`, in order.

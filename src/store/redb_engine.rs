@@ -22,7 +22,8 @@ use super::{
 use crate::domain::decision::{Measures, PerPerson, RegisteredForm, Resources};
 use crate::domain::{
     Attempt, CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month,
-    Notification, OpenPeriod, PaymentLine, Pcsa, Person, QualityCode, Right, Ssin, Subscription,
+    Notification, OpenPeriod, OutboxSequence, PaymentLine, Pcsa, Person, QualityCode, Right, Ssin,
+    Subscription,
 };
 
 /// Everything about a person, under keys that start with the SSIN so that a
@@ -234,7 +235,7 @@ fn register_in(
             .map_or(0, |v| v.value())
             + 1;
         versions.insert(ssin.as_str().as_bytes(), version)?;
-        let sequence = outbox.last()?.map_or(0, |(k, _)| k.value()) + 1;
+        let sequence = OutboxSequence(outbox.last()?.map_or(0, |(k, _)| k.value())).next();
         let record = OutboxEvent {
             sequence,
             version,
@@ -244,7 +245,7 @@ fn register_in(
             at_ms: registered.form.registered_at_ms,
             attestation: registered.form.attestation.clone(),
         };
-        outbox.insert(sequence, encode(&record)?.as_slice())?;
+        outbox.insert(sequence.0, encode(&record)?.as_slice())?;
     }
     // The highest form number, kept so that numbering survives any key order.
     forms.insert(
@@ -1007,11 +1008,11 @@ impl Audit for RedbStore {
 }
 
 impl Outbox for RedbStore {
-    fn outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
+    fn outbox(&self, after: OutboxSequence, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
         let tx = self.db.begin_read()?;
         let outbox = tx.open_table(OUTBOX)?;
         let mut out = Vec::new();
-        for row in outbox.range(after.saturating_add(1)..)?.take(limit) {
+        for row in outbox.range(after.next().0..)?.take(limit) {
             let (k, v) = row?;
             out.push(decode(
                 "outbox",
@@ -1021,21 +1022,23 @@ impl Outbox for RedbStore {
         }
         Ok(out)
     }
-    fn fanned_out(&self) -> Result<u64, StoreError> {
+    fn fanned_out(&self) -> Result<OutboxSequence, StoreError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(DISPATCH)?;
-        Ok(table.get("fanned_out")?.map_or(0, |v| v.value()))
+        Ok(OutboxSequence(
+            table.get("fanned_out")?.map_or(0, |v| v.value()),
+        ))
     }
     fn enqueue_notifications(
         &self,
-        from: u64,
-        to: u64,
+        from: OutboxSequence,
+        to: OutboxSequence,
         notifications: Vec<(CbeNumber, Notification)>,
     ) -> Result<(), StoreError> {
         let tx = self.db.begin_write()?;
         {
             let mut dispatch = tx.open_table(DISPATCH)?;
-            let found = dispatch.get("fanned_out")?.map_or(0, |v| v.value());
+            let found = OutboxSequence(dispatch.get("fanned_out")?.map_or(0, |v| v.value()));
             if found != from {
                 return Err(StoreError::FanOutMoved {
                     expected: from,
@@ -1069,7 +1072,7 @@ impl Outbox for RedbStore {
             for (cbe, subscription) in &touched {
                 subscriptions.insert(cbe.as_str().as_bytes(), encode(subscription)?.as_slice())?;
             }
-            dispatch.insert("fanned_out", to)?;
+            dispatch.insert("fanned_out", to.0)?;
         }
         tx.commit()?;
         Ok(())

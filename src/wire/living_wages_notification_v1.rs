@@ -217,7 +217,7 @@ mod tests {
         let n = Notification {
             id: uuid::Uuid::nil(),
             sequence: 7,
-            outbox_sequence: 70,
+            outbox_sequence: crate::domain::OutboxSequence(70),
             event: ChangeEvent::Modify,
             ssin: Ssin::with_check_digits("850731001", false).unwrap(),
             pcsa: CbeNumber::with_check_digits("02075943").unwrap(),
