@@ -5,6 +5,8 @@
 #
 #   benches/load.sh [SECONDS] [CONNECTIONS] [ROUNDS]
 #                                    (defaults: 10 s per run, 32 connections, 3 rounds)
+#   GATEWAY=path/to/bcss-gateway benches/load.sh ...   loads that build instead (to
+#                                    compare two builds one after the other)
 #
 # Needs wrk and h2load (Debian: wrk, nghttp2-client). Server and load generator share
 # the machine's cores, so the figures are a lower bound for the server alone.
@@ -17,10 +19,14 @@ for tool in wrk h2load python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y wrk nghttp2-client)" >&2; exit 2; }
 done
 
-cargo build --release --quiet
+gateway="${GATEWAY:-}"
+if [ -z "$gateway" ]; then
+  cargo build --release --quiet
+  gateway=./target/release/bcss-gateway
+fi
 work="$(mktemp -d)"
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-RUST_LOG=warn ./target/release/bcss-gateway serve --demo --data-dir "$work/data" --addr 127.0.0.1:0 >"$work/out" 2>"$work/err" &
+RUST_LOG=warn "$gateway" serve --demo --data-dir "$work/data" --addr 127.0.0.1:0 >"$work/out" 2>"$work/err" &
 server=$!
 for _ in $(seq 1 100); do grep -q '^demo manifest' "$work/out" 2>/dev/null && break; sleep 0.1; done
 base="$(sed -n 's/^bcss-gateway listening on //p' "$work/out")"
