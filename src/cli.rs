@@ -44,6 +44,35 @@ pub enum Command {
     /// be running on the same --data-dir (institutions use the subscription service then).
     Subscribers(SubscribersArgs),
     Clock(ClockArgs),
+    World(WorldArgs),
+}
+
+/// Loads the register from world files, or writes it as one.
+#[derive(Debug, Args)]
+pub struct WorldArgs {
+    /// Directory of the store (created if missing).
+    #[arg(long, env = "BCSS_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: WorldCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorldCommand {
+    /// Check world files together and add them to the register in one transaction;
+    /// nothing is written when any value is refused (each one is named). The gateway
+    /// must not be running on the same --data-dir (use `serve --world` then).
+    Load {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write the register's PCSAs, institutions, persons, inscriptions and rights as a
+    /// world file (readable by its owner only: it holds password hashes).
+    Export {
+        /// File to write (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Shows or changes the clock of the gateway running on --data-dir.
@@ -180,6 +209,10 @@ pub struct ServeArgs {
     /// demo.json describing how to call the server.
     #[arg(long)]
     pub demo: bool,
+    /// World files to add to the register before serving (after the demo's, with
+    /// --demo): checked together, loaded in one transaction, refused whole.
+    #[arg(long = "world", value_name = "FILE")]
+    pub worlds: Vec<PathBuf>,
     /// Server certificate chain (PEM). Default: <data-dir>/certs/server.pem.
     #[arg(long)]
     pub tls_cert: Option<PathBuf>,
@@ -293,6 +326,13 @@ pub enum CliError {
     Value { name: &'static str, reason: String },
     #[error(transparent)]
     Control(#[from] ControlError),
+    #[error(transparent)]
+    World(#[from] crate::world::WorldError),
+    #[error("cannot write {}: {source}", file.display())]
+    Write {
+        file: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -302,6 +342,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Payments(args) => payments(args.command),
         Command::Subscribers(args) => subscribers(args),
         Command::Clock(args) => clock(args).await,
+        Command::World(args) => world(args),
     }
 }
 
@@ -321,6 +362,30 @@ async fn clock(args: ClockArgs) -> Result<(), CliError> {
         })?;
     let (setting, now) = answer.split_once('|').unwrap_or((answer.as_str(), ""));
     println!("clock: {setting}; now {now}");
+    Ok(())
+}
+
+fn world(args: WorldArgs) -> Result<(), CliError> {
+    let store = RedbStore::open_dir(&args.data_dir)?;
+    match args.command {
+        WorldCommand::Load { files } => {
+            let changes = crate::world::load(&files, &store)?;
+            println!(
+                "loaded {} declarations from {} file(s) into {}",
+                changes,
+                files.len(),
+                args.data_dir.display()
+            );
+        }
+        WorldCommand::Export { out } => {
+            let text = crate::world::export(&store)?;
+            match out {
+                Some(file) => crate::files::write(&file, &text, true)
+                    .map_err(|source| CliError::Write { file, source })?,
+                None => print!("{text}"),
+            }
+        }
+    }
     Ok(())
 }
 
@@ -674,6 +739,22 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     } else {
         None
     };
+    if !args.worlds.is_empty() {
+        // Passwords are hashed as the world is checked: off the async workers.
+        let (worlds, register) = (args.worlds.clone(), store.clone());
+        let loaded =
+            tokio::task::spawn_blocking(move || crate::world::load(&worlds, register.as_ref()))
+                .await
+                .map_err(|e| CliError::Value {
+                    name: "world",
+                    reason: format!("loading stopped: {e}"),
+                })??;
+        tracing::info!(
+            declarations = loaded,
+            files = args.worlds.len(),
+            "world loaded"
+        );
+    }
     let tls = match (explicit_tls, &demo_setup) {
         (Some(tls), _) => tls,
         (None, Some(setup)) => setup.tls.clone(),

@@ -15,3 +15,4 @@ pub mod services;
 pub mod store;
 pub mod tls;
 pub mod wire;
+pub mod world;

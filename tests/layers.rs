@@ -27,6 +27,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("certs", &["domain", "files", "tls"]),
     ("control", &["domain", "clock"]),
+    ("world", &["domain", "store", "server"]),
     (
         "app",
         &[
@@ -43,7 +44,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "cli",
         &[
             "domain", "store", "wire", "clock", "tls", "services", "notify", "server", "certs",
-            "control", "app", "demo", "files",
+            "control", "app", "demo", "files", "world",
         ],
     ),
 ];

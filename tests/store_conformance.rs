@@ -105,8 +105,55 @@ conformance!(
         a_group_sees_its_earlier_writes,
         statements_and_payments,
         subscriptions_queue_in_order_and_the_fan_out_moves_once,
+        contents_give_back_what_apply_wrote,
     ]
 );
+
+/// `contents` is what `apply` wrote, ordered by key within each kind, and applying it
+/// to an empty store makes the same contents.
+fn contents_give_back_what_apply_wrote(store: &dyn Store) {
+    assert!(ok(store.contents()).is_empty());
+    let (a, b) = (ssin("850731001"), ssin("850731002"));
+    let (p, partner) = (cbe("02122391"), cbe("02067374"));
+    let inscription = Change::Inscription(Inscription {
+        ssin: b,
+        institution: partner,
+        quality: ok(QualityCode::new(2)),
+        period: ok(OpenPeriod::new(d("2020-01-01"), Some(d("2020-06-30")))),
+    });
+    let right = Change::Right(right(
+        a,
+        p,
+        RightKind::LivingWage,
+        "2020-01-01",
+        "2020-12-31",
+    ));
+    // Written in another order: read back by kind, then by key.
+    ok(store.apply(&[
+        Change::Institution(institution(partner, 1)),
+        Change::Pcsa(pcsa(p, "44021")),
+        Change::Person(person(b)),
+        inscription.clone(),
+        Change::Person(person(a)),
+        right.clone(),
+    ]));
+    let contents = ok(store.contents());
+    assert_eq!(
+        contents,
+        [
+            Change::Pcsa(pcsa(p, "44021")),
+            Change::Institution(institution(partner, 1)),
+            Change::Person(person(a)),
+            Change::Person(person(b)),
+            inscription,
+            right,
+        ]
+    );
+    let dir = ok(tempfile::tempdir());
+    let copy = ok(RedbStore::open_dir(dir.path()));
+    ok(copy.apply(&contents));
+    assert_eq!(ok(copy.contents()), contents);
+}
 
 fn person_file_holds_only_that_person(store: &dyn Store) {
     let (a, b) = (ssin("850731001"), ssin("850731002"));

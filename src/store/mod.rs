@@ -195,6 +195,10 @@ pub trait ReferenceData {
     /// Every PCSA of the register.
     fn pcsas(&self) -> Result<Vec<Pcsa>, StoreError>;
     fn apply(&self, changes: &[Change]) -> Result<(), StoreError>;
+    /// Everything `apply` can write, as the changes that would write it again (in an
+    /// order `apply` accepts), read in one snapshot: PCSAs and institutions by CBE
+    /// number, then persons, inscriptions and rights, each by SSIN.
+    fn contents(&self) -> Result<Vec<Change>, StoreError>;
     /// True when nothing of the register is stored yet (the demo seeds only then).
     fn is_empty(&self) -> Result<bool, StoreError>;
     /// Changes each time `apply` commits, and only then: institutions, certificates

@@ -705,6 +705,49 @@ impl ReferenceData for RedbStore {
         out.sort_by_key(|p| p.cbe);
         Ok(out)
     }
+    fn contents(&self) -> Result<Vec<Change>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let mut out = Vec::new();
+        for row in tx.open_table(PCSAS)?.iter()? {
+            let (k, v) = row?;
+            out.push(Change::Pcsa(decode("pcsas", k.value(), v.value())?));
+        }
+        for row in tx.open_table(INSTITUTIONS)?.iter()? {
+            let (k, v) = row?;
+            out.push(Change::Institution(decode(
+                "institutions",
+                k.value(),
+                v.value(),
+            )?));
+        }
+        // Persons before what refers to them, as `apply` wants them.
+        let (mut inscriptions, mut rights) = (Vec::new(), Vec::new());
+        for row in tx.open_table(FILES)?.iter()? {
+            let (k, v) = row?;
+            let key = k.value();
+            match key.get(11) {
+                Some(&PERSON_TAG) => {
+                    out.push(Change::Person(decode("person_files", key, v.value())?))
+                }
+                Some(&INSCRIPTION_TAG) => {
+                    inscriptions.push(Change::Inscription(decode("person_files", key, v.value())?))
+                }
+                Some(&RIGHT_TAG) => {
+                    rights.push(Change::Right(decode("person_files", key, v.value())?))
+                }
+                _ => {
+                    return Err(StoreError::Corrupt {
+                        table: "person_files",
+                        key: String::from_utf8_lossy(key).into_owned(),
+                        reason: "unknown row kind".into(),
+                    });
+                }
+            }
+        }
+        out.append(&mut inscriptions);
+        out.append(&mut rights);
+        Ok(out)
+    }
     fn apply(&self, changes: &[Change]) -> Result<(), StoreError> {
         // Readers of PCSAs wait for a commit that changes them (rare), so that no
         // reader sees a right whose PCSA is not in memory yet.

@@ -1,0 +1,765 @@
+//! World files: the register described in TOML, so that a tester brings their own
+//! institutions, PCSAs, persons, inscriptions and rights instead of the demo's.
+//!
+//! Several files compose into one world (a shared base, one team's persons): what one
+//! declares, another may refer to, and a key declared twice is an error naming both
+//! places. Every value is checked as the register checks it, every problem is reported
+//! at once with its file, line and field, and a world is applied in one transaction:
+//! all of it or nothing. `export` writes the register back in the same format. The
+//! format is described in `schemas/world.schema.json`, and
+//! `examples/worlds/example.toml` is an annotated example.
+
+mod export;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+pub use export::export;
+
+use crate::domain::{
+    CbeNumber, CertificateFingerprint, Date, Grant, InsCode, Inscription, Institution, OpenPeriod,
+    Pcsa, Period, Person, QualityCode, RegisterStatus, Right, SectorInstitution, Service, Ssin,
+};
+use crate::server::auth::hash_password;
+use crate::store::{Change, ReferenceData, StoreError};
+
+/// The services a grant may name, by their names on the network.
+const SERVICES: [Service; 3] = [
+    Service::LivingWages,
+    Service::LivingWagesWithAmount,
+    Service::LivingWagesNotifications,
+];
+
+type Text = Spanned<String>;
+
+/// One world file as written. Every value is kept with its position, so that a
+/// problem found after reading still names its line.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldFile {
+    #[serde(default, rename = "pcsa", skip_serializing_if = "Vec::is_empty")]
+    pub pcsas: Vec<PcsaEntry>,
+    #[serde(default, rename = "institution", skip_serializing_if = "Vec::is_empty")]
+    pub institutions: Vec<InstitutionEntry>,
+    #[serde(default, rename = "person", skip_serializing_if = "Vec::is_empty")]
+    pub persons: Vec<PersonEntry>,
+    #[serde(default, rename = "inscription", skip_serializing_if = "Vec::is_empty")]
+    pub inscriptions: Vec<InscriptionEntry>,
+    #[serde(default, rename = "right", skip_serializing_if = "Vec::is_empty")]
+    pub rights: Vec<RightEntry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PcsaEntry {
+    pub cbe_number: Text,
+    pub ins_code: Text,
+    pub name: Text,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct InstitutionEntry {
+    pub cbe_number: Text,
+    pub name: Text,
+    /// HTTP Basic password, hashed when loaded; or its Argon2id hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<Text>,
+    /// SHA-256 fingerprints of its client certificates (hex, colons allowed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector: Option<SectorEntry>,
+    #[serde(default, rename = "grant", skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<GrantEntry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SectorEntry {
+    pub sector: Spanned<i64>,
+    pub institution: Spanned<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GrantEntry {
+    pub service: Text,
+    #[serde(default)]
+    pub legal_contexts: Vec<Text>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PersonEntry {
+    pub ssin: Text,
+    pub last_name: Text,
+    pub first_name: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<Text>,
+    /// The number that replaced this one (MSG00006).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<Text>,
+    /// The number designates nobody any more (MSG00007).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct InscriptionEntry {
+    /// CBE number of the institution that manages the person's file.
+    pub institution: Text,
+    pub ssin: Text,
+    pub quality: Spanned<i64>,
+    pub begin: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<Text>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RightEntry {
+    pub ssin: Text,
+    /// CBE number of the granting PCSA.
+    pub pcsa: Text,
+    pub kind: Text,
+    pub category: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<Text>,
+    #[serde(rename = "period")]
+    pub periods: Vec<PeriodEntry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodEntry {
+    pub begin: Text,
+    pub end: Text,
+}
+
+/// One thing wrong in a world, where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: PathBuf,
+    /// From 1.
+    pub line: usize,
+    /// The field, as a path into the file: `person[3].ssin`.
+    pub field: String,
+    pub reason: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.file.display(),
+            self.line,
+            self.field,
+            self.reason
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorldError {
+    #[error("{}: {source}", file.display())]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the world was not loaded, nothing was written:\n{}", list(.0))]
+    Problems(Vec<Problem>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the register cannot be written as a world file: {0}")]
+    Format(String),
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A world file read, with where its lines start (to turn positions into lines).
+pub struct Source {
+    pub path: PathBuf,
+    line_starts: Vec<usize>,
+    pub world: WorldFile,
+}
+
+impl Source {
+    fn new(path: &Path, text: &str, world: WorldFile) -> Source {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Source {
+            path: path.to_owned(),
+            line_starts,
+            world,
+        }
+    }
+
+    /// The line (from 1) of a byte offset.
+    fn line(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&start| start <= offset)
+    }
+}
+
+/// Reads world files; a file that is not TOML, or not of this format, is a problem
+/// of its own, and the others are still read so that every problem is reported.
+pub fn read(paths: &[PathBuf]) -> Result<Vec<Source>, WorldError> {
+    let mut sources = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(path).map_err(|source| WorldError::Read {
+            file: path.clone(),
+            source,
+        })?;
+        match parse(path, text) {
+            Ok(source) => sources.push(source),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if problems.is_empty() {
+        Ok(sources)
+    } else {
+        Err(WorldError::Problems(problems))
+    }
+}
+
+/// Reads one world file's text.
+pub fn parse(path: &Path, text: String) -> Result<Source, Problem> {
+    match toml::from_str::<WorldFile>(&text) {
+        Ok(world) => Ok(Source::new(path, &text, world)),
+        Err(e) => {
+            let line = e.span().map_or(1, |s| {
+                Source::new(path, &text, WorldFile::default()).line(s.start)
+            });
+            Err(Problem {
+                file: path.to_owned(),
+                line,
+                field: field_at(&text, line),
+                reason: e.message().trim().to_owned(),
+            })
+        }
+    }
+}
+
+/// The field a line of a world file sets, as well as the text tells without reading
+/// it: the table it is in (the last header before it) and its key. A reader's error
+/// names only its position.
+fn field_at(text: &str, line: usize) -> String {
+    let lines: Vec<&str> = text.lines().take(line).collect();
+    let table = lines
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_owned());
+    let key = lines
+        .last()
+        .and_then(|l| l.split_once('='))
+        .map(|(k, _)| k.trim().to_owned())
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
+    match (table, key) {
+        (Some(t), Some(k)) => format!("{t}.{k}"),
+        (Some(t), None) => t,
+        (None, Some(k)) => k,
+        (None, None) => "(file)".into(),
+    }
+}
+
+/// Where a key was first declared (its file, and its position in it), to name both
+/// places of a duplicate.
+type Declared<'a> = HashMap<String, (&'a Source, usize)>;
+
+/// Checks a world against itself and the register it is to be loaded into, and returns
+/// the changes that load it. Passwords are hashed here: call it off the async workers.
+pub fn check(sources: &[Source], register: &dyn ReferenceData) -> Result<Vec<Change>, WorldError> {
+    let mut c = Checker {
+        problems: Vec::new(),
+        source: None,
+    };
+    let (mut pcsas, mut institutions, mut persons) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut declared_pcsas, mut declared_institutions, mut declared_persons) =
+        (Declared::new(), Declared::new(), Declared::new());
+    // Declarations first, in every file: a file may refer to what another declares.
+    for source in sources {
+        c.source = Some(source);
+        for (i, e) in source.world.pcsas.iter().enumerate() {
+            let at = format!("pcsa[{i}]");
+            if let Some(pcsa) = c.pcsa(&at, e) {
+                c.unique(&mut declared_pcsas, pcsa.cbe.as_str(), &e.cbe_number, &at);
+                pcsas.push(pcsa);
+            }
+        }
+        for (i, e) in source.world.institutions.iter().enumerate() {
+            let at = format!("institution[{i}]");
+            if let Some(institution) = c.institution(&at, e) {
+                c.unique(
+                    &mut declared_institutions,
+                    institution.cbe.as_str(),
+                    &e.cbe_number,
+                    &at,
+                );
+                institutions.push(institution);
+            }
+        }
+        for (i, e) in source.world.persons.iter().enumerate() {
+            let at = format!("person[{i}]");
+            if let Some(person) = c.person(&at, e) {
+                c.unique(&mut declared_persons, person.ssin.as_str(), &e.ssin, &at);
+                persons.push(person);
+            }
+        }
+    }
+    let known = Known {
+        pcsas: &declared_pcsas,
+        institutions: &declared_institutions,
+        persons: &declared_persons,
+        register,
+    };
+    let mut changes: Vec<Change> = Vec::new();
+    for source in sources {
+        c.source = Some(source);
+        for (i, e) in source.world.inscriptions.iter().enumerate() {
+            if let Some(inscription) = c.inscription(&format!("inscription[{i}]"), e, &known)? {
+                changes.push(Change::Inscription(inscription));
+            }
+        }
+        for (i, e) in source.world.rights.iter().enumerate() {
+            if let Some(right) = c.right(&format!("right[{i}]"), e, &known)? {
+                changes.push(Change::Right(right));
+            }
+        }
+    }
+    if !c.problems.is_empty() {
+        // In reading order, whichever pass found them.
+        let order: Vec<&Path> = sources.iter().map(|s| s.path.as_path()).collect();
+        c.problems.sort_by_key(|p| {
+            let file = order.iter().position(|f| *f == p.file.as_path());
+            (file, p.line)
+        });
+        return Err(WorldError::Problems(c.problems));
+    }
+    let mut all: Vec<Change> = pcsas.into_iter().map(Change::Pcsa).collect();
+    all.extend(institutions.into_iter().map(Change::Institution));
+    all.extend(persons.into_iter().map(Change::Person));
+    all.append(&mut changes);
+    Ok(all)
+}
+
+/// Reads, checks and applies world files to `register` in one transaction.
+pub fn load(paths: &[PathBuf], register: &dyn ReferenceData) -> Result<usize, WorldError> {
+    let sources = read(paths)?;
+    let changes = check(&sources, register)?;
+    register.apply(&changes)?;
+    Ok(changes.len())
+}
+
+/// What a reference may name: declared in the world, or already in the register.
+struct Known<'a> {
+    pcsas: &'a Declared<'a>,
+    institutions: &'a Declared<'a>,
+    persons: &'a Declared<'a>,
+    register: &'a dyn ReferenceData,
+}
+
+struct Checker<'a> {
+    problems: Vec<Problem>,
+    source: Option<&'a Source>,
+}
+
+impl<'a> Checker<'a> {
+    fn line_of(&self, span: std::ops::Range<usize>) -> usize {
+        self.source.map_or(1, |s| s.line(span.start))
+    }
+
+    fn problem(&mut self, span: std::ops::Range<usize>, field: String, reason: String) {
+        let line = self.line_of(span);
+        let file = self.source.map(|s| s.path.clone()).unwrap_or_default();
+        self.problems.push(Problem {
+            file,
+            line,
+            field,
+            reason,
+        });
+    }
+
+    /// A value read by `parse`, or a problem naming `field`.
+    fn value<T, E: fmt::Display>(
+        &mut self,
+        text: &Text,
+        field: String,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        match parse(text.get_ref()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.problem(text.span(), field, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn optional<T, E: fmt::Display>(
+        &mut self,
+        text: Option<&Text>,
+        field: String,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<Option<T>> {
+        match text {
+            None => Some(None),
+            Some(t) => self.value(t, field, parse).map(Some),
+        }
+    }
+
+    fn unique(&mut self, declared: &mut Declared<'a>, key: &str, at: &Text, field: &str) {
+        match declared.get(key) {
+            Some((source, offset)) => {
+                let reason = format!(
+                    "{key} is declared twice: also at {}:{}",
+                    source.path.display(),
+                    source.line(*offset)
+                );
+                self.problem(at.span(), field.to_owned(), reason);
+            }
+            None => {
+                if let Some(source) = self.source {
+                    declared.insert(key.to_owned(), (source, at.span().start));
+                }
+            }
+        }
+    }
+
+    fn pcsa(&mut self, at: &str, e: &PcsaEntry) -> Option<Pcsa> {
+        let cbe = self.value(&e.cbe_number, format!("{at}.cbeNumber"), CbeNumber::parse);
+        let ins = self.value(&e.ins_code, format!("{at}.insCode"), InsCode::parse);
+        let name = self.name(&e.name, format!("{at}.name"));
+        Some(Pcsa {
+            cbe: cbe?,
+            ins: ins?,
+            name: name?,
+        })
+    }
+
+    fn name(&mut self, text: &Text, field: String) -> Option<String> {
+        self.value(text, field, |s| {
+            if s.trim().is_empty() {
+                Err("must not be empty")
+            } else {
+                Ok(s.to_owned())
+            }
+        })
+    }
+
+    fn institution(&mut self, at: &str, e: &InstitutionEntry) -> Option<Institution> {
+        let cbe = self.value(&e.cbe_number, format!("{at}.cbeNumber"), CbeNumber::parse);
+        let name = self.name(&e.name, format!("{at}.name"));
+        let password_hash = match (&e.password, &e.password_hash) {
+            (Some(p), Some(_)) => {
+                self.problem(
+                    p.span(),
+                    format!("{at}.password"),
+                    "give password or passwordHash, not both".into(),
+                );
+                None
+            }
+            (Some(p), None) => self.value(p, format!("{at}.password"), |s| {
+                if s.is_empty() {
+                    return Err("must not be empty".to_owned());
+                }
+                hash_password(s).map(Some).map_err(|e| e.to_string())
+            }),
+            (None, Some(h)) => self.value(h, format!("{at}.passwordHash"), |s| {
+                if s.starts_with("$argon2") {
+                    Ok(Some(s.to_owned()))
+                } else {
+                    Err("expected an Argon2 hash in PHC form ($argon2id$...)")
+                }
+            }),
+            (None, None) => Some(None),
+        };
+        let mut certificates = Vec::new();
+        for (i, t) in e.certificates.iter().enumerate() {
+            if let Some(f) = self.value(t, format!("{at}.certificates[{i}]"), |s| {
+                s.parse::<CertificateFingerprint>()
+            }) {
+                certificates.push(f);
+            }
+        }
+        let sector = match &e.sector {
+            None => Some(None),
+            Some(s) => {
+                let sector = self.number(&s.sector, format!("{at}.sector.sector"));
+                let institution = self.number(&s.institution, format!("{at}.sector.institution"));
+                match (sector, institution) {
+                    (Some(sector), Some(institution)) => Some(Some(SectorInstitution {
+                        sector,
+                        institution,
+                    })),
+                    _ => None,
+                }
+            }
+        };
+        let mut grants = Vec::new();
+        for (i, g) in e.grants.iter().enumerate() {
+            let service = self.value(&g.service, format!("{at}.grant[{i}].service"), |s| {
+                SERVICES
+                    .into_iter()
+                    .find(|svc| svc.name() == s)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = SERVICES.iter().map(|s| s.name()).collect();
+                        format!(
+                            "{s:?} is not a service: expected one of {}",
+                            names.join(", ")
+                        )
+                    })
+            });
+            let mut legal_contexts = Vec::new();
+            for (j, lc) in g.legal_contexts.iter().enumerate() {
+                let field = format!("{at}.grant[{i}].legalContexts[{j}]");
+                if let Some(lc) = self.value(lc, field, |s| {
+                    if s.is_empty() || s.len() > 100 {
+                        Err("expected a legal context of 1 to 100 characters")
+                    } else {
+                        Ok(s.to_owned())
+                    }
+                }) {
+                    legal_contexts.push(lc);
+                }
+            }
+            if let Some(service) = service {
+                grants.push(Grant {
+                    service,
+                    legal_contexts,
+                });
+            }
+        }
+        Some(Institution {
+            cbe: cbe?,
+            name: name?,
+            sector: sector?,
+            password_hash: password_hash?,
+            certificates,
+            grants,
+        })
+    }
+
+    fn number(&mut self, n: &Spanned<i64>, field: String) -> Option<u16> {
+        match u16::try_from(*n.get_ref()) {
+            Ok(v) if v <= 999 => Some(v),
+            _ => {
+                self.problem(n.span(), field, "expected a number from 0 to 999".into());
+                None
+            }
+        }
+    }
+
+    fn person(&mut self, at: &str, e: &PersonEntry) -> Option<Person> {
+        let ssin = self.value(&e.ssin, format!("{at}.ssin"), Ssin::parse);
+        let last_name = self.name(&e.last_name, format!("{at}.lastName"));
+        let first_name = self.value(&e.first_name, format!("{at}.firstName"), |s| {
+            Ok::<_, std::convert::Infallible>(s.to_owned())
+        });
+        let birth_date = self.optional(
+            e.birth_date.as_ref(),
+            format!("{at}.birthDate"),
+            Date::parse_xsd,
+        );
+        let replaced_by = self.optional(
+            e.replaced_by.as_ref(),
+            format!("{at}.replacedBy"),
+            Ssin::parse,
+        );
+        let cancelled = e.cancelled.as_ref().is_some_and(|c| *c.get_ref());
+        let status = match (replaced_by?, cancelled) {
+            (Some(_), true) => {
+                let span = e.cancelled.as_ref().map(Spanned::span).unwrap_or(0..0);
+                self.problem(
+                    span,
+                    format!("{at}.cancelled"),
+                    "a number is either replaced or cancelled, not both".into(),
+                );
+                return None;
+            }
+            (Some(by), false) => RegisterStatus::Replaced { by },
+            (None, true) => RegisterStatus::Cancelled,
+            (None, false) => RegisterStatus::Active,
+        };
+        Some(Person {
+            ssin: ssin?,
+            last_name: last_name?,
+            first_name: first_name?,
+            birth_date: birth_date?,
+            status,
+        })
+    }
+
+    /// A reference to a person: declared in the world or in the register.
+    fn person_ref(
+        &mut self,
+        text: &Text,
+        field: String,
+        known: &Known<'_>,
+    ) -> Result<Option<Ssin>, StoreError> {
+        let Some(ssin) = self.value(text, field.clone(), Ssin::parse) else {
+            return Ok(None);
+        };
+        if known.persons.contains_key(ssin.as_str()) || known.register.person(&ssin)?.is_some() {
+            Ok(Some(ssin))
+        } else {
+            self.problem(
+                text.span(),
+                field,
+                format!("{ssin} is not a person of the world or of the register"),
+            );
+            Ok(None)
+        }
+    }
+
+    fn inscription(
+        &mut self,
+        at: &str,
+        e: &InscriptionEntry,
+        known: &Known<'_>,
+    ) -> Result<Option<Inscription>, StoreError> {
+        let institution = match self.value(
+            &e.institution,
+            format!("{at}.institution"),
+            CbeNumber::parse,
+        ) {
+            Some(cbe)
+                if known.institutions.contains_key(cbe.as_str())
+                    || known.pcsas.contains_key(cbe.as_str())
+                    || known.register.institution(&cbe)?.is_some()
+                    || known.register.pcsa(&cbe)?.is_some() =>
+            {
+                Some(cbe)
+            }
+            Some(cbe) => {
+                self.problem(
+                    e.institution.span(),
+                    format!("{at}.institution"),
+                    format!("{cbe} is not an institution or PCSA of the world or of the register"),
+                );
+                None
+            }
+            None => None,
+        };
+        let ssin = self.person_ref(&e.ssin, format!("{at}.ssin"), known)?;
+        let quality = match u8::try_from(*e.quality.get_ref()).map(QualityCode::new) {
+            Ok(Ok(q)) => Some(q),
+            Ok(Err(err)) => {
+                self.problem(e.quality.span(), format!("{at}.quality"), err.to_string());
+                None
+            }
+            Err(_) => {
+                let reason = format!("{} is not a quality code", e.quality.get_ref());
+                self.problem(e.quality.span(), format!("{at}.quality"), reason);
+                None
+            }
+        };
+        let begin = self.value(&e.begin, format!("{at}.begin"), Date::parse_xsd);
+        let end = self.optional(e.end.as_ref(), format!("{at}.end"), Date::parse_xsd);
+        let period = match (begin, end) {
+            (Some(begin), Some(end)) => {
+                let span = e.end.as_ref().map_or(e.begin.span(), Spanned::span);
+                match OpenPeriod::new(begin, end) {
+                    Ok(p) => Some(p),
+                    Err(err) => {
+                        self.problem(span, format!("{at}.end"), err.to_string());
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        Ok(match (institution, ssin, quality, period) {
+            (Some(institution), Some(ssin), Some(quality), Some(period)) => Some(Inscription {
+                ssin,
+                institution,
+                quality,
+                period,
+            }),
+            _ => None,
+        })
+    }
+
+    fn right(
+        &mut self,
+        at: &str,
+        e: &RightEntry,
+        known: &Known<'_>,
+    ) -> Result<Option<Right>, StoreError> {
+        let ssin = self.person_ref(&e.ssin, format!("{at}.ssin"), known)?;
+        let pcsa = match self.value(&e.pcsa, format!("{at}.pcsa"), CbeNumber::parse) {
+            Some(cbe)
+                if known.pcsas.contains_key(cbe.as_str())
+                    || known.register.pcsa(&cbe)?.is_some() =>
+            {
+                Some(cbe)
+            }
+            Some(cbe) => {
+                self.problem(
+                    e.pcsa.span(),
+                    format!("{at}.pcsa"),
+                    format!("{cbe} is not a PCSA of the world or of the register"),
+                );
+                None
+            }
+            None => None,
+        };
+        let kind = self.value(&e.kind, format!("{at}.kind"), |s| s.parse());
+        let category = self.value(&e.category, format!("{at}.category"), |s| s.parse());
+        let partner = match &e.partner {
+            None => Some(None),
+            Some(p) => self
+                .person_ref(p, format!("{at}.partner"), known)?
+                .map(Some),
+        };
+        let mut periods = Vec::new();
+        let mut periods_ok = true;
+        for (i, p) in e.periods.iter().enumerate() {
+            let begin = self.value(&p.begin, format!("{at}.period[{i}].begin"), Date::parse_xsd);
+            let end = self.value(&p.end, format!("{at}.period[{i}].end"), Date::parse_xsd);
+            match (begin, end) {
+                (Some(b), Some(e)) => match Period::new(b, e) {
+                    Ok(p) => periods.push(p),
+                    Err(err) => {
+                        self.problem(
+                            p.end.span(),
+                            format!("{at}.period[{i}].end"),
+                            err.to_string(),
+                        );
+                        periods_ok = false;
+                    }
+                },
+                _ => periods_ok = false,
+            }
+        }
+        let (Some(ssin), Some(pcsa), Some(kind), Some(category), Some(partner), true) =
+            (ssin, pcsa, kind, category, partner, periods_ok)
+        else {
+            return Ok(None);
+        };
+        match Right::new(ssin, pcsa, kind, category, partner, periods) {
+            Ok(r) => Ok(Some(r)),
+            Err(err) => {
+                self.problem(e.ssin.span(), at.to_owned(), err.to_string());
+                Ok(None)
+            }
+        }
+    }
+}

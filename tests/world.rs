@@ -1,0 +1,294 @@
+//! World files as a tester uses them: the binary loads one (`world load`, `serve
+//! --world`), the tester's own institution logs in with the password the file gives it
+//! and consults the persons the file declares, over TLS; a bad world is refused whole
+//! with every problem named; and export → load gives the same register.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use bcss_gateway::store::{Change, RedbStore, ReferenceData};
+use support::{Call, Client, PATH, demo_binary, periods, validate_soap_reply};
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/worlds/example.toml");
+/// The example's partner institution, its password and its persons.
+const PARTNER: &str = "0212345668";
+const PASSWORD: &str = "change-me-test-partner";
+const WITH_RIGHT: &str = "90011512363";
+const WITHOUT_RIGHT: &str = "92030224695";
+const REPLACED: &str = "05060710159";
+
+fn gateway(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bcss-gateway"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run the gateway: {e}"))
+}
+
+fn path_arg(p: &Path) -> &str {
+    p.to_str()
+        .unwrap_or_else(|| panic!("not UTF-8: {}", p.display()))
+}
+
+fn contents(data_dir: &Path) -> Vec<Change> {
+    let store = RedbStore::open_dir(data_dir).unwrap_or_else(|e| panic!("open: {e}"));
+    store.contents().unwrap_or_else(|e| panic!("contents: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_testers_world_is_served_as_declared() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let (mut child, addr) = demo_binary(&data, &["--world", EXAMPLE]);
+    let ca = std::fs::read_to_string(data.join("certs").join("ca.pem"))
+        .unwrap_or_else(|e| panic!("ca: {e}"));
+    let client = Client::external(addr, &ca).with_basic(&format!("E{PARTNER}"), PASSWORD);
+    let consult = |ssin: &'static str| {
+        let client = &client;
+        async move {
+            let reply = client
+                .soap_at(PATH, &Call::new("getLivingWages", PARTNER, ssin).soap11())
+                .await;
+            validate_soap_reply(&reply.body);
+            reply
+        }
+    };
+    let reply = consult(WITH_RIGHT).await;
+    assert_eq!(reply.status_code(), "MSG00000", "{}", reply.body);
+    assert_eq!(
+        periods(&reply),
+        ["2023-01-01..2023-12-31", "2024-03-01..2024-08-31"],
+        "{}",
+        reply.body
+    );
+    let reply = consult(WITHOUT_RIGHT).await;
+    assert_eq!(reply.status_code(), "MSG00100", "{}", reply.body);
+    // Declared, but the institution is not inscribed for that person.
+    let reply = consult(REPLACED).await;
+    assert_eq!(reply.status_code(), "MSG00012", "{}", reply.body);
+    // The demo's institutions are still there beside the tester's.
+    let wrong = Client::external(addr, &ca).with_basic(&format!("E{PARTNER}"), "not-it");
+    let refused = wrong
+        .soap_at(
+            PATH,
+            &Call::new("getLivingWages", PARTNER, WITH_RIGHT).soap11(),
+        )
+        .await;
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn a_bad_world_is_refused_whole_with_every_problem_named() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let loaded = gateway(&["world", "load", "--data-dir", path_arg(&data), EXAMPLE]);
+    assert!(loaded.status.success(), "{loaded:?}");
+    let before = contents(&data);
+
+    // A file that adds to the example: one good person, and a problem on each line
+    // that follows.
+    let bad = dir.path().join("team.toml");
+    std::fs::write(
+        &bad,
+        "[[person]]\nssin = \"88080844159\"\nlastName = \"Maes\"\nfirstName = \"Eva\"\n\n\
+         [[person]]\nssin = \"88080844158\"\nlastName = \"Wouters\"\nfirstName = \"Jan\"\n\n\
+         [[pcsa]]\ncbeNumber = \"0212345668\"\ninsCode = \"4402\"\nname = \"Test\"\n\n\
+         [[inscription]]\ninstitution = \"0876543270\"\nssin = \"88080844159\"\nquality = 13\n\
+         begin = \"2020-02-30\"\n\n\
+         [[right]]\nssin = \"85073100130\"\npcsa = \"0207654333\"\nkind = \"LIVING\"\ncategory = \"B\"\n\
+         [[right.period]]\nbegin = \"2024-02-01\"\nend = \"2024-01-31\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = gateway(&[
+        "world",
+        "load",
+        "--data-dir",
+        path_arg(&data),
+        path_arg(&bad),
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let file = path_arg(&bad);
+    for expected in [
+        format!("{file}:7: person[1].ssin: SSIN check digits"),
+        format!("{file}:13: pcsa[0].insCode:"),
+        format!("{file}:17: inscription[0].institution: 0876543270 is not an institution"),
+        format!("{file}:19: inscription[0].quality: quality code 13"),
+        format!("{file}:20: inscription[0].begin: day 30 does not exist"),
+        format!("{file}:23: right[0].ssin: 85073100130 is not a person"),
+        format!("{file}:25: right[0].kind:"),
+        format!("{file}:29: right[0].period[0].end:"),
+    ] {
+        assert!(stderr.contains(&expected), "{expected}\nin\n{stderr}");
+    }
+    assert_eq!(
+        contents(&data),
+        before,
+        "nothing of a refused world is written"
+    );
+
+    // A key declared in two files names both places; a file that is not of the format
+    // names its line and field.
+    let twice = dir.path().join("twice.toml");
+    std::fs::write(
+        &twice,
+        "[[pcsa]]\ncbeNumber = \"0207654333\"\ninsCode = \"44021\"\nname = \"Again\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = gateway(&[
+        "world",
+        "load",
+        "--data-dir",
+        path_arg(&data),
+        EXAMPLE,
+        path_arg(&twice),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}:2: pcsa[0]: 0207654333 is declared twice: also at {EXAMPLE}:",
+            path_arg(&twice)
+        )),
+        "{stderr}"
+    );
+    let typo = dir.path().join("typo.toml");
+    std::fs::write(&typo, "[[person]]\nssin = 88080844159\n").unwrap_or_else(|e| panic!("{e}"));
+    let out = gateway(&[
+        "world",
+        "load",
+        "--data-dir",
+        path_arg(&data),
+        path_arg(&typo),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}:2: person.ssin: invalid type", path_arg(&typo))),
+        "{stderr}"
+    );
+    assert_eq!(contents(&data), before);
+}
+
+/// Export, load into an empty data directory, export again: the same register and the
+/// same text, for the example and for the whole demo register.
+#[test]
+fn export_then_load_gives_the_same_register() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let first = dir.path().join("first");
+    let demo = RedbStore::open_dir(&first).unwrap_or_else(|e| panic!("{e}"));
+    bcss_gateway::demo::prepare(&first, &demo).unwrap_or_else(|e| panic!("demo: {e}"));
+    drop(demo);
+    let loaded = gateway(&["world", "load", "--data-dir", path_arg(&first), EXAMPLE]);
+    assert!(loaded.status.success(), "{loaded:?}");
+
+    let exported: PathBuf = dir.path().join("exported.toml");
+    let out = gateway(&[
+        "world",
+        "export",
+        "--data-dir",
+        path_arg(&first),
+        "--out",
+        path_arg(&exported),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&exported)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "an export holds password hashes: {mode:o}");
+    }
+    let second = dir.path().join("second");
+    let out = gateway(&[
+        "world",
+        "load",
+        "--data-dir",
+        path_arg(&second),
+        path_arg(&exported),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let (a, b) = (contents(&first), contents(&second));
+    assert!(
+        a.len() > 50,
+        "the demo register and the example: {}",
+        a.len()
+    );
+    assert_eq!(a, b);
+    let again = gateway(&["world", "export", "--data-dir", path_arg(&second)]);
+    let text = std::fs::read_to_string(&exported).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(String::from_utf8_lossy(&again.stdout), text);
+}
+
+/// Validates world files against `schemas/world.schema.json` with Python's
+/// jsonschema; `None` when it is missing outside CI.
+fn schema_errors(files: &[&Path]) -> Option<Vec<String>> {
+    const CHECK: &str = "\
+import json, sys, tomllib, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+v = jsonschema.Draft202012Validator(schema)
+for f in sys.argv[2:]:
+    for e in v.iter_errors(tomllib.load(open(f, 'rb'))):
+        print(f, '/'.join(map(str, e.absolute_path)), e.message)
+";
+    let probe = Command::new("python3")
+        .args(["-c", "import jsonschema, tomllib"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 with jsonschema is required in CI"
+        );
+        return None;
+    }
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/world.schema.json");
+    let out = Command::new("python3")
+        .args(["-c", CHECK, schema])
+        .args(files)
+        .output()
+        .unwrap_or_else(|e| panic!("python3: {e}"));
+    assert!(out.status.success(), "{out:?}");
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+#[test]
+fn the_schema_describes_the_example_and_what_export_writes() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let demo = RedbStore::open_dir(&data).unwrap_or_else(|e| panic!("{e}"));
+    bcss_gateway::demo::prepare(&data, &demo).unwrap_or_else(|e| panic!("demo: {e}"));
+    drop(demo);
+    let exported = dir.path().join("demo.toml");
+    let out = gateway(&[
+        "world",
+        "export",
+        "--data-dir",
+        path_arg(&data),
+        "--out",
+        path_arg(&exported),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let wrong = dir.path().join("wrong.toml");
+    std::fs::write(&wrong, "[[person]]\nssin = \"1\"\nlastName = \"A\"\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let Some(errors) = schema_errors(&[Path::new(EXAMPLE), &exported, &wrong]) else {
+        return;
+    };
+    let wrong = path_arg(&wrong);
+    let (of_wrong, others): (Vec<_>, Vec<_>) = errors.iter().partition(|e| e.starts_with(wrong));
+    assert!(others.is_empty(), "{others:?}");
+    assert_eq!(
+        of_wrong.len(),
+        2,
+        "a short SSIN and no firstName: {of_wrong:?}"
+    );
+}
