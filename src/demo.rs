@@ -50,6 +50,19 @@ pub struct Manifest {
     pub default_institution: String,
     pub institutions: Vec<DemoInstitution>,
     pub ssins: Vec<DemoSsin>,
+    /// The PCSAs of the demo register. Absent from manifests written by earlier
+    /// versions.
+    #[serde(default)]
+    pub pcsas: Vec<DemoPcsa>,
+}
+
+/// A CPAS of the demo, as a form or ManageAccess names it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoPcsa {
+    pub name: String,
+    pub cbe_number: String,
+    pub ins_code: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -90,6 +103,30 @@ pub struct DemoSsin {
     pub illustrates: String,
     /// The status code getLivingWages answers the default institution.
     pub expected_status: String,
+    /// What the register knows of the person (the proof of authentication
+    /// ManageAccess asks for); absent for a number it does not know, and from
+    /// manifests written by earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<String>,
+}
+
+impl DemoSsin {
+    /// A number of the demo; what the register knows of the person is added once the
+    /// register is built.
+    fn new(ssin: String, illustrates: &str, expected_status: &str) -> DemoSsin {
+        DemoSsin {
+            ssin,
+            illustrates: illustrates.to_owned(),
+            expected_status: expected_status.to_owned(),
+            last_name: None,
+            first_name: None,
+            birth_date: None,
+        }
+    }
 }
 
 /// The demo register, built from code so that every identifier is well formed.
@@ -325,11 +362,7 @@ pub fn dataset(
                       illustrates: &str,
                       expected: &str| {
         changes_push_person(&mut changes, s, last, first, status);
-        ssins.push(DemoSsin {
-            ssin: s.to_string(),
-            illustrates: illustrates.to_owned(),
-            expected_status: expected.to_owned(),
-        });
+        ssins.push(DemoSsin::new(s.to_string(), illustrates, expected));
     };
 
     let sophie = ssin("850731001", false)?;
@@ -414,16 +447,16 @@ pub fn dataset(
         "MSG00100",
     );
     let unknown = ssin("750101999", false)?;
-    ssins.push(DemoSsin {
-        ssin: unknown.to_string(),
-        illustrates: "well-formed SSIN unknown to the register (MSG00005)".into(),
-        expected_status: "MSG00005".into(),
-    });
-    ssins.push(DemoSsin {
-        ssin: "85073100137".into(),
-        illustrates: "check digits wrong (MSG00011)".into(),
-        expected_status: "MSG00011".into(),
-    });
+    ssins.push(DemoSsin::new(
+        unknown.to_string(),
+        "well-formed SSIN unknown to the register (MSG00005)",
+        "MSG00005",
+    ));
+    ssins.push(DemoSsin::new(
+        "85073100137".into(),
+        "check digits wrong (MSG00011)",
+        "MSG00011",
+    ));
 
     // The decisions the PCSAs sent, by date: the register's rights come from them, so
     // each right has its attestation, decision date and history (LivingWages V3).
@@ -769,7 +802,26 @@ pub fn prepare(data_dir: &Path, store: &dyn Store) -> Result<DemoSetup, DemoErro
             legal_contexts,
         });
     }
-    let data = dataset(&credentials)?;
+    let mut data = dataset(&credentials)?;
+    // What a tester needs to name a person or a CPAS as the register knows them.
+    let mut pcsas = Vec::new();
+    for change in &data.changes {
+        match change {
+            Change::Person(p) => {
+                for s in data.ssins.iter_mut().filter(|s| s.ssin == p.ssin.as_str()) {
+                    s.last_name = Some(p.last_name.clone());
+                    s.first_name = Some(p.first_name.clone());
+                    s.birth_date = p.birth_date.map(|d| d.to_string());
+                }
+            }
+            Change::Pcsa(p) => pcsas.push(DemoPcsa {
+                name: p.name.clone(),
+                cbe_number: p.cbe.to_string(),
+                ins_code: p.ins.as_str().to_owned(),
+            }),
+            _ => {}
+        }
+    }
     let manifest = Manifest {
         endpoints: Endpoints::default(),
         wsdl: Endpoints::default(),
@@ -777,6 +829,7 @@ pub fn prepare(data_dir: &Path, store: &dyn Store) -> Result<DemoSetup, DemoErro
         default_institution: "onem".to_owned(),
         institutions,
         ssins: data.ssins.clone(),
+        pcsas,
     };
     // The passwords exist only in the manifest: write it before the store holds their
     // hashes, so that a start failing later (a port in use) leaves a usable demo.

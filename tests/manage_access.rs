@@ -255,3 +255,56 @@ async fn the_connector_publishes_its_wsdl_and_faults_on_a_foreign_payload() {
     assert_eq!(reply.status, 500);
     assert!(reply.body.contains("xmlString"), "{}", reply.body);
 }
+
+/// `demo.json` says what a CPAS's software needs to call ManageAccess as a tester
+/// would: the CPAS's CBE number and INS code, and each person's names and birth date,
+/// which are the proof the register checks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_json_gives_the_proof_manage_access_asks_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (mut child, addr) = support::demo_binary(&data, &[]);
+    let text = std::fs::read_to_string(data.join("demo.json")).unwrap();
+    let manifest: bcss_gateway::demo::Manifest = serde_json::from_str(&text).unwrap();
+    let cpas = manifest
+        .institutions
+        .iter()
+        .find(|i| i.key == "cpas-liege")
+        .unwrap();
+    let pcsa = manifest
+        .pcsas
+        .iter()
+        .find(|p| p.cbe_number == cpas.cbe_number)
+        .unwrap_or_else(|| panic!("the CPAS is not among {:?}", manifest.pcsas));
+    assert_eq!(pcsa.ins_code, "62063");
+    let ca = std::fs::read_to_string(&manifest.ca_certificate).unwrap();
+    let client = support::Client::external(addr, &ca).with_basic(&cpas.username, &cpas.password);
+    let persons: Vec<_> = manifest
+        .ssins
+        .iter()
+        .filter(|s| s.expected_status == "MSG00000")
+        .collect();
+    assert!(!persons.is_empty());
+    for person in persons {
+        let (Some(last), Some(born)) = (&person.last_name, &person.birth_date) else {
+            panic!("no names or birth date for {}", person.ssin);
+        };
+        let mut request = Request::new(&cpas.cbe_number, &person.ssin, "REGISTER");
+        request.proof = format!(
+            "<ma:PersonData><ma:LastName>{last}</ma:LastName><ma:BirthDate>{born}</ma:BirthDate></ma:PersonData>"
+        );
+        let body = envelope(
+            SOAP11,
+            &format!(
+                "<wsc:xmlString xmlns:wsc=\"{WSC}\"><![CDATA[{}]]></wsc:xmlString>",
+                request.document()
+            ),
+        );
+        let reply = client.soap_at(PATH, &body).await;
+        let inner = texts_of(&reply.body, "xmlString").pop().unwrap();
+        validate_ssdn_reply(&inner);
+        assert_eq!(return_codes(&inner), ["0", "0"], "{}: {inner}", person.ssin);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
