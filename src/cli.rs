@@ -365,11 +365,16 @@ async fn clock(args: ClockArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Where world files' CAs for client certificates are kept, for `serve` to trust.
+fn trusted_cas_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("certs").join("client-cas")
+}
+
 fn world(args: WorldArgs) -> Result<(), CliError> {
     let store = RedbStore::open_dir(&args.data_dir)?;
     match args.command {
         WorldCommand::Load { files } => {
-            let changes = crate::world::load(&files, &store)?;
+            let changes = crate::world::load(&files, &store, &trusted_cas_dir(&args.data_dir))?;
             println!(
                 "loaded {} declarations from {} file(s) into {}",
                 changes,
@@ -378,7 +383,8 @@ fn world(args: WorldArgs) -> Result<(), CliError> {
             );
         }
         WorldCommand::Export { out } => {
-            let text = crate::world::export(&store)?;
+            let cas = crate::world::trusted_cas(&trusted_cas_dir(&args.data_dir))?;
+            let text = crate::world::export(&store, &cas)?;
             match out {
                 Some(file) => crate::files::write(&file, &text, true)
                     .map_err(|source| CliError::Write { file, source })?,
@@ -742,13 +748,15 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     if !args.worlds.is_empty() {
         // Passwords are hashed as the world is checked: off the async workers.
         let (worlds, register) = (args.worlds.clone(), store.clone());
-        let loaded =
-            tokio::task::spawn_blocking(move || crate::world::load(&worlds, register.as_ref()))
-                .await
-                .map_err(|e| CliError::Value {
-                    name: "world",
-                    reason: format!("loading stopped: {e}"),
-                })??;
+        let trusted = trusted_cas_dir(&args.data_dir);
+        let loaded = tokio::task::spawn_blocking(move || {
+            crate::world::load(&worlds, register.as_ref(), &trusted)
+        })
+        .await
+        .map_err(|e| CliError::Value {
+            name: "world",
+            reason: format!("loading stopped: {e}"),
+        })??;
         tracing::info!(
             declarations = loaded,
             files = args.worlds.len(),
@@ -761,6 +769,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         (None, None) => tls_files(&args)?,
     };
     let mut config = server::Config::new(args.addr, tls);
+    config.client_cas = crate::world::trusted_cas(&trusted_cas_dir(&args.data_dir))?;
     config.auth = AuthModes {
         basic: args.auth.contains(&AuthMode::Basic),
         client_certificate: args.auth.contains(&AuthMode::ClientCertificate),

@@ -27,7 +27,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("certs", &["domain", "files", "tls"]),
     ("control", &["domain", "clock"]),
-    ("world", &["domain", "store", "server"]),
+    ("world", &["domain", "store", "tls", "server", "files"]),
     (
         "app",
         &[

@@ -292,3 +292,117 @@ fn the_schema_describes_the_example_and_what_export_writes() {
         "a short SSIN and no firstName: {of_wrong:?}"
     );
 }
+
+/// A client certificate and its key, as PEM.
+struct Issued {
+    cert: String,
+    key: String,
+}
+
+fn client_params(name: &str) -> rcgen::CertificateParams {
+    let mut params =
+        rcgen::CertificateParams::new(Vec::<String>::new()).unwrap_or_else(|e| panic!("{e}"));
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    params
+}
+
+fn self_signed(name: &str) -> Issued {
+    let key = rcgen::KeyPair::generate().unwrap_or_else(|e| panic!("{e}"));
+    let cert = client_params(name)
+        .self_signed(&key)
+        .unwrap_or_else(|e| panic!("{e}"));
+    Issued {
+        cert: cert.pem(),
+        key: key.serialize_pem(),
+    }
+}
+
+/// A CA of the institution's own, and a client certificate it issued.
+fn own_ca_and_client() -> (String, Issued) {
+    let ca_key = rcgen::KeyPair::generate().unwrap_or_else(|e| panic!("{e}"));
+    let mut ca_params = client_params("Tester's own CA");
+    ca_params.extended_key_usages = Vec::new();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Constrained(0));
+    let ca = ca_params
+        .self_signed(&ca_key)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = rcgen::KeyPair::generate().unwrap_or_else(|e| panic!("{e}"));
+    let cert = client_params("tester application")
+        .signed_by(&key, &issuer)
+        .unwrap_or_else(|e| panic!("{e}"));
+    (
+        ca.pem(),
+        Issued {
+            cert: cert.pem(),
+            key: key.serialize_pem(),
+        },
+    )
+}
+
+/// A tester's own client certificates identify their institution as they will on the
+/// network: one issued by the institution's own CA (which the world declares trusted)
+/// and a self-signed one pinned by being registered. A certificate nobody registered
+/// or trusts is refused at the handshake.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_testers_own_client_certificates_identify_their_institution() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (ca, issued) = own_ca_and_client();
+    let pinned = self_signed("tester laptop");
+    let stranger = self_signed("nobody");
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.path().join(name), text).unwrap_or_else(|e| panic!("{e}"));
+    };
+    write("own-ca.pem", &ca);
+    write("app.pem", &issued.cert);
+    write("laptop.pem", &pinned.cert);
+    // The example's persons and PCSA, and the tester's institution with certificates.
+    let example = std::fs::read_to_string(EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
+    let world = format!(
+        "clientCa = [\"own-ca.pem\"]\n{}",
+        example.replace(
+            "certificates = []",
+            "certificateFiles = [\"app.pem\", \"laptop.pem\"]"
+        )
+    );
+    write("world.toml", &world);
+    let data = dir.path().join("data");
+    let world_file = dir.path().join("world.toml");
+    let (mut child, addr) = demo_binary(&data, &["--world", path_arg(&world_file)]);
+    let gateway_ca = std::fs::read_to_string(data.join("certs").join("ca.pem"))
+        .unwrap_or_else(|e| panic!("ca: {e}"));
+    for (what, identity) in [("own CA", &issued), ("pinned", &pinned)] {
+        let client =
+            Client::external_with_certificate(addr, &gateway_ca, &identity.cert, &identity.key);
+        let reply = client
+            .soap_at(
+                PATH,
+                &Call::new("getLivingWages", PARTNER, WITH_RIGHT).soap11(),
+            )
+            .await;
+        assert_eq!(reply.status_code(), "MSG00000", "{what}: {}", reply.body);
+        validate_soap_reply(&reply.body);
+    }
+    let client =
+        Client::external_with_certificate(addr, &gateway_ca, &stranger.cert, &stranger.key);
+    let refused = client.try_connect().await;
+    if refused.is_ok() {
+        // TLS 1.3: the server's refusal arrives with the first read.
+        let answered = client.try_send("GET", "/health", &[], Vec::new()).await;
+        assert!(
+            answered.is_err(),
+            "a stranger's certificate was accepted: {:?}",
+            answered.map(|r| r.status)
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    // The export names the CA the server trusts and the certificates' fingerprints.
+    let out = gateway(&["world", "export", "--data-dir", path_arg(&data)]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(text.contains("client-cas"), "{text}");
+}

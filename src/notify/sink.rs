@@ -93,6 +93,7 @@ impl Sink {
                 client_ca: None,
             },
             false,
+            &tls::ClientTrust::default(),
         )?;
         let acceptor = TlsAcceptor::from(Arc::new(config));
         let listener = TcpListener::bind(addr)

@@ -36,6 +36,9 @@ use routes::{ConnectionInfo, Gateway};
 pub struct Config {
     pub addr: SocketAddr,
     pub tls: TlsFiles,
+    /// CAs trusted for client certificates besides `tls.client_ca` (institutions' own,
+    /// declared in world files).
+    pub client_cas: Vec<std::path::PathBuf>,
     pub auth: AuthModes,
     /// Largest request body accepted (413 beyond).
     pub body_limit: usize,
@@ -67,6 +70,7 @@ impl Config {
         Config {
             addr,
             tls,
+            client_cas: Vec::new(),
             auth: AuthModes {
                 basic: true,
                 client_certificate: true,
@@ -135,16 +139,30 @@ impl RunningServer {
 }
 
 pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<RunningServer, ServerError> {
-    let mtls = config.auth.client_certificate && config.tls.client_ca.is_some();
+    // A client certificate identifies its institution when it chains to a trusted CA
+    // or is registered (pinned) itself.
+    let mtls = config.auth.client_certificate;
     if !config.auth.basic && !mtls {
         return Err(ServerError::NoAuthentication);
     }
     // No client certificate is asked for where none is accepted.
     let mut tls_files = config.tls.clone();
-    if !mtls {
+    let trust = if mtls {
+        let register = store.clone();
+        let pinned: tls::Pinned = Arc::new(move |fingerprint| {
+            register
+                .institution_by_certificate(fingerprint)
+                .is_ok_and(|found| found.is_some())
+        });
+        tls::ClientTrust {
+            extra_cas: config.client_cas.clone(),
+            pinned: Some(pinned),
+        }
+    } else {
         tls_files.client_ca = None;
-    }
-    let tls_config = tls::server_config(&tls_files, mtls && !config.auth.basic)?;
+        tls::ClientTrust::default()
+    };
+    let tls_config = tls::server_config(&tls_files, mtls && !config.auth.basic, &trust)?;
     let acceptor = TlsAcceptor::from(Arc::new(tls_config));
     let listener = TcpListener::bind(config.addr)
         .await

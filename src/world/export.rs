@@ -30,8 +30,15 @@ fn at<T>(value: T) -> Spanned<T> {
 
 /// The register's PCSAs, institutions, persons, inscriptions and rights as a world
 /// file's text. Passwords are written as their hashes.
-pub fn export(register: &dyn ReferenceData) -> Result<String, WorldError> {
-    let mut world = WorldFile::default();
+/// `client_cas` are the CA files the server trusts for client certificates.
+pub fn export(
+    register: &dyn ReferenceData,
+    client_cas: &[std::path::PathBuf],
+) -> Result<String, WorldError> {
+    let mut world = WorldFile {
+        client_cas: client_cas.iter().map(|p| text(p.display())).collect(),
+        ..WorldFile::default()
+    };
     for change in register.contents()? {
         match change {
             Change::Pcsa(p) => world.pcsas.push(PcsaEntry {
@@ -45,6 +52,7 @@ pub fn export(register: &dyn ReferenceData) -> Result<String, WorldError> {
                 password: None,
                 password_hash: i.password_hash.map(text),
                 certificates: i.certificates.iter().map(|c| text(c.to_hex())).collect(),
+                certificate_files: Vec::new(),
                 sector: i.sector.map(|s| SectorEntry {
                     sector: at(i64::from(s.sector)),
                     institution: at(i64::from(s.institution)),

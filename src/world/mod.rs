@@ -26,6 +26,7 @@ use crate::domain::{
 };
 use crate::server::auth::hash_password;
 use crate::store::{Change, ReferenceData, StoreError};
+use crate::tls;
 
 /// The services a grant may name, by their names on the network.
 const SERVICES: [Service; 3] = [
@@ -41,6 +42,10 @@ type Text = Spanned<String>;
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorldFile {
+    /// CA certificates (PEM files, relative to the world file) that institutions'
+    /// client certificates may chain to.
+    #[serde(default, rename = "clientCa", skip_serializing_if = "Vec::is_empty")]
+    pub client_cas: Vec<Text>,
     #[serde(default, rename = "pcsa", skip_serializing_if = "Vec::is_empty")]
     pub pcsas: Vec<PcsaEntry>,
     #[serde(default, rename = "institution", skip_serializing_if = "Vec::is_empty")]
@@ -74,6 +79,9 @@ pub struct InstitutionEntry {
     /// SHA-256 fingerprints of its client certificates (hex, colons allowed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub certificates: Vec<Text>,
+    /// Its client certificates as PEM files (relative to the world file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificate_files: Vec<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sector: Option<SectorEntry>,
     #[serde(default, rename = "grant", skip_serializing_if = "Vec::is_empty")]
@@ -181,6 +189,11 @@ pub enum WorldError {
     Store(#[from] StoreError),
     #[error("the register cannot be written as a world file: {0}")]
     Format(String),
+    #[error("cannot write {}: {source}", file.display())]
+    Write {
+        file: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 fn list(problems: &[Problem]) -> String {
@@ -284,9 +297,17 @@ fn field_at(text: &str, line: usize) -> String {
 /// places of a duplicate.
 type Declared<'a> = HashMap<String, (&'a Source, usize)>;
 
+/// A world checked: what to write to the register, and the CAs to trust for client
+/// certificates (each as its PEM text, named by its fingerprint).
+pub struct Checked {
+    pub changes: Vec<Change>,
+    pub client_cas: Vec<(String, String)>,
+}
+
 /// Checks a world against itself and the register it is to be loaded into, and returns
-/// the changes that load it. Passwords are hashed here: call it off the async workers.
-pub fn check(sources: &[Source], register: &dyn ReferenceData) -> Result<Vec<Change>, WorldError> {
+/// what loads it. Passwords are hashed and files read here: call it off the async
+/// workers.
+pub fn check(sources: &[Source], register: &dyn ReferenceData) -> Result<Checked, WorldError> {
     let mut c = Checker {
         problems: Vec::new(),
         source: None,
@@ -294,9 +315,15 @@ pub fn check(sources: &[Source], register: &dyn ReferenceData) -> Result<Vec<Cha
     let (mut pcsas, mut institutions, mut persons) = (Vec::new(), Vec::new(), Vec::new());
     let (mut declared_pcsas, mut declared_institutions, mut declared_persons) =
         (Declared::new(), Declared::new(), Declared::new());
+    let mut client_cas = Vec::new();
     // Declarations first, in every file: a file may refer to what another declares.
     for source in sources {
         c.source = Some(source);
+        for (i, t) in source.world.client_cas.iter().enumerate() {
+            if let Some(ca) = c.client_ca(&format!("clientCa[{i}]"), t) {
+                client_cas.push(ca);
+            }
+        }
         for (i, e) in source.world.pcsas.iter().enumerate() {
             let at = format!("pcsa[{i}]");
             if let Some(pcsa) = c.pcsa(&at, e) {
@@ -357,15 +384,64 @@ pub fn check(sources: &[Source], register: &dyn ReferenceData) -> Result<Vec<Cha
     all.extend(institutions.into_iter().map(Change::Institution));
     all.extend(persons.into_iter().map(Change::Person));
     all.append(&mut changes);
-    Ok(all)
+    Ok(Checked {
+        changes: all,
+        client_cas,
+    })
 }
 
-/// Reads, checks and applies world files to `register` in one transaction.
-pub fn load(paths: &[PathBuf], register: &dyn ReferenceData) -> Result<usize, WorldError> {
+/// Reads, checks and applies world files to `register` in one transaction; the CAs
+/// they declare are then written into `trusted_cas` (a directory the server reads
+/// its trusted client CAs from). Returns how many declarations were applied.
+pub fn load(
+    paths: &[PathBuf],
+    register: &dyn ReferenceData,
+    trusted_cas: &Path,
+) -> Result<usize, WorldError> {
     let sources = read(paths)?;
-    let changes = check(&sources, register)?;
-    register.apply(&changes)?;
-    Ok(changes.len())
+    let checked = check(&sources, register)?;
+    register.apply(&checked.changes)?;
+    if !checked.client_cas.is_empty() {
+        std::fs::create_dir_all(trusted_cas).map_err(|source| WorldError::Write {
+            file: trusted_cas.to_owned(),
+            source,
+        })?;
+    }
+    for (name, pem) in &checked.client_cas {
+        let file = trusted_cas.join(format!("{name}.pem"));
+        crate::files::write(&file, pem, false)
+            .map_err(|source| WorldError::Write { file, source })?;
+    }
+    Ok(checked.changes.len() + checked.client_cas.len())
+}
+
+/// The CA files a server trusts for client certificates, from `trusted_cas` (written
+/// by `load`), in name order; none when the directory does not exist.
+pub fn trusted_cas(trusted_cas: &Path) -> Result<Vec<PathBuf>, WorldError> {
+    let entries = match std::fs::read_dir(trusted_cas) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(WorldError::Read {
+                file: trusted_cas.to_owned(),
+                source,
+            });
+        }
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|source| WorldError::Read {
+                file: trusted_cas.to_owned(),
+                source,
+            })?
+            .path();
+        if path.extension().is_some_and(|e| e == "pem") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// What a reference may name: declared in the world, or already in the register.
@@ -499,6 +575,12 @@ impl<'a> Checker<'a> {
                 certificates.push(f);
             }
         }
+        for (i, t) in e.certificate_files.iter().enumerate() {
+            let field = format!("{at}.certificateFiles[{i}]");
+            if let Some((fingerprint, _)) = self.certificate_file(t, field) {
+                certificates.push(fingerprint);
+            }
+        }
         let sector = match &e.sector {
             None => Some(None),
             Some(s) => {
@@ -555,6 +637,60 @@ impl<'a> Checker<'a> {
             certificates,
             grants,
         })
+    }
+
+    /// A PEM file named relative to the world file: the fingerprint of its first
+    /// certificate, and its text.
+    fn certificate_file(
+        &mut self,
+        t: &Text,
+        field: String,
+    ) -> Option<(CertificateFingerprint, String)> {
+        let dir = self
+            .source
+            .and_then(|s| s.path.parent())
+            .map(Path::to_owned)
+            .unwrap_or_default();
+        let path = dir.join(t.get_ref());
+        let read = std::fs::read_to_string(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))
+            .and_then(|pem| {
+                let certs = tls::load_certificates(&path).map_err(|e| e.to_string())?;
+                let first = certs
+                    .first()
+                    .ok_or_else(|| format!("{} holds no certificate", path.display()))?;
+                Ok((tls::fingerprint(first), pem))
+            });
+        match read {
+            Ok(found) => Some(found),
+            Err(reason) => {
+                self.problem(t.span(), field, reason);
+                None
+            }
+        }
+    }
+
+    /// A CA certificate to trust for client certificates: a PEM file whose
+    /// certificates can anchor a chain.
+    fn client_ca(&mut self, at: &str, t: &Text) -> Option<(String, String)> {
+        let (fingerprint, pem) = self.certificate_file(t, at.to_owned())?;
+        let dir = self
+            .source
+            .and_then(|s| s.path.parent())
+            .unwrap_or(Path::new(""));
+        let anchors = tls::load_certificates(&dir.join(t.get_ref())).ok()?;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in anchors {
+            if let Err(e) = roots.add(cert) {
+                self.problem(
+                    t.span(),
+                    at.to_owned(),
+                    format!("not usable as a CA certificate: {e}"),
+                );
+                return None;
+            }
+        }
+        Some((fingerprint.to_hex(), pem))
     }
 
     fn number(&mut self, n: &Spanned<i64>, field: String) -> Option<u16> {

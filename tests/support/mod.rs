@@ -367,6 +367,21 @@ impl Client {
         Client::trusting(addr, ca_pem, None, false)
     }
 
+    /// The same, presenting the client certificate `cert_pem` (its key `key_pem`).
+    pub fn external_with_certificate(
+        addr: SocketAddr,
+        ca_pem: &str,
+        cert_pem: &str,
+        key_pem: &str,
+    ) -> Client {
+        Client::trusting(
+            addr,
+            ca_pem,
+            Some((cert_pem.to_owned(), key_pem.to_owned())),
+            false,
+        )
+    }
+
     fn trusting(
         addr: SocketAddr,
         ca_pem: &str,
