@@ -133,10 +133,11 @@ impl DevelopmentPki {
     }
 
     /// Writes `ca.pem`, `server.pem`, `server.key` and `<client>.pem`/`<client>.key`
-    /// into `dir`; keys are readable by their owner only. The CA's key is not kept:
+    /// into `dir` (created readable by its owner only); keys are readable by their
+    /// owner only. The CA's key is not kept:
     /// nothing else can be signed with it.
     pub fn write(&self, dir: &Path) -> Result<PkiFiles, CertError> {
-        std::fs::create_dir_all(dir).map_err(|source| CertError::Write {
+        crate::files::private_dir(dir).map_err(|source| CertError::Write {
             path: dir.to_owned(),
             source,
         })?;

@@ -365,6 +365,35 @@ async fn clock(args: ClockArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Warns about what a data directory made before (or by hand) lets other accounts
+/// read: the directory, the store, the manifest and the private keys.
+fn warn_if_readable_by_others(data_dir: &Path) {
+    let certs = data_dir.join("certs");
+    let keys = std::fs::read_dir(&certs)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "key"))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let private = [
+        data_dir.to_owned(),
+        data_dir.join("bcss-gateway.redb"),
+        data_dir.join("demo.json"),
+        certs,
+    ];
+    for path in private.iter().chain(&keys) {
+        if path.exists() && crate::files::readable_by_others(path) {
+            tracing::warn!(
+                path = %path.display(),
+                "readable by other accounts of this machine; it holds personal data or secrets (chmod go-rwx)"
+            );
+        }
+    }
+}
+
 /// Where world files' CAs for client certificates are kept, for `serve` to trust.
 fn trusted_cas_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("certs").join("client-cas")
@@ -740,6 +769,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         &args.data_dir,
         usize::try_from(args.cache_mb).unwrap_or(usize::MAX),
     )?);
+    warn_if_readable_by_others(&args.data_dir);
     let mut demo_setup = if args.demo {
         Some(demo::prepare(&args.data_dir, store.as_ref())?)
     } else {

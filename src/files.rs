@@ -27,3 +27,48 @@ pub fn write(path: &Path, text: &str, secret: bool) -> std::io::Result<()> {
     file.sync_all()?;
     std::fs::rename(&beside, path)
 }
+
+/// Creates `dir` (and its missing parents) readable by its owner only, whatever the
+/// umask: a data directory holds persons, decisions, hashes and keys. An existing
+/// directory keeps its mode (`readable_by_others` tells whether to warn).
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Creates `path` empty and readable by its owner only, unless it exists: for a file
+/// that another library then opens and fills (the store).
+pub fn private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether accounts other than the owner may read (or list) `path`.
+pub fn readable_by_others(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}

@@ -12,7 +12,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("files", &[]),
     ("clock", &["domain"]),
     ("tls", &["domain"]),
-    ("store", &["domain"]),
+    ("store", &["domain", "files"]),
     ("wire", &["domain"]),
     ("services", &["domain", "store", "wire", "clock"]),
     (

@@ -467,7 +467,7 @@ impl RedbStore {
     /// `open_dir` keeping up to `cache_mb` MiB of the file's pages in memory: the
     /// consultations' latency stays flat as long as the pages they read fit.
     pub fn open_dir_with_cache(dir: &Path, cache_mb: usize) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| {
+        crate::files::private_dir(dir).map_err(|e| {
             StoreError::Engine(format!(
                 "cannot create data directory {}: {e}",
                 dir.display()
@@ -481,6 +481,10 @@ impl RedbStore {
     }
 
     fn open_with_cache(path: &Path, cache_mb: usize) -> Result<Self, StoreError> {
+        // The file holds personal data and password hashes: created for its owner only.
+        crate::files::private_file(path).map_err(|e| {
+            StoreError::Engine(format!("cannot create the store {}: {e}", path.display()))
+        })?;
         let db = redb::Builder::new()
             .set_cache_size(cache_mb.saturating_mul(1 << 20))
             .create(path)

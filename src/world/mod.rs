@@ -402,7 +402,7 @@ pub fn load(
     let checked = check(&sources, register)?;
     register.apply(&checked.changes)?;
     if !checked.client_cas.is_empty() {
-        std::fs::create_dir_all(trusted_cas).map_err(|source| WorldError::Write {
+        crate::files::private_dir(trusted_cas).map_err(|source| WorldError::Write {
             file: trusted_cas.to_owned(),
             source,
         })?;
