@@ -270,6 +270,35 @@ async fn health_unknown_paths_and_methods() {
     assert_eq!(r.header("allow"), Some("GET, POST"));
 }
 
+/// HEAD answers as GET would, without the body, over HTTP/1.1 and HTTP/2 alike (over
+/// HTTP/2 a body would be a protocol error).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_is_get_without_the_body_over_both_protocols() {
+    let gw = Gateway::start().await;
+    for client in [gw.anonymous(), gw.anonymous().http2()] {
+        let get = client.get("/health").await;
+        let head = client
+            .try_send("HEAD", "/health", &[], Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("HEAD /health: {e}"));
+        assert_eq!((head.status, head.body.as_str()), (200, ""));
+        assert_eq!(
+            head.header("content-length"),
+            Some(get.body.len().to_string().as_str())
+        );
+        let wsdl = client
+            .try_send("HEAD", &format!("{PATH}?wsdl"), &[], Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("HEAD ?wsdl: {e}"));
+        assert_eq!((wsdl.status, wsdl.body.as_str()), (200, ""));
+        let missing = client
+            .try_send("HEAD", "/SOA4520/Nothing", &[], Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("HEAD a missing path: {e}"));
+        assert_eq!(missing.status, 404);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_lets_an_in_flight_request_finish_and_accepts_no_more() {
     let mut gw = Gateway::start().await;

@@ -104,6 +104,24 @@ impl Gateway {
     }
 
     pub async fn handle(&self, req: Request<Incoming>, conn: &ConnectionInfo) -> HttpResponse {
+        if req.method() != Method::HEAD {
+            return self.route(req, conn).await;
+        }
+        // HEAD is GET without the body (RFC 9110, 9.3.2); over HTTP/2 a body would be
+        // a protocol error, so it is left out here rather than by each protocol.
+        let (mut parts, body) = req.into_parts();
+        parts.method = Method::GET;
+        let answer = self.route(Request::from_parts(parts, body), conn).await;
+        let (mut parts, body) = answer.into_parts();
+        if let Some(length) = hyper::body::Body::size_hint(&body).exact() {
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, header::HeaderValue::from(length));
+        }
+        Response::from_parts(parts, Full::new(Bytes::new()))
+    }
+
+    async fn route(&self, req: Request<Incoming>, conn: &ConnectionInfo) -> HttpResponse {
         let path = req.uri().path();
         if let Some(service) = contracts::at(path) {
             return match *req.method() {
