@@ -109,6 +109,19 @@ async fn malformed_and_hostile_xml_get_a_client_fault_naming_the_problem() {
         ),
         (good.replace("test-ticket", "&xxe;"), "&xxe; is not defined"),
         (format!("<?evil x?>{good}"), "processing instructions"),
+        // Not well-formed XML 1.0, though a lenient reader would take them.
+        (
+            good.replacen("<soap:Body>", "<soap:Body><?xml version=\"1.0\"?>", 1),
+            "an XML declaration is only allowed at the start of the document",
+        ),
+        (
+            format!(" <?xml version=\"1.0\"?>{good}"),
+            "an XML declaration is only allowed at the start of the document",
+        ),
+        (
+            good.replacen("<soap:Header/>", "<soap:Header a=\"x<y\"/>", 1),
+            "'<' is not allowed in an attribute value",
+        ),
         (
             good.replace("soap:Body", "soap:Bodyy"),
             "unexpected element",

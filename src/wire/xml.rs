@@ -197,8 +197,12 @@ pub fn parse_bounded(bytes: &[u8], max_elements: usize) -> Result<Element<'_>, X
     let mut root: Option<Element<'_>> = None;
     let mut count = 0usize;
 
+    // The XML declaration may only open the document (XML 1.0, 2.8): not even
+    // whitespace before it.
+    let mut at_start = true;
     loop {
         let event = reader.read_event().map_err(|e| malformed(&reader, e))?;
+        let opens_document = std::mem::replace(&mut at_start, false);
         match event {
             Event::Start(start) => {
                 let element = open_element(text, &reader, &mut scopes, stack.len() + 1, &start)?;
@@ -275,6 +279,12 @@ pub fn parse_bounded(bytes: &[u8], max_elements: usize) -> Result<Element<'_>, X
                     None => return Err(XmlError::TextOutsideRoot),
                 }
             }
+            Event::Decl(_) if !opens_document => {
+                return Err(malformed(
+                    &reader,
+                    "an XML declaration is only allowed at the start of the document",
+                ));
+            }
             Event::Decl(decl) => {
                 if let Some(enc) = decl.encoding() {
                     let enc = enc.map_err(|e| malformed(&reader, e))?;
@@ -312,6 +322,13 @@ fn open_element<'a>(
     let mut attributes = Vec::new();
     for attr in start.attributes() {
         let attr = attr.map_err(|e| malformed(reader, e))?;
+        // XML 1.0's AttValue excludes a raw '<'; quick-xml does not check it.
+        if attr.value.contains('<') {
+            return Err(malformed(
+                reader,
+                "'<' is not allowed in an attribute value",
+            ));
+        }
         let key: &str = attr.key.as_ref();
         let value =
             attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
