@@ -399,6 +399,43 @@ async fn a_client_too_slow_to_send_its_headers_is_cut_off() {
     );
 }
 
+/// Between two requests, an HTTP/1.1 keep-alive connection is idle, not slow with
+/// its headers: the idle timeout closes it, and the header timeout only counts from a
+/// request's first byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_alive_connection_waits_for_the_idle_timeout_not_the_header_timeout() {
+    let gw = Gateway::start_with(Options {
+        header_timeout: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(3),
+        ..Options::default()
+    })
+    .await;
+    let mut tls = gw.anonymous().connect().await;
+    let request = b"GET /health HTTP/1.1\r\nhost: localhost\r\n\r\n";
+    let mut answer = vec![0u8; 4096];
+    for round in 0..2 {
+        tls.write_all(request)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        tls.flush().await.unwrap_or_else(|e| panic!("{e}"));
+        let n = tokio::time::timeout(Duration::from_secs(5), tls.read(&mut answer))
+            .await
+            .unwrap_or_else(|_| panic!("no answer in round {round}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8_lossy(&answer[..n]);
+        assert!(text.starts_with("HTTP/1.1 200"), "round {round}: {text:?}");
+        // Quiet for longer than the header timeout, shorter than the idle timeout.
+        tokio::time::sleep(Duration::from_millis(1_800)).await;
+    }
+    let started = std::time::Instant::now();
+    assert!(closed_within(&mut tls, Duration::from_secs(10)).await);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(800),
+        "closed {waited:?} after the last quiet spell began 1.8 s in: before the idle timeout"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_does_not_arrive_in_time_gets_408() {
     let gw = Gateway::start_with(Options {

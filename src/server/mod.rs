@@ -201,7 +201,9 @@ async fn accept_loop(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(config.header_timeout)
+        // Timed here instead (`idle::Activity::head_overdue`): hyper's timer would also
+        // run between two requests of a kept-alive connection.
+        .header_read_timeout(None)
         .keep_alive(true);
     builder
         .http2()
@@ -237,6 +239,7 @@ async fn accept_loop(
         let mut stopped = stopped.clone();
         let handshake_timeout = config.handshake_timeout;
         let idle_timeout = config.idle_timeout;
+        let header_timeout = config.header_timeout;
         connections.spawn(async move {
             let _slot = slot;
             let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
@@ -256,12 +259,21 @@ async fn accept_loop(
                 .peer_certificates()
                 .and_then(|c| c.first())
                 .map(tls::fingerprint);
+            // HTTP/2 carries no request heads to time: its frames come and go between
+            // requests.
+            let http2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
             let info = Arc::new(ConnectionInfo { peer, certificate });
             let (io, activity) = idle::Tracked::new(tls);
+            let requests = activity.clone();
             let service = service_fn(move |req| {
                 let gateway = gateway.clone();
                 let info = info.clone();
-                async move { Ok::<_, std::convert::Infallible>(gateway.handle(req, &info).await) }
+                let serving = requests.serving();
+                async move {
+                    let response = gateway.handle(req, &info).await;
+                    drop(serving);
+                    Ok::<_, std::convert::Infallible>(response)
+                }
             });
             let conn = builder.serve_connection(TokioIo::new(io), service);
             tokio::pin!(conn);
@@ -282,6 +294,10 @@ async fn accept_loop(
                         tracing::debug!(%peer, "closing idle connection");
                         closing = true;
                         conn.as_mut().graceful_shutdown();
+                    }
+                    _ = activity.head_overdue(header_timeout), if !http2 => {
+                        tracing::debug!(%peer, "a request's headers did not arrive in time");
+                        break;
                     }
                 }
             }
