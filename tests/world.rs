@@ -171,28 +171,37 @@ fn a_bad_world_is_refused_whole_with_every_problem_named() {
     assert_eq!(contents(&data), before);
 }
 
+/// A data directory `name` in `dir` holding the demo register.
+fn demo_register(dir: &Path, name: &str) -> PathBuf {
+    let data = dir.join(name);
+    let demo = RedbStore::open_dir(&data).unwrap_or_else(|e| panic!("{e}"));
+    bcss_gateway::demo::prepare(&data, &demo).unwrap_or_else(|e| panic!("demo: {e}"));
+    data
+}
+
+/// `world export --out file` of `data_dir`; returns the file.
+fn export_to(data_dir: &Path, file: &Path) -> PathBuf {
+    let out = gateway(&[
+        "world",
+        "export",
+        "--data-dir",
+        path_arg(data_dir),
+        "--out",
+        path_arg(file),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    file.to_owned()
+}
+
 /// Export, load into an empty data directory, export again: the same register and the
 /// same text, for the example and for the whole demo register.
 #[test]
 fn export_then_load_gives_the_same_register() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let first = dir.path().join("first");
-    let demo = RedbStore::open_dir(&first).unwrap_or_else(|e| panic!("{e}"));
-    bcss_gateway::demo::prepare(&first, &demo).unwrap_or_else(|e| panic!("demo: {e}"));
-    drop(demo);
+    let first = demo_register(dir.path(), "first");
     let loaded = gateway(&["world", "load", "--data-dir", path_arg(&first), EXAMPLE]);
     assert!(loaded.status.success(), "{loaded:?}");
-
-    let exported: PathBuf = dir.path().join("exported.toml");
-    let out = gateway(&[
-        "world",
-        "export",
-        "--data-dir",
-        path_arg(&first),
-        "--out",
-        path_arg(&exported),
-    ]);
-    assert!(out.status.success(), "{out:?}");
+    let exported = export_to(&first, &dir.path().join("exported.toml"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -263,20 +272,8 @@ for f in sys.argv[2:]:
 #[test]
 fn the_schema_describes_the_example_and_what_export_writes() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let data = dir.path().join("data");
-    let demo = RedbStore::open_dir(&data).unwrap_or_else(|e| panic!("{e}"));
-    bcss_gateway::demo::prepare(&data, &demo).unwrap_or_else(|e| panic!("demo: {e}"));
-    drop(demo);
-    let exported = dir.path().join("demo.toml");
-    let out = gateway(&[
-        "world",
-        "export",
-        "--data-dir",
-        path_arg(&data),
-        "--out",
-        path_arg(&exported),
-    ]);
-    assert!(out.status.success(), "{out:?}");
+    let data = demo_register(dir.path(), "data");
+    let exported = export_to(&data, &dir.path().join("demo.toml"));
     let wrong = dir.path().join("wrong.toml");
     std::fs::write(&wrong, "[[person]]\nssin = \"1\"\nlastName = \"A\"\n")
         .unwrap_or_else(|e| panic!("{e}"));
