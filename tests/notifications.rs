@@ -421,6 +421,43 @@ async fn a_stalling_receiver_times_out_and_is_retried() {
     assert!(sink.wait_for(1, PATIENCE).await);
 }
 
+/// After an attempt that timed out, the next one waits its whole delay from the end
+/// of the failed one (within the ±20 % spread), not from its start.
+#[tokio::test]
+async fn a_retry_waits_from_the_end_of_the_failed_attempt() {
+    let gw = Gateway::start_with(Options {
+        retry: "0,1s,1s,1s,1s,1s,1s,1s",
+        answer_timeout: Duration::from_millis(700),
+        ..Options::default()
+    })
+    .await;
+    let sink = gw.sink(Behaviour::Stall(Duration::from_secs(30))).await;
+    subscribe(&gw, "cin", Some(&sink.url()), "SSIN_ONLY").await;
+    register(
+        &gw,
+        &form_b(&gw.cbe("cpas-liege"), &gw.ssins.no_right, "2024-01-01", 12),
+    )
+    .await;
+    let cin = bcss_gateway::domain::CbeNumber::parse(&gw.cbe("cin")).unwrap();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let attempts = loop {
+        let attempts = gw.store.attempts(&cin, 10).unwrap();
+        if attempts.len() >= 3 || tokio::time::Instant::now() > deadline {
+            break attempts;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(attempts.len() >= 3, "{attempts:?}");
+    for pair in attempts.windows(2) {
+        let ended = pair[0].at_ms + i64::try_from(pair[0].latency_ms).unwrap();
+        let waited = pair[1].at_ms - ended;
+        assert!(
+            (780..=1_400).contains(&waited),
+            "{waited} ms between the end of an attempt and the next: {attempts:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn after_the_last_retry_the_notification_is_dead_lettered_until_a_replay() {
     let gw = Gateway::start_with(Options {

@@ -304,6 +304,26 @@ impl RetrySchedule {
     pub fn wait_after(&self, failed: u32) -> Option<std::time::Duration> {
         self.0.get(usize::try_from(failed).ok()?).copied()
     }
+
+    /// `wait_after`, spread by up to ±20 % so that subscribers failing together (one
+    /// outage of the network) do not all come back at once. The spread is drawn from
+    /// the subscriber and the attempt, so the same retry always waits the same.
+    pub fn jittered_wait_after(
+        &self,
+        failed: u32,
+        subscriber: &CbeNumber,
+    ) -> Option<std::time::Duration> {
+        use std::hash::{Hash, Hasher};
+        let wait = self.wait_after(failed)?;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (subscriber.as_str(), failed).hash(&mut hasher);
+        // A factor from 0.8 to 1.2, in thousandths.
+        let permille = 800 + hasher.finish() % 401;
+        let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+        Some(std::time::Duration::from_millis(
+            ms.saturating_mul(permille) / 1000,
+        ))
+    }
 }
 
 impl fmt::Display for RetrySchedule {
@@ -321,6 +341,26 @@ impl fmt::Display for RetrySchedule {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn a_retry_is_spread_by_at_most_a_fifth_and_the_same_for_the_same_attempt() {
+        let schedule = RetrySchedule::parse("0,10s,10s").unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for prefix in 2_000_000..2_000_200u32 {
+            let cbe = CbeNumber::with_check_digits(&format!("0{prefix}")).unwrap();
+            let wait = schedule.jittered_wait_after(1, &cbe).unwrap();
+            assert!(
+                (Duration::from_secs(8)..=Duration::from_secs(12)).contains(&wait),
+                "{wait:?}"
+            );
+            assert_eq!(schedule.jittered_wait_after(1, &cbe), Some(wait));
+            seen.insert(wait);
+        }
+        assert!(seen.len() > 100, "subscribers spread: {}", seen.len());
+        let cbe = CbeNumber::with_check_digits("02067374").unwrap();
+        assert_eq!(schedule.jittered_wait_after(0, &cbe), Some(Duration::ZERO));
+        assert_eq!(schedule.jittered_wait_after(3, &cbe), None);
+    }
 
     fn subscription() -> Subscription {
         Subscription::new(

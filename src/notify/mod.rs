@@ -212,6 +212,9 @@ impl Run {
             let last = batch.last().map_or(0, |n| n.sequence);
             let sent_at = self.clock.now_ms();
             let result = self.pusher.push(endpoint, &institution, &batch).await;
+            // The next attempt's wait counts from the end of this one, not its start:
+            // an attempt that timed out must not be followed by another at once.
+            let ended_at = self.clock.now_ms();
             let attempt = Attempt {
                 at_ms: sent_at,
                 first_sequence: first,
@@ -241,9 +244,9 @@ impl Run {
                     } else {
                         s.failed_attempts = s.failed_attempts.saturating_add(1);
                         s.last_error = error.clone();
-                        match schedule.wait_after(s.failed_attempts) {
+                        match schedule.jittered_wait_after(s.failed_attempts, &institution) {
                             Some(wait) => {
-                                s.next_attempt_ms = sent_at.saturating_add(
+                                s.next_attempt_ms = ended_at.saturating_add(
                                     i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
                                 );
                             }
