@@ -377,6 +377,39 @@ async fn idle_connections_are_closed() {
     );
 }
 
+/// An HTTP/2 peer that never acknowledges the server's closing PING still loses its
+/// connection (and its slot) a bounded time after the idle timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_peer_that_ignores_the_close_is_cut_off() {
+    let gw = Gateway::start_with(Options {
+        idle_timeout: Duration::from_secs(1),
+        ..Options::default()
+    })
+    .await;
+    let mut tls = gw.anonymous().http2().connect().await;
+    // The preface and an empty SETTINGS frame, then nothing: no acknowledgement of the
+    // server's SETTINGS or of its PING.
+    tls.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tls.flush().await.unwrap_or_else(|e| panic!("{e}"));
+    // Whatever the server sends (its SETTINGS, GOAWAY, PING) is read, never answered.
+    let drained = tokio::time::timeout(Duration::from_secs(15), async {
+        let mut buf = [0u8; 1024];
+        loop {
+            match tls.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        drained.is_ok(),
+        "a peer that ignores the close keeps its connection"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_too_slow_to_send_its_headers_is_cut_off() {
     let gw = Gateway::start_with(Options {

@@ -138,6 +138,16 @@ impl RunningServer {
     }
 }
 
+/// How long a peer has to let an idle connection close, whatever it does.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<RunningServer, ServerError> {
     // A client certificate identifies its institution when it chains to a trusted CA
     // or is registered (pinned) itself.
@@ -278,6 +288,9 @@ async fn accept_loop(
             let conn = builder.serve_connection(TokioIo::new(io), service);
             tokio::pin!(conn);
             let mut closing = false;
+            // Once an idle connection is being closed, the peer has this long to let it
+            // close (an HTTP/2 peer must acknowledge the GOAWAY's PING); then it is cut.
+            let mut cut_at: Option<tokio::time::Instant> = None;
             loop {
                 tokio::select! {
                     result = conn.as_mut() => {
@@ -293,7 +306,12 @@ async fn accept_loop(
                     _ = activity.idle_for(idle_timeout), if !closing => {
                         tracing::debug!(%peer, "closing idle connection");
                         closing = true;
+                        cut_at = Some(tokio::time::Instant::now() + CLOSE_GRACE);
                         conn.as_mut().graceful_shutdown();
+                    }
+                    _ = sleep_until_some(cut_at), if cut_at.is_some() => {
+                        tracing::debug!(%peer, "the peer did not let the connection close: cut");
+                        break;
                     }
                     _ = activity.head_overdue(header_timeout), if !http2 => {
                         tracing::debug!(%peer, "a request's headers did not arrive in time");
