@@ -393,11 +393,12 @@ async fn a_batch_refused_with_nok_comes_again_with_the_same_ids() {
     assert_eq!(sink.accepted()[0].1.id, queued[0].id.to_string());
 }
 
-#[tokio::test]
-async fn a_stalling_receiver_times_out_and_is_retried() {
+/// CIN subscribed to a receiver that never answers, retried on `retry`, with an answer
+/// timeout of `answer_ms`, and one form B registered for it to be notified of.
+async fn stalled_delivery(retry: &'static str, answer_ms: u64) -> (Gateway, Sink) {
     let gw = Gateway::start_with(Options {
-        retry: "0,200ms,200ms,200ms,200ms,200ms,200ms,200ms",
-        answer_timeout: Duration::from_millis(300),
+        retry,
+        answer_timeout: Duration::from_millis(answer_ms),
         ..Options::default()
     })
     .await;
@@ -408,6 +409,12 @@ async fn a_stalling_receiver_times_out_and_is_retried() {
         &form_b(&gw.cbe("cpas-liege"), &gw.ssins.no_right, "2024-01-01", 12),
     )
     .await;
+    (gw, sink)
+}
+
+#[tokio::test]
+async fn a_stalling_receiver_times_out_and_is_retried() {
+    let (gw, sink) = stalled_delivery("0,200ms,200ms,200ms,200ms,200ms,200ms,200ms", 300).await;
     let stalled = status_until(&gw, "cin", |r| {
         r.texts_of("outcome").iter().any(|o| o == "TIMEOUT")
     })
@@ -425,19 +432,7 @@ async fn a_stalling_receiver_times_out_and_is_retried() {
 /// of the failed one (within the ±20 % spread), not from its start.
 #[tokio::test]
 async fn a_retry_waits_from_the_end_of_the_failed_attempt() {
-    let gw = Gateway::start_with(Options {
-        retry: "0,1s,1s,1s,1s,1s,1s,1s",
-        answer_timeout: Duration::from_millis(700),
-        ..Options::default()
-    })
-    .await;
-    let sink = gw.sink(Behaviour::Stall(Duration::from_secs(30))).await;
-    subscribe(&gw, "cin", Some(&sink.url()), "SSIN_ONLY").await;
-    register(
-        &gw,
-        &form_b(&gw.cbe("cpas-liege"), &gw.ssins.no_right, "2024-01-01", 12),
-    )
-    .await;
+    let (gw, _sink) = stalled_delivery("0,1s,1s,1s,1s,1s,1s,1s", 700).await;
     let cin = bcss_gateway::domain::CbeNumber::parse(&gw.cbe("cin")).unwrap();
     let deadline = tokio::time::Instant::now() + PATIENCE;
     let attempts = loop {

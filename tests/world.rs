@@ -26,6 +26,13 @@ fn gateway(args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("run the gateway: {e}"))
 }
 
+/// `world load --data-dir data_dir files...`.
+fn world_load(data_dir: &Path, files: &[&str]) -> Output {
+    let mut args = vec!["world", "load", "--data-dir", path_arg(data_dir)];
+    args.extend_from_slice(files);
+    gateway(&args)
+}
+
 fn path_arg(p: &Path) -> &str {
     p.to_str()
         .unwrap_or_else(|| panic!("not UTF-8: {}", p.display()))
@@ -84,7 +91,7 @@ async fn a_testers_world_is_served_as_declared() {
 fn a_bad_world_is_refused_whole_with_every_problem_named() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let data = dir.path().join("data");
-    let loaded = gateway(&["world", "load", "--data-dir", path_arg(&data), EXAMPLE]);
+    let loaded = world_load(&data, &[EXAMPLE]);
     assert!(loaded.status.success(), "{loaded:?}");
     let before = contents(&data);
 
@@ -102,13 +109,7 @@ fn a_bad_world_is_refused_whole_with_every_problem_named() {
          [[right.period]]\nbegin = \"2024-02-01\"\nend = \"2024-01-31\"\n",
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let out = gateway(&[
-        "world",
-        "load",
-        "--data-dir",
-        path_arg(&data),
-        path_arg(&bad),
-    ]);
+    let out = world_load(&data, &[path_arg(&bad)]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     let file = path_arg(&bad);
@@ -138,14 +139,7 @@ fn a_bad_world_is_refused_whole_with_every_problem_named() {
         "[[pcsa]]\ncbeNumber = \"0207654333\"\ninsCode = \"44021\"\nname = \"Again\"\n",
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let out = gateway(&[
-        "world",
-        "load",
-        "--data-dir",
-        path_arg(&data),
-        EXAMPLE,
-        path_arg(&twice),
-    ]);
+    let out = world_load(&data, &[EXAMPLE, path_arg(&twice)]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(&format!(
@@ -156,13 +150,7 @@ fn a_bad_world_is_refused_whole_with_every_problem_named() {
     );
     let typo = dir.path().join("typo.toml");
     std::fs::write(&typo, "[[person]]\nssin = 88080844159\n").unwrap_or_else(|e| panic!("{e}"));
-    let out = gateway(&[
-        "world",
-        "load",
-        "--data-dir",
-        path_arg(&data),
-        path_arg(&typo),
-    ]);
+    let out = world_load(&data, &[path_arg(&typo)]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(&format!("{}:2: person.ssin: invalid type", path_arg(&typo))),
@@ -199,7 +187,7 @@ fn export_to(data_dir: &Path, file: &Path) -> PathBuf {
 fn export_then_load_gives_the_same_register() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let first = demo_register(dir.path(), "first");
-    let loaded = gateway(&["world", "load", "--data-dir", path_arg(&first), EXAMPLE]);
+    let loaded = world_load(&first, &[EXAMPLE]);
     assert!(loaded.status.success(), "{loaded:?}");
     let exported = export_to(&first, &dir.path().join("exported.toml"));
     #[cfg(unix)]
@@ -212,13 +200,7 @@ fn export_then_load_gives_the_same_register() {
         assert_eq!(mode & 0o077, 0, "an export holds password hashes: {mode:o}");
     }
     let second = dir.path().join("second");
-    let out = gateway(&[
-        "world",
-        "load",
-        "--data-dir",
-        path_arg(&second),
-        path_arg(&exported),
-    ]);
+    let out = world_load(&second, &[path_arg(&exported)]);
     assert!(out.status.success(), "{out:?}");
     let (a, b) = (contents(&first), contents(&second));
     assert!(
