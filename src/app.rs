@@ -1,15 +1,14 @@
-//! The composition root: a store, the SOAP server, the notification dispatcher and
-//! the control socket, wired together in one place. `serve`, the tests and the
+//! The composition root: a store, the SOAP server, the notification dispatcher, the
+//! control socket and the admin API, wired together in one place. `serve`, the tests and the
 //! benchmarks all start the gateway through `App`, so they cannot drift apart.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use thiserror::Error;
 
+use crate::admin::{self, AdminConfig, AdminError, RunningAdmin};
 use crate::clock::Clock;
-use crate::control::Control;
 use crate::notify::{Dispatcher, NotifyConfig};
 use crate::server::{self, RunningServer, ServerError};
 use crate::store::Store;
@@ -21,6 +20,8 @@ pub enum AppError {
     Server(#[from] ServerError),
     #[error("cannot start the notification dispatcher: {0}")]
     Dispatcher(#[from] TlsError),
+    #[error(transparent)]
+    Admin(#[from] AdminError),
 }
 
 /// What to start. Only the server is always there.
@@ -28,7 +29,7 @@ pub struct App {
     store: Arc<dyn Store>,
     config: server::Config,
     notifications: Option<NotifyConfig>,
-    control: Option<PathBuf>,
+    admin: Option<AdminConfig>,
 }
 
 impl App {
@@ -37,8 +38,15 @@ impl App {
             store,
             config,
             notifications: None,
-            control: None,
+            admin: None,
         }
+    }
+
+    /// Serves the admin API (its HTTPS listener, the control socket, or both); the
+    /// register as it stands when the app starts is what a reset returns to.
+    pub fn with_admin(mut self, config: AdminConfig) -> App {
+        self.admin = Some(config);
+        self
     }
 
     /// Runs the notification dispatcher beside the server, woken by its registrations.
@@ -47,19 +55,12 @@ impl App {
         self
     }
 
-    /// Serves `<data_dir>/control.sock`, through which `bcss-gateway clock` moves the
-    /// clock of the running gateway.
-    pub fn with_control(mut self, data_dir: &Path) -> App {
-        self.control = Some(data_dir.to_owned());
-        self
-    }
-
     pub async fn start(self) -> Result<RunningApp, AppError> {
         let App {
             store,
             mut config,
             notifications,
-            control,
+            admin,
         } = self;
         let clock = config.clock.clone();
         let dispatcher = match notifications {
@@ -70,20 +71,16 @@ impl App {
             }
             None => None,
         };
+        let wake = config.notify.clone();
+        let admin = match admin {
+            Some(admin) => Some(admin::start(admin, store.clone(), clock.clone(), wake).await?),
+            None => None,
+        };
         let server = server::start(config, store).await?;
-        // The control socket only serves `bcss-gateway clock`: without it (a path too
-        // long for a Unix socket, say) the gateway still serves.
-        let control = control.and_then(|dir| {
-            Control::start(&dir, clock.clone())
-                .inspect_err(|e| {
-                    tracing::warn!(error = %e, "`bcss-gateway clock` will not reach this server");
-                })
-                .ok()
-        });
         Ok(RunningApp {
             server,
             dispatcher,
-            control,
+            admin,
             clock,
         })
     }
@@ -93,7 +90,7 @@ impl App {
 pub struct RunningApp {
     server: RunningServer,
     dispatcher: Option<Dispatcher>,
-    control: Option<Control>,
+    admin: Option<RunningAdmin>,
     clock: Arc<Clock>,
 }
 
@@ -102,20 +99,25 @@ impl RunningApp {
         self.server.local_addr()
     }
 
+    /// Where the admin API listens, when it runs.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().and_then(RunningAdmin::local_addr)
+    }
+
     pub fn clock(&self) -> &Arc<Clock> {
         &self.clock
     }
 
-    /// Stops the server (in-flight requests finish, the audit trail is flushed), then
-    /// the dispatcher (what was not recorded is sent again at the next start), then the
-    /// control socket.
+    /// Stops the admin API and the control socket, then the server (in-flight requests
+    /// finish, the audit trail is flushed), then the dispatcher (what was not recorded
+    /// is sent again at the next start).
     pub async fn shutdown(self) -> Result<(), AppError> {
+        if let Some(admin) = self.admin {
+            admin.shutdown().await;
+        }
         self.server.shutdown().await?;
         if let Some(dispatcher) = self.dispatcher {
             dispatcher.shutdown().await;
-        }
-        if let Some(control) = self.control {
-            control.stop();
         }
         Ok(())
     }

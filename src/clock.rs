@@ -94,6 +94,15 @@ pub fn parse_duration_ms(text: &str) -> Result<i64, ClockError> {
         .ok_or_else(|| ClockError::Duration(text.to_owned()))
 }
 
+/// A move of the clock: a duration, forwards or (with `-`) backwards; `+` allowed.
+pub fn parse_move_ms(text: &str) -> Result<i64, ClockError> {
+    let text = text.trim();
+    match text.strip_prefix('-') {
+        Some(rest) => parse_duration_ms(rest).map(|ms| -ms),
+        None => parse_duration_ms(text.strip_prefix('+').unwrap_or(text)),
+    }
+}
+
 fn format_duration(ms: i64) -> String {
     let sign = if ms < 0 { '-' } else { '+' };
     let abs = ms.unsigned_abs();

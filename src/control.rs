@@ -1,31 +1,24 @@
 //! The control socket of a running gateway: `<data-dir>/control.sock`, a Unix socket
-//! that only the account running the gateway may open (the data directory's own
-//! protection, with no password or certificate to manage). The `clock` command moves
-//! a running server's clock through it.
-//!
-//! One request line, one answer line:
-//!
-//! - `clock` → the setting and the time;
-//! - `clock set <setting>` (as `serve --clock` reads it) → the same, after the change;
-//! - `clock advance <duration>` (`31d`, `-2h`, ...) → the same, after the move;
-//!
-//! answered `ok <setting>|<time>` or `error <reason>`.
+//! that only the account running the gateway may open. It is a second transport of
+//! the admin API (the same operations, as HTTP/1.1 over the socket), through which the
+//! `clock`, `subscribers` and `payments import` commands reach the gateway running on
+//! a data directory with no token to manage: the socket is the data directory's own.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
 use thiserror::Error;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::task::JoinHandle;
 
-use crate::clock::{self, Clock, Setting};
-use crate::domain::date::format_utc_timestamp;
-
 pub const SOCKET: &str = "control.sock";
 
-/// A request line longer than this is not one of ours.
-const LINE_LIMIT: u64 = 1024;
+/// Largest answer read: an exported world of a large register.
+const ANSWER_LIMIT: usize = 1 << 30;
 
 #[derive(Debug, Error)]
 pub enum ControlError {
@@ -36,19 +29,14 @@ pub enum ControlError {
     },
     #[error(
         "no gateway is running on this data directory (nothing answers at {path}: {source}); \
-         start one with `bcss-gateway serve`, or set its clock at start with --clock"
+         start one with `bcss-gateway serve`"
     )]
     NotRunning {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the gateway did not answer on {path}: {source}")]
-    Exchange {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{0}")]
-    Refused(String),
+    #[error("the gateway did not answer on {path}: {reason}")]
+    Exchange { path: PathBuf, reason: String },
 }
 
 /// The socket being served; the file is removed when it stops.
@@ -58,7 +46,8 @@ pub struct Control {
 }
 
 impl Control {
-    pub fn start(data_dir: &Path, clock: Arc<Clock>) -> Result<Control, ControlError> {
+    /// Serves `api` on `<data_dir>/control.sock`.
+    pub fn start(data_dir: &Path, api: axum::Router) -> Result<Control, ControlError> {
         let path = data_dir.join(SOCKET);
         let listen_error = |source| ControlError::Listen {
             path: path.clone(),
@@ -75,9 +64,20 @@ impl Control {
             loop {
                 match listener.accept().await {
                     Ok((stream, _)) => {
-                        tokio::spawn(answer(stream, clock.clone()));
+                        let service = TowerToHyperService::new(api.clone());
+                        tokio::spawn(async move {
+                            let served = auto::Builder::new(TokioExecutor::new())
+                                .serve_connection(TokioIo::new(stream), service)
+                                .await;
+                            if let Err(e) = served {
+                                tracing::debug!(error = %e, "control connection ended with an error");
+                            }
+                        });
                     }
-                    Err(e) => tracing::warn!(error = %e, "control socket accept failed"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "control socket accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
                 }
             }
         });
@@ -95,80 +95,61 @@ fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
 }
 
-async fn answer(stream: UnixStream, clock: Arc<Clock>) {
-    let (read, mut write) = stream.into_split();
-    let mut line = String::new();
-    let reply = match BufReader::new(read.take(LINE_LIMIT))
-        .read_line(&mut line)
+/// An answer of the admin API.
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Sends one request of the admin API to the gateway running on `data_dir` through
+/// its control socket: `body` is its content type and bytes.
+pub async fn request(
+    data_dir: &Path,
+    method: &str,
+    path: &str,
+    body: Option<(&str, Vec<u8>)>,
+) -> Result<Answer, ControlError> {
+    let socket = data_dir.join(SOCKET);
+    let stream = UnixStream::connect(&socket)
         .await
-    {
-        Ok(_) => match command(line.trim(), &clock) {
-            Ok(()) => {
-                let setting = clock.setting();
-                format!("ok {setting}|{}", format_utc_timestamp(clock.now_ms()))
-            }
-            Err(reason) => format!("error {reason}"),
-        },
-        Err(e) => format!("error {e}"),
+        .map_err(|source| ControlError::NotRunning {
+            path: socket.clone(),
+            source,
+        })?;
+    let failed = |reason: String| ControlError::Exchange {
+        path: socket.clone(),
+        reason,
     };
-    if let Err(e) = write.write_all(format!("{reply}\n").as_bytes()).await {
-        tracing::debug!(error = %e, "control client left before the answer");
-    }
-}
-
-/// Carries out one request on the clock.
-fn command(line: &str, clock: &Clock) -> Result<(), String> {
-    let mut words = line.splitn(3, ' ');
-    match (words.next(), words.next(), words.next()) {
-        (Some("clock"), None, None) => Ok(()),
-        (Some("clock"), Some("set"), Some(text)) => {
-            let setting = Setting::parse(text, clock::unix_millis()).map_err(|e| e.to_string())?;
-            tracing::info!(%setting, "clock set");
-            clock.set(setting);
-            Ok(())
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    tokio::spawn(connection);
+    let mut builder = hyper::Request::builder()
+        .method(method)
+        .uri(path)
+        .header(hyper::header::HOST, "control.sock");
+    let bytes = match body {
+        Some((content_type, bytes)) => {
+            builder = builder.header(hyper::header::CONTENT_TYPE, content_type);
+            bytes
         }
-        (Some("clock"), Some("advance"), Some(text)) => {
-            let (negative, digits) = match text.strip_prefix('-') {
-                Some(rest) => (true, rest),
-                None => (false, text.strip_prefix('+').unwrap_or(text)),
-            };
-            let ms = clock::parse_duration_ms(digits).map_err(|e| e.to_string())?;
-            clock.advance_ms(if negative { -ms } else { ms });
-            tracing::info!(setting = %clock.setting(), "clock advanced");
-            Ok(())
-        }
-        _ => Err(format!("unknown request {line:?}")),
-    }
-}
-
-/// Sends one request line to the gateway running on `data_dir` and returns its answer
-/// (the setting and the time, `|`-separated).
-pub async fn request(data_dir: &Path, line: &str) -> Result<String, ControlError> {
-    let path = data_dir.join(SOCKET);
-    let mut stream =
-        UnixStream::connect(&path)
-            .await
-            .map_err(|source| ControlError::NotRunning {
-                path: path.clone(),
-                source,
-            })?;
-    let exchange = async {
-        stream.write_all(format!("{line}\n").as_bytes()).await?;
-        let mut answer = String::new();
-        BufReader::new(stream.take(LINE_LIMIT))
-            .read_line(&mut answer)
-            .await?;
-        Ok::<_, std::io::Error>(answer)
+        None => Vec::new(),
     };
-    let answer = exchange.await.map_err(|source| ControlError::Exchange {
-        path: path.clone(),
-        source,
-    })?;
-    let answer = answer.trim_end();
-    if let Some(ok) = answer.strip_prefix("ok ") {
-        return Ok(ok.to_owned());
-    }
-    Err(ControlError::Refused(
-        answer.strip_prefix("error ").unwrap_or(answer).to_owned(),
-    ))
+    let request = builder
+        .body(Full::new(Bytes::from(bytes)))
+        .map_err(|e| failed(e.to_string()))?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    let status = response.status().as_u16();
+    let body = http_body_util::Limited::new(response.into_body(), ANSWER_LIMIT)
+        .collect()
+        .await
+        .map_err(|e| failed(e.to_string()))?
+        .to_bytes();
+    Ok(Answer {
+        status,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
 }

@@ -1,6 +1,7 @@
 //! bcss-gateway: a stand-in for the Crossroads Bank for Social Security (CBSS) on the
 //! flows of the right to social integration. See `ARCHITECTURE.md` for the map.
 
+pub mod admin;
 pub mod app;
 pub mod certs;
 pub mod cli;

@@ -26,12 +26,18 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("certs", &["domain", "files", "tls"]),
-    ("control", &["domain", "clock"]),
+    ("control", &[]),
     ("world", &["domain", "store", "tls", "server", "files"]),
+    (
+        "admin",
+        &[
+            "domain", "store", "clock", "tls", "services", "world", "files", "control",
+        ],
+    ),
     (
         "app",
         &[
-            "domain", "store", "clock", "tls", "notify", "server", "control",
+            "domain", "store", "clock", "tls", "notify", "server", "admin",
         ],
     ),
     (
@@ -44,7 +50,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "cli",
         &[
             "domain", "store", "wire", "clock", "tls", "services", "notify", "server", "certs",
-            "control", "app", "demo", "files", "world",
+            "control", "app", "demo", "files", "world", "admin",
         ],
     ),
 ];

@@ -106,6 +106,7 @@ conformance!(
         statements_and_payments,
         subscriptions_queue_in_order_and_the_fan_out_moves_once,
         contents_give_back_what_apply_wrote,
+        a_restored_snapshot_is_the_register_it_was_taken_of,
     ]
 );
 
@@ -511,6 +512,76 @@ fn register(store: &dyn Store, form: &Form) -> Outcome {
         write
     }));
     outcome.unwrap_or_else(|| panic!("the store never judged the form"))
+}
+
+/// A snapshot gives back the register as it was, caches included, whatever was
+/// registered, applied or subscribed since; the audit trail stays as it is.
+fn a_restored_snapshot_is_the_register_it_was_taken_of(store: &dyn Store) {
+    let (a, b, p) = (ssin("850731001"), ssin("850731002"), cbe("02075943"));
+    ok(store.apply(&person_with_a_right_in_2020(a, p)));
+    let dir = ok(tempfile::tempdir());
+    let snapshot = dir.path().join("initial.redb");
+    ok(store.save_snapshot(&snapshot));
+    let before = (ok(store.contents()), ok(store.person_file(&a)));
+
+    ok(store.apply(&[
+        Change::Person(person(b)),
+        Change::Pcsa(pcsa(cbe("02122391"), "44021")),
+    ]));
+    let outcome = register(store, &form_b(a, p, "2024-01-01", "R-1"));
+    assert!(matches!(outcome, Outcome::Accepted { .. }), "{outcome:?}");
+    ok(store.write_statement(
+        &ok(InsCode::parse("62063")),
+        ok(Month::parse_xsd("2024-01")),
+        &[payment(a, "62063", "2024-01", "2024-01-01", 100)],
+        true,
+    ));
+    let subscriber = cbe("02068987");
+    ok(store.update_subscription(&subscriber, None, &mut |_| {
+        Some(Subscription::new(
+            subscriber,
+            Delivery::Pull,
+            DeliveryMode::SsinOnly,
+            0,
+        ))
+    }));
+    let record = AuditRecord {
+        ticket: uuid::Uuid::now_v7(),
+        received_at_ms: 1,
+        latency_us: 10,
+        caller: None,
+        operation: Some("getLivingWages".into()),
+        legal_context: None,
+        ssin: None,
+        outcome: "MSG00000".into(),
+        http_status: 200,
+    };
+    ok(store.append_audit(std::slice::from_ref(&record)));
+    let generation = store.generation();
+
+    ok(store.restore_snapshot(&snapshot));
+    assert_eq!(ok(store.contents()), before.0);
+    assert_eq!(*ok(store.person_file(&a)), *before.1);
+    assert!(ok(store.forms(&a)).is_empty());
+    assert!(ok(store.pcsa(&cbe("02122391"))).is_none());
+    assert!(
+        ok(store.statement(
+            &ok(InsCode::parse("62063")),
+            ok(Month::parse_xsd("2024-01"))
+        ))
+        .is_empty()
+    );
+    assert!(ok(store.subscriptions()).is_empty());
+    assert_eq!(ok(store.outbox(OutboxSequence::default(), 10)), []);
+    assert_ne!(
+        store.generation(),
+        generation,
+        "cached institutions are read again"
+    );
+    assert_eq!(ok(store.audit_trail(None, 10)), [record]);
+    // The same form is a new decision again.
+    let outcome = register(store, &form_b(a, p, "2024-01-01", "R-1"));
+    assert!(matches!(outcome, Outcome::Accepted { .. }), "{outcome:?}");
 }
 
 fn registration_forgets_only_its_persons_file(store: &dyn Store) {

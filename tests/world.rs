@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use bcss_gateway::store::{Change, RedbStore, ReferenceData};
-use support::{Call, Client, PATH, demo_binary, periods, validate_soap_reply};
+use support::{
+    Call, Client, Issued, PATH, client_params, demo_binary, periods, self_signed,
+    validate_soap_reply,
+};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/worlds/example.toml");
 /// The example's partner institution, its password and its persons.
@@ -273,32 +276,6 @@ fn the_schema_describes_the_example_and_what_export_writes() {
 }
 
 /// A client certificate and its key, as PEM.
-struct Issued {
-    cert: String,
-    key: String,
-}
-
-fn client_params(name: &str) -> rcgen::CertificateParams {
-    let mut params =
-        rcgen::CertificateParams::new(Vec::<String>::new()).unwrap_or_else(|e| panic!("{e}"));
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
-    params
-}
-
-fn self_signed(name: &str) -> Issued {
-    let key = rcgen::KeyPair::generate().unwrap_or_else(|e| panic!("{e}"));
-    let cert = client_params(name)
-        .self_signed(&key)
-        .unwrap_or_else(|e| panic!("{e}"));
-    Issued {
-        cert: cert.pem(),
-        key: key.serialize_pem(),
-    }
-}
-
 /// A CA of the institution's own, and a client certificate it issued.
 fn own_ca_and_client() -> (String, Issued) {
     let ca_key = rcgen::KeyPair::generate().unwrap_or_else(|e| panic!("{e}"));

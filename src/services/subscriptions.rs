@@ -6,7 +6,8 @@
 use super::effects::Effects;
 use super::{ServiceError, status};
 use crate::domain::{
-    CbeNumber, Delivery, DeliveryMode, Institution, PushEndpoint, Subscription, SubscriptionState,
+    CbeNumber, Delivery, DeliveryMode, Institution, PushEndpoint, Service, Subscription,
+    SubscriptionState,
 };
 use crate::store::{Store, StoreError};
 use crate::wire::common::{Status, StatusValue};
@@ -22,6 +23,8 @@ pub enum Refusal {
     Endpoint(String),
     #[error("no subscription to LivingWagesNotifications for this institution")]
     NotSubscribed,
+    #[error("{0} is not an institution granted LivingWagesNotifications")]
+    NotGranted(CbeNumber),
     #[error("fromSequenceNumber: expected a sequence number from 1 to {next}")]
     ReplayFrom { next: u64 },
     #[error("upToSequenceNumber: this subscription is pushed, the receiver's OK acknowledges")]
@@ -128,6 +131,22 @@ pub fn acknowledge(
         }
         s.acknowledge(up_to);
         Ok(())
+    })
+}
+
+/// Only an institution that a deliberation grants LivingWagesNotifications may be
+/// subscribed (the service's own callers are authorised before they get here).
+pub fn check_granted(
+    store: &dyn Store,
+    institution: &CbeNumber,
+) -> Result<Result<(), Refusal>, StoreError> {
+    let granted = store
+        .institution(institution)?
+        .is_some_and(|i| i.is_granted(Service::LivingWagesNotifications));
+    Ok(if granted {
+        Ok(())
+    } else {
+        Err(Refusal::NotGranted(*institution))
     })
 }
 

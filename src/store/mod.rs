@@ -330,11 +330,33 @@ pub trait Subscriptions {
     ) -> Result<Option<Subscription>, StoreError>;
 }
 
+/// The register as it stood at one moment, kept in a file to come back to: a test
+/// suite resets the gateway to the worlds it started with before every test.
+pub trait Snapshots {
+    /// Writes everything of the register but the audit trail to a new file at `path`
+    /// (readable by its owner only), from one consistent read.
+    fn save_snapshot(&self, path: &std::path::Path) -> Result<(), StoreError>;
+    /// Makes the register what the snapshot at `path` holds, in one transaction: the
+    /// reference data, forms, rights, inscriptions, statements, outbox, notifications
+    /// and subscriptions. The audit trail stays: it is what clients sent, not the
+    /// register.
+    fn restore_snapshot(&self, path: &std::path::Path) -> Result<(), StoreError>;
+}
+
 /// The interface every engine implements. Reads see one consistent snapshot per call;
 /// `apply` is one transaction: all changes or none.
 /// It is every role at once; code that needs one role names that one.
 pub trait Store:
-    ReferenceData + Register + Statements + Audit + Outbox + Subscriptions + Send + Sync + 'static
+    ReferenceData
+    + Register
+    + Statements
+    + Audit
+    + Outbox
+    + Subscriptions
+    + Snapshots
+    + Send
+    + Sync
+    + 'static
 {
 }
 
@@ -345,6 +367,7 @@ impl<T> Store for T where
         + Audit
         + Outbox
         + Subscriptions
+        + Snapshots
         + Send
         + Sync
         + 'static

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{
     Audit, AuditRecord, Change, DecisionFile, GroupWrite, Outbox, OutboxEvent, PersonFile,
-    ReferenceData, Register, Registered, Statements, StoreError, Subscriptions,
+    ReferenceData, Register, Registered, Snapshots, Statements, StoreError, Subscriptions,
 };
 use crate::domain::decision::{Measures, PerPerson, RegisteredForm, Resources};
 use crate::domain::{
@@ -853,6 +853,91 @@ impl ReferenceData for RedbStore {
     }
     fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
+    }
+}
+
+/// Copies every row of `def` from `from` into `to`'s table of the same name, emptied
+/// first.
+fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    from: &redb::ReadTransaction,
+    to: &redb::WriteTransaction,
+    def: TableDefinition<K, V>,
+) -> Result<(), StoreError> {
+    to.delete_table(def)?;
+    let source = from.open_table(def)?;
+    let mut target = to.open_table(def)?;
+    for row in source.iter()? {
+        let (k, v) = row?;
+        target.insert(k.value(), v.value())?;
+    }
+    Ok(())
+}
+
+/// Every table of the register, each copied whole by `copy`: all but the audit trail
+/// and the file's layout version.
+fn copy_register(
+    from: &redb::ReadTransaction,
+    to: &redb::WriteTransaction,
+) -> Result<(), StoreError> {
+    for def in [
+        FILES,
+        PCSAS,
+        INSTITUTIONS,
+        CERTIFICATES,
+        FORMS,
+        PAYMENTS,
+        STATEMENTS,
+        SUBSCRIPTIONS,
+        NOTIFICATIONS,
+        ATTEMPTS,
+    ] {
+        copy_table(from, to, def)?;
+    }
+    copy_table(from, to, OUTBOX)?;
+    copy_table(from, to, VERSIONS)?;
+    copy_table(from, to, DISPATCH)?;
+    Ok(())
+}
+
+impl Snapshots for RedbStore {
+    fn save_snapshot(&self, path: &Path) -> Result<(), StoreError> {
+        let engine = |e: std::io::Error| {
+            StoreError::Engine(format!(
+                "cannot create the snapshot {}: {e}",
+                path.display()
+            ))
+        };
+        if path.exists() {
+            std::fs::remove_file(path).map_err(engine)?;
+        }
+        crate::files::private_file(path).map_err(engine)?;
+        let snapshot = Database::create(path).map_err(|e| StoreError::Open {
+            path: path.display().to_string(),
+            source: Box::new(e),
+        })?;
+        let from = self.db.begin_read()?;
+        let to = snapshot.begin_write()?;
+        copy_register(&from, &to)?;
+        to.commit()?;
+        Ok(())
+    }
+
+    fn restore_snapshot(&self, path: &Path) -> Result<(), StoreError> {
+        let snapshot = Database::open(path).map_err(|e| StoreError::Open {
+            path: path.display().to_string(),
+            source: Box::new(e),
+        })?;
+        // Readers of PCSAs wait across the commit, as for `apply`.
+        let mut pcsa_cache = self.pcsas.write().unwrap_or_else(PoisonError::into_inner);
+        let from = snapshot.begin_read()?;
+        let to = self.db.begin_write()?;
+        copy_register(&from, &to)?;
+        to.commit()?;
+        *pcsa_cache = self.read_pcsas()?;
+        drop(pcsa_cache);
+        self.forget_all_files();
+        self.generation.fetch_add(1, Ordering::Release);
+        Ok(())
     }
 }
 

@@ -8,6 +8,7 @@ pub mod living_wages_v3;
 pub mod living_wages_with_amount_v1;
 pub mod novaprima;
 pub mod pcsa_decision_v1;
+pub mod schema;
 pub mod soap;
 pub mod ssdn;
 pub mod subscription_v1;

@@ -857,6 +857,30 @@ pub fn payment_element(statement_field: &str) -> &'static str {
     }
 }
 
+/// Reads one form element (`formB`, `formC` or `formD`) as the service does: the form,
+/// or every rubric value that could not be read; an element out of place is an
+/// `InvalidField`. World files' forms come through here, so that a world can hold no
+/// form the service would read otherwise.
+pub fn read_form(el: &Element) -> Result<Result<Form, Vec<FormError>>, InvalidField> {
+    let mut values = Values::default();
+    let form = match el.local.as_ref() {
+        "formB" => read_form_b(el, &mut values)?.0.map(Form::B),
+        "formC" => read_form_c(el, &mut values)?.0.map(Form::C),
+        "formD" => read_form_d(el, &mut values)?.0.map(Form::D),
+        other => {
+            return Err(InvalidField::new(
+                other.to_owned(),
+                None,
+                "expected formB, formC or formD",
+            ));
+        }
+    };
+    Ok(match form {
+        Some(f) if values.errors.is_empty() => Ok(f),
+        _ => Err(values.errors),
+    })
+}
+
 pub fn read_request(payload: &Element) -> Result<Request, RequestError> {
     if payload.ns.as_deref() != Some(INTF_NS) {
         return Err(RequestError::WrongNamespace {

@@ -415,6 +415,56 @@ pub fn load(
     Ok(checked.changes.len() + checked.client_cas.len())
 }
 
+/// Applies a world fragment sent to the running gateway (the admin API), named
+/// `name` in its problems. See `apply_running`.
+pub fn apply_fragment(
+    name: &Path,
+    text: String,
+    register: &dyn ReferenceData,
+) -> Result<usize, WorldError> {
+    let source = parse(name, text).map_err(|p| WorldError::Problems(vec![p]))?;
+    apply_running(std::slice::from_ref(&source), register)
+}
+
+/// Applies world files to a running gateway's register: as `load`, all of them or
+/// nothing, what they declare again replacing what the register held. A CA for
+/// client certificates is trusted only from the worlds given at start, which the TLS
+/// listener reads once (an institution's own certificates are trusted at once); file
+/// paths are read relative to each file, or for a fragment sent over the API to the
+/// gateway's working directory. Returns how many declarations were applied.
+pub fn apply_running(
+    sources: &[Source],
+    register: &dyn ReferenceData,
+) -> Result<usize, WorldError> {
+    let cas: Vec<Problem> = sources
+        .iter()
+        .filter_map(|source| {
+            let first = source.world.client_cas.first()?;
+            Some(Problem {
+                file: source.path.clone(),
+                line: source.line(first.span().start),
+                field: "clientCa".into(),
+                reason: "a CA for client certificates is trusted from the worlds given at \
+                         start (serve --world); an institution's own certificates \
+                         (certificates, certificateFiles) are trusted at once"
+                    .into(),
+            })
+        })
+        .collect();
+    if !cas.is_empty() {
+        return Err(WorldError::Problems(cas));
+    }
+    let checked = check(sources, register)?;
+    register.apply(&checked.changes)?;
+    Ok(checked.changes.len())
+}
+
+/// Where the CAs that world files declare for client certificates are kept in a data
+/// directory, for `serve` to trust.
+pub fn trusted_cas_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("certs").join("client-cas")
+}
+
 /// The CA files a server trusts for client certificates, from `trusted_cas` (written
 /// by `load`), in name order; none when the directory does not exist.
 pub fn trusted_cas(trusted_cas: &Path) -> Result<Vec<PathBuf>, WorldError> {

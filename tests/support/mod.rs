@@ -869,8 +869,22 @@ pub fn validate_ssdn_reply(document: &str) {
 /// Starts the binary with `serve --demo` on `data_dir` and `extra` arguments, and
 /// returns it with its address once it listens and its manifest is written.
 pub fn demo_binary(data_dir: &Path, extra: &[&str]) -> (Child, SocketAddr) {
+    let (child, addr, _) = demo_binary_with_admin(data_dir, extra);
+    (child, addr)
+}
+
+/// `demo_binary`, with the address of its admin API too (both on ephemeral ports).
+pub fn demo_binary_with_admin(data_dir: &Path, extra: &[&str]) -> (Child, SocketAddr, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_bcss-gateway"))
-        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--demo",
+            "--addr",
+            "127.0.0.1:0",
+            "--admin-addr",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(data_dir)
         .args(extra)
         .env("RUST_LOG", "warn")
@@ -880,28 +894,37 @@ pub fn demo_binary(data_dir: &Path, extra: &[&str]) -> (Child, SocketAddr) {
         .unwrap_or_else(|e| panic!("start the gateway: {e}"));
     let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
     let mut lines = BufReader::new(stdout).lines();
-    let addr = loop {
-        let line = lines
+    let mut next = |what: &str| {
+        lines
             .next()
-            .unwrap_or_else(|| panic!("the gateway stopped before listening"))
-            .unwrap_or_else(|e| panic!("read stdout: {e}"));
+            .unwrap_or_else(|| panic!("the gateway stopped before {what}"))
+            .unwrap_or_else(|e| panic!("read stdout: {e}"))
+    };
+    let addr = loop {
+        let line = next("listening");
         if let Some(url) = line.strip_prefix("bcss-gateway listening on https://") {
             break url.parse().unwrap_or_else(|e| panic!("{url}: {e}"));
         }
     };
+    let admin = loop {
+        let line = next("printing its admin API");
+        if let Some(rest) = line.trim().strip_prefix("admin API") {
+            let url = rest.trim().trim_start_matches("https://");
+            let host_port = url.split('/').next().unwrap_or("");
+            break host_port
+                .parse()
+                .unwrap_or_else(|e| panic!("{host_port}: {e}"));
+        }
+    };
     // The manifest gets the address next; its path printed says it is written.
     loop {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("the gateway stopped before writing its manifest"))
-            .unwrap_or_else(|e| panic!("read stdout: {e}"));
-        if line.starts_with("demo manifest") {
+        if next("writing its manifest").starts_with("demo manifest") {
             break;
         }
     }
     // Keep draining stdout so the gateway never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+    (child, addr, admin)
 }
 
 /// A form B of the CPAS de Liège (`cbe`): living wage, category B, three months.
@@ -918,4 +941,33 @@ pub fn liege_form_b(cbe: &str, ssin: &str, entry: &str, reference: &str) -> Stri
              <decisionDate>{entry}</decisionDate><reference>{reference}</reference></formB></pd:sendFormBRequest>"
         ),
     )
+}
+
+/// A certificate and its private key, in PEM.
+pub struct Issued {
+    pub cert: String,
+    pub key: String,
+}
+
+/// A client certificate's parameters: CN `name`, for client authentication.
+pub fn client_params(name: &str) -> rcgen::CertificateParams {
+    let mut params =
+        rcgen::CertificateParams::new(Vec::<String>::new()).unwrap_or_else(|e| panic!("{e}"));
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    params
+}
+
+/// A self-signed client certificate, as a tester makes one for their laptop.
+pub fn self_signed(name: &str) -> Issued {
+    let key = rcgen::KeyPair::generate().unwrap_or_else(|e| panic!("{e}"));
+    let cert = client_params(name)
+        .self_signed(&key)
+        .unwrap_or_else(|e| panic!("{e}"));
+    Issued {
+        cert: cert.pem(),
+        key: key.serialize_pem(),
+    }
 }

@@ -1,6 +1,10 @@
 //! The command line: `serve` runs the gateway, `certs` makes development certificates,
-//! `payments` imports and exports monthly payment statements, `subscribers` manages
-//! notification subscriptions, `clock` shows or moves a running server's clock.
+//! `world` loads and exports world files, `payments` imports and exports monthly
+//! payment statements, `subscribers` manages notification subscriptions, `clock` shows
+//! or moves a running server's clock. What changes a register goes through the
+//! running gateway when there is one (`remote.rs`).
+
+mod remote;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,16 +14,17 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use thiserror::Error;
 
+use crate::admin::{AdminConfig, Listen};
 use crate::app::App;
 use crate::certs::{CertError, DevelopmentPki};
 use crate::clock::{Clock, Setting};
 use crate::control::ControlError;
 use crate::demo::{self, DemoError};
-use crate::domain::{CbeNumber, Delivery, RetrySchedule, Service, Subscription};
+use crate::domain::{CbeNumber, RetrySchedule, Subscription};
 use crate::notify::NotifyConfig;
 use crate::notify::push::{PushTls, Timeouts};
 use crate::server::{self, AuthModes, ServerError, TlsFiles};
-use crate::store::{Outbox, RedbStore, ReferenceData, Store, StoreError, Subscriptions};
+use crate::store::{Outbox, RedbStore, Store, StoreError, Subscriptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -155,8 +160,7 @@ pub struct PaymentsArgs {
 pub enum PaymentsCommand {
     /// Check every line of a statement file, then write each statement (a CPAS and a
     /// month) in one transaction, replacing what the register held for it. Nothing is
-    /// written when a line is refused. The gateway must not be running on the same
-    /// --data-dir (use sendPayments then).
+    /// written when a line is refused. A gateway running on --data-dir imports it.
     Import {
         /// Directory of the store.
         #[arg(long, env = "BCSS_DATA_DIR", default_value = "data")]
@@ -213,6 +217,15 @@ pub struct ServeArgs {
     /// --demo): checked together, loaded in one transaction, refused whole.
     #[arg(long = "world", value_name = "FILE")]
     pub worlds: Vec<PathBuf>,
+    /// Where the admin API listens (HTTPS, with the server's certificate; each request
+    /// carries the bearer token of <data-dir>/admin.token). Loopback by default:
+    /// it changes the register.
+    #[arg(long, env = "BCSS_ADMIN_ADDR", default_value = crate::admin::DEFAULT_ADDR)]
+    pub admin_addr: SocketAddr,
+    /// Serve no admin API over HTTPS (the command line still reaches the gateway
+    /// through its control socket).
+    #[arg(long)]
+    pub no_admin: bool,
     /// Server certificate chain (PEM). Default: <data-dir>/certs/server.pem.
     #[arg(long)]
     pub tls_cert: Option<PathBuf>,
@@ -326,6 +339,8 @@ pub enum CliError {
     Value { name: &'static str, reason: String },
     #[error(transparent)]
     Control(#[from] ControlError),
+    #[error("the gateway refused: {0}")]
+    Refused(String),
     #[error(transparent)]
     World(#[from] crate::world::WorldError),
     #[error("cannot write {}: {source}", file.display())]
@@ -339,29 +354,44 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve(args) => serve(*args).await,
         Command::Certs(args) => certs(args),
-        Command::Payments(args) => payments(args.command),
-        Command::Subscribers(args) => subscribers(args),
+        Command::Payments(args) => payments(args.command).await,
+        Command::Subscribers(args) => subscribers(args).await,
         Command::Clock(args) => clock(args).await,
-        Command::World(args) => world(args),
+        Command::World(args) => world(args).await,
     }
 }
 
 async fn clock(args: ClockArgs) -> Result<(), CliError> {
-    let (line, flag) = match &args.command {
-        None | Some(ClockCommand::Show) => ("clock".to_owned(), ""),
-        Some(ClockCommand::Set { setting }) => (format!("clock set {setting}"), "SETTING"),
-        Some(ClockCommand::Advance { by }) => (format!("clock advance {by}"), "BY"),
+    use serde_json::json;
+    let (method, path, body, flag, field) = match &args.command {
+        None | Some(ClockCommand::Show) => ("GET", "/v1/clock", None, "", ""),
+        Some(ClockCommand::Set { setting }) => (
+            "PUT",
+            "/v1/clock",
+            Some(json!({ "setting": setting })),
+            "SETTING",
+            "setting: ",
+        ),
+        Some(ClockCommand::Advance { by }) => (
+            "POST",
+            "/v1/clock/advance",
+            Some(json!({ "by": by })),
+            "BY",
+            "by: ",
+        ),
     };
-    let answer = crate::control::request(&args.data_dir, &line)
+    let answer = remote::call(&args.data_dir, method, path, body)
         .await
         .map_err(|e| match e {
-            ControlError::Refused(reason) if !flag.is_empty() => {
-                CliError::Value { name: flag, reason }
-            }
-            other => CliError::Control(other),
+            // The gateway names the value it could not read: said as the argument.
+            CliError::Refused(reason) if !flag.is_empty() => CliError::Value {
+                name: flag,
+                reason: reason.strip_prefix(field).unwrap_or(&reason).to_owned(),
+            },
+            other => other,
         })?;
-    let (setting, now) = answer.split_once('|').unwrap_or((answer.as_str(), ""));
-    println!("clock: {setting}; now {now}");
+    let text = |key: &str| answer.get(key).and_then(|v| v.as_str()).unwrap_or("");
+    println!("clock: {}; now {}", text("setting"), text("now"));
     Ok(())
 }
 
@@ -394,16 +424,41 @@ fn warn_if_readable_by_others(data_dir: &Path) {
     }
 }
 
-/// Where world files' CAs for client certificates are kept, for `serve` to trust.
-fn trusted_cas_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("certs").join("client-cas")
-}
-
-fn world(args: WorldArgs) -> Result<(), CliError> {
+async fn world(args: WorldArgs) -> Result<(), CliError> {
+    use serde_json::json;
+    if remote::running(&args.data_dir) {
+        match args.command {
+            WorldCommand::Load { files } => {
+                let paths: Vec<String> = files.iter().map(|f| remote::absolute(f)).collect();
+                let answer = remote::call(
+                    &args.data_dir,
+                    "POST",
+                    "/v1/world/files",
+                    Some(json!({ "files": paths })),
+                )
+                .await?;
+                println!(
+                    "applied {} declarations from {} file(s) to the gateway running on {}",
+                    answer
+                        .get("applied")
+                        .and_then(serde_json::Value::as_u64)
+                        .unwrap_or(0),
+                    files.len(),
+                    args.data_dir.display()
+                );
+            }
+            WorldCommand::Export { out } => {
+                let text = remote::call_text(&args.data_dir, "GET", "/v1/world", None).await?;
+                write_or_print(out, &text)?;
+            }
+        }
+        return Ok(());
+    }
     let store = RedbStore::open_dir(&args.data_dir)?;
+    let trusted = crate::world::trusted_cas_dir(&args.data_dir);
     match args.command {
         WorldCommand::Load { files } => {
-            let changes = crate::world::load(&files, &store, &trusted_cas_dir(&args.data_dir))?;
+            let changes = crate::world::load(&files, &store, &trusted)?;
             println!(
                 "loaded {} declarations from {} file(s) into {}",
                 changes,
@@ -412,50 +467,90 @@ fn world(args: WorldArgs) -> Result<(), CliError> {
             );
         }
         WorldCommand::Export { out } => {
-            let cas = crate::world::trusted_cas(&trusted_cas_dir(&args.data_dir))?;
-            let text = crate::world::export(&store, &cas)?;
-            match out {
-                Some(file) => crate::files::write(&file, &text, true)
-                    .map_err(|source| CliError::Write { file, source })?,
-                None => print!("{text}"),
-            }
+            let text = crate::world::export(&store, &crate::world::trusted_cas(&trusted)?)?;
+            write_or_print(out, &text)?;
         }
     }
     Ok(())
 }
 
-fn subscribers(args: SubscribersArgs) -> Result<(), CliError> {
+/// An exported world: to its file (its owner's only: it holds password hashes), or
+/// to standard output.
+fn write_or_print(out: Option<PathBuf>, text: &str) -> Result<(), CliError> {
+    match out {
+        Some(file) => crate::files::write(&file, text, true)
+            .map_err(|source| CliError::Write { file, source }),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+async fn subscribers(args: SubscribersArgs) -> Result<(), CliError> {
+    use crate::admin::subscriptions::{Shown, shown};
     use crate::services::subscriptions as subs;
-    let store = RedbStore::open_dir(&args.data_dir)?;
     let institution = |text: &str| {
         CbeNumber::parse(text).map_err(|e| CliError::Argument {
             flag: "institution",
             reason: e.to_string(),
         })
     };
+    if remote::running(&args.data_dir) {
+        use serde_json::json;
+        let (method, path, body) = match &args.command {
+            SubscribersCommand::List => ("GET", "/v1/subscriptions".to_owned(), None),
+            SubscribersCommand::Add {
+                institution: cbe,
+                endpoint,
+                mode,
+            } => (
+                "PUT",
+                format!("/v1/subscriptions/{}", institution(cbe)?),
+                Some(json!({ "endpoint": endpoint, "mode": mode })),
+            ),
+            SubscribersCommand::Remove { institution: cbe } => (
+                "DELETE",
+                format!("/v1/subscriptions/{}", institution(cbe)?),
+                None,
+            ),
+            SubscribersCommand::Status { institution: cbe } => (
+                "GET",
+                format!("/v1/subscriptions/{}", institution(cbe)?),
+                None,
+            ),
+            SubscribersCommand::Replay {
+                institution: cbe,
+                from,
+            } => (
+                "POST",
+                format!("/v1/subscriptions/{}/replay", institution(cbe)?),
+                Some(json!({ "from": from })),
+            ),
+        };
+        let answer = remote::call(&args.data_dir, method, &path, body).await?;
+        let read = |v: serde_json::Value| {
+            serde_json::from_value::<Shown>(v)
+                .map_err(|e| CliError::Refused(format!("unexpected answer to {path}: {e}")))
+        };
+        if let serde_json::Value::Array(all) = answer {
+            if all.is_empty() {
+                println!("no subscriptions");
+            }
+            for s in all {
+                print_subscription(&read(s)?);
+            }
+        } else {
+            print_subscription(&read(answer)?);
+        }
+        return Ok(());
+    }
+    let store = RedbStore::open_dir(&args.data_dir)?;
     let refused = |flag: &'static str, r: subs::Refusal| CliError::Argument {
         flag,
         reason: r.to_string(),
     };
-    let show = |s: &Subscription| {
-        let delivery = match &s.delivery {
-            Delivery::Push { endpoint } => endpoint.as_str(),
-            Delivery::Pull => "pull",
-        };
-        println!(
-            "{} {} {} {} queued {} acknowledged {} pending {}{}",
-            s.institution,
-            s.state.wire_name(),
-            s.mode.wire_name(),
-            delivery,
-            s.last_sequence,
-            s.acknowledged,
-            s.pending(),
-            s.last_error
-                .as_deref()
-                .map_or(String::new(), |e| format!(" last error: {e}")),
-        );
-    };
+    let show = |s: &Subscription| print_subscription(&shown(s, None));
     match args.command {
         SubscribersCommand::List => {
             let all = store.subscriptions()?;
@@ -470,15 +565,7 @@ fn subscribers(args: SubscribersArgs) -> Result<(), CliError> {
             mode,
         } => {
             let cbe = institution(&cbe)?;
-            let granted = store
-                .institution(&cbe)?
-                .is_some_and(|i| i.is_granted(Service::LivingWagesNotifications));
-            if !granted {
-                return Err(CliError::Argument {
-                    flag: "institution",
-                    reason: format!("{cbe} is not an institution granted LivingWagesNotifications"),
-                });
-            }
+            subs::check_granted(&store, &cbe)?.map_err(|r| refused("institution", r))?;
             let mode =
                 mode.parse()
                     .map_err(|e: crate::domain::subscription::DeliveryModeError| {
@@ -504,20 +591,10 @@ fn subscribers(args: SubscribersArgs) -> Result<(), CliError> {
             let cbe = institution(&cbe)?;
             let s = subs::find(&store, &cbe)?
                 .ok_or_else(|| refused("institution", subs::Refusal::NotSubscribed))?;
-            show(&s);
-            for a in store.attempts(&cbe, subs::ATTEMPTS_SHOWN)? {
-                println!(
-                    "  {} #{}-{} {} {}{} {} ms",
-                    crate::domain::date::format_utc_timestamp(a.at_ms),
-                    a.first_sequence,
-                    a.last_sequence,
-                    a.outcome.wire_name(),
-                    a.http_status
-                        .map_or(String::new(), |h| format!("HTTP {h} ")),
-                    a.error.as_deref().unwrap_or(""),
-                    a.latency_ms
-                );
-            }
+            print_subscription(&shown(
+                &s,
+                Some(store.attempts(&cbe, subs::ATTEMPTS_SHOWN)?),
+            ));
         }
         SubscribersCommand::Replay {
             institution: cbe,
@@ -532,9 +609,78 @@ fn subscribers(args: SubscribersArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn payments(command: PaymentsCommand) -> Result<(), CliError> {
+/// One subscription on a line, then its attempts, if shown, one per line.
+fn print_subscription(s: &crate::admin::subscriptions::Shown) {
+    println!(
+        "{} {} {} {} queued {} acknowledged {} pending {}{}",
+        s.institution,
+        s.state,
+        s.mode,
+        s.endpoint.as_deref().unwrap_or("pull"),
+        s.last_sequence,
+        s.acknowledged,
+        s.pending,
+        s.last_error
+            .as_deref()
+            .map_or(String::new(), |e| format!(" last error: {e}")),
+    );
+    for a in s.attempts.iter().flatten() {
+        println!(
+            "  {} #{}-{} {} {}{} {} ms",
+            a.at,
+            a.first_sequence,
+            a.last_sequence,
+            a.outcome,
+            a.http_status
+                .map_or(String::new(), |h| format!("HTTP {h} ")),
+            a.error.as_deref().unwrap_or(""),
+            a.latency_ms
+        );
+    }
+}
+
+async fn payments(command: PaymentsCommand) -> Result<(), CliError> {
     use crate::services::statements::{self, StatementError};
     match command {
+        PaymentsCommand::Import { data_dir, file } if remote::running(&data_dir) => {
+            let answer = remote::call(
+                &data_dir,
+                "POST",
+                "/v1/statements/file",
+                Some(serde_json::json!({ "path": remote::absolute(&file) })),
+            )
+            .await?;
+            let number = |v: &serde_json::Value, key: &str| {
+                v.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0)
+            };
+            let written = answer
+                .get("statements")
+                .and_then(serde_json::Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for w in &written {
+                let text = |key: &str| w.get(key).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+                let replaced = number(w, "replaced");
+                println!(
+                    "CPAS {} {}: {} lines{}",
+                    text("insCode"),
+                    text("month").replace('-', ""),
+                    number(w, "lines"),
+                    if replaced > 0 {
+                        format!(" (replacing {replaced})")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            println!(
+                "imported {} lines in {} statements from {} into the running gateway",
+                number(&answer, "lines"),
+                written.len(),
+                file.display()
+            );
+            Ok(())
+        }
         PaymentsCommand::Import { data_dir, file } => {
             let store = RedbStore::open_dir(&data_dir)?;
             let mut bar = ProgressBar::new();
@@ -606,6 +752,31 @@ fn payments(command: PaymentsCommand) -> Result<(), CliError> {
                     flag: "month",
                     reason: format!("{month:?} is not a month: YYYYMM or YYYY-MM"),
                 })?;
+            if remote::running(&data_dir) {
+                let path = format!(
+                    "/v1/statements/{}/{}{}",
+                    ins.as_str(),
+                    month.compact(),
+                    if crlf { "?crlf=true" } else { "" }
+                );
+                let text = remote::call_text(&data_dir, "GET", &path, None).await?;
+                return match out {
+                    Some(file) => {
+                        crate::files::write(&file, &text, true).map_err(|source| {
+                            CliError::Write {
+                                file: file.clone(),
+                                source,
+                            }
+                        })?;
+                        eprintln!("wrote {} lines to {}", text.lines().count(), file.display());
+                        Ok(())
+                    }
+                    None => {
+                        print!("{text}");
+                        Ok(())
+                    }
+                };
+            }
             let store = RedbStore::open_dir(&data_dir)?;
             match out {
                 Some(path) => {
@@ -778,7 +949,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     if !args.worlds.is_empty() {
         // Passwords are hashed as the world is checked: off the async workers.
         let (worlds, register) = (args.worlds.clone(), store.clone());
-        let trusted = trusted_cas_dir(&args.data_dir);
+        let trusted = crate::world::trusted_cas_dir(&args.data_dir);
         let loaded = tokio::task::spawn_blocking(move || {
             crate::world::load(&worlds, register.as_ref(), &trusted)
         })
@@ -799,7 +970,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         (None, None) => tls_files(&args)?,
     };
     let mut config = server::Config::new(args.addr, tls);
-    config.client_cas = crate::world::trusted_cas(&trusted_cas_dir(&args.data_dir))?;
+    config.client_cas = crate::world::trusted_cas(&crate::world::trusted_cas_dir(&args.data_dir))?;
     config.auth = AuthModes {
         basic: args.auth.contains(&AuthMode::Basic),
         client_certificate: args.auth.contains(&AuthMode::ClientCertificate),
@@ -842,11 +1013,37 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     if notify_config.tls.ca.is_none() {
         tracing::warn!("no CA for notification receivers (--notify-ca): nothing is pushed");
     }
-    let running = App::new(store, config)
+    let listen = if args.no_admin {
+        None
+    } else {
+        let data_dir = args.data_dir.clone();
+        let token = tokio::task::spawn_blocking(move || crate::admin::token(&data_dir))
+            .await
+            .map_err(|e| CliError::Value {
+                name: "admin token",
+                reason: e.to_string(),
+            })?
+            .map_err(|e| CliError::Value {
+                name: "admin token",
+                reason: format!(
+                    "{}: {e}",
+                    args.data_dir.join(crate::admin::TOKEN_FILE).display()
+                ),
+            })?;
+        Some(Listen {
+            addr: args.admin_addr,
+            tls: config.tls.clone(),
+            token,
+        })
+    };
+    let app = App::new(store, config)
         .with_notifications(notify_config)
-        .with_control(&args.data_dir)
-        .start()
-        .await?;
+        .with_admin(AdminConfig {
+            listen,
+            control: true,
+            data_dir: args.data_dir.clone(),
+        });
+    let running = app.start().await?;
     let clock = running.clock().clone();
     if setting != Setting::System {
         println!(
@@ -865,6 +1062,12 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         println!(
             "  WSDL            {base}{}?wsdl (each service: its address + ?wsdl)",
             first.path
+        );
+    }
+    if let Some(admin) = running.admin_addr() {
+        println!(
+            "  admin API       https://{admin}/v1 (token in {}; operations at /openapi.json)",
+            args.data_dir.join(crate::admin::TOKEN_FILE).display()
         );
     }
     if let Some(setup) = demo_setup.as_mut() {

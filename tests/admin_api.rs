@@ -1,0 +1,576 @@
+//! The admin API as an integration tester uses it against the binary: over HTTPS with
+//! the token of `<data-dir>/admin.token`, a tester adds their institution (with its
+//! own client certificate) and their persons, consults them over TLS, resets the
+//! register between tests, moves the clock; and the command line reaches the running
+//! gateway through the control socket.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command};
+
+use bcss_gateway::demo::Manifest;
+use rustls::pki_types::{CertificateDer, pem::PemObject};
+use serde_json::{Value, json};
+use support::{
+    Call, Client, PATH, PD_PATH, Reply, demo_binary_with_admin, liege_form_b, periods, self_signed,
+    validate_soap_reply,
+};
+
+/// The tester's institution and persons (valid check digits).
+const TESTER: &str = "0712345630";
+const PERSON: &str = "87020312376";
+const OTHER_PERSON: &str = "91041124506";
+/// The demo's CPAS de Liège.
+const LIEGE: &str = "0207594351";
+
+struct Running {
+    child: Child,
+    addr: SocketAddr,
+    admin: Client,
+    token: String,
+    ca: String,
+    manifest: Manifest,
+    data: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start() -> Running {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let (child, addr, admin_addr) = demo_binary_with_admin(&data, &[]);
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{e}"));
+    let ca = read(&data.join("certs").join("ca.pem"));
+    let token = read(&data.join("admin.token")).trim().to_owned();
+    let manifest: Manifest = serde_json::from_str(&read(&data.join("demo.json")))
+        .unwrap_or_else(|e| panic!("manifest: {e}"));
+    Running {
+        child,
+        addr,
+        admin: Client::external(admin_addr, &ca),
+        token,
+        ca,
+        manifest,
+        data,
+        _dir: dir,
+    }
+}
+
+impl Running {
+    fn data_dir(&self) -> &Path {
+        &self.data
+    }
+
+    /// One admin request with the token; `body` is (content type, text).
+    async fn call(&self, method: &str, path: &str, body: Option<(&str, String)>) -> Reply {
+        let auth = format!("Bearer {}", self.token);
+        let mut headers = vec![("authorization", auth.as_str())];
+        let bytes = match &body {
+            Some((content_type, text)) => {
+                headers.push(("content-type", content_type));
+                text.clone().into_bytes()
+            }
+            None => Vec::new(),
+        };
+        self.admin.send(method, path, &headers, bytes).await
+    }
+
+    async fn json(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let reply = self
+            .call(
+                method,
+                path,
+                body.map(|b| ("application/json", b.to_string())),
+            )
+            .await;
+        let value = serde_json::from_str(&reply.body)
+            .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {}", reply.body));
+        (reply.status, value)
+    }
+
+    async fn apply(&self, fragment: &str) -> (u16, Value) {
+        let reply = self
+            .call(
+                "POST",
+                "/v1/world",
+                Some(("application/toml", fragment.to_owned())),
+            )
+            .await;
+        let value = serde_json::from_str(&reply.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", reply.body));
+        (reply.status, value)
+    }
+
+    fn institution(&self, key: &str) -> &bcss_gateway::demo::DemoInstitution {
+        self.manifest
+            .institutions
+            .iter()
+            .find(|i| i.key == key)
+            .unwrap_or_else(|| panic!("no {key} in the manifest"))
+    }
+
+    /// A demo institution's client, with its password.
+    fn partner(&self, key: &str) -> Client {
+        let i = self.institution(key);
+        Client::external(self.addr, &self.ca).with_basic(&i.username, &i.password)
+    }
+
+    fn demo_ssin(&self, illustrates: &str) -> String {
+        self.manifest
+            .ssins
+            .iter()
+            .find(|s| s.illustrates.contains(illustrates))
+            .map(|s| s.ssin.clone())
+            .unwrap_or_else(|| panic!("no demo SSIN illustrating {illustrates}"))
+    }
+
+    /// getLivingWages by a demo institution, validated against the XSD.
+    async fn consult(&self, key: &str, ssin: &str) -> Reply {
+        let cbe = self.institution(key).cbe_number.clone();
+        let reply = self
+            .partner(key)
+            .soap_at(PATH, &Call::new("getLivingWages", &cbe, ssin).soap11())
+            .await;
+        validate_soap_reply(&reply.body);
+        reply
+    }
+}
+
+fn fingerprint(pem: &str) -> String {
+    let der = CertificateDer::from_pem_slice(pem.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    bcss_gateway::tls::fingerprint(&der).to_hex()
+}
+
+/// The tester's institution, one person it manages with a right from Liège, and
+/// another person without a right.
+fn testers_world(certificate: &str) -> String {
+    format!(
+        r#"
+[[institution]]
+cbeNumber = "{TESTER}"
+name = "Tester's institution"
+certificates = ["{certificate}"]
+[[institution.grant]]
+service = "LivingWages"
+legalContexts = ["EMPLOYMENT:ACTIVATION_GUIDANCE"]
+
+[[person]]
+ssin = "{PERSON}"
+lastName = "Maes"
+firstName = "Eva"
+
+[[person]]
+ssin = "{OTHER_PERSON}"
+lastName = "Wouters"
+firstName = "Lars"
+
+[[inscription]]
+institution = "{TESTER}"
+ssin = "{PERSON}"
+quality = 9
+begin = "2020-01-01"
+
+[[inscription]]
+institution = "{TESTER}"
+ssin = "{OTHER_PERSON}"
+quality = 9
+begin = "2020-01-01"
+
+[[right]]
+ssin = "{PERSON}"
+pcsa = "{LIEGE}"
+kind = "LIVING_WAGE"
+category = "B"
+[[right.period]]
+begin = "2024-01-01"
+end = "2024-06-30"
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_testers_institution_added_through_the_api_consults_its_own_persons() {
+    let gw = start();
+    let laptop = self_signed("tester laptop");
+    let (status, answer) = gw.apply(&testers_world(&fingerprint(&laptop.cert))).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["applied"], 6, "{answer}");
+
+    // Identified by its own (pinned) certificate, as on the network.
+    let client = Client::external_with_certificate(gw.addr, &gw.ca, &laptop.cert, &laptop.key);
+    let consult = |ssin: &'static str| {
+        let client = &client;
+        async move {
+            let call = Call::new("getLivingWages", TESTER, ssin)
+                .legal_context("EMPLOYMENT:ACTIVATION_GUIDANCE");
+            let reply = client.soap_at(PATH, &call.soap11()).await;
+            validate_soap_reply(&reply.body);
+            reply
+        }
+    };
+    let reply = consult(PERSON).await;
+    assert_eq!(reply.status_code(), "MSG00000", "{}", reply.body);
+    assert_eq!(
+        periods(&reply),
+        ["2024-01-01..2024-06-30"],
+        "{}",
+        reply.body
+    );
+    let reply = consult(OTHER_PERSON).await;
+    assert_eq!(reply.status_code(), "MSG00100", "{}", reply.body);
+    // A demo person: the tester's institution manages no file of theirs.
+    let sophie = gw.demo_ssin("two PCSAs");
+    let reply = client
+        .soap_at(
+            PATH,
+            &Call::new("getLivingWages", TESTER, &sophie)
+                .legal_context("EMPLOYMENT:ACTIVATION_GUIDANCE")
+                .soap11(),
+        )
+        .await;
+    assert_eq!(reply.status_code(), "MSG00012", "{}", reply.body);
+
+    // Changed through the API: a second period, the same declaration again.
+    let changed = testers_world(&fingerprint(&laptop.cert)).replace(
+        "end = \"2024-06-30\"",
+        "end = \"2024-06-30\"\n[[right.period]]\nbegin = \"2025-01-01\"\nend = \"2025-03-31\"",
+    );
+    let (status, answer) = gw.apply(&changed).await;
+    assert_eq!(status, 200, "{answer}");
+    let reply = consult(PERSON).await;
+    assert_eq!(
+        periods(&reply),
+        ["2024-01-01..2024-06-30", "2025-01-01..2025-03-31"],
+        "{}",
+        reply.body
+    );
+
+    // After a reset the institution does not exist: its certificate is refused, at
+    // the handshake or (a resumed TLS session carries the certificate it was made
+    // with) by the request's identification.
+    let (status, answer) = gw.json("POST", "/v1/reset", None).await;
+    assert_eq!((status, &answer["reset"]), (200, &json!(true)), "{answer}");
+    let call = Call::new("getLivingWages", TESTER, PERSON)
+        .legal_context("EMPLOYMENT:ACTIVATION_GUIDANCE")
+        .soap11();
+    let refused = client
+        .try_send(
+            "POST",
+            PATH,
+            &[("content-type", "text/xml; charset=utf-8")],
+            call.into_bytes(),
+        )
+        .await;
+    assert!(
+        refused.as_ref().map_or(true, |r| r.status == 401),
+        "a certificate registered only before the reset was accepted: {:?}",
+        refused.map(|r| (r.status, r.body))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_returns_to_the_register_the_gateway_started_with() {
+    let gw = start();
+    let marie = gw.demo_ssin("no right at all");
+    let before = gw.call("GET", "/v1/world", None).await;
+    assert_eq!(before.status, 200, "{}", before.body);
+    assert_eq!(before.header("content-type"), Some("application/toml"));
+    assert_eq!(gw.consult("onem", &marie).await.status_code(), "MSG00100");
+
+    // What a test does: a CPAS decides, a subscriber leaves, a person is added.
+    let liege = gw.partner("cpas-liege");
+    let form = liege_form_b(LIEGE, &marie, "2025-01-01", "TEST-1");
+    let sent = liege.soap_at(PD_PATH, &form).await;
+    assert_eq!(
+        sent.text_of("outcome").as_deref(),
+        Some("ACCEPTED"),
+        "{}",
+        sent.body
+    );
+    assert_eq!(gw.consult("onem", &marie).await.status_code(), "MSG00000");
+    let cin = gw.institution("cin").cbe_number.clone();
+    let (status, answer) = gw
+        .json("DELETE", &format!("/v1/subscriptions/{cin}"), None)
+        .await;
+    assert_eq!(
+        (status, &answer["state"]),
+        (200, &json!("UNSUBSCRIBED")),
+        "{answer}"
+    );
+    let (status, answer) = gw
+        .apply(&format!(
+            "[[person]]\nssin = \"{PERSON}\"\nlastName = \"Maes\"\nfirstName = \"Eva\"\n"
+        ))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(gw.consult("onem", PERSON).await.status_code(), "MSG00012");
+
+    let (status, answer) = gw.json("POST", "/v1/reset", None).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(gw.consult("onem", &marie).await.status_code(), "MSG00100");
+    assert_eq!(gw.consult("onem", PERSON).await.status_code(), "MSG00005");
+    let (_, all) = gw.json("GET", "/v1/subscriptions", None).await;
+    assert_eq!(all[0]["institution"], json!(cin), "{all}");
+    assert_eq!(all[0]["state"], json!("ACTIVE"), "{all}");
+    let after = gw.call("GET", "/v1/world", None).await;
+    assert_eq!(after.body, before.body);
+    // The same form is a new decision again: the register forgot it.
+    let sent = liege.soap_at(PD_PATH, &form).await;
+    assert_eq!(
+        sent.text_of("outcome").as_deref(),
+        Some("ACCEPTED"),
+        "{}",
+        sent.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_fragment_is_refused_whole_with_every_problem_named() {
+    let gw = start();
+    let fragment = format!(
+        r#"[[person]]
+ssin = "{PERSON}"
+lastName = "Maes"
+firstName = "Eva"
+
+[[person]]
+ssin = "87020312377"
+lastName = "Wrong"
+firstName = "Check digits"
+
+[[inscription]]
+institution = "0999999922"
+ssin = "{PERSON}"
+quality = 9
+begin = "2020-01-01"
+
+[[right]]
+ssin = "{PERSON}"
+pcsa = "{TESTER}"
+kind = "LIVING_WAGE"
+category = "B"
+[[right.period]]
+begin = "2024-01-01"
+end = "2023-06-30"
+"#
+    );
+    let (status, answer) = gw.apply(&fragment).await;
+    assert_eq!(status, 422, "{answer}");
+    let problems: Vec<(u64, String)> = answer["problems"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no problems: {answer}"))
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_u64().unwrap_or(0),
+                p["field"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (7, "person[1].ssin".to_owned()),
+            (12, "inscription[0].institution".to_owned()),
+            (19, "right[0].pcsa".to_owned()),
+            (24, "right[0].period[0].end".to_owned()),
+        ],
+        "{answer}"
+    );
+    // Nothing of it was written, the valid person included.
+    assert_eq!(gw.consult("onem", PERSON).await.status_code(), "MSG00005");
+
+    // A CA is trusted from the worlds given at start only.
+    let (status, answer) = gw.apply("clientCa = [\"ca.pem\"]\n").await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(
+        answer["problems"][0]["field"],
+        json!("clientCa"),
+        "{answer}"
+    );
+    // Not TOML at all.
+    let (status, answer) = gw.apply("[[person]\n").await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["problems"][0]["line"], json!(1), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_requires_its_token_and_describes_itself() {
+    let gw = start();
+    for authorization in [
+        None,
+        Some("Bearer not-the-token"),
+        Some("Basic dXNlcjpwYXNz"),
+    ] {
+        let headers: Vec<(&str, &str)> = authorization
+            .iter()
+            .map(|a| ("authorization", *a))
+            .collect();
+        for (method, path) in [
+            ("GET", "/v1/world"),
+            ("POST", "/v1/reset"),
+            ("GET", "/v1/clock"),
+        ] {
+            let reply = gw.admin.send(method, path, &headers, Vec::new()).await;
+            assert_eq!(
+                reply.status, 401,
+                "{method} {path} with {authorization:?}: {}",
+                reply.body
+            );
+            assert_eq!(
+                reply.header("www-authenticate"),
+                Some("Bearer realm=\"bcss-gateway admin\"")
+            );
+        }
+    }
+    // The token file is the owner's only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(gw.data_dir().join("admin.token"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    // The document needs no token and lists every operation.
+    let doc = gw.admin.send("GET", "/openapi.json", &[], Vec::new()).await;
+    assert_eq!(doc.status, 200);
+    let doc: Value = serde_json::from_str(&doc.body).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(doc["openapi"], json!("3.1.0"));
+    for path in [
+        "/v1/world",
+        "/v1/reset",
+        "/v1/statements",
+        "/v1/statements/{insCode}/{month}",
+        "/v1/clock",
+        "/v1/clock/advance",
+        "/v1/subscriptions",
+        "/v1/subscriptions/{institution}",
+        "/v1/subscriptions/{institution}/replay",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
+    }
+
+    // The clock, as `serve --clock` reads a setting.
+    let (status, answer) = gw
+        .json(
+            "PUT",
+            "/v1/clock",
+            Some(json!({ "setting": "fixed:2027-03-01T09:00:00Z" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["now"], json!("2027-03-01T09:00:00.000Z"));
+    let (_, answer) = gw
+        .json("POST", "/v1/clock/advance", Some(json!({ "by": "1d" })))
+        .await;
+    assert_eq!(answer["now"], json!("2027-03-02T09:00:00.000Z"));
+    let reply = gw.consult("onem", &gw.demo_ssin("two PCSAs")).await;
+    assert_eq!(
+        reply.text_of("timestampReceive").as_deref(),
+        Some("2027-03-02T09:00:00.000Z"),
+        "{}",
+        reply.body
+    );
+    let (status, answer) = gw
+        .json("PUT", "/v1/clock", Some(json!({ "setting": "soon" })))
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("setting: ")),
+        "{answer}"
+    );
+    let (status, answer) = gw
+        .json("PUT", "/v1/clock", Some(json!({ "settng": "system" })))
+        .await;
+    assert_eq!(status, 400, "{answer}");
+}
+
+fn cli(data_dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bcss-gateway"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_changes_the_running_gateway() {
+    let gw = start();
+    let data = gw.data_dir();
+    let cin = gw.institution("cin").cbe_number.clone();
+    let (ok, out) = cli(data, &["subscribers", "remove", "--institution", &cin]);
+    assert!(ok && out.contains("UNSUBSCRIBED"), "{out}");
+    let (_, all) = gw.json("GET", "/v1/subscriptions", None).await;
+    assert_eq!(all[0]["state"], json!("UNSUBSCRIBED"), "{all}");
+    let (ok, out) = cli(data, &["subscribers", "add", "--institution", &cin]);
+    assert!(
+        ok && out.contains(&format!("{cin} ACTIVE SSIN_ONLY pull")),
+        "{out}"
+    );
+    let onem = gw.institution("onem").cbe_number.clone();
+    let (ok, out) = cli(data, &["subscribers", "add", "--institution", &onem]);
+    assert!(
+        !ok && out.contains("not an institution granted LivingWagesNotifications"),
+        "{out}"
+    );
+
+    // A world file, loaded into the running gateway.
+    let file = gw._dir.path().join("person.toml");
+    std::fs::write(
+        &file,
+        format!("[[person]]\nssin = \"{PERSON}\"\nlastName = \"Maes\"\nfirstName = \"Eva\"\n"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let file_arg = file.to_str().unwrap_or_else(|| panic!("path"));
+    let (ok, out) = cli(data, &["world", "load", file_arg]);
+    assert!(ok && out.contains("applied 1 declarations"), "{out}");
+    assert_eq!(gw.consult("onem", PERSON).await.status_code(), "MSG00012");
+    let (ok, out) = cli(data, &["world", "export"]);
+    assert!(ok && out.contains(PERSON), "{out}");
+
+    // A statement exported and imported again while the gateway runs.
+    let statement = gw._dir.path().join("statement.txt");
+    let statement_arg = statement.to_str().unwrap_or_else(|| panic!("path"));
+    let (ok, out) = cli(
+        data,
+        &[
+            "payments",
+            "export",
+            "--ins",
+            "21004",
+            "--month",
+            "202501",
+            "--out",
+            statement_arg,
+        ],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = cli(data, &["payments", "import", statement_arg]);
+    assert!(
+        ok && out.contains("CPAS 21004 202501: 1 lines (replacing 1)"),
+        "{out}"
+    );
+    std::fs::write(&statement, "too short\n").unwrap_or_else(|e| panic!("{e}"));
+    let (ok, out) = cli(data, &["payments", "import", statement_arg]);
+    assert!(!ok, "{out}");
+    assert!(out.contains(&format!("{statement_arg}:1: line: ")), "{out}");
+}
