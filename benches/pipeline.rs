@@ -33,15 +33,14 @@ fn time(name: &str, mut f: impl FnMut()) {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let store: Arc<dyn Store> = Arc::new(RedbStore::open_dir(dir.path())?);
-    let keys: Vec<(&str, Option<String>, Option<_>)> = demo::INSTITUTIONS
+    let keys: Vec<demo::Credentials<'_>> = demo::INSTITUTIONS
         .iter()
-        .map(|s| (s.key, None, None))
+        .map(|(key, _)| (*key, None, None))
         .collect();
-    let data = demo::dataset(&keys)?;
-    store.apply(&data.changes)?;
+    let ssins = demo::load(store.as_ref(), &dir.path().join("world"), &keys)?;
     let onem = demo::institution_cbe("onem")?;
     let caller = store.institution(&onem)?.ok_or("no demo institution")?;
-    let ssin = data.ssins.first().ok_or("no demo SSIN")?.ssin.clone();
+    let ssin = ssins.first().ok_or("no demo SSIN")?.ssin.clone();
     let body = format!(
         "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body>\
          <lw:getLivingWagesRequest xmlns:lw=\"{}\"><informationCustomer><ticket>bench</ticket><customerIdentification>\

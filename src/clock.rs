@@ -122,7 +122,7 @@ fn format_duration(ms: i64) -> String {
 }
 
 /// `YYYY-MM-DD` (midnight UTC) or `YYYY-MM-DDThh:mm:ss[.fff]Z`.
-fn parse_instant(text: &str) -> Result<i64, ClockError> {
+pub fn parse_instant(text: &str) -> Result<i64, ClockError> {
     let err = || ClockError::Instant(text.to_owned());
     let (date, time) = match text.split_once('T') {
         Some((d, t)) => (d, Some(t)),

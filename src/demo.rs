@@ -1,5 +1,7 @@
-//! Demo mode: development certificates, a realistic dataset that shows every answer of
-//! LivingWages V2, and a manifest (`demo.json`) saying how to call the server.
+//! Demo mode: development certificates, the demo world (`examples/worlds/demo.toml`,
+//! which shows every answer of LivingWages V2) loaded with a password and a
+//! certificate for each of its institutions, and a manifest (`demo.json`) saying how
+//! to call the server.
 
 use std::path::{Path, PathBuf};
 
@@ -7,18 +9,14 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::certs::{CertError, DevelopmentPki};
-use crate::domain::decision::{
-    CStatus, Duration, Form, FormB, FormC, Measures, Nature, Outcome, PerPerson, Sender, Suspension,
-};
 use crate::domain::{
-    Amount, AmountType, Category, CbeNumber, CertificateFingerprint, Date, Delivery, DeliveryMode,
-    Grant, InsCode, Inscription, Institution, Law, Month, OpenPeriod, PaymentLine, Pcsa, Person,
-    QualityCode, RegisterStatus, RightKind, Service, Ssin, Subscription,
+    Amount, AmountType, CbeNumber, CertificateFingerprint, Date, InsCode, Institution, Law, Month,
+    PaymentLine, Ssin,
 };
 use crate::server::TlsFiles;
 use crate::server::auth::hash_password;
-use crate::services::pcsa_decision::judge_and_register;
 use crate::store::{Change, Store, StoreError};
+use crate::world::{self, WorldError};
 
 #[derive(Debug, Error)]
 pub enum DemoError {
@@ -26,6 +24,8 @@ pub enum DemoError {
     Certificates(#[from] CertError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the demo world was not loaded: {0}")]
+    World(#[from] WorldError),
     #[error("demo data is invalid: {0}")]
     Data(String),
     #[error("cannot hash a demo password: {0}")]
@@ -129,547 +129,174 @@ impl DemoSsin {
     }
 }
 
-/// The demo register, built from code so that every identifier is well formed.
-pub struct DemoData {
-    pub changes: Vec<Change>,
-    /// The forms the PCSAs sent, oldest first; the rights are theirs.
-    pub decisions: Vec<Form>,
-    pub ssins: Vec<DemoSsin>,
-    /// Monthly statements: what the PCSAs paid.
-    pub statements: Vec<Statement>,
-}
+/// The demo world, shipped in the repository (`examples/worlds/`) and built into the
+/// binary: `serve --demo` writes it into the data directory and loads it from there.
+pub const WORLD: &str = include_str!("../examples/worlds/demo.toml");
+/// The statements the demo world names, beside it.
+const STATEMENTS: &str = include_str!("../examples/worlds/demo-statements.txt");
+const WORLD_FILE: &str = "demo.toml";
+const STATEMENTS_FILE: &str = "demo-statements.txt";
 
-/// One PCSA's statement for one month.
-pub struct Statement {
-    pub ins: InsCode,
-    pub month: Month,
-    pub lines: Vec<PaymentLine>,
-}
-
-impl DemoData {
-    /// Writes the register, then the decisions as the register's past (no
-    /// notification), then the statements.
-    pub fn load(&self, store: &dyn Store) -> Result<(), DemoError> {
-        store.apply(&self.changes)?;
-        for form in &self.decisions {
-            let at = registered_at_ms(form);
-            match judge_and_register(store, form, Vec::new(), at, false)? {
-                Some(Outcome::Accepted { .. }) => {}
-                other => {
-                    return Err(DemoError::Data(format!(
-                        "the register did not accept the demo form {} about {}: {other:?}",
-                        form.letter(),
-                        form.ssin()
-                    )));
-                }
-            }
-        }
-        for s in &self.statements {
-            store.write_statement(&s.ins, s.month, &s.lines, true)?;
-        }
-        Ok(())
-    }
-}
-
-/// A demo institution before its certificate and password exist.
-pub struct InstitutionSpec {
-    pub key: &'static str,
-    pub name: &'static str,
-    pub cbe_prefix: &'static str,
-    pub legal_contexts: &'static [&'static str],
-    /// Legal contexts of LivingWagesWithAmount (none: not granted).
-    pub amounts: &'static [&'static str],
-    /// A deliberation grants it LivingWagesNotifications.
-    pub notifications: bool,
-}
-
-impl InstitutionSpec {
-    /// What the deliberations grant it.
-    pub fn grants(&self) -> Vec<Grant> {
-        let owned = |contexts: &[&str]| contexts.iter().map(|c| (*c).to_owned()).collect();
-        let mut grants = Vec::new();
-        if !self.legal_contexts.is_empty() {
-            grants.push(Grant {
-                service: Service::LivingWages,
-                legal_contexts: owned(self.legal_contexts),
-            });
-        }
-        if !self.amounts.is_empty() {
-            grants.push(Grant {
-                service: Service::LivingWagesWithAmount,
-                legal_contexts: owned(self.amounts),
-            });
-        }
-        if self.notifications {
-            grants.push(Grant {
-                service: Service::LivingWagesNotifications,
-                legal_contexts: Vec::new(),
-            });
-        }
-        grants
-    }
-}
-
-pub const INSTITUTIONS: [InstitutionSpec; 7] = [
-    InstitutionSpec {
-        key: "onem",
-        name: "Office national de l'Emploi / Rijksdienst voor Arbeidsvoorziening",
-        cbe_prefix: "02067374",
-        legal_contexts: &["UNEMPLOYMENT:LIVING_WAGE_CHECK"],
-        amounts: &["UNEMPLOYMENT:LIVING_WAGE_CHECK"],
-        notifications: false,
-    },
-    InstitutionSpec {
-        key: "vdab",
-        name: "Vlaamse Dienst voor Arbeidsbemiddeling en Beroepsopleiding",
-        cbe_prefix: "08876066",
-        legal_contexts: &["EMPLOYMENT:ACTIVATION_GUIDANCE"],
-        amounts: &["EMPLOYMENT:ACTIVATION_GUIDANCE"],
-        notifications: false,
-    },
-    InstitutionSpec {
-        key: "forem",
-        name: "Office wallon de la Formation professionnelle et de l'Emploi",
-        cbe_prefix: "02360230",
-        legal_contexts: &["EMPLOYMENT:ACTIVATION_GUIDANCE"],
-        amounts: &["EMPLOYMENT:ACTIVATION_GUIDANCE"],
-        notifications: false,
-    },
+/// The demo's institutions: the key that names their certificate files and their
+/// entry in `demo.json`, and their CBE number. Their names, grants and everything else
+/// are the world's.
+pub const INSTITUTIONS: [(&str, &str); 7] = [
+    ("onem", "0206737484"),
+    ("vdab", "0887606616"),
+    ("forem", "0236023071"),
     // No deliberation for LivingWages: every consultation answers MSG00013.
-    InstitutionSpec {
-        key: "inami",
-        name: "Institut national d'assurance maladie-invalidité",
-        cbe_prefix: "02068972",
-        legal_contexts: &[],
-        amounts: &[],
-        notifications: false,
-    },
-    // Two CPAS, which register decisions (PcsaDecisionService) for themselves; their
-    // CBE numbers are those of the demo PCSAs CPAS de Liège and OCMW Gent.
-    // Notified about the people whose file it manages, and subscribed in the demo to
-    // the notification sink (examples/notification_sink.rs); no consultation grant.
-    InstitutionSpec {
-        key: "cin",
-        name: "Collège intermutualiste national / Nationaal Intermutualistisch College",
-        cbe_prefix: "04117025",
-        legal_contexts: &[],
-        amounts: &[],
-        notifications: true,
-    },
-    InstitutionSpec {
-        key: "cpas-liege",
-        name: "CPAS de Liège",
-        cbe_prefix: "02075943",
-        legal_contexts: &[],
-        amounts: &[],
-        notifications: false,
-    },
-    InstitutionSpec {
-        key: "ocmw-gent",
-        name: "OCMW Gent",
-        cbe_prefix: "02122391",
-        legal_contexts: &[],
-        amounts: &[],
-        notifications: false,
-    },
+    ("inami", "0206897238"),
+    // Notified about the people whose file it manages; no consultation grant.
+    ("cin", "0411702543"),
+    // Two CPAS, which register decisions (PcsaDecisionService) for themselves.
+    ("cpas-liege", "0207594351"),
+    ("ocmw-gent", "0212239166"),
 ];
+
+/// The demo's SSINs: what each shows, and the status getLivingWages answers the default
+/// institution (ONEM).
+pub const SSINS: [(&str, &str, &str); 11] = [
+    (
+        "85073100130",
+        "living wage from two PCSAs, one Flemish (Gent) and one Walloon (Liège); the Flanders operations show only Gent",
+        "MSG00000",
+    ),
+    (
+        "90021512370",
+        "equivalent living wage, then living wage, from CPAS de Bruxelles (two categories in getLivingWages)",
+        "MSG00000",
+    ),
+    (
+        "03061521254",
+        "born in 2003 (check digits computed with the 2000s rule), living wage from CPAS de Charleroi",
+        "MSG00000",
+    ),
+    ("78041204597", "no right at all (NO_DATA_FOUND)", "MSG00100"),
+    (
+        "85102011771",
+        "National Register number that replaced a bis number; living wage from OCMW Antwerpen",
+        "MSG00000",
+    ),
+    (
+        "85302001126",
+        "bis number replaced by a National Register number (MSG00006 with newSSIN)",
+        "MSG00006",
+    ),
+    ("92050508781", "cancelled SSIN (MSG00007)", "MSG00007"),
+    (
+        "88090913353",
+        "living wage from CPAS de Namur, but only Le Forem manages her file (MSG00012 for the others)",
+        "MSG00012",
+    ),
+    (
+        "92030824612",
+        "partner named in CPAS de Bruxelles's decisions for Ahmed Benali (category E), without a right herself",
+        "MSG00100",
+    ),
+    (
+        "75010199968",
+        "well-formed SSIN unknown to the register (MSG00005)",
+        "MSG00005",
+    ),
+    ("85073100137", "check digits wrong (MSG00011)", "MSG00011"),
+];
+
+/// A demo institution's credentials: its key, password hash and client certificate.
+pub type Credentials<'a> = (&'a str, Option<String>, Option<CertificateFingerprint>);
 
 fn data_err(e: impl std::fmt::Display) -> DemoError {
     DemoError::Data(e.to_string())
 }
 
-/// `n` days from a demo date.
-fn shift(date: Date, n: i32) -> Result<Date, DemoError> {
-    date.add_days(n)
-        .ok_or_else(|| data_err(format!("{date} + {n} days is outside the calendar")))
-}
-
-/// The month after a demo month.
-fn next_month(month: Month) -> Result<Month, DemoError> {
-    month
-        .succ()
-        .ok_or_else(|| data_err(format!("{month} has no next month")))
-}
-
-fn cbe(prefix: &str) -> Result<CbeNumber, DemoError> {
-    CbeNumber::with_check_digits(prefix).map_err(data_err)
-}
-
-fn ssin(first_nine: &str, born_2000s: bool) -> Result<Ssin, DemoError> {
-    Ssin::with_check_digits(first_nine, born_2000s).map_err(data_err)
-}
-
-fn date(s: &str) -> Result<Date, DemoError> {
-    Date::parse_xsd(s).map_err(data_err)
-}
-
 pub fn institution_cbe(key: &str) -> Result<CbeNumber, DemoError> {
-    let spec = INSTITUTIONS
+    let (_, cbe) = INSTITUTIONS
         .iter()
-        .find(|s| s.key == key)
+        .find(|(k, _)| *k == key)
         .ok_or_else(|| DemoError::Data(format!("no demo institution {key}")))?;
-    cbe(spec.cbe_prefix)
+    CbeNumber::parse(cbe).map_err(data_err)
 }
 
-/// The demo register. `institutions` are (spec key, password hash, certificate).
-pub fn dataset(
-    institutions: &[(&str, Option<String>, Option<CertificateFingerprint>)],
-) -> Result<DemoData, DemoError> {
-    let mut changes = Vec::new();
-
-    let pcsa = |prefix: &str, ins: &str, name: &str| -> Result<Pcsa, DemoError> {
-        Ok(Pcsa {
-            cbe: cbe(prefix)?,
-            ins: InsCode::parse(ins).map_err(data_err)?,
-            name: name.to_owned(),
-        })
-    };
-    let gent = pcsa("02122391", "44021", "OCMW Gent")?;
-    let antwerpen = pcsa("02120710", "11002", "OCMW Antwerpen")?;
-    let liege = pcsa("02075943", "62063", "CPAS de Liège")?;
-    let charleroi = pcsa("02124456", "52011", "CPAS de Charleroi")?;
-    let bruxelles = pcsa("02126632", "21004", "CPAS de Bruxelles")?;
-    let namur = pcsa("02125168", "92094", "CPAS de Namur")?;
-    for p in [&gent, &antwerpen, &liege, &charleroi, &bruxelles, &namur] {
-        changes.push(Change::Pcsa(p.clone()));
+/// The demo world, read from `dir` (where it is written first) and checked against
+/// `store`.
+fn read_world(
+    dir: &Path,
+    store: &dyn Store,
+) -> Result<(Vec<world::Source>, world::Checked), DemoError> {
+    crate::files::private_dir(dir).map_err(|e| DemoError::Manifest {
+        action: "create",
+        path: dir.to_owned(),
+        reason: e.to_string(),
+    })?;
+    for (name, text) in [(WORLD_FILE, WORLD), (STATEMENTS_FILE, STATEMENTS)] {
+        let path = dir.join(name);
+        crate::files::write(&path, text, false).map_err(|e| DemoError::Manifest {
+            action: "write",
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
     }
-
-    for (key, hash, cert) in institutions {
-        let spec = INSTITUTIONS
-            .iter()
-            .find(|s| s.key == *key)
-            .ok_or_else(|| DemoError::Data(format!("no demo institution {key}")))?;
-        let grants = spec.grants();
-        changes.push(Change::Institution(Institution {
-            cbe: cbe(spec.cbe_prefix)?,
-            name: spec.name.to_owned(),
-            sector: None,
-            password_hash: hash.clone(),
-            certificates: cert.iter().copied().collect(),
-            grants,
-        }));
-    }
-    let onem = institution_cbe("onem")?;
-    let vdab = institution_cbe("vdab")?;
-    let forem = institution_cbe("forem")?;
-    let inami = institution_cbe("inami")?;
-
-    let mut ssins = Vec::new();
-    let mut person = |s: Ssin,
-                      last: &str,
-                      first: &str,
-                      status: RegisterStatus,
-                      illustrates: &str,
-                      expected: &str| {
-        changes_push_person(&mut changes, s, last, first, status);
-        ssins.push(DemoSsin::new(s.to_string(), illustrates, expected));
-    };
-
-    let sophie = ssin("850731001", false)?;
-    person(
-        sophie,
-        "Peeters",
-        "Sophie",
-        RegisterStatus::Active,
-        "living wage from two PCSAs, one Flemish (Gent) and one Walloon (Liège); the Flanders operations show only Gent",
-        "MSG00000",
-    );
-    let ahmed = ssin("900215123", false)?;
-    person(
-        ahmed,
-        "Benali",
-        "Ahmed",
-        RegisterStatus::Active,
-        "equivalent living wage, then living wage, from CPAS de Bruxelles (two categories in getLivingWages)",
-        "MSG00000",
-    );
-    let lucas = ssin("030615212", true)?;
-    person(
-        lucas,
-        "Lambert",
-        "Lucas",
-        RegisterStatus::Active,
-        "born in 2003 (check digits computed with the 2000s rule), living wage from CPAS de Charleroi",
-        "MSG00000",
-    );
-    let marie = ssin("780412045", false)?;
-    person(
-        marie,
-        "Dubois",
-        "Marie",
-        RegisterStatus::Active,
-        "no right at all (NO_DATA_FOUND)",
-        "MSG00100",
-    );
-    let jan = ssin("851020117", false)?;
-    let jan_bis = ssin("853020011", false)?;
-    person(
-        jan,
-        "Claes",
-        "Jan",
-        RegisterStatus::Active,
-        "National Register number that replaced a bis number; living wage from OCMW Antwerpen",
-        "MSG00000",
-    );
-    person(
-        jan_bis,
-        "Claes",
-        "Jan",
-        RegisterStatus::Replaced { by: jan },
-        "bis number replaced by a National Register number (MSG00006 with newSSIN)",
-        "MSG00006",
-    );
-    let cancelled = ssin("920505087", false)?;
-    person(
-        cancelled,
-        "Janssens",
-        "Tom",
-        RegisterStatus::Cancelled,
-        "cancelled SSIN (MSG00007)",
-        "MSG00007",
-    );
-    let nadia = ssin("880909133", false)?;
-    person(
-        nadia,
-        "Haddad",
-        "Nadia",
-        RegisterStatus::Active,
-        "living wage from CPAS de Namur, but only Le Forem manages her file (MSG00012 for the others)",
-        "MSG00012",
-    );
-    let amina = ssin("920308246", false)?;
-    person(
-        amina,
-        "Benali",
-        "Amina",
-        RegisterStatus::Active,
-        "partner named in CPAS de Bruxelles's decisions for Ahmed Benali (category E), without a right herself",
-        "MSG00100",
-    );
-    let unknown = ssin("750101999", false)?;
-    ssins.push(DemoSsin::new(
-        unknown.to_string(),
-        "well-formed SSIN unknown to the register (MSG00005)",
-        "MSG00005",
-    ));
-    ssins.push(DemoSsin::new(
-        "85073100137".into(),
-        "check digits wrong (MSG00011)",
-        "MSG00011",
-    ));
-
-    // The decisions the PCSAs sent, by date: the register's rights come from them, so
-    // each right has its attestation, decision date and history (LivingWages V3).
-    let grant = |s: Ssin,
-                 p: &Pcsa,
-                 kind: RightKind,
-                 category: Category,
-                 partner: Option<Ssin>,
-                 entry: &str,
-                 months: u16|
-     -> Result<FormB, DemoError> {
-        let entry = date(entry)?;
-        Ok(FormB {
-            sender: sender(p),
-            ssin: s,
-            kind,
-            entry_date: entry,
-            category,
-            situation: 12,
-            national_register: 0,
-            homeless: false,
-            study_grant: 0,
-            partner,
-            duration: Duration {
-                months,
-                ..Duration::default()
-            },
-            decision_date: shift(entry, -10)?,
-            annual_amount: None,
-            installation_premium: None,
-            regularisation: false,
-            reference: Some(format!("{}-{}", p.ins, entry.year())),
-            suspension: None,
-            judgement: false,
-            measures: Box::new(if category == Category::E {
-                // Category E names an integration project for both partners: 8,
-                // none for health or equity reasons.
-                let none_possible = Measures {
-                    integration_project: Some(8),
-                    ..Measures::default()
-                };
-                PerPerson {
-                    beneficiary: none_possible.clone(),
-                    partner: none_possible,
-                }
-            } else {
-                PerPerson::default()
-            }),
-            resources: Box::default(),
-        })
-    };
-    let (lw, elw) = (RightKind::LivingWage, RightKind::EquivalentLivingWage);
-    // Gent's 24 months were cut short by a withdrawal from September 2021.
-    let gent_stop = FormC {
-        sender: sender(&gent),
-        ssin: sophie,
-        entry_date: date("2021-09-01")?,
-        decision_date: date("2021-08-20")?,
-        nature: Nature::Withdrawal,
-        effective_stop: None,
-        status: CStatus::New,
-        reference: Some("44021-STOP".into()),
-    };
-    // Liège's second decision is suspended (detention): the right stays, unpaid.
-    let mut liege_2022 = grant(sophie, &liege, lw, Category::B, None, "2022-01-01", 12)?;
-    liege_2022.suspension = Some(Suspension::Detention);
-    liege_2022.annual_amount = Some(Amount::from_cents(0));
-    let mut decisions = vec![Form::C(gent_stop), Form::B(liege_2022)];
-    for (s, p, kind, category, partner, entry, months) in [
-        (sophie, &liege, lw, Category::B, None, "2019-03-01", 12),
-        (sophie, &gent, lw, Category::B, None, "2020-03-01", 24),
-        (
-            ahmed,
-            &bruxelles,
-            elw,
-            Category::E,
-            Some(amina),
-            "2021-05-01",
-            24,
-        ),
-        (
-            ahmed,
-            &bruxelles,
-            lw,
-            Category::E,
-            Some(amina),
-            "2023-05-01",
-            42,
-        ),
-        (lucas, &charleroi, lw, Category::A, None, "2022-07-01", 12),
-        (lucas, &charleroi, lw, Category::A, None, "2024-01-01", 24),
-        (jan, &antwerpen, lw, Category::A, None, "2020-09-01", 6),
-        (nadia, &namur, lw, Category::B, None, "2021-01-01", 12),
-    ] {
-        decisions.push(Form::B(grant(
-            s, p, kind, category, partner, entry, months,
-        )?));
-    }
-    decisions.sort_by_key(registered_at_ms);
-
-    let since = OpenPeriod::new(date("2015-01-01")?, None).map_err(data_err)?;
-    let quality = |code| QualityCode::new(code).map_err(data_err);
-    let inscription = |s: Ssin, who: CbeNumber, q: QualityCode| {
-        Change::Inscription(Inscription {
-            ssin: s,
-            institution: who,
-            quality: q,
-            period: since,
-        })
-    };
-    for s in [sophie, ahmed, amina, lucas, marie, jan, jan_bis, cancelled] {
-        changes.push(inscription(s, onem, quality(2)?));
-    }
-    for s in [sophie, jan] {
-        changes.push(inscription(s, vdab, quality(9)?));
-    }
-    for s in [nadia, lucas] {
-        changes.push(inscription(s, forem, quality(9)?));
-    }
-    changes.push(inscription(sophie, inami, quality(9)?));
-    let cin = institution_cbe("cin")?;
-    for s in [sophie, ahmed, amina, lucas, marie, jan] {
-        changes.push(inscription(s, cin, quality(9)?));
-    }
-    let statements = statements(&[
-        (ahmed, &bruxelles, 'E', "2025-01", "2026-10", 164_083),
-        (lucas, &charleroi, 'A', "2024-07", "2025-12", 87_613),
-    ])?;
-    Ok(DemoData {
-        changes,
-        decisions,
-        ssins,
-        statements,
-    })
+    let sources = world::read(&[dir.join(WORLD_FILE)])?;
+    let checked = world::check(&sources, store)?;
+    Ok((sources, checked))
 }
 
-/// A PCSA as the sender of its forms.
-fn sender(p: &Pcsa) -> Sender {
-    Sender {
-        name: p.name.clone(),
-        ins: p.ins,
-        cbe: p.cbe,
-    }
+/// Loads the demo world into `store` (its files written to `dir`), the institutions
+/// with `credentials`, in one transaction; its decisions are the register's past (not
+/// notified). Returns the demo's SSINs with what the register knows of each person.
+pub fn load(
+    store: &dyn Store,
+    dir: &Path,
+    credentials: &[Credentials<'_>],
+) -> Result<Vec<DemoSsin>, DemoError> {
+    let (sources, checked) = read_world(dir, store)?;
+    write_world(store, &sources, checked, credentials)
 }
 
-/// When the register accepted a demo form: three days after its decision, at 10:00 UTC.
-fn registered_at_ms(form: &Form) -> i64 {
-    let decided = match form {
-        Form::B(b) => b.decision_date,
-        Form::C(c) => c.decision_date,
-        Form::D(d) => d.period_end,
-    };
-    (i64::from(decided.days_since_epoch()) + 3) * 86_400_000 + 10 * 3_600_000
-}
-
-/// A grant line a month for each (person, PCSA, category, first month, last month,
-/// cents a month), on the statement of the month paid; plus, for the first person, a
-/// regularisation of an earlier month and, for the second, a recovery.
-fn statements(paid: &[(Ssin, &Pcsa, char, &str, &str, i64)]) -> Result<Vec<Statement>, DemoError> {
-    let month = |s: &str| Month::parse_xsd(s).map_err(data_err);
-    let mut out: Vec<Statement> = Vec::new();
-    let mut add = |line: PaymentLine| match out
-        .iter_mut()
-        .find(|s| s.ins == line.ins && s.month == line.statement)
-    {
-        Some(s) => s.lines.push(line),
-        None => out.push(Statement {
-            ins: line.ins,
-            month: line.statement,
-            lines: vec![line],
-        }),
-    };
-    for (i, (ssin, pcsa, category, first, last, cents)) in paid.iter().enumerate() {
-        let line = |statement: Month, amount_type, first_day, last_day, cents: i64| {
-            let mut l = payment_line(pcsa.ins, *ssin, statement, first_day, last_day, cents);
-            l.amount_type = amount_type;
-            l.category = *category;
-            l.file_number = format!("{:<11}", format!("DEMO-{i}"));
-            l
-        };
-        let (first, last) = (month(first)?, month(last)?);
-        let mut m = first;
-        while m <= last {
-            add(line(
-                m,
-                AmountType::Grant,
-                m.first_day(),
-                m.last_day(),
-                *cents,
-            ));
-            m = next_month(m)?;
-        }
-        // Three months after the first, an adjustment of the first month's amount.
-        let later = next_month(next_month(next_month(first)?)?)?;
-        if i == 0 {
-            add(line(
-                later,
-                AmountType::GrantRegularisation,
-                first.first_day(),
-                first.last_day(),
-                5_000,
-            ));
-        } else {
-            add(line(
-                later,
-                AmountType::Recovery,
-                shift(first.first_day(), 9)?,
-                shift(first.first_day(), 11)?,
-                -(cents * 3 / 30),
-            ));
+fn write_world(
+    store: &dyn Store,
+    sources: &[world::Source],
+    mut checked: world::Checked,
+    credentials: &[Credentials<'_>],
+) -> Result<Vec<DemoSsin>, DemoError> {
+    for change in &mut checked.changes {
+        if let Change::Institution(i) = change
+            && let Some((key, _)) = INSTITUTIONS.iter().find(|(_, cbe)| *cbe == i.cbe.as_str())
+            && let Some((_, hash, certificate)) = credentials.iter().find(|(k, _, _)| k == key)
+        {
+            i.password_hash = hash.clone();
+            i.certificates = certificate.iter().copied().collect();
         }
     }
-    Ok(out)
+    world::write(store, sources, &checked, false, crate::clock::unix_millis())?;
+    let mut ssins: Vec<DemoSsin> = SSINS
+        .iter()
+        .map(|(ssin, illustrates, expected)| {
+            DemoSsin::new((*ssin).to_owned(), illustrates, expected)
+        })
+        .collect();
+    for change in &checked.changes {
+        if let Change::Person(p) = change {
+            for s in ssins.iter_mut().filter(|s| s.ssin == p.ssin.as_str()) {
+                s.last_name = Some(p.last_name.clone());
+                s.first_name = Some(p.first_name.clone());
+                s.birth_date = p.birth_date.map(|d| d.to_string());
+            }
+        }
+    }
+    Ok(ssins)
+}
+
+/// The world's institution of a demo key.
+fn institution<'c>(checked: &'c world::Checked, key: &str) -> Result<&'c Institution, DemoError> {
+    let cbe = institution_cbe(key)?;
+    checked
+        .changes
+        .iter()
+        .find_map(|c| match c {
+            Change::Institution(i) if i.cbe == cbe => Some(i),
+            _ => None,
+        })
+        .ok_or_else(|| DemoError::Data(format!("the demo world has no institution {key} ({cbe})")))
 }
 
 /// A living wage line of a statement: the days paid, the amount at 100 % in cents
@@ -709,22 +336,6 @@ pub fn payment_line(
     }
 }
 
-fn changes_push_person(
-    changes: &mut Vec<Change>,
-    ssin: Ssin,
-    last: &str,
-    first: &str,
-    status: RegisterStatus,
-) {
-    changes.push(Change::Person(Person {
-        ssin,
-        last_name: last.to_owned(),
-        first_name: first.to_owned(),
-        birth_date: ssin.birth_date(),
-        status,
-    }));
-}
-
 /// What `serve --demo` needs to start: the TLS files and the manifest (without the
 /// listening address, known only once bound).
 pub struct DemoSetup {
@@ -736,11 +347,9 @@ fn manifest_path(data_dir: &Path) -> PathBuf {
     data_dir.join("demo.json")
 }
 
-/// Prepares a demo in `data_dir`: on an empty store, makes certificates, passwords and
-/// the dataset; on a store it made before, reuses them.
-/// Where the demo's subscriber is pushed: the notification sink's default address.
-pub const DEMO_SINK_URL: &str = "https://127.0.0.1:9443/LivingWagesNotificationService/v1";
-
+/// Prepares a demo in `data_dir`: on an empty store, makes certificates and passwords
+/// and loads the demo world (written to `<data_dir>/world/`); on a store it made
+/// before, reuses them.
 pub fn prepare(data_dir: &Path, store: &dyn Store) -> Result<DemoSetup, DemoError> {
     let certs_dir = data_dir.join("certs");
     let tls = |ca: PathBuf| TlsFiles {
@@ -763,10 +372,14 @@ pub fn prepare(data_dir: &Path, store: &dyn Store) -> Result<DemoSetup, DemoErro
         });
     }
 
-    let clients: Vec<(String, String)> = INSTITUTIONS
-        .iter()
-        .map(|s| (s.key.to_owned(), format!("{} (demo)", s.name)))
-        .collect();
+    let (sources, checked) = read_world(&data_dir.join("world"), store)?;
+    let mut clients = Vec::new();
+    for (key, _) in INSTITUTIONS {
+        clients.push((
+            key.to_owned(),
+            format!("{} (demo)", institution(&checked, key)?.name),
+        ));
+    }
     let hosts = vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
@@ -777,76 +390,58 @@ pub fn prepare(data_dir: &Path, store: &dyn Store) -> Result<DemoSetup, DemoErro
 
     let mut credentials = Vec::new();
     let mut institutions = Vec::new();
-    for (spec, ((_, issued), (_, cert_path, key_path))) in INSTITUTIONS
+    for ((key, _), ((_, issued), (_, cert_path, key_path))) in INSTITUTIONS
         .iter()
         .zip(pki.clients.iter().zip(&files.clients))
     {
         let password = uuid::Uuid::new_v4().simple().to_string();
         let hash = hash_password(&password).map_err(|e| DemoError::Password(e.to_string()))?;
-        credentials.push((spec.key, Some(hash), Some(issued.fingerprint())));
-        let cbe = cbe(spec.cbe_prefix)?;
-        let legal_contexts = spec
-            .grants()
-            .into_iter()
+        credentials.push((*key, Some(hash), Some(issued.fingerprint())));
+        let declared = institution(&checked, key)?;
+        let legal_contexts = declared
+            .grants
+            .iter()
             .filter(|g| !g.legal_contexts.is_empty())
-            .map(|g| (g.service.name().to_owned(), g.legal_contexts))
+            .map(|g| (g.service.name().to_owned(), g.legal_contexts.clone()))
             .collect();
         institutions.push(DemoInstitution {
-            key: spec.key.to_owned(),
-            name: spec.name.to_owned(),
-            cbe_number: cbe.to_string(),
-            username: format!("E{cbe}"),
+            key: (*key).to_owned(),
+            name: declared.name.clone(),
+            cbe_number: declared.cbe.to_string(),
+            username: format!("E{}", declared.cbe),
             password,
             certificate: absolute(cert_path),
             private_key: absolute(key_path),
             legal_contexts,
         });
     }
-    let mut data = dataset(&credentials)?;
-    // What a tester needs to name a person or a CPAS as the register knows them.
-    let mut pcsas = Vec::new();
-    for change in &data.changes {
-        match change {
-            Change::Person(p) => {
-                for s in data.ssins.iter_mut().filter(|s| s.ssin == p.ssin.as_str()) {
-                    s.last_name = Some(p.last_name.clone());
-                    s.first_name = Some(p.first_name.clone());
-                    s.birth_date = p.birth_date.map(|d| d.to_string());
-                }
-            }
-            Change::Pcsa(p) => pcsas.push(DemoPcsa {
+    // What a tester needs to name a CPAS as the register knows it.
+    let pcsas = checked
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Pcsa(p) => Some(DemoPcsa {
                 name: p.name.clone(),
                 cbe_number: p.cbe.to_string(),
                 ins_code: p.ins.as_str().to_owned(),
             }),
-            _ => {}
-        }
-    }
-    let manifest = Manifest {
+            _ => None,
+        })
+        .collect();
+    let mut manifest = Manifest {
         endpoints: Endpoints::default(),
         wsdl: Endpoints::default(),
         ca_certificate: absolute(&files.ca),
         default_institution: "onem".to_owned(),
         institutions,
-        ssins: data.ssins.clone(),
+        ssins: Vec::new(),
         pcsas,
     };
     // The passwords exist only in the manifest: write it before the store holds their
     // hashes, so that a start failing later (a port in use) leaves a usable demo.
     save_manifest(data_dir, &manifest)?;
-    data.load(store)?;
-    let cin = institution_cbe("cin")?;
-    let now_ms = crate::clock::unix_millis();
-    store.update_subscription(&cin, None, &mut |_| {
-        Some(Subscription::new(
-            cin,
-            Delivery::Push {
-                endpoint: DEMO_SINK_URL.to_owned(),
-            },
-            DeliveryMode::SsinOnly,
-            now_ms,
-        ))
-    })?;
+    manifest.ssins = write_world(store, &sources, checked, &credentials)?;
+    save_manifest(data_dir, &manifest)?;
     Ok(DemoSetup {
         tls: tls(manifest.ca_certificate.clone()),
         manifest,
@@ -918,18 +513,42 @@ fn save_manifest(data_dir: &Path, manifest: &Manifest) -> Result<PathBuf, DemoEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{RedbStore, ReferenceData, Register, Statements, Subscriptions};
 
+    /// The world the binary carries loads whole: every demo institution and person is
+    /// in it, its decisions are accepted, and its statements pay two persons for at
+    /// least eighteen months.
     #[test]
-    fn demo_statements_are_what_a_pcsa_may_send_and_cover_eighteen_months() {
-        let keys: Vec<_> = INSTITUTIONS.iter().map(|s| (s.key, None, None)).collect();
-        let data = dataset(&keys).unwrap();
+    fn the_demo_world_loads_and_holds_what_the_demo_shows() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RedbStore::open_dir(&dir.path().join("data")).unwrap();
+        let keys: Vec<Credentials<'_>> =
+            INSTITUTIONS.iter().map(|(k, _)| (*k, None, None)).collect();
+        let ssins = load(&store, &dir.path().join("world"), &keys).unwrap();
+        for (key, _) in INSTITUTIONS {
+            assert!(
+                store
+                    .institution(&institution_cbe(key).unwrap())
+                    .unwrap()
+                    .is_some(),
+                "{key}"
+            );
+        }
+        for s in &ssins {
+            let known = !matches!(s.expected_status.as_str(), "MSG00005" | "MSG00011");
+            assert_eq!(s.last_name.is_some(), known, "{s:?}");
+        }
+        let sophie = Ssin::parse(SSINS[0].0).unwrap();
+        assert_eq!(store.forms(&sophie).unwrap().len(), 4);
+        assert_eq!(store.subscriptions().unwrap().len(), 1);
         let mut months_per_person = std::collections::BTreeMap::new();
-        for statement in &data.statements {
-            for line in &statement.lines {
-                assert_eq!(line.check(), [], "{line:?}");
-                assert_eq!((line.ins, line.statement), (statement.ins, statement.month));
-                if line.amount_type == AmountType::Grant {
-                    *months_per_person.entry(line.ssin).or_insert(0) += 1;
+        for pcsa in store.pcsas().unwrap() {
+            for month in store.statement_months(&pcsa.ins).unwrap() {
+                for line in store.statement(&pcsa.ins, month).unwrap() {
+                    assert_eq!(line.check(), [], "{line:?}");
+                    if line.amount_type == AmountType::Grant {
+                        *months_per_person.entry(line.ssin).or_insert(0) += 1;
+                    }
                 }
             }
         }

@@ -574,3 +574,61 @@ async fn the_command_line_changes_the_running_gateway() {
     assert!(!ok, "{out}");
     assert!(out.contains(&format!("{statement_arg}:1: line: ")), "{out}");
 }
+
+/// A form in a fragment is what a CPAS sends: judged by the register's rules (a
+/// refusal names its rule and writes nothing) and, accepted, notified to the
+/// subscribers that manage the person's file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_sent_in_a_fragment_is_judged_and_notified() {
+    let gw = start();
+    let marie = gw.demo_ssin("no right at all");
+    let cin = gw.institution("cin").cbe_number.clone();
+    let form = |category: &str| {
+        format!(
+            "[[formB]]\npcsa = \"{LIEGE}\"\nssin = \"{marie}\"\nkind = \"LIVING_WAGE\"\n\
+             entryDate = 2025-01-01\ncategory = \"{category}\"\nrealLifeSituation = 12\n\
+             nationalRegisterInscription = 0\nhomeless = false\nstudyGrant = 0\n\
+             duration = {{ months = 3 }}\ndecisionDate = 2024-12-18\n"
+        )
+    };
+    let (status, answer) = gw.apply(&form("E")).await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        answer["problems"]
+            .as_array()
+            .is_some_and(
+                |p| p.iter().any(|p| p["field"] == json!("formB[0].partnerSsin")
+                    && p["reason"]
+                        .as_str()
+                        .is_some_and(|r| r.contains("rule 900004")))
+            ),
+        "{answer}"
+    );
+    assert_eq!(gw.consult("onem", &marie).await.status_code(), "MSG00100");
+
+    let (status, answer) = gw.apply(&form("B")).await;
+    assert_eq!((status, &answer["applied"]), (200, &json!(1)), "{answer}");
+    let reply = gw.consult("onem", &marie).await;
+    assert_eq!(reply.status_code(), "MSG00000", "{}", reply.body);
+    assert_eq!(
+        periods(&reply),
+        ["2025-01-01..2025-03-31"],
+        "{}",
+        reply.body
+    );
+    // The CIN manages her file and is subscribed: the change is queued for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, s) = gw
+            .json("GET", &format!("/v1/subscriptions/{cin}"), None)
+            .await;
+        if s["lastSequence"].as_u64().is_some_and(|n| n >= 1) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never queued: {s}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The same form again is the same decision.
+    let (status, answer) = gw.apply(&form("B")).await;
+    assert_eq!(status, 200, "{answer}");
+}

@@ -129,3 +129,35 @@ fn zeep_generated_from_the_served_wsdl_gets_every_expected_status() {
     }
     drop(server);
 }
+
+/// The integration tester's pipeline example: the binary started on a world file, a
+/// person added through the admin API and consulted with zeep, the register reset
+/// before each test; run as the example says, with and without `REQUESTS_CA_BUNDLE`.
+#[test]
+fn the_ci_example_runs_against_the_binary() {
+    if !zeep_available() {
+        eprintln!("SKIPPED: python3 with zeep is not installed (python3 -m pip install zeep)");
+        return;
+    }
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/ci/test_living_wages.py"
+    );
+    for bundle in [None, Some("/nonexistent/ca-bundle.pem")] {
+        let mut command = Command::new("python3");
+        command
+            .args(["-m", "unittest", "-v", script])
+            .env("BCSS_GATEWAY", env!("CARGO_BIN_EXE_bcss-gateway"));
+        if let Some(bundle) = bundle {
+            command.env("REQUESTS_CA_BUNDLE", bundle);
+        } else {
+            command.env_remove("REQUESTS_CA_BUNDLE");
+        }
+        let out = command
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run the example: {e}"));
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{bundle:?}\n{text}");
+        assert!(text.contains("Ran 3 tests"), "{text}");
+    }
+}

@@ -27,7 +27,12 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("certs", &["domain", "files", "tls"]),
     ("control", &[]),
-    ("world", &["domain", "store", "tls", "server", "files"]),
+    (
+        "world",
+        &[
+            "domain", "store", "tls", "server", "files", "services", "wire", "clock",
+        ],
+    ),
     (
         "admin",
         &[
@@ -43,7 +48,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "demo",
         &[
-            "domain", "store", "wire", "clock", "services", "server", "certs", "files",
+            "domain", "store", "wire", "clock", "server", "certs", "files", "world",
         ],
     ),
     (

@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 use bcss_gateway::demo;
 use bcss_gateway::store::RedbStore;
-use bcss_gateway::store::{ReferenceData, Statements};
+use bcss_gateway::store::Statements;
 
 fn gateway(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_bcss-gateway"))
@@ -23,11 +23,11 @@ fn demo_store(dir: &Path) -> Vec<String> {
     let store = RedbStore::open_dir(dir).unwrap();
     let institutions: Vec<_> = demo::INSTITUTIONS
         .iter()
-        .map(|i| (i.key, None, None))
+        .map(|(key, _)| (*key, None, None))
         .collect();
-    let data = demo::dataset(&institutions).unwrap();
-    store.apply(&data.changes).unwrap();
-    data.ssins
+    let world = tempfile::tempdir().unwrap();
+    demo::load(&store, world.path(), &institutions)
+        .unwrap()
         .iter()
         .filter(|s| s.illustrates.contains("two PCSAs") || s.illustrates.contains("no right"))
         .map(|s| s.ssin.clone())

@@ -107,6 +107,7 @@ conformance!(
         subscriptions_queue_in_order_and_the_fan_out_moves_once,
         contents_give_back_what_apply_wrote,
         a_restored_snapshot_is_the_register_it_was_taken_of,
+        a_group_writes_reference_data_forms_and_subscriptions_or_nothing,
     ]
 );
 
@@ -656,6 +657,69 @@ fn only_apply_moves_the_generation(store: &dyn Store) {
 type Decide<'a> = Box<
     dyn FnMut(&bcss_gateway::store::DecisionFile) -> Option<bcss_gateway::store::Registered> + 'a,
 >;
+
+/// A world's group: reference data, a form about a person it declares, a
+/// subscription, then the check. When the check says no, none of it is written; when
+/// it says yes, all of it is, and the form saw the person the same group wrote.
+fn a_group_writes_reference_data_forms_and_subscriptions_or_nothing(store: &dyn Store) {
+    let (a, p, subscriber) = (ssin("850731001"), cbe("02075943"), cbe("02068987"));
+    let world = [
+        Change::Pcsa(pcsa(p, "62063")),
+        Change::Person(person(a)),
+        Change::Institution(institution(subscriber, 7)),
+    ];
+    let form = form_b(a, p, "2024-01-01", "R-1");
+    for keep in [false, true] {
+        let mut outcome = None;
+        let mut decide = |file: &bcss_gateway::store::DecisionFile| {
+            let (judged, write) = judge(&form, &[], 1_800_000_000_000, false, file);
+            outcome = Some(judged);
+            write
+        };
+        let mut subscribe = |_: Option<&Subscription>| {
+            Some(Subscription::new(
+                subscriber,
+                Delivery::Pull,
+                DeliveryMode::SsinOnly,
+                0,
+            ))
+        };
+        let mut check = || keep;
+        ok(store.write_group(&mut [
+            GroupWrite::Apply(&world),
+            GroupWrite::Register {
+                ssin: a,
+                pcsa: p,
+                decide: &mut decide,
+            },
+            GroupWrite::Subscribe {
+                institution: subscriber,
+                decide: &mut subscribe,
+            },
+            GroupWrite::Check(&mut check),
+        ]));
+        assert!(
+            matches!(outcome, Some(Outcome::Accepted { .. })),
+            "{outcome:?}"
+        );
+        if keep {
+            assert_eq!(
+                ok(store.contents()).len(),
+                4,
+                "the PCSA, institution, person, right"
+            );
+            assert_eq!(ok(store.forms(&a)).len(), 1);
+            assert_eq!(ok(store.subscriptions()).len(), 1);
+            assert_eq!(ok(store.person_file(&a)).rights.len(), 1);
+            assert!(ok(store.pcsa(&p)).is_some());
+        } else {
+            assert!(ok(store.contents()).is_empty());
+            assert!(ok(store.forms(&a)).is_empty());
+            assert!(ok(store.subscriptions()).is_empty());
+            assert!(ok(store.person_file(&a)).person.is_none());
+        }
+    }
+}
 
 fn a_group_sees_its_earlier_writes(store: &dyn Store) {
     let (a, p) = (ssin("850731001"), cbe("02075943"));

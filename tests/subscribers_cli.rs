@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use bcss_gateway::demo;
 use bcss_gateway::domain::{Delivery, DeliveryMode, SubscriptionState};
 use bcss_gateway::store::RedbStore;
-use bcss_gateway::store::{ReferenceData, Subscriptions};
+use bcss_gateway::store::Subscriptions;
 
 fn gateway(dir: &tempfile::TempDir, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_bcss-gateway"))
@@ -33,22 +33,23 @@ fn an_operator_manages_subscriptions_and_refused_arguments_are_named() {
         let store = RedbStore::open_dir(dir.path()).unwrap();
         let institutions: Vec<_> = demo::INSTITUTIONS
             .iter()
-            .map(|i| (i.key, None, None))
+            .map(|(key, _)| (*key, None, None))
             .collect();
-        store
-            .apply(&demo::dataset(&institutions).unwrap().changes)
-            .unwrap();
+        let world = tempfile::tempdir().unwrap();
+        demo::load(&store, world.path(), &institutions).unwrap();
     }
     let cin = demo::institution_cbe("cin").unwrap().to_string();
     let onem = demo::institution_cbe("onem").unwrap().to_string();
 
+    // The demo world subscribes the CIN, pushed to the notification sink.
+    let url = "https://127.0.0.1:9443/LivingWagesNotificationService/v1";
     let out = gateway(&dir, &["list"]);
     assert!(
-        out.status.success() && text(&out).contains("no subscriptions"),
+        out.status.success()
+            && text(&out).contains(&format!("{cin} ACTIVE SSIN_ONLY {url} queued 0")),
         "{}",
         text(&out)
     );
-    let url = "https://127.0.0.1:9443/LivingWagesNotificationService/v1";
     let out = gateway(
         &dir,
         &[

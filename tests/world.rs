@@ -8,7 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use bcss_gateway::store::{Change, RedbStore, ReferenceData};
+use bcss_gateway::store::{Change, RedbStore, ReferenceData, Register};
 use support::{
     Call, Client, Issued, PATH, client_params, demo_binary, periods, self_signed,
     validate_soap_reply,
@@ -21,6 +21,8 @@ const PASSWORD: &str = "change-me-test-partner";
 const WITH_RIGHT: &str = "90011512363";
 const WITHOUT_RIGHT: &str = "92030224695";
 const REPLACED: &str = "05060710159";
+/// The example's person whose right comes from its forms B and C.
+const DECIDED: &str = "88081512370";
 
 fn gateway(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_bcss-gateway"))
@@ -74,6 +76,15 @@ async fn a_testers_world_is_served_as_declared() {
     );
     let reply = consult(WITHOUT_RIGHT).await;
     assert_eq!(reply.status_code(), "MSG00100", "{}", reply.body);
+    // Granted for six months by a form B, withdrawn from April by a form C.
+    let reply = consult(DECIDED).await;
+    assert_eq!(reply.status_code(), "MSG00000", "{}", reply.body);
+    assert_eq!(
+        periods(&reply),
+        ["2025-01-01..2025-03-31"],
+        "{}",
+        reply.body
+    );
     // Declared, but the institution is not inscribed for that person.
     let reply = consult(REPLACED).await;
     assert_eq!(reply.status_code(), "MSG00012", "{}", reply.body);
@@ -160,6 +171,118 @@ fn a_bad_world_is_refused_whole_with_every_problem_named() {
         "{stderr}"
     );
     assert_eq!(contents(&data), before);
+}
+
+fn forms_of(data_dir: &Path, ssin: &str) -> usize {
+    let store = RedbStore::open_dir(data_dir).unwrap_or_else(|e| panic!("open: {e}"));
+    let ssin = bcss_gateway::domain::Ssin::parse(ssin).unwrap_or_else(|e| panic!("{e}"));
+    store
+        .forms(&ssin)
+        .unwrap_or_else(|e| panic!("forms: {e}"))
+        .len()
+}
+
+/// The example's decision history is judged and written once: loading it again is
+/// no new decision, and its statement is the register's.
+#[test]
+fn a_worlds_decision_history_and_statements_are_the_registers() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    for _ in 0..2 {
+        let out = world_load(&data, &[EXAMPLE]);
+        assert!(out.status.success(), "{out:?}");
+    }
+    assert_eq!(forms_of(&data, DECIDED), 2);
+    let out = gateway(&[
+        "payments",
+        "export",
+        "--data-dir",
+        path_arg(&data),
+        "--ins",
+        "44021",
+        "--month",
+        "202502",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let example_statement = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/worlds/example-statement.txt"
+    );
+    let lines = std::fs::read_to_string(example_statement).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim_end(),
+        lines.lines().nth(1).unwrap_or_default()
+    );
+}
+
+/// Forms are read as PcsaDecisionService reads them and judged by the register's
+/// rules: every value it cannot read is named at once, and a world whose decision the
+/// register refuses is not written at all, the rule named.
+#[test]
+fn a_world_holds_no_decision_the_register_would_refuse() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let loaded = world_load(&data, &[EXAMPLE]);
+    assert!(loaded.status.success(), "{loaded:?}");
+    let before = contents(&data);
+    let form_b = |category: &str, extra: &str| {
+        format!(
+            "[[formB]]\npcsa = \"0207654333\"\nssin = \"88080844159\"\nkind = \"LIVING_WAGE\"\n\
+             entryDate = 2025-01-01\ncategory = \"{category}\"\nrealLifeSituation = 12\n\
+             nationalRegisterInscription = 0\nhomeless = false\nstudyGrant = 0\n\
+             duration = {{ months = 6 }}\ndecisionDate = 2024-12-18\n{extra}\n"
+        )
+    };
+    let person = "[[person]]\nssin = \"88080844159\"\nlastName = \"Maes\"\nfirstName = \"Eva\"\n\n";
+
+    // What cannot be read: all of it at once, by line and field.
+    let unreadable = dir.path().join("unreadable.toml");
+    std::fs::write(
+        &unreadable,
+        format!(
+            "{person}{}{}[[statement]]\nlines = [\"{}\"]\n\n[[subscription]]\ninstitution = \"0212345668\"\n",
+            form_b("Z", "durationInDays = 3"),
+            form_b("A", "pcsa = \"0212345668\"").replacen("pcsa = \"0207654333\"\n", "", 1),
+            "1".repeat(157),
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = world_load(&data, &[path_arg(&unreadable)]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let file = path_arg(&unreadable);
+    assert!(!stderr.contains("mandatory element missing"), "{stderr}");
+    for expected in [
+        format!("{file}:11: formB[0].category: \"Z\" is not a valid category"),
+        format!("{file}:18: formB[0].durationInDays: not a field here"),
+        format!(
+            "{file}:30: formB[1].pcsa: 0212345668 is not a PCSA of the world or of the register"
+        ),
+        format!("{file}:32: statement[0].NNISS: \"11111111111\": SSIN check digits"),
+        format!(
+            "{file}:35: subscription[0].institution: 0212345668 is not an institution granted LivingWagesNotifications"
+        ),
+    ] {
+        assert!(stderr.contains(&expected), "{expected}\nin\n{stderr}");
+    }
+
+    // Read, but refused by the register: category E names the partner.
+    let refused = dir.path().join("refused.toml");
+    std::fs::write(&refused, format!("{person}{}", form_b("E", "")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = world_load(&data, &[path_arg(&refused)]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}:6: formB[0].partnerSsin: the register refuses it: category E requires the partner's SSIN (rule 900004)",
+            path_arg(&refused)
+        )),
+        "{stderr}"
+    );
+    // Nothing of either was written, the person included.
+    assert_eq!(contents(&data), before);
+    assert_eq!(forms_of(&data, "88080844159"), 0);
 }
 
 /// A data directory `name` in `dir` holding the demo register.
@@ -315,6 +438,14 @@ async fn a_testers_own_client_certificates_identify_their_institution() {
     write("own-ca.pem", &ca);
     write("app.pem", &issued.cert);
     write("laptop.pem", &pinned.cert);
+    let statement = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/worlds/example-statement.txt"
+    );
+    write(
+        "example-statement.txt",
+        &std::fs::read_to_string(statement).unwrap_or_else(|e| panic!("{e}")),
+    );
     // The example's persons and PCSA, and the tester's institution with certificates.
     let example = std::fs::read_to_string(EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
     let world = format!(

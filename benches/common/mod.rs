@@ -52,9 +52,9 @@ impl Setup {
         let hash = hash_password(PASSWORD)?;
         let credentials: Vec<_> = demo::INSTITUTIONS
             .iter()
-            .map(|s| (s.key, Some(hash.clone()), None))
+            .map(|(key, _)| (*key, Some(hash.clone()), None))
             .collect();
-        demo::dataset(&credentials)?.load(store.as_ref())?;
+        demo::load(store.as_ref(), &dir.path().join("world"), &credentials)?;
         let persons = persons(person_count)?;
         let changes: Vec<Change> = persons
             .iter()

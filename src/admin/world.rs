@@ -28,11 +28,12 @@ pub(super) async fn export(State(admin): State<Admin>) -> Result<Response, Probl
 /// `POST /v1/world`: applies a world fragment (TOML) to the running register, all of
 /// it or nothing; what it declares again replaces what the register held.
 pub(super) async fn apply(State(admin): State<Admin>, body: String) -> Result<Response, Problem> {
+    let (store, now_ms) = (admin.store.clone(), admin.clock.now_ms());
     let applied = blocking(move || {
-        world::apply_fragment(Path::new(BODY), body, admin.store.as_ref()).map_err(refusal)
+        world::apply_fragment(Path::new(BODY), body, store.as_ref(), now_ms).map_err(refusal)
     })
     .await?;
-    Ok(axum::Json(json!({ "applied": applied })).into_response())
+    Ok(answer(&admin, &applied))
 }
 
 #[derive(serde::Deserialize)]
@@ -48,12 +49,23 @@ pub(super) async fn apply_files(
     body: Result<axum::Json<Files>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, Problem> {
     let axum::Json(body) = body.map_err(super::clock::bad_json)?;
+    let (store, now_ms) = (admin.store.clone(), admin.clock.now_ms());
     let applied = blocking(move || {
         let sources = world::read(&body.files).map_err(refusal)?;
-        world::apply_running(&sources, admin.store.as_ref()).map_err(refusal)
+        world::apply_running(&sources, store.as_ref(), now_ms).map_err(refusal)
     })
     .await?;
-    Ok(axum::Json(json!({ "applied": applied })).into_response())
+    Ok(answer(&admin, &applied))
+}
+
+/// What was applied; the dispatcher is woken for the forms' notifications.
+fn answer(admin: &Admin, applied: &world::Applied) -> Response {
+    if applied.announced
+        && let Some(wake) = &admin.wake
+    {
+        wake.wake();
+    }
+    axum::Json(json!({ "applied": applied.declarations })).into_response()
 }
 
 /// `POST /v1/reset`: the register as it was once the gateway's worlds were loaded.

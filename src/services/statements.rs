@@ -16,7 +16,7 @@ use thiserror::Error;
 
 use crate::domain::decision::ErrorCode;
 use crate::domain::{InsCode, Month, PaymentLine, RegisterStatus, Ssin};
-use crate::store::{Store, StoreError};
+use crate::store::{ReferenceData, Store, StoreError};
 use crate::wire::novaprima::{self, FieldError};
 
 /// A refused line: its number (from 1) and every problem found.
@@ -90,19 +90,34 @@ pub struct ImportSummary {
 
 /// The register's view of a payment line: its CPAS exists and the beneficiary is a
 /// person of the register under that number.
-pub struct RegisterCheck<'a> {
-    store: &'a dyn Store,
+pub struct RegisterCheck<'a, S: ReferenceData + ?Sized = dyn Store> {
+    store: &'a S,
     cpas: HashSet<InsCode>,
     persons: HashMap<Ssin, Option<String>>,
 }
 
-impl<'a> RegisterCheck<'a> {
-    pub fn new(store: &'a dyn Store) -> Result<Self, StoreError> {
+impl<'a, S: ReferenceData + ?Sized> RegisterCheck<'a, S> {
+    pub fn new(store: &'a S) -> Result<Self, StoreError> {
         Ok(RegisterCheck {
             store,
             cpas: store.pcsas()?.into_iter().map(|p| p.ins).collect(),
             persons: HashMap::new(),
         })
+    }
+
+    /// The register as it will be once a world declaring these CPAS and persons is
+    /// written with the lines (a world's statements are checked before it is).
+    pub fn with_declared(
+        mut self,
+        cpas: impl IntoIterator<Item = InsCode>,
+        persons: impl IntoIterator<Item = (Ssin, RegisterStatus)>,
+    ) -> Self {
+        self.cpas.extend(cpas);
+        for (ssin, status) in persons {
+            self.persons
+                .insert(ssin, person_problem(ssin, Some(status)));
+        }
+        self
     }
 
     pub fn check(&mut self, line: &PaymentLine) -> Result<Vec<FieldError>, StoreError> {
@@ -120,16 +135,7 @@ impl<'a> RegisterCheck<'a> {
         let problem = match self.persons.get(&line.ssin) {
             Some(p) => p.clone(),
             None => {
-                let p = match self.store.person(&line.ssin)?.map(|p| p.status) {
-                    Some(RegisterStatus::Active) => None,
-                    None => Some(format!("{} is not in the register", line.ssin)),
-                    Some(RegisterStatus::Replaced { by }) => {
-                        Some(format!("{} was replaced by {by}", line.ssin))
-                    }
-                    Some(RegisterStatus::Cancelled) => {
-                        Some(format!("{} was cancelled in the register", line.ssin))
-                    }
-                };
+                let p = person_problem(line.ssin, self.store.person(&line.ssin)?.map(|p| p.status));
                 self.persons.insert(line.ssin, p.clone());
                 p
             }
@@ -142,6 +148,16 @@ impl<'a> RegisterCheck<'a> {
             });
         }
         Ok(errors)
+    }
+}
+
+/// Why a payment line cannot be about `ssin`, with the register's status of it.
+fn person_problem(ssin: Ssin, status: Option<RegisterStatus>) -> Option<String> {
+    match status {
+        Some(RegisterStatus::Active) => None,
+        None => Some(format!("{ssin} is not in the register")),
+        Some(RegisterStatus::Replaced { by }) => Some(format!("{ssin} was replaced by {by}")),
+        Some(RegisterStatus::Cancelled) => Some(format!("{ssin} was cancelled in the register")),
     }
 }
 

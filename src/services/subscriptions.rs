@@ -54,19 +54,30 @@ pub fn subscribe(
     now_ms: i64,
 ) -> Result<Option<Subscription>, StoreError> {
     store.update_subscription(institution, None, &mut |old| {
-        Some(match old {
-            None => Subscription::new(*institution, delivery.clone(), mode, now_ms),
-            Some(old) => Subscription {
-                delivery: delivery.clone(),
-                mode,
-                state: SubscriptionState::Active,
-                failed_attempts: 0,
-                next_attempt_ms: 0,
-                last_error: None,
-                ..old.clone()
-            },
-        })
+        Some(subscribed(old, institution, &delivery, mode, now_ms))
     })
+}
+
+/// The subscription after subscribing, from the one there was (if any).
+pub fn subscribed(
+    old: Option<&Subscription>,
+    institution: &CbeNumber,
+    delivery: &Delivery,
+    mode: DeliveryMode,
+    now_ms: i64,
+) -> Subscription {
+    match old {
+        None => Subscription::new(*institution, delivery.clone(), mode, now_ms),
+        Some(old) => Subscription {
+            delivery: delivery.clone(),
+            mode,
+            state: SubscriptionState::Active,
+            failed_attempts: 0,
+            next_attempt_ms: 0,
+            last_error: None,
+            ..old.clone()
+        },
+    }
 }
 
 /// Changes an existing subscription; `change` may refuse.

@@ -145,6 +145,18 @@ pub enum GroupWrite<'a> {
         replace: bool,
         replaced: &'a mut usize,
     },
+    /// Reference data, as `ReferenceData::apply` writes it (a world and its history
+    /// are written together).
+    Apply(&'a [Change]),
+    /// One institution's subscription, as `Subscriptions::update_subscription`
+    /// changes it.
+    Subscribe {
+        institution: CbeNumber,
+        decide: &'a mut dyn FnMut(Option<&Subscription>) -> Option<Subscription>,
+    },
+    /// Whether to go on: when it says no, nothing of the group is written (a world
+    /// whose forms the register refused).
+    Check(&'a mut dyn FnMut() -> bool),
 }
 
 /// A change of a person's rights at a PCSA, in the outbox that notifications consume.
@@ -211,7 +223,8 @@ pub trait ReferenceData {
 /// Decisions and inscriptions: judged and written inside their write transactions.
 pub trait Register {
     /// Runs `writes` one after another in one write transaction made durable by one
-    /// commit: each sees what the ones before it wrote. All of them or none.
+    /// commit: each sees what the ones before it wrote. All of them or none (none
+    /// when a `Check` says no).
     fn write_group(&self, writes: &mut [GroupWrite<'_>]) -> Result<(), StoreError>;
     /// Registers a decision in one durable transaction: reads the person's
     /// `DecisionFile` for `pcsa`, lets `decide` judge the form (it returns `None` to

@@ -576,6 +576,20 @@ impl RedbStore {
         cache.files.clear();
     }
 
+    /// After a commit that applied `changes`: the PCSAs in memory (under the lock taken
+    /// before the transaction, when they changed), the files and the generation.
+    fn applied(&self, changes: &[Change], pcsa_cache: Option<&mut HashMap<CbeNumber, Pcsa>>) {
+        if let Some(cache) = pcsa_cache {
+            for change in changes {
+                if let Change::Pcsa(p) = change {
+                    cache.insert(p.cbe, p.clone());
+                }
+            }
+        }
+        self.forget_all_files();
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
     /// One person's rows, in one snapshot.
     fn read_person_file(&self, ssin: &Ssin) -> Result<PersonFile, StoreError> {
         let tx = self.db.begin_read()?;
@@ -643,6 +657,88 @@ impl RedbStore {
             None => Ok(None),
         }
     }
+}
+
+/// Whether applying `changes` changes PCSAs (which readers keep in memory).
+fn changes_pcsas(changes: &[Change]) -> bool {
+    changes.iter().any(|c| matches!(c, Change::Pcsa(_)))
+}
+
+/// Writes reference data in `tx`: what `apply` commits.
+fn apply_in(tx: &redb::WriteTransaction, changes: &[Change]) -> Result<(), StoreError> {
+    {
+        let mut files = tx.open_table(FILES)?;
+        let mut pcsas = tx.open_table(PCSAS)?;
+        let mut institutions = tx.open_table(INSTITUTIONS)?;
+        let mut certificates = tx.open_table(CERTIFICATES)?;
+        for change in changes {
+            match change {
+                Change::Person(p) => {
+                    files.insert(person_key(&p.ssin).as_bytes(), encode(p)?.as_slice())?;
+                }
+                Change::Pcsa(p) => {
+                    pcsas.insert(p.cbe.as_str().as_bytes(), encode(p)?.as_slice())?;
+                }
+                Change::Institution(inst) => {
+                    // Certificates of an institution being replaced are released first.
+                    let previous: Option<Institution> =
+                        match institutions.get(inst.cbe.as_str().as_bytes())? {
+                            Some(v) => Some(decode(
+                                "institutions",
+                                inst.cbe.as_str().as_bytes(),
+                                v.value(),
+                            )?),
+                            None => None,
+                        };
+                    for fp in previous.iter().flat_map(|p| &p.certificates) {
+                        certificates.remove(fp.to_hex().as_bytes())?;
+                    }
+                    for fp in &inst.certificates {
+                        let hex = fp.to_hex();
+                        if let Some(owner) = certificates.get(hex.as_bytes())? {
+                            let owner = String::from_utf8_lossy(owner.value()).into_owned();
+                            if owner != inst.cbe.as_str() {
+                                let owner =
+                                    CbeNumber::parse(&owner).map_err(|e| StoreError::Corrupt {
+                                        table: "certificates",
+                                        key: hex.clone(),
+                                        reason: e.to_string(),
+                                    })?;
+                                return Err(StoreError::CertificateTaken {
+                                    fingerprint: *fp,
+                                    owner,
+                                });
+                            }
+                        }
+                        certificates.insert(hex.as_bytes(), inst.cbe.as_str().as_bytes())?;
+                    }
+                    institutions.insert(inst.cbe.as_str().as_bytes(), encode(inst)?.as_slice())?;
+                }
+                Change::Inscription(i) => {
+                    if institutions
+                        .get(i.institution.as_str().as_bytes())?
+                        .is_none()
+                    {
+                        return Err(StoreError::UnknownInstitution {
+                            what: format!("the inscription of {}", i.ssin),
+                            cbe: i.institution,
+                        });
+                    }
+                    files.insert(inscription_key(i).as_bytes(), encode(i)?.as_slice())?;
+                }
+                Change::Right(r) => {
+                    if pcsas.get(r.pcsa().as_str().as_bytes())?.is_none() {
+                        return Err(StoreError::UnknownPcsa {
+                            what: format!("the right of {}", r.ssin()),
+                            pcsa: r.pcsa(),
+                        });
+                    }
+                    files.insert(right_key(r).as_bytes(), encode(r)?.as_slice())?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 impl ReferenceData for RedbStore {
@@ -755,94 +851,12 @@ impl ReferenceData for RedbStore {
     fn apply(&self, changes: &[Change]) -> Result<(), StoreError> {
         // Readers of PCSAs wait for a commit that changes them (rare), so that no
         // reader sees a right whose PCSA is not in memory yet.
-        let changes_pcsas = changes.iter().any(|c| matches!(c, Change::Pcsa(_)));
-        let mut pcsa_cache =
-            changes_pcsas.then(|| self.pcsas.write().unwrap_or_else(PoisonError::into_inner));
+        let mut pcsa_cache = changes_pcsas(changes)
+            .then(|| self.pcsas.write().unwrap_or_else(PoisonError::into_inner));
         let tx = self.db.begin_write()?;
-        {
-            let mut files = tx.open_table(FILES)?;
-            let mut pcsas = tx.open_table(PCSAS)?;
-            let mut institutions = tx.open_table(INSTITUTIONS)?;
-            let mut certificates = tx.open_table(CERTIFICATES)?;
-            for change in changes {
-                match change {
-                    Change::Person(p) => {
-                        files.insert(person_key(&p.ssin).as_bytes(), encode(p)?.as_slice())?;
-                    }
-                    Change::Pcsa(p) => {
-                        pcsas.insert(p.cbe.as_str().as_bytes(), encode(p)?.as_slice())?;
-                    }
-                    Change::Institution(inst) => {
-                        // Certificates of an institution being replaced are released first.
-                        let previous: Option<Institution> =
-                            match institutions.get(inst.cbe.as_str().as_bytes())? {
-                                Some(v) => Some(decode(
-                                    "institutions",
-                                    inst.cbe.as_str().as_bytes(),
-                                    v.value(),
-                                )?),
-                                None => None,
-                            };
-                        for fp in previous.iter().flat_map(|p| &p.certificates) {
-                            certificates.remove(fp.to_hex().as_bytes())?;
-                        }
-                        for fp in &inst.certificates {
-                            let hex = fp.to_hex();
-                            if let Some(owner) = certificates.get(hex.as_bytes())? {
-                                let owner = String::from_utf8_lossy(owner.value()).into_owned();
-                                if owner != inst.cbe.as_str() {
-                                    let owner = CbeNumber::parse(&owner).map_err(|e| {
-                                        StoreError::Corrupt {
-                                            table: "certificates",
-                                            key: hex.clone(),
-                                            reason: e.to_string(),
-                                        }
-                                    })?;
-                                    return Err(StoreError::CertificateTaken {
-                                        fingerprint: *fp,
-                                        owner,
-                                    });
-                                }
-                            }
-                            certificates.insert(hex.as_bytes(), inst.cbe.as_str().as_bytes())?;
-                        }
-                        institutions
-                            .insert(inst.cbe.as_str().as_bytes(), encode(inst)?.as_slice())?;
-                    }
-                    Change::Inscription(i) => {
-                        if institutions
-                            .get(i.institution.as_str().as_bytes())?
-                            .is_none()
-                        {
-                            return Err(StoreError::UnknownInstitution {
-                                what: format!("the inscription of {}", i.ssin),
-                                cbe: i.institution,
-                            });
-                        }
-                        files.insert(inscription_key(i).as_bytes(), encode(i)?.as_slice())?;
-                    }
-                    Change::Right(r) => {
-                        if pcsas.get(r.pcsa().as_str().as_bytes())?.is_none() {
-                            return Err(StoreError::UnknownPcsa {
-                                what: format!("the right of {}", r.ssin()),
-                                pcsa: r.pcsa(),
-                            });
-                        }
-                        files.insert(right_key(r).as_bytes(), encode(r)?.as_slice())?;
-                    }
-                }
-            }
-        }
+        apply_in(&tx, changes)?;
         tx.commit()?;
-        if let Some(cache) = pcsa_cache.as_mut() {
-            for change in changes {
-                if let Change::Pcsa(p) = change {
-                    cache.insert(p.cbe, p.clone());
-                }
-            }
-        }
-        self.forget_all_files();
-        self.generation.fetch_add(1, Ordering::Release);
+        self.applied(changes, pcsa_cache.as_deref_mut());
         Ok(())
     }
     fn is_empty(&self) -> Result<bool, StoreError> {
@@ -943,9 +957,22 @@ impl Snapshots for RedbStore {
 
 impl Register for RedbStore {
     fn write_group(&self, writes: &mut [GroupWrite<'_>]) -> Result<(), StoreError> {
+        // Reference data in the group: PCSA readers wait across the commit, as for
+        // `apply`.
+        let applied: Vec<&[Change]> = writes
+            .iter()
+            .filter_map(|w| match w {
+                GroupWrite::Apply(changes) => Some(*changes),
+                _ => None,
+            })
+            .collect();
+        let mut pcsa_cache = applied
+            .iter()
+            .any(|c| changes_pcsas(c))
+            .then(|| self.pcsas.write().unwrap_or_else(PoisonError::into_inner));
         let tx = self.db.begin_write()?;
         let mut touched: Vec<Ssin> = Vec::new();
-        let mut statements = 0;
+        let mut written = 0;
         for write in writes.iter_mut() {
             match write {
                 GroupWrite::Register { ssin, pcsa, decide } => {
@@ -961,19 +988,43 @@ impl Register for RedbStore {
                     replaced,
                 } => {
                     **replaced = write_statement_in(&tx, ins, *month, lines, *replace)?;
-                    statements += 1;
+                    written += 1;
+                }
+                GroupWrite::Apply(changes) => {
+                    apply_in(&tx, changes)?;
+                    written += 1;
+                }
+                GroupWrite::Subscribe {
+                    institution,
+                    decide,
+                } => {
+                    if update_subscription_in(&tx, institution, None, *decide)?.1 {
+                        written += 1;
+                    }
+                }
+                GroupWrite::Check(keep) => {
+                    if !keep() {
+                        tx.abort()?;
+                        return Ok(());
+                    }
                 }
             }
         }
-        if touched.is_empty() && statements == 0 {
+        if touched.is_empty() && written == 0 {
             // Every form was refused or already registered: nothing to make durable.
             tx.abort()?;
             return Ok(());
         }
         tx.commit()?;
-        // Statements are not part of person files: only the registered persons' files
-        // changed.
-        self.forget_files(&touched);
+        if applied.is_empty() {
+            // Statements and subscriptions are not part of person files: only the
+            // registered persons' files changed.
+            self.forget_files(&touched);
+        } else {
+            for changes in &applied {
+                self.applied(changes, pcsa_cache.as_deref_mut());
+            }
+        }
         Ok(())
     }
 
@@ -1261,37 +1312,48 @@ impl Subscriptions for RedbStore {
         attempt: Option<&Attempt>,
         decide: &mut dyn FnMut(Option<&Subscription>) -> Option<Subscription>,
     ) -> Result<Option<Subscription>, StoreError> {
-        let key = institution.as_str().as_bytes();
         let tx = self.db.begin_write()?;
-        let written = {
-            let mut table = tx.open_table(SUBSCRIPTIONS)?;
-            let current: Option<Subscription> = match table.get(key)? {
-                Some(v) => Some(decode("subscriptions", key, v.value())?),
-                None => None,
-            };
-            let Some(new) = decide(current.as_ref()) else {
-                return Ok(current);
-            };
-            table.insert(key, encode(&new)?.as_slice())?;
-            if let Some(attempt) = attempt {
-                let mut attempts = tx.open_table(ATTEMPTS)?;
-                let (from, to) = subscriber_range(institution);
-                let last = attempts
-                    .range(from.as_bytes()..to.as_bytes())?
-                    .next_back()
-                    .transpose()?
-                    .map(|(k, _)| sequence_of(k.value()))
-                    .unwrap_or(0);
-                attempts.insert(
-                    subscriber_key(institution, last + 1).as_bytes(),
-                    encode(attempt)?.as_slice(),
-                )?;
-            }
-            new
-        };
-        tx.commit()?;
-        Ok(Some(written))
+        let (written, changed) = update_subscription_in(&tx, institution, attempt, decide)?;
+        if changed {
+            tx.commit()?;
+        }
+        Ok(written)
     }
+}
+
+/// Changes one subscription in `tx` (and records `attempt`); the subscription as it
+/// then stands, and whether anything was written.
+fn update_subscription_in(
+    tx: &redb::WriteTransaction,
+    institution: &CbeNumber,
+    attempt: Option<&Attempt>,
+    decide: &mut dyn FnMut(Option<&Subscription>) -> Option<Subscription>,
+) -> Result<(Option<Subscription>, bool), StoreError> {
+    let key = institution.as_str().as_bytes();
+    let mut table = tx.open_table(SUBSCRIPTIONS)?;
+    let current: Option<Subscription> = match table.get(key)? {
+        Some(v) => Some(decode("subscriptions", key, v.value())?),
+        None => None,
+    };
+    let Some(new) = decide(current.as_ref()) else {
+        return Ok((current, false));
+    };
+    table.insert(key, encode(&new)?.as_slice())?;
+    if let Some(attempt) = attempt {
+        let mut attempts = tx.open_table(ATTEMPTS)?;
+        let (from, to) = subscriber_range(institution);
+        let last = attempts
+            .range(from.as_bytes()..to.as_bytes())?
+            .next_back()
+            .transpose()?
+            .map(|(k, _)| sequence_of(k.value()))
+            .unwrap_or(0);
+        attempts.insert(
+            subscriber_key(institution, last + 1).as_bytes(),
+            encode(attempt)?.as_slice(),
+        )?;
+    }
+    Ok((Some(new), true))
 }
 
 #[cfg(test)]

@@ -11,12 +11,12 @@ use super::{
 use crate::domain::RegisterStatus;
 use crate::store::{Change, ReferenceData};
 
-/// What an exported file says of itself. Forms and statements are not part of world
-/// files yet: the rights they made are exported as rights.
+/// What an exported file says of itself. Forms, statements and subscriptions are not
+/// exported yet: the rights forms made are exported as rights.
 const HEADER: &str = "\
 # The register of a bcss-gateway, as a world file (bcss-gateway world export).
 # Rights are exported as the register holds them, whether loaded or made by forms;
-# forms and statements of payments are not part of world files.
+# forms, statements of payments and subscriptions are not exported.
 ";
 
 /// A value written, not read: it has no position.

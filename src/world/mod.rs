@@ -10,6 +10,7 @@
 //! `examples/worlds/example.toml` is an annotated example.
 
 mod export;
+pub mod history;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -20,13 +21,23 @@ use toml::Spanned;
 
 pub use export::export;
 
+use std::cell::RefCell;
+
+use crate::domain::decision::{Form, Outcome};
 use crate::domain::{
-    CbeNumber, CertificateFingerprint, Date, Grant, InsCode, Inscription, Institution, OpenPeriod,
-    Pcsa, Period, Person, QualityCode, RegisterStatus, Right, SectorInstitution, Service, Ssin,
+    CbeNumber, CertificateFingerprint, Date, Delivery, DeliveryMode, Grant, InsCode, Inscription,
+    Institution, Month, OpenPeriod, PaymentLine, Pcsa, Period, Person, QualityCode, RegisterStatus,
+    Right, SectorInstitution, Service, Ssin, Subscription,
 };
 use crate::server::auth::hash_password;
-use crate::store::{Change, ReferenceData, StoreError};
+use crate::services::pcsa_decision::judge;
+use crate::services::statements::RegisterCheck;
+use crate::services::subscriptions;
+use crate::store::{
+    Change, DecisionFile, GroupWrite, ReferenceData, Registered, Store, StoreError,
+};
 use crate::tls;
+use crate::wire::novaprima;
 
 /// The services a grant may name, by their names on the network.
 const SERVICES: [Service; 3] = [
@@ -56,6 +67,47 @@ pub struct WorldFile {
     pub inscriptions: Vec<InscriptionEntry>,
     #[serde(default, rename = "right", skip_serializing_if = "Vec::is_empty")]
     pub rights: Vec<RightEntry>,
+    /// Forms, read with their positions by `history::drafts` (here only so that the
+    /// file's other tables are read strictly).
+    #[serde(default, rename = "formB", skip_serializing)]
+    pub forms_b: Vec<toml::Table>,
+    #[serde(default, rename = "formC", skip_serializing)]
+    pub forms_c: Vec<toml::Table>,
+    #[serde(default, rename = "formD", skip_serializing)]
+    pub forms_d: Vec<toml::Table>,
+    #[serde(default, rename = "statement", skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<StatementEntry>,
+    #[serde(
+        default,
+        rename = "subscription",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub subscriptions: Vec<SubscriptionEntry>,
+}
+
+/// A CPAS's monthly statements of payments: a NOVAPRIMA file, or its lines.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementEntry {
+    /// Relative to the world file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<Text>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<Text>,
+}
+
+/// A subscription to LivingWagesNotifications.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SubscriptionEntry {
+    /// CBE number of an institution granted LivingWagesNotifications.
+    pub institution: Text,
+    /// Where to push (https); absent, it pulls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<Text>,
+    /// `SSIN_ONLY` (default) or `WITH_ATTESTATION`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Text>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -209,6 +261,8 @@ pub struct Source {
     pub path: PathBuf,
     line_starts: Vec<usize>,
     pub world: WorldFile,
+    /// Its forms, in the order written.
+    pub drafts: Vec<history::Draft>,
 }
 
 impl Source {
@@ -220,6 +274,7 @@ impl Source {
             path: path.to_owned(),
             line_starts,
             world,
+            drafts: Vec::new(),
         }
     }
 
@@ -254,7 +309,20 @@ pub fn read(paths: &[PathBuf]) -> Result<Vec<Source>, WorldError> {
 /// Reads one world file's text.
 pub fn parse(path: &Path, text: String) -> Result<Source, Problem> {
     match toml::from_str::<WorldFile>(&text) {
-        Ok(world) => Ok(Source::new(path, &text, world)),
+        Ok(world) => {
+            let has_forms =
+                !(world.forms_b.is_empty() && world.forms_c.is_empty() && world.forms_d.is_empty());
+            let mut source = Source::new(path, &text, world);
+            if has_forms {
+                source.drafts = history::drafts(&text).map_err(|(at, reason)| Problem {
+                    file: path.to_owned(),
+                    line: source.line(at),
+                    field: field_at(&text, source.line(at)),
+                    reason,
+                })?;
+            }
+            Ok(source)
+        }
         Err(e) => {
             let line = e.span().map_or(1, |s| {
                 Source::new(path, &text, WorldFile::default()).line(s.start)
@@ -302,6 +370,35 @@ type Declared<'a> = HashMap<String, (&'a Source, usize)>;
 pub struct Checked {
     pub changes: Vec<Change>,
     pub client_cas: Vec<(String, String)>,
+    /// The decision history, in the order written (files in the order given).
+    pub forms: Vec<CheckedForm>,
+    /// Statements, one per CPAS and month, each replacing what the register held.
+    pub statements: Vec<(InsCode, Month, Vec<PaymentLine>)>,
+    pub subscriptions: Vec<(CbeNumber, Delivery, DeliveryMode)>,
+}
+
+impl Checked {
+    /// How many things the world declares.
+    pub fn declarations(&self) -> usize {
+        self.changes.len()
+            + self.client_cas.len()
+            + self.forms.len()
+            + self
+                .statements
+                .iter()
+                .map(|(_, _, l)| l.len())
+                .sum::<usize>()
+            + self.subscriptions.len()
+    }
+}
+
+/// A form read, still to be judged (in the world's transaction), and where it is.
+pub struct CheckedForm {
+    pub form: Form,
+    pub registered_at_ms: Option<i64>,
+    /// Which source, and which of its drafts.
+    source: usize,
+    draft: usize,
 }
 
 /// Checks a world against itself and the register it is to be loaded into, and returns
@@ -371,6 +468,9 @@ pub fn check(sources: &[Source], register: &dyn ReferenceData) -> Result<Checked
             }
         }
     }
+    let forms = c.forms(sources, &pcsas, register)?;
+    let statements = c.statements(sources, &pcsas, &persons, register)?;
+    let subscriptions = c.subscriptions(sources, &institutions, register)?;
     if !c.problems.is_empty() {
         // In reading order, whichever pass found them.
         let order: Vec<&Path> = sources.iter().map(|s| s.path.as_path()).collect();
@@ -387,20 +487,141 @@ pub fn check(sources: &[Source], register: &dyn ReferenceData) -> Result<Checked
     Ok(Checked {
         changes: all,
         client_cas,
+        forms,
+        statements,
+        subscriptions,
     })
 }
 
-/// Reads, checks and applies world files to `register` in one transaction; the CAs
-/// they declare are then written into `trusted_cas` (a directory the server reads
-/// its trusted client CAs from). Returns how many declarations were applied.
-pub fn load(
-    paths: &[PathBuf],
-    register: &dyn ReferenceData,
-    trusted_cas: &Path,
-) -> Result<usize, WorldError> {
+/// Writes a checked world in one transaction: the reference data, then the forms,
+/// each judged by the register's rules against what the ones before it wrote (a form
+/// already registered is left as it is: a world loaded again changes nothing), the
+/// statements and the subscriptions. When the register refuses a form, nothing is
+/// written and each refusal is a problem. `announce` puts the forms' changes in the
+/// outbox (a running gateway's are notified; a history loaded at start is the
+/// register's past). Returns whether an outbox event was written.
+pub fn write(
+    store: &dyn Store,
+    sources: &[Source],
+    checked: &Checked,
+    announce: bool,
+    now_ms: i64,
+) -> Result<bool, WorldError> {
+    let outcomes: RefCell<Vec<Option<Outcome>>> =
+        RefCell::new(checked.forms.iter().map(|_| None).collect());
+    type Decide<'a> = Box<dyn FnMut(&DecisionFile) -> Option<Registered> + 'a>;
+    let mut deciders: Vec<Decide<'_>> = checked
+        .forms
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let outcomes = &outcomes;
+            let at = f
+                .registered_at_ms
+                .unwrap_or_else(|| history::default_registered_at(&f.form, now_ms));
+            Box::new(move |file: &DecisionFile| {
+                let (judged, write) = judge(&f.form, &[], at, announce, file);
+                if let Some(slot) = outcomes.borrow_mut().get_mut(i) {
+                    *slot = Some(judged);
+                }
+                write
+            }) as Decide<'_>
+        })
+        .collect();
+    type Subscribe<'a> = Box<dyn FnMut(Option<&Subscription>) -> Option<Subscription> + 'a>;
+    let mut subscribers: Vec<Subscribe<'_>> = checked
+        .subscriptions
+        .iter()
+        .map(|(cbe, delivery, mode)| {
+            Box::new(move |old: Option<&Subscription>| {
+                Some(subscriptions::subscribed(old, cbe, delivery, *mode, now_ms))
+            }) as Subscribe<'_>
+        })
+        .collect();
+    let mut replaced = vec![0usize; checked.statements.len()];
+    let mut keep = || {
+        outcomes.borrow().iter().all(|o| {
+            matches!(
+                o,
+                Some(Outcome::Accepted { .. } | Outcome::AlreadyRegistered(_))
+            )
+        })
+    };
+    let mut writes = vec![GroupWrite::Apply(&checked.changes)];
+    for (f, decide) in checked.forms.iter().zip(deciders.iter_mut()) {
+        writes.push(GroupWrite::Register {
+            ssin: f.form.ssin(),
+            pcsa: f.form.pcsa(),
+            decide: decide.as_mut(),
+        });
+    }
+    for ((ins, month, lines), replaced) in checked.statements.iter().zip(replaced.iter_mut()) {
+        writes.push(GroupWrite::Statement {
+            ins: *ins,
+            month: *month,
+            lines,
+            replace: true,
+            replaced,
+        });
+    }
+    for ((cbe, _, _), decide) in checked.subscriptions.iter().zip(subscribers.iter_mut()) {
+        writes.push(GroupWrite::Subscribe {
+            institution: *cbe,
+            decide: decide.as_mut(),
+        });
+    }
+    writes.push(GroupWrite::Check(&mut keep));
+    store.write_group(&mut writes)?;
+    drop(writes);
+    drop(deciders);
+    let mut refusals = Vec::new();
+    let mut announced = false;
+    for (f, outcome) in checked.forms.iter().zip(outcomes.into_inner()) {
+        let source = &sources[f.source];
+        let draft = &source.drafts[f.draft];
+        match outcome {
+            Some(Outcome::Accepted { event, .. }) => announced |= announce && event.is_some(),
+            Some(Outcome::AlreadyRegistered(_)) => {}
+            Some(Outcome::Rejected(errors)) => {
+                for e in &errors {
+                    let p = history::form_problem(&draft.node, e);
+                    refusals.push(Problem {
+                        file: source.path.clone(),
+                        line: source.line(p.span.start),
+                        field: draft.field(&p.path),
+                        reason: format!("the register refuses it: {}", p.reason),
+                    });
+                }
+            }
+            None => refusals.push(Problem {
+                file: source.path.clone(),
+                line: source.line(draft.node.span.start),
+                field: draft.at(),
+                reason: "the register did not judge it".into(),
+            }),
+        }
+    }
+    if refusals.is_empty() {
+        Ok(announced)
+    } else {
+        Err(WorldError::Problems(refusals))
+    }
+}
+
+/// Reads, checks and writes world files to `store` in one transaction (`write`: their
+/// forms are the register's past, not notified); the CAs they declare are then
+/// written into `trusted_cas` (a directory the server reads its trusted client CAs
+/// from). Returns how many declarations were applied.
+pub fn load(paths: &[PathBuf], store: &dyn Store, trusted_cas: &Path) -> Result<usize, WorldError> {
     let sources = read(paths)?;
-    let checked = check(&sources, register)?;
-    register.apply(&checked.changes)?;
+    let checked = check(&sources, store)?;
+    write(
+        store,
+        &sources,
+        &checked,
+        false,
+        crate::clock::unix_millis(),
+    )?;
     if !checked.client_cas.is_empty() {
         crate::files::private_dir(trusted_cas).map_err(|source| WorldError::Write {
             file: trusted_cas.to_owned(),
@@ -412,7 +633,7 @@ pub fn load(
         crate::files::write(&file, pem, false)
             .map_err(|source| WorldError::Write { file, source })?;
     }
-    Ok(checked.changes.len() + checked.client_cas.len())
+    Ok(checked.declarations())
 }
 
 /// Applies a world fragment sent to the running gateway (the admin API), named
@@ -420,22 +641,32 @@ pub fn load(
 pub fn apply_fragment(
     name: &Path,
     text: String,
-    register: &dyn ReferenceData,
-) -> Result<usize, WorldError> {
+    store: &dyn Store,
+    now_ms: i64,
+) -> Result<Applied, WorldError> {
     let source = parse(name, text).map_err(|p| WorldError::Problems(vec![p]))?;
-    apply_running(std::slice::from_ref(&source), register)
+    apply_running(std::slice::from_ref(&source), store, now_ms)
+}
+
+/// What applying a world to a running gateway did.
+pub struct Applied {
+    pub declarations: usize,
+    /// An outbox event was written: the dispatcher has notifications to make.
+    pub announced: bool,
 }
 
 /// Applies world files to a running gateway's register: as `load`, all of them or
-/// nothing, what they declare again replacing what the register held. A CA for
+/// nothing, what they declare again replacing what the register held; its forms are
+/// judged and notified as if the CPAS had sent them, at `now_ms` unless they say when. A CA for
 /// client certificates is trusted only from the worlds given at start, which the TLS
 /// listener reads once (an institution's own certificates are trusted at once); file
 /// paths are read relative to each file, or for a fragment sent over the API to the
 /// gateway's working directory. Returns how many declarations were applied.
 pub fn apply_running(
     sources: &[Source],
-    register: &dyn ReferenceData,
-) -> Result<usize, WorldError> {
+    store: &dyn Store,
+    now_ms: i64,
+) -> Result<Applied, WorldError> {
     let cas: Vec<Problem> = sources
         .iter()
         .filter_map(|source| {
@@ -454,9 +685,15 @@ pub fn apply_running(
     if !cas.is_empty() {
         return Err(WorldError::Problems(cas));
     }
-    let checked = check(sources, register)?;
-    register.apply(&checked.changes)?;
-    Ok(checked.changes.len())
+    let mut checked = check(sources, store)?;
+    for f in &mut checked.forms {
+        f.registered_at_ms.get_or_insert(now_ms);
+    }
+    let announced = write(store, sources, &checked, true, now_ms)?;
+    Ok(Applied {
+        declarations: checked.declarations(),
+        announced,
+    })
 }
 
 /// Where the CAs that world files declare for client certificates are kept in a data
@@ -881,6 +1118,207 @@ impl<'a> Checker<'a> {
             }),
             _ => None,
         })
+    }
+
+    /// Each source's forms, read as the service reads them; judged later, in the
+    /// world's transaction.
+    fn forms(
+        &mut self,
+        sources: &'a [Source],
+        pcsas: &[Pcsa],
+        register: &dyn ReferenceData,
+    ) -> Result<Vec<CheckedForm>, StoreError> {
+        let declared: HashMap<CbeNumber, &Pcsa> = pcsas.iter().map(|p| (p.cbe, p)).collect();
+        let mut store_error = None;
+        let mut find = |text: &str| -> Result<Pcsa, String> {
+            let cbe = CbeNumber::parse(text).map_err(|e| e.to_string())?;
+            if let Some(p) = declared.get(&cbe) {
+                return Ok((*p).clone());
+            }
+            match register.pcsa(&cbe) {
+                Ok(Some(p)) => Ok(p),
+                Ok(None) => Err(format!(
+                    "{cbe} is not a PCSA of the world or of the register"
+                )),
+                Err(e) => {
+                    let reason = e.to_string();
+                    store_error = Some(e);
+                    Err(reason)
+                }
+            }
+        };
+        let mut forms = Vec::new();
+        for (i, source) in sources.iter().enumerate() {
+            self.source = Some(source);
+            for (j, draft) in source.drafts.iter().enumerate() {
+                match history::read(draft, &mut find) {
+                    history::Read::Form {
+                        form,
+                        registered_at_ms,
+                    } => forms.push(CheckedForm {
+                        form,
+                        registered_at_ms,
+                        source: i,
+                        draft: j,
+                    }),
+                    history::Read::Problems(problems) => {
+                        for p in problems {
+                            self.problem(p.span, draft.field(&p.path), p.reason);
+                        }
+                    }
+                }
+            }
+        }
+        match store_error {
+            Some(e) => Err(e),
+            None => Ok(forms),
+        }
+    }
+
+    /// Each source's statement lines, checked as `payments import` checks them
+    /// against the register the world makes; grouped by CPAS and month.
+    fn statements(
+        &mut self,
+        sources: &'a [Source],
+        pcsas: &[Pcsa],
+        persons: &[Person],
+        register: &dyn ReferenceData,
+    ) -> Result<Vec<(InsCode, Month, Vec<PaymentLine>)>, StoreError> {
+        let mut check = RegisterCheck::new(register)?.with_declared(
+            pcsas.iter().map(|p| p.ins),
+            persons.iter().map(|p| (p.ssin, p.status)),
+        );
+        let mut grouped: Vec<(InsCode, Month, Vec<PaymentLine>)> = Vec::new();
+        for source in sources {
+            self.source = Some(source);
+            for (i, e) in source.world.statements.iter().enumerate() {
+                let at = format!("statement[{i}]");
+                // Each line with where a problem of it is said to be.
+                let lines: Vec<(String, PathBuf, usize)> = match (&e.file, e.lines.is_empty()) {
+                    (Some(file), true) => {
+                        let dir = source.path.parent().unwrap_or(Path::new(""));
+                        let path = dir.join(file.get_ref());
+                        match std::fs::read_to_string(&path) {
+                            Ok(text) => text
+                                .lines()
+                                .enumerate()
+                                .filter(|(_, l)| !l.is_empty())
+                                .map(|(n, l)| (l.to_owned(), path.clone(), n + 1))
+                                .collect(),
+                            Err(err) => {
+                                self.problem(
+                                    file.span(),
+                                    format!("{at}.file"),
+                                    format!("{}: {err}", path.display()),
+                                );
+                                continue;
+                            }
+                        }
+                    }
+                    (None, false) => e
+                        .lines
+                        .iter()
+                        .map(|l| {
+                            let line = source.line(l.span().start);
+                            (l.get_ref().clone(), source.path.clone(), line)
+                        })
+                        .collect(),
+                    _ => {
+                        let span = e.file.as_ref().map_or(0..0, Spanned::span);
+                        self.problem(span, at, "give a file or lines, not both".into());
+                        continue;
+                    }
+                };
+                for (text, file, line) in lines {
+                    let errors = match novaprima::parse_line(&text) {
+                        Err(errors) => errors,
+                        Ok(payment) => {
+                            let errors = check.check(&payment)?;
+                            if errors.is_empty() {
+                                match grouped.iter_mut().find(|(ins, m, _)| {
+                                    *ins == payment.ins && *m == payment.statement
+                                }) {
+                                    Some((_, _, lines)) => lines.push(payment),
+                                    None => grouped.push((
+                                        payment.ins,
+                                        payment.statement,
+                                        vec![payment],
+                                    )),
+                                }
+                            }
+                            errors
+                        }
+                    };
+                    for e in errors {
+                        self.problems.push(Problem {
+                            file: file.clone(),
+                            line,
+                            field: format!("{at}.{}", e.field),
+                            reason: e.reason,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(grouped)
+    }
+
+    /// Each source's subscriptions: an institution granted LivingWagesNotifications,
+    /// an https endpoint or none (pull), a delivery mode.
+    fn subscriptions(
+        &mut self,
+        sources: &'a [Source],
+        institutions: &[Institution],
+        register: &dyn ReferenceData,
+    ) -> Result<Vec<(CbeNumber, Delivery, DeliveryMode)>, StoreError> {
+        let mut out = Vec::new();
+        for source in sources {
+            self.source = Some(source);
+            for (i, e) in source.world.subscriptions.iter().enumerate() {
+                let at = format!("subscription[{i}]");
+                let institution = self.value(
+                    &e.institution,
+                    format!("{at}.institution"),
+                    CbeNumber::parse,
+                );
+                let granted = match institution {
+                    Some(cbe) => {
+                        let declared = institutions.iter().find(|i| i.cbe == cbe).cloned();
+                        let found = match declared {
+                            Some(i) => Some(i),
+                            None => register.institution(&cbe)?,
+                        };
+                        if found.is_some_and(|i| i.is_granted(Service::LivingWagesNotifications)) {
+                            Some(cbe)
+                        } else {
+                            self.problem(
+                                e.institution.span(),
+                                format!("{at}.institution"),
+                                format!(
+                                    "{cbe} is not an institution granted LivingWagesNotifications"
+                                ),
+                            );
+                            None
+                        }
+                    }
+                    None => None,
+                };
+                let delivery = match &e.endpoint {
+                    None => Some(Delivery::Pull),
+                    Some(t) => self.value(t, format!("{at}.endpoint"), |s| {
+                        subscriptions::delivery(Some(s)).map_err(|r| r.to_string())
+                    }),
+                };
+                let mode = match &e.mode {
+                    None => Some(DeliveryMode::SsinOnly),
+                    Some(t) => self.value(t, format!("{at}.mode"), |s| s.parse::<DeliveryMode>()),
+                };
+                if let (Some(cbe), Some(delivery), Some(mode)) = (granted, delivery, mode) {
+                    out.push((cbe, delivery, mode));
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn right(

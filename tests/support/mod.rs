@@ -116,7 +116,7 @@ impl Gateway {
             Arc::new(ok(RedbStore::open_dir(&dir.path().join("data")), "store"));
         let mut clients: Vec<(String, String)> = demo::INSTITUTIONS
             .iter()
-            .map(|s| (s.key.to_owned(), s.name.to_owned()))
+            .map(|(key, _)| ((*key).to_owned(), (*key).to_owned()))
             .collect();
         // Signed by the same CA but registered for nobody.
         clients.push(("stranger".into(), "Unregistered".into()));
@@ -127,19 +127,21 @@ impl Gateway {
         let files = ok(pki.write(&dir.path().join("certs")), "write certificates");
         let mut passwords = HashMap::new();
         let mut credentials = Vec::new();
-        for (spec, (_, issued)) in demo::INSTITUTIONS.iter().zip(&pki.clients) {
-            let password = format!("secret-{}", spec.key);
+        for ((key, _), (_, issued)) in demo::INSTITUTIONS.iter().zip(&pki.clients) {
+            let password = format!("secret-{key}");
             credentials.push((
-                spec.key,
+                *key,
                 Some(ok(hash_password(&password), "hash")),
                 Some(issued.fingerprint()),
             ));
-            passwords.insert(spec.key, password);
+            passwords.insert(*key, password);
         }
-        let data = ok(demo::dataset(&credentials), "dataset");
-        ok(data.load(store.as_ref()), "load dataset");
+        let demo_ssins = ok(
+            demo::load(store.as_ref(), &dir.path().join("world"), &credentials),
+            "load the demo world",
+        );
         let ssin = |needle: &str| {
-            data.ssins
+            demo_ssins
                 .iter()
                 .find(|s| s.illustrates.contains(needle))
                 .map(|s| s.ssin.clone())
