@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
-use bcss_gateway::demo;
 use bcss_gateway::domain::{InsCode, Month};
 use common::{Error, Setup, arg, percentile_ms};
 
@@ -59,7 +58,7 @@ async fn run(person_count: usize, seconds: u64, connections: u64) -> Result<(), 
                 .enumerate()
                 .filter(|(i, _)| i % pcsas.len() == p)
                 .map(|(_, ssin)| {
-                    demo::payment_line(
+                    bcss_gateway::domain::PaymentLine::living_wage(
                         *ins,
                         *ssin,
                         month,

@@ -26,7 +26,7 @@ if [ -z "$gateway" ]; then
 fi
 work="$(mktemp -d)"
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-RUST_LOG=warn "$gateway" serve --demo --no-admin --data-dir "$work/data" --addr 127.0.0.1:0 >"$work/out" 2>"$work/err" &
+RUST_LOG=warn "$gateway" serve --demo --no-admin --no-reset --data-dir "$work/data" --addr 127.0.0.1:0 >"$work/out" 2>"$work/err" &
 server=$!
 for _ in $(seq 1 100); do grep -q '^demo manifest' "$work/out" 2>/dev/null && break; sleep 0.1; done
 base="$(sed -n 's/^bcss-gateway listening on //p' "$work/out")"

@@ -9,10 +9,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::certs::{CertError, DevelopmentPki};
-use crate::domain::{
-    Amount, AmountType, CbeNumber, CertificateFingerprint, Date, InsCode, Institution, Law, Month,
-    PaymentLine, Ssin,
-};
+use crate::domain::{CbeNumber, CertificateFingerprint, Institution};
 use crate::server::TlsFiles;
 use crate::server::auth::hash_password;
 use crate::store::{Change, Store, StoreError};
@@ -299,43 +296,6 @@ fn institution<'c>(checked: &'c world::Checked, key: &str) -> Result<&'c Institu
         .ok_or_else(|| DemoError::Data(format!("the demo world has no institution {key} ({cbe})")))
 }
 
-/// A living wage line of a statement: the days paid, the amount at 100 % in cents
-/// (booked at 60 % on article 860), category B, about the main beneficiary.
-pub fn payment_line(
-    ins: InsCode,
-    ssin: Ssin,
-    statement: Month,
-    first_day: Date,
-    last_day: Date,
-    cents: i64,
-) -> PaymentLine {
-    PaymentLine {
-        law: Law::IntegrationIncome,
-        ins,
-        statement,
-        file_number: format!("{:<11}", "DEMO"),
-        suffix: "  ".into(),
-        ssin,
-        reference: format!("{:<12}", "B-DEMO"),
-        amount_type: if cents < 0 {
-            AmountType::Recovery
-        } else {
-            AmountType::Grant
-        },
-        first_day,
-        last_day,
-        budget_article: "860   ".into(),
-        article: 860,
-        amount: Amount::from_cents(cents),
-        category: 'B',
-        last_name: format!("{:<30}", "DEMO"),
-        first_name: format!("{:<20}", "DEMO"),
-        concerned: "00".into(),
-        reference2: " ".repeat(15),
-        paid: Amount::from_cents(cents * 60 / 100),
-    }
-}
-
 /// What `serve --demo` needs to start: the TLS files and the manifest (without the
 /// listening address, known only once bound).
 pub struct DemoSetup {
@@ -513,6 +473,7 @@ fn save_manifest(data_dir: &Path, manifest: &Manifest) -> Result<PathBuf, DemoEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{AmountType, Ssin};
     use crate::store::{RedbStore, ReferenceData, Register, Statements, Subscriptions};
 
     /// The world the binary carries loads whole: every demo institution and person is

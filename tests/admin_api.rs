@@ -44,9 +44,13 @@ impl Drop for Running {
 }
 
 fn start() -> Running {
+    start_with(&[])
+}
+
+fn start_with(extra: &[&str]) -> Running {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let data = dir.path().join("data");
-    let (child, addr, admin_addr) = demo_binary_with_admin(&data, &[]);
+    let (child, addr, admin_addr) = demo_binary_with_admin(&data, extra);
     let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{e}"));
     let ca = read(&data.join("certs").join("ca.pem"));
     let token = read(&data.join("admin.token")).trim().to_owned();
@@ -329,6 +333,21 @@ async fn reset_returns_to_the_register_the_gateway_started_with() {
         Some("ACCEPTED"),
         "{}",
         sent.body
+    );
+}
+
+/// A gateway started with `--no-reset` keeps no copy of its register, and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_copy_of_the_register_a_reset_is_refused() {
+    let gw = start_with(&["--no-reset"]);
+    assert!(!gw.data_dir().join("initial.redb").exists());
+    let (status, answer) = gw.json("POST", "/v1/reset", None).await;
+    assert_eq!(status, 409, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("--no-reset")),
+        "{answer}"
     );
 }
 

@@ -36,7 +36,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "admin",
         &[
-            "domain", "store", "clock", "tls", "services", "world", "files", "control",
+            "domain", "store", "clock", "tls", "services", "server", "world", "files", "control",
         ],
     ),
     (

@@ -8,7 +8,6 @@
 mod support;
 
 use bcss_gateway::clock::Setting;
-use bcss_gateway::demo;
 use bcss_gateway::domain::{
     Category, CbeNumber, Date, InsCode, Month, Period, Right, RightKind, Ssin,
 };
@@ -222,7 +221,7 @@ async fn the_partner_sees_the_payments_about_them_and_recoveries_keep_their_sign
         )])
         .unwrap();
     let line = |ssin: Ssin, concerned: &str, first: &str, last: &str, cents: i64| {
-        let mut l = demo::payment_line(
+        let mut l = bcss_gateway::domain::PaymentLine::living_wage(
             InsCode::parse("62063").unwrap(),
             ssin,
             Month::parse_xsd("2026-02").unwrap(),

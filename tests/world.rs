@@ -8,7 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use bcss_gateway::store::{Change, RedbStore, ReferenceData, Register};
+use bcss_gateway::store::{Change, RedbStore, ReferenceData, Register, Statements, Subscriptions};
 use support::{
     Call, Client, Issued, PATH, client_params, demo_binary, periods, self_signed,
     validate_soap_reply,
@@ -199,7 +199,7 @@ fn a_worlds_decision_history_and_statements_are_the_registers() {
         "--data-dir",
         path_arg(&data),
         "--ins",
-        "44021",
+        "45035",
         "--month",
         "202502",
     ]);
@@ -285,6 +285,86 @@ fn a_world_holds_no_decision_the_register_would_refuse() {
     assert_eq!(forms_of(&data, "88080844159"), 0);
 }
 
+/// A generated population is one the register accepts whole, and the same whether it
+/// is loaded directly or written as a world file and loaded from it.
+#[test]
+fn a_generated_population_loads_the_same_directly_or_from_its_world_file() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let direct = dir.path().join("direct");
+    let args = [
+        "--persons",
+        "300",
+        "--seed",
+        "42",
+        "--pcsas",
+        "8",
+        "--months",
+        "30",
+    ];
+    let mut generate = vec!["world", "generate", "--data-dir", path_arg(&direct)];
+    generate.extend_from_slice(&args);
+    let out = gateway(&generate);
+    assert!(out.status.success(), "{out:?}");
+    let file = dir.path().join("population.toml");
+    let mut write = vec!["world", "generate", "--out", path_arg(&file)];
+    write.extend_from_slice(&args);
+    let out = gateway(&write);
+    assert!(out.status.success(), "{out:?}");
+    assert!(dir.path().join("population-statements.txt").exists());
+    let loaded = dir.path().join("loaded");
+    let out = world_load(&loaded, &[path_arg(&file)]);
+    assert!(out.status.success(), "{out:?}");
+    // The same register, but for the partner's password hash (salted each time).
+    let without_hashes = |changes: Vec<Change>| -> Vec<Change> {
+        changes
+            .into_iter()
+            .map(|c| match c {
+                Change::Institution(mut i) => {
+                    assert!(
+                        i.password_hash.is_some(),
+                        "the partner logs in with a password"
+                    );
+                    i.password_hash = None;
+                    Change::Institution(i)
+                }
+                other => other,
+            })
+            .collect()
+    };
+    let (a, b) = (
+        without_hashes(contents(&direct)),
+        without_hashes(contents(&loaded)),
+    );
+    assert!(a.iter().filter(|c| matches!(c, Change::Right(_))).count() > 100);
+    assert_eq!(a, b);
+    // And the same statements: a month of the first PCSA's (the demo's Gent).
+    let statement = |data: &Path| {
+        let out = gateway(&[
+            "payments",
+            "export",
+            "--data-dir",
+            path_arg(data),
+            "--ins",
+            "44021",
+            "--month",
+            &month_before_last(),
+        ]);
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (a, b) = (statement(&direct), statement(&loaded));
+    assert!(a.lines().count() > 10, "{a}");
+    assert_eq!(a, b);
+}
+
+/// The month before last (YYYYMM), by the system clock: the generator's statements
+/// end last month.
+fn month_before_last() -> String {
+    let today = bcss_gateway::clock::brussels_day(bcss_gateway::clock::unix_millis());
+    let month = bcss_gateway::domain::Month::of(today);
+    month.sub_months(2).unwrap_or(month).compact()
+}
+
 /// A data directory `name` in `dir` holding the demo register.
 fn demo_register(dir: &Path, name: &str) -> PathBuf {
     let data = dir.join(name);
@@ -335,6 +415,40 @@ fn export_then_load_gives_the_same_register() {
         a.len()
     );
     assert_eq!(a, b);
+    // The decision history (each form, when it was accepted, its attestation), the
+    // statements and the subscriptions too.
+    let history = |data: &Path| {
+        let store = RedbStore::open_dir(data).unwrap_or_else(|e| panic!("open: {e}"));
+        let mut forms = Vec::new();
+        for change in store.contents().unwrap_or_else(|e| panic!("{e}")) {
+            if let Change::Person(p) = change {
+                forms.extend(store.forms(&p.ssin).unwrap_or_else(|e| panic!("{e}")));
+            }
+        }
+        let mut lines = Vec::new();
+        for pcsa in store.pcsas().unwrap_or_else(|e| panic!("{e}")) {
+            for month in store
+                .statement_months(&pcsa.ins)
+                .unwrap_or_else(|e| panic!("{e}"))
+            {
+                lines.extend(
+                    store
+                        .statement(&pcsa.ins, month)
+                        .unwrap_or_else(|e| panic!("{e}")),
+                );
+            }
+        }
+        let subscriptions: Vec<_> = store
+            .subscriptions()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|s| (s.institution, s.delivery, s.mode))
+            .collect();
+        (forms, lines, subscriptions)
+    };
+    let (forms, lines, subscriptions) = history(&first);
+    assert!(forms.len() >= 12 && lines.len() > 40 && !subscriptions.is_empty());
+    assert_eq!(history(&second), (forms, lines, subscriptions));
     let again = gateway(&["world", "export", "--data-dir", path_arg(&second)]);
     let text = std::fs::read_to_string(&exported).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(String::from_utf8_lossy(&again.stdout), text);

@@ -29,6 +29,7 @@ use bcss_gateway::notify::Wake;
 use bcss_gateway::server::auth::hash_password;
 use bcss_gateway::server::{self, RunningServer, TlsFiles};
 use bcss_gateway::store::{Change, RedbStore, Store};
+use bcss_gateway::world::generate;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -55,19 +56,23 @@ impl Setup {
             .map(|(key, _)| (*key, Some(hash.clone()), None))
             .collect();
         demo::load(store.as_ref(), &dir.path().join("world"), &credentials)?;
-        let persons = persons(person_count)?;
-        let changes: Vec<Change> = persons
-            .iter()
-            .map(|s| {
-                Change::Person(Person {
-                    ssin: *s,
-                    last_name: "Bench".into(),
-                    first_name: "Person".into(),
-                    birth_date: s.birth_date(),
-                    status: RegisterStatus::Active,
-                })
-            })
+        // Persons of a synthetic population (its reference data only: the benchmarks
+        // send the decisions themselves).
+        let population = bcss_gateway::world::generate::generate(&generate::Spec {
+            persons: person_count,
+            seed: 1,
+            pcsas: 6,
+            months: 1,
+            last: bcss_gateway::domain::Month::parse_xsd("2024-12")?,
+            inscribe: Vec::new(),
+        })?;
+        let active: Vec<Person> = population
+            .persons
+            .into_iter()
+            .filter(|p| p.status == RegisterStatus::Active)
             .collect();
+        let persons: Vec<Ssin> = active.iter().map(|p| p.ssin).collect();
+        let changes: Vec<Change> = active.into_iter().map(Change::Person).collect();
         store.apply(&changes)?;
         let pki = DevelopmentPki::generate(&["localhost".into(), "127.0.0.1".into()], &[])?;
         let files = pki.write(&dir.path().join("certs"))?;
@@ -184,26 +189,6 @@ impl Setup {
             persons: self.persons.clone(),
         })
     }
-}
-
-/// `count` distinct well-formed SSINs: people born one a day over the 50 years from
-/// 1 January 1950, then again with the next serial number.
-pub fn persons(count: usize) -> Result<Vec<Ssin>, Error> {
-    const DAYS: usize = 18_250;
-    let first = Date::from_ymd(1950, 1, 1)?;
-    (0..count)
-        .map(|i| {
-            let (y, m, d) = first
-                .add_days(i32::try_from(i % DAYS)?)
-                .ok_or("a birth date past the calendar")?
-                .ymd();
-            let serial = 1 + i / DAYS;
-            Ok(Ssin::with_check_digits(
-                &format!("{:02}{m:02}{d:02}{serial:03}", y % 100),
-                false,
-            )?)
-        })
-        .collect()
 }
 
 /// One form the gateway accepted.

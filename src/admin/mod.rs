@@ -41,6 +41,7 @@ pub use token::{TOKEN_FILE, load_or_create as token};
 
 use crate::clock::Clock;
 use crate::control::{Control, ControlError};
+use crate::server::next_connection;
 use crate::services::effects::Wake;
 use crate::store::{Store, StoreError};
 use crate::tls::{self, TlsError, TlsFiles};
@@ -83,6 +84,9 @@ pub struct AdminConfig {
     pub listen: Option<Listen>,
     /// Serve the control socket in the data directory.
     pub control: bool,
+    /// Keep the register as it starts, for `POST /v1/reset` (a copy of the store: a
+    /// matter of milliseconds for the demo, of seconds for millions of lines).
+    pub reset: bool,
     /// The data directory: the register's initial state is kept there for
     /// `POST /v1/reset`, and statement files sent are written there for their import.
     pub data_dir: PathBuf,
@@ -101,7 +105,8 @@ struct Admin {
     store: Arc<dyn Store>,
     clock: Arc<Clock>,
     wake: Option<Wake>,
-    snapshot: Arc<PathBuf>,
+    /// The register as started, unless the gateway started with reset off.
+    snapshot: Option<Arc<PathBuf>>,
     data_dir: Arc<PathBuf>,
 }
 
@@ -136,27 +141,32 @@ pub async fn start(
     wake: Option<Wake>,
 ) -> Result<RunningAdmin, AdminError> {
     let snapshot = config.data_dir.join(SNAPSHOT_FILE);
-    let (snapshot_store, path) = (store.clone(), snapshot.clone());
-    let started = std::time::Instant::now();
-    tokio::task::spawn_blocking(move || snapshot_store.save_snapshot(&path))
-        .await
-        .map_err(|e| AdminError::Snapshot {
-            path: snapshot.clone(),
-            source: StoreError::Engine(e.to_string()),
-        })?
-        .map_err(|source| AdminError::Snapshot {
-            path: snapshot.clone(),
-            source,
-        })?;
-    tracing::info!(
-        took_ms = started.elapsed().as_millis(),
-        "register kept for reset"
-    );
+    if config.reset {
+        let (snapshot_store, path) = (store.clone(), snapshot.clone());
+        let started = std::time::Instant::now();
+        tokio::task::spawn_blocking(move || snapshot_store.save_snapshot(&path))
+            .await
+            .map_err(|e| AdminError::Snapshot {
+                path: snapshot.clone(),
+                source: StoreError::Engine(e.to_string()),
+            })?
+            .map_err(|source| AdminError::Snapshot {
+                path: snapshot.clone(),
+                source,
+            })?;
+        tracing::info!(
+            took_ms = started.elapsed().as_millis(),
+            "register kept for reset"
+        );
+    } else if snapshot.exists() {
+        // A copy of an earlier start is not this start's register.
+        let _ = std::fs::remove_file(&snapshot);
+    }
     let state = Admin {
         store,
         clock,
         wake,
-        snapshot: Arc::new(snapshot),
+        snapshot: config.reset.then(|| Arc::new(snapshot)),
         data_dir: Arc::new(config.data_dir.clone()),
     };
     let listener = match config.listen {
@@ -380,21 +390,9 @@ async fn accept_loop(
         .header_read_timeout(HEADER_TIMEOUT);
     let builder = Arc::new(builder);
     let mut connections = tokio::task::JoinSet::new();
-    loop {
-        let next = async {
-            let slot = slots.clone().acquire_owned().await;
-            (slot, listener.accept().await)
-        };
-        let (slot, accepted) = tokio::select! {
-            next = next => next,
-            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
-            _ = stopped.changed() => break,
-        };
-        let Ok(slot) = slot else { break };
-        let Ok((tcp, peer)) = accepted else {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            continue;
-        };
+    while let Some((slot, tcp, peer)) =
+        next_connection(&listener, &slots, &mut connections, &mut stopped).await
+    {
         let (acceptor, builder, router) = (acceptor.clone(), builder.clone(), router.clone());
         let mut stopped = stopped.clone();
         connections.spawn(async move {

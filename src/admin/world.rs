@@ -70,7 +70,12 @@ fn answer(admin: &Admin, applied: &world::Applied) -> Response {
 
 /// `POST /v1/reset`: the register as it was once the gateway's worlds were loaded.
 pub(super) async fn reset(State(admin): State<Admin>) -> Result<Response, Problem> {
-    let snapshot: PathBuf = admin.snapshot.as_ref().clone();
+    let Some(snapshot) = admin.snapshot.as_deref().cloned() else {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "this gateway was started with --no-reset: it kept no copy of its register to go back to",
+        ));
+    };
     let store = admin.store.clone();
     let started = Instant::now();
     blocking(move || Ok(store.restore_snapshot(&snapshot)?)).await?;

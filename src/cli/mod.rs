@@ -65,11 +65,37 @@ pub struct WorldArgs {
 #[derive(Debug, Subcommand)]
 pub enum WorldCommand {
     /// Check world files together and add them to the register in one transaction;
-    /// nothing is written when any value is refused (each one is named). The gateway
-    /// must not be running on the same --data-dir (use `serve --world` then).
+    /// nothing is written when any value is refused (each one is named). A gateway
+    /// running on --data-dir applies them (its forms are then notified).
     Load {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Make a synthetic population from a seed (the same world for the same seed and
+    /// arguments): valid SSINs, names, PCSAs of real municipalities, decision histories
+    /// the register accepts, inscriptions, monthly statements. Loaded into --data-dir,
+    /// or written as a world file with --out.
+    Generate {
+        /// Persons with a National Register number (some also get a replaced bis
+        /// number or a cancelled one).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+        persons: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// PCSAs, of 24 real municipalities across the three regions.
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=24))]
+        pcsas: u64,
+        /// Months of decisions and statements, ending last month.
+        #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=600))]
+        months: u32,
+        /// Also inscribe this institution (CBE number, of the register or another
+        /// world file) for every person; repeat for several.
+        #[arg(long = "inscribe", value_name = "CBE")]
+        inscribe: Vec<String>,
+        /// Write a world file (and its statements beside it, `<name>-statements.txt`)
+        /// instead of loading.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Write the register's PCSAs, institutions, persons, inscriptions and rights as a
     /// world file (readable by its owner only: it holds password hashes).
@@ -226,6 +252,10 @@ pub struct ServeArgs {
     /// through its control socket).
     #[arg(long)]
     pub no_admin: bool,
+    /// Keep no copy of the register as it starts: the admin API's reset is then
+    /// refused, and a large register starts without copying itself.
+    #[arg(long)]
+    pub no_reset: bool,
     /// Server certificate chain (PEM). Default: <data-dir>/certs/server.pem.
     #[arg(long)]
     pub tls_cert: Option<PathBuf>,
@@ -426,6 +456,17 @@ fn warn_if_readable_by_others(data_dir: &Path) {
 
 async fn world(args: WorldArgs) -> Result<(), CliError> {
     use serde_json::json;
+    if let WorldCommand::Generate {
+        persons,
+        seed,
+        pcsas,
+        months,
+        inscribe,
+        out,
+    } = args.command
+    {
+        return generate(&args.data_dir, persons, seed, pcsas, months, &inscribe, out);
+    }
     if remote::running(&args.data_dir) {
         match args.command {
             WorldCommand::Load { files } => {
@@ -451,6 +492,7 @@ async fn world(args: WorldArgs) -> Result<(), CliError> {
                 let text = remote::call_text(&args.data_dir, "GET", "/v1/world", None).await?;
                 write_or_print(out, &text)?;
             }
+            WorldCommand::Generate { .. } => {}
         }
         return Ok(());
     }
@@ -470,7 +512,131 @@ async fn world(args: WorldArgs) -> Result<(), CliError> {
             let text = crate::world::export(&store, &crate::world::trusted_cas(&trusted)?)?;
             write_or_print(out, &text)?;
         }
+        WorldCommand::Generate { .. } => {}
     }
+    Ok(())
+}
+
+/// `world generate`: a population written as a world file, or loaded into the store.
+fn generate(
+    data_dir: &Path,
+    persons: u64,
+    seed: u64,
+    pcsas: u64,
+    months: u32,
+    inscribe: &[String],
+    out: Option<PathBuf>,
+) -> Result<(), CliError> {
+    use crate::world::generate;
+    let started = std::time::Instant::now();
+    let inscribe = inscribe
+        .iter()
+        .map(|c| {
+            CbeNumber::parse(c).map_err(|e| CliError::Argument {
+                flag: "inscribe",
+                reason: e.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let today = crate::clock::brussels_day(crate::clock::unix_millis());
+    let this_month = crate::domain::Month::of(today);
+    let spec = generate::Spec {
+        persons: usize::try_from(persons).unwrap_or(usize::MAX),
+        seed,
+        pcsas: usize::try_from(pcsas).unwrap_or(12),
+        months,
+        last: this_month.sub_months(1).unwrap_or(this_month),
+        inscribe,
+    };
+    let refused = |e: generate::GenerateError| CliError::Value {
+        name: "world generate",
+        reason: e.to_string(),
+    };
+    let population = generate::generate(&spec).map_err(refused)?;
+    eprintln!(
+        "generated {} persons, {} decisions, {} PCSAs ({} to {}) in {:.1} s",
+        population.persons.len(),
+        population.decisions.len(),
+        population.pcsas.len(),
+        population.first,
+        population.last,
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(out) = out {
+        let stem = out.file_stem().unwrap_or_default().to_string_lossy();
+        let statements = format!("{stem}-statements.txt");
+        let world = population.world_file(&statements).map_err(refused)?;
+        let beside = out.with_file_name(&statements);
+        // Personal data, if synthetic, and a password: the owner's only.
+        crate::files::write(&out, &world, true).map_err(|source| CliError::Write {
+            file: out.clone(),
+            source,
+        })?;
+        crate::files::write(&beside, &population.statements_file(), true).map_err(|source| {
+            CliError::Write {
+                file: beside.clone(),
+                source,
+            }
+        })?;
+        println!(
+            "wrote {} and {} in {:.1} s",
+            out.display(),
+            beside.display(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
+    if remote::running(data_dir) {
+        return Err(CliError::Argument {
+            flag: "data-dir",
+            reason: "a gateway runs on it: write a world file with --out, then `world load` it"
+                .into(),
+        });
+    }
+    let store = RedbStore::open_dir(data_dir)?;
+    let hash = crate::server::auth::hash_password(generate::PARTNER_PASSWORD).map_err(|e| {
+        CliError::Value {
+            name: "password",
+            reason: e.to_string(),
+        }
+    })?;
+    let mut bar = ProgressBar::new();
+    // When the statements began: the decisions' share of the time.
+    let mut statements_from = None;
+    let loaded = generate::load(
+        &population,
+        &store,
+        Some(hash),
+        crate::clock::unix_millis(),
+        &mut |p| {
+            if p.stage == "statements" && statements_from.is_none() {
+                statements_from = Some(std::time::Instant::now());
+            }
+            bar.counts(p.stage, p.done, p.total);
+        },
+    );
+    bar.finish();
+    if let Some(from) = statements_from {
+        eprintln!(
+            "statements written in {:.1} s",
+            from.elapsed().as_secs_f64()
+        );
+    }
+    let loaded = loaded.map_err(|e| CliError::Value {
+        name: "world generate",
+        reason: e.to_string(),
+    })?;
+    println!(
+        "loaded {} declarations, {} decisions and {} statement lines into {} in {:.1} s; \
+         the partner institution is E{} with password {}",
+        loaded.declarations,
+        loaded.decisions,
+        loaded.statement_lines,
+        data_dir.display(),
+        started.elapsed().as_secs_f64(),
+        population.partner.cbe,
+        generate::PARTNER_PASSWORD
+    );
     Ok(())
 }
 
@@ -827,22 +993,35 @@ impl ProgressBar {
     }
 
     fn show(&mut self, p: crate::services::statements::Progress) {
+        let what = if p.pass == 1 { "checking" } else { "writing " };
+        self.draw(
+            what,
+            p.bytes_done,
+            p.bytes_total,
+            &format!("{} lines", p.lines),
+        );
+    }
+
+    /// `done` of `total` things at a stage.
+    fn counts(&mut self, stage: &str, done: u64, total: u64) {
+        self.draw(stage, done, total, &format!("{done} of {total}"));
+    }
+
+    fn draw(&mut self, what: &str, done: u64, total: u64, detail: &str) {
         if !self.enabled {
             return;
         }
-        let fraction = if p.bytes_total == 0 {
+        let fraction = if total == 0 {
             1.0
         } else {
-            p.bytes_done as f64 / p.bytes_total as f64
+            done as f64 / total as f64
         };
         let filled = (fraction * 30.0).round() as usize;
-        let what = if p.pass == 1 { "checking" } else { "writing " };
         eprint!(
-            "\r{what} [{}{}] {:>3}%  {} lines",
+            "\r{what:<10} [{}{}] {:>3}%  {detail}    ",
             "#".repeat(filled.min(30)),
             " ".repeat(30 - filled.min(30)),
             (fraction * 100.0).round() as u32,
-            p.lines
         );
         self.drawn = true;
     }
@@ -1041,6 +1220,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .with_admin(AdminConfig {
             listen,
             control: true,
+            reset: !args.no_reset,
             data_dir: args.data_dir.clone(),
         });
     let running = app.start().await?;

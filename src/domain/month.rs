@@ -101,6 +101,13 @@ impl Month {
         Month::new(year, u32::try_from(index.rem_euclid(12)).ok()? + 1)
     }
 
+    /// The month `n` months earlier; `None` before the calendar's first.
+    pub fn sub_months(self, n: u32) -> Option<Month> {
+        let index = i64::from(self.year) * 12 + i64::from(self.month) - 1 - i64::from(n);
+        let year = i32::try_from(index.div_euclid(12)).ok()?;
+        Month::new(year, u32::try_from(index.rem_euclid(12)).ok()? + 1)
+    }
+
     /// How many months from `self` to `later` (0 for the same month; negative when
     /// `later` is before).
     pub fn months_until(self, later: Month) -> i64 {

@@ -134,6 +134,44 @@ pub struct PaymentLine {
 }
 
 impl PaymentLine {
+    /// A living wage line of a statement: the days paid, the amount at 100 % in cents
+    /// (booked at 60 % on article 860; a negative amount is a recovery), category B,
+    /// about the main beneficiary, under a placeholder file number and name.
+    pub fn living_wage(
+        ins: InsCode,
+        ssin: Ssin,
+        statement: Month,
+        first_day: Date,
+        last_day: Date,
+        cents: i64,
+    ) -> PaymentLine {
+        PaymentLine {
+            law: Law::IntegrationIncome,
+            ins,
+            statement,
+            file_number: format!("{:<11}", "DEMO"),
+            suffix: "  ".into(),
+            ssin,
+            reference: format!("{:<12}", "B-DEMO"),
+            amount_type: if cents < 0 {
+                AmountType::Recovery
+            } else {
+                AmountType::Grant
+            },
+            first_day,
+            last_day,
+            budget_article: "860   ".into(),
+            article: 860,
+            amount: Amount::from_cents(cents),
+            category: 'B',
+            last_name: format!("{:<30}", "DEMO"),
+            first_name: format!("{:<20}", "DEMO"),
+            concerned: "00".into(),
+            reference2: " ".repeat(15),
+            paid: Amount::from_cents(cents * 60 / 100),
+        }
+    }
+
     /// Checks that involve several fields; for each problem its code, the field (the
     /// statement's name for it) and the reason.
     pub fn check(&self) -> Vec<(ErrorCode, &'static str, String)> {

@@ -198,6 +198,43 @@ pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<RunningServe
     })
 }
 
+/// The next connection to serve, once one of `slots` is free (at the cap, clients
+/// wait in the listen backlog); finished `connections` are reaped meanwhile. `None`
+/// when `stopped` says so.
+pub async fn next_connection(
+    listener: &TcpListener,
+    slots: &Arc<Semaphore>,
+    connections: &mut JoinSet<()>,
+    stopped: &mut watch::Receiver<bool>,
+) -> Option<(
+    tokio::sync::OwnedSemaphorePermit,
+    tokio::net::TcpStream,
+    SocketAddr,
+)> {
+    loop {
+        // A slot first, then a connection.
+        let next = async {
+            let slot = slots.clone().acquire_owned().await;
+            (slot, listener.accept().await)
+        };
+        let (slot, accepted) = tokio::select! {
+            next = next => next,
+            // Reap finished connections so the set stays the size of the open ones.
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            _ = stopped.changed() => return None,
+        };
+        let slot = slot.ok()?;
+        match accepted {
+            Ok((tcp, peer)) => return Some((slot, tcp, peer)),
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
 async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
@@ -220,28 +257,9 @@ async fn accept_loop(
         .timer(TokioTimer::new())
         .max_concurrent_streams(256);
     let builder = Arc::new(builder);
-    loop {
-        // A slot first, then a connection: at the cap, clients wait in the backlog.
-        let next = async {
-            let slot = slots.clone().acquire_owned().await;
-            (slot, listener.accept().await)
-        };
-        let (slot, accepted) = tokio::select! {
-            next = next => next,
-            // Reap finished connections so the set stays the size of the open ones.
-            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
-            _ = stopped.changed() => break,
-        };
-        let Ok(slot) = slot else { break };
-        let (tcp, peer) = match accepted {
-            Ok(c) => c,
-            Err(e) => {
-                // Out of file descriptors and the like: back off instead of spinning.
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
+    while let Some((slot, tcp, peer)) =
+        next_connection(&listener, &slots, &mut connections, &mut stopped).await
+    {
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let gateway = gateway.clone();

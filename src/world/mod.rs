@@ -10,6 +10,7 @@
 //! `examples/worlds/example.toml` is an annotated example.
 
 mod export;
+pub mod generate;
 pub mod history;
 
 use std::collections::HashMap;
@@ -413,6 +414,12 @@ pub fn check(sources: &[Source], register: &dyn ReferenceData) -> Result<Checked
     let (mut declared_pcsas, mut declared_institutions, mut declared_persons) =
         (Declared::new(), Declared::new(), Declared::new());
     let mut client_cas = Vec::new();
+    // A municipality has one CPAS: statements name it by its INS code.
+    let mut ins_owners: HashMap<InsCode, (CbeNumber, String)> = register
+        .pcsas()?
+        .into_iter()
+        .map(|p| (p.ins, (p.cbe, p.name)))
+        .collect();
     // Declarations first, in every file: a file may refer to what another declares.
     for source in sources {
         c.source = Some(source);
@@ -425,6 +432,18 @@ pub fn check(sources: &[Source], register: &dyn ReferenceData) -> Result<Checked
             let at = format!("pcsa[{i}]");
             if let Some(pcsa) = c.pcsa(&at, e) {
                 c.unique(&mut declared_pcsas, pcsa.cbe.as_str(), &e.cbe_number, &at);
+                match ins_owners.get(&pcsa.ins) {
+                    Some((owner, name)) if *owner != pcsa.cbe => {
+                        let reason = format!(
+                            "{} is already the INS code of PCSA {owner} ({name}): a municipality has one CPAS",
+                            pcsa.ins.as_str()
+                        );
+                        c.problem(e.ins_code.span(), format!("{at}.insCode"), reason);
+                    }
+                    _ => {
+                        ins_owners.insert(pcsa.ins, (pcsa.cbe, pcsa.name.clone()));
+                    }
+                }
                 pcsas.push(pcsa);
             }
         }
