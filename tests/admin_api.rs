@@ -415,6 +415,15 @@ end = "2023-06-30"
         json!("clientCa"),
         "{answer}"
     );
+    // Nor a file of the gateway's machine: a fragment names none.
+    let (status, answer) = gw.apply("[[statement]]\nfile = \"/etc/passwd\"\n").await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(
+        answer["problems"][0]["field"],
+        json!("statement[0].file"),
+        "{answer}"
+    );
+    assert!(!answer.to_string().contains("root:"), "{answer}");
     // Not TOML at all.
     let (status, answer) = gw.apply("[[person]\n").await;
     assert_eq!(status, 422, "{answer}");

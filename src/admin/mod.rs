@@ -141,26 +141,31 @@ pub async fn start(
     wake: Option<Wake>,
 ) -> Result<RunningAdmin, AdminError> {
     let snapshot = config.data_dir.join(SNAPSHOT_FILE);
-    if config.reset {
-        let (snapshot_store, path) = (store.clone(), snapshot.clone());
-        let started = std::time::Instant::now();
-        tokio::task::spawn_blocking(move || snapshot_store.save_snapshot(&path))
-            .await
-            .map_err(|e| AdminError::Snapshot {
-                path: snapshot.clone(),
-                source: StoreError::Engine(e.to_string()),
-            })?
-            .map_err(|source| AdminError::Snapshot {
-                path: snapshot.clone(),
-                source,
-            })?;
+    let (snapshot_store, path, keep) = (store.clone(), snapshot.clone(), config.reset);
+    let started = std::time::Instant::now();
+    tokio::task::spawn_blocking(move || {
+        if keep {
+            snapshot_store.save_snapshot(&path)
+        } else {
+            // A copy of an earlier start is not this start's register.
+            let _ = std::fs::remove_file(&path);
+            Ok(())
+        }
+    })
+    .await
+    .map_err(|e| AdminError::Snapshot {
+        path: snapshot.clone(),
+        source: StoreError::Engine(e.to_string()),
+    })?
+    .map_err(|source| AdminError::Snapshot {
+        path: snapshot.clone(),
+        source,
+    })?;
+    if keep {
         tracing::info!(
             took_ms = started.elapsed().as_millis(),
             "register kept for reset"
         );
-    } else if snapshot.exists() {
-        // A copy of an earlier start is not this start's register.
-        let _ = std::fs::remove_file(&snapshot);
     }
     let state = Admin {
         store,

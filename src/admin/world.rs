@@ -94,10 +94,10 @@ fn refusal(e: WorldError) -> Problem {
         WorldError::Problems(problems) => {
             let mut p = Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                format!(
-                    "the fragment was not applied, nothing was written: {} problem(s)",
-                    problems.len()
-                ),
+                match problems.len() {
+                    1 => "the fragment was not applied, nothing was written: 1 problem".to_owned(),
+                    n => format!("the fragment was not applied, nothing was written: {n} problems"),
+                },
             );
             p.problems = problems
                 .into_iter()

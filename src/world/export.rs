@@ -134,10 +134,14 @@ fn history(store: &dyn Store, forms: &[RegisteredForm]) -> Result<String, WorldE
         out.push_str(&form_toml(&f.form, Some(f.registered_at_ms))?);
     }
     let mut statements = toml::value::Array::new();
-    for pcsa in store.pcsas()? {
-        for month in store.statement_months(&pcsa.ins)? {
+    // Statements are a CPAS's by INS code: each code once, whatever PCSAs claim it.
+    let mut codes: Vec<_> = store.pcsas()?.into_iter().map(|p| p.ins).collect();
+    codes.sort();
+    codes.dedup();
+    for ins in codes {
+        for month in store.statement_months(&ins)? {
             let mut lines = Vec::new();
-            for line in store.statement(&pcsa.ins, month)? {
+            for line in store.statement(&ins, month)? {
                 let mut text = String::new();
                 novaprima::write_line(&line, &mut text);
                 lines.push(toml::Value::String(text));

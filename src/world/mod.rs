@@ -655,8 +655,9 @@ pub fn load(paths: &[PathBuf], store: &dyn Store, trusted_cas: &Path) -> Result<
     Ok(checked.declarations())
 }
 
-/// Applies a world fragment sent to the running gateway (the admin API), named
-/// `name` in its problems. See `apply_running`.
+/// Applies a world fragment sent to the running gateway over the admin API, named
+/// `name` in its problems: as `apply_running`, but naming no file (the command line
+/// sends paths through the control socket instead).
 pub fn apply_fragment(
     name: &Path,
     text: String,
@@ -664,6 +665,33 @@ pub fn apply_fragment(
     now_ms: i64,
 ) -> Result<Applied, WorldError> {
     let source = parse(name, text).map_err(|p| WorldError::Problems(vec![p]))?;
+    // A fragment sent over the network names no file of the gateway's machine: it could
+    // read any file the gateway's account may, and its problems would quote it.
+    let mut files = Vec::new();
+    for (i, e) in source.world.institutions.iter().enumerate() {
+        for (j, f) in e.certificate_files.iter().enumerate() {
+            files.push((f, format!("institution[{i}].certificateFiles[{j}]")));
+        }
+    }
+    for (i, e) in source.world.statements.iter().enumerate() {
+        if let Some(f) = &e.file {
+            files.push((f, format!("statement[{i}].file")));
+        }
+    }
+    if !files.is_empty() {
+        let problems = files
+            .into_iter()
+            .map(|(f, field)| Problem {
+                file: name.to_owned(),
+                line: source.line(f.span().start),
+                field,
+                reason: "a fragment sent to the admin API names no file: give certificates \
+                         as fingerprints (certificates) and statements as lines"
+                    .into(),
+            })
+            .collect();
+        return Err(WorldError::Problems(problems));
+    }
     apply_running(std::slice::from_ref(&source), store, now_ms)
 }
 
@@ -679,8 +707,7 @@ pub struct Applied {
 /// judged and notified as if the CPAS had sent them, at `now_ms` unless they say when. A CA for
 /// client certificates is trusted only from the worlds given at start, which the TLS
 /// listener reads once (an institution's own certificates are trusted at once); file
-/// paths are read relative to each file, or for a fragment sent over the API to the
-/// gateway's working directory. Returns how many declarations were applied.
+/// paths are read relative to each file. Returns how many declarations were applied.
 pub fn apply_running(
     sources: &[Source],
     store: &dyn Store,
