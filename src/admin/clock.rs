@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Admin, Problem};
+use super::{Admin, Problem, bad_json};
 use crate::clock::{self, Setting};
 use crate::domain::date::format_utc_timestamp;
 
@@ -61,9 +61,4 @@ fn current(admin: &Admin) -> Response {
         "now": format_utc_timestamp(admin.clock.now_ms()),
     }))
     .into_response()
-}
-
-/// A JSON body that is not what the operation takes.
-pub(super) fn bad_json(e: axum::extract::rejection::JsonRejection) -> Problem {
-    Problem::new(StatusCode::BAD_REQUEST, e.body_text())
 }

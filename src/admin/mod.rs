@@ -372,6 +372,11 @@ impl IntoResponse for Problem {
     }
 }
 
+/// A JSON body that is not what the operation takes.
+fn bad_json(e: axum::extract::rejection::JsonRejection) -> Problem {
+    Problem::new(StatusCode::BAD_REQUEST, e.body_text())
+}
+
 /// Runs blocking work (a durable commit, file I/O, password hashing) off the workers.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, Problem> + Send + 'static,

@@ -39,7 +39,7 @@ pub(super) async fn import_file(
     State(admin): State<Admin>,
     body: Result<axum::Json<File>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, Problem> {
-    let axum::Json(body) = body.map_err(super::clock::bad_json)?;
+    let axum::Json(body) = body.map_err(super::bad_json)?;
     let summary = blocking(move || {
         statements::import(admin.store.as_ref(), &body.path, &mut |_| {}).map_err(|e| {
             let mut p = refusal(e);

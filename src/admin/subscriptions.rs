@@ -6,8 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::clock::bad_json;
-use super::{Admin, Problem, blocking};
+use super::{Admin, Problem, bad_json, blocking};
 use crate::domain::date::format_utc_timestamp;
 use crate::domain::{Attempt, CbeNumber, Delivery, Subscription};
 use crate::services::subscriptions::{self as subs, Refusal};

@@ -48,7 +48,7 @@ pub(super) async fn apply_files(
     State(admin): State<Admin>,
     body: Result<axum::Json<Files>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, Problem> {
-    let axum::Json(body) = body.map_err(super::clock::bad_json)?;
+    let axum::Json(body) = body.map_err(super::bad_json)?;
     let (store, now_ms) = (admin.store.clone(), admin.clock.now_ms());
     let applied = blocking(move || {
         let sources = world::read(&body.files).map_err(refusal)?;
