@@ -175,6 +175,44 @@ async fn bodies_over_the_limit_get_413() {
     assert_eq!(gw.basic("onem").soap(&body).await.status, 200);
 }
 
+/// A client that sends its whole body before it reads (python `requests` without
+/// `Expect: 100-continue`) gets the 413, over HTTP/1.1 with the length declared and
+/// chunked, rather than a connection reset under its feet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_413_reaches_a_client_that_sends_its_whole_body_first() {
+    let gw = Gateway::start_with(Options {
+        body_limit: 4096,
+        ..Options::default()
+    })
+    .await;
+    let body = onem_call(&gw);
+    // Five MiB: far more than the sockets' buffers hold.
+    let padded = body.replacen(
+        "<soap:Header/>",
+        &format!("<soap:Header><!--{}--></soap:Header>", "x".repeat(5 << 20)),
+        1,
+    );
+    for chunked in [false, true] {
+        let headers: Vec<(&str, &str)> = if chunked {
+            vec![
+                ("content-type", "text/xml; charset=utf-8"),
+                ("transfer-encoding", "chunked"),
+            ]
+        } else {
+            vec![("content-type", "text/xml; charset=utf-8")]
+        };
+        let r = gw
+            .basic("onem")
+            .try_send("POST", PATH, &headers, padded.clone().into_bytes())
+            .await;
+        match r {
+            Ok(r) => assert_eq!(r.status, 413, "chunked {chunked}: {}", r.body),
+            Err(e) => panic!("chunked {chunked}: no answer reached the client: {e}"),
+        }
+    }
+    assert_eq!(gw.basic("onem").soap(&body).await.status, 200);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_is_negotiated_and_served() {
     let gw = Gateway::start().await;
