@@ -285,7 +285,8 @@ async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<(Bytes, Optio
     let mut over = declared_length.is_some_and(|n| n > limit);
     let mut body = req.into_body();
     let read = async {
-        let mut kept = bytes::BytesMut::new();
+        // The frames as they came: a body in one frame (the usual case) is not copied.
+        let mut kept: Vec<Bytes> = Vec::new();
         let mut seen = 0u64;
         while let Some(frame) = body.frame().await {
             let Ok(data) = frame?.into_data() else {
@@ -297,10 +298,13 @@ async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<(Bytes, Optio
                 break;
             }
             if !over {
-                kept.extend_from_slice(&data);
+                kept.push(data);
             }
         }
-        Ok::<_, hyper::Error>(kept.freeze())
+        Ok::<_, hyper::Error>(match kept.len() {
+            1 => kept.pop().unwrap_or_default(),
+            _ => Bytes::from(kept.concat()),
+        })
     };
     match tokio::time::timeout(gw.body_timeout, read).await {
         Ok(Ok(_)) if over => Err(too_large()),

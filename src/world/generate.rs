@@ -694,7 +694,7 @@ impl Population {
                 }
                 RegisterStatus::Active => {}
             }
-            out_newline(w);
+            w.push('\n');
         }
         for i in &self.inscriptions {
             let _ = writeln!(
@@ -727,10 +727,6 @@ impl Population {
         }
         out
     }
-}
-
-fn out_newline(w: &mut String) {
-    w.push('\n');
 }
 
 fn truncate(s: &str, n: usize) -> String {
