@@ -108,6 +108,8 @@ async fn main() -> Result<(), Error> {
         schedule: RetrySchedule::parse("0,1s,1s,1s")?,
         batch_size: 100,
         propagation_delay: Duration::ZERO,
+        // The benchmark's receivers run on this machine.
+        receivers: bcss_gateway::domain::Receivers::default().with_loopback(),
     };
     let started = Instant::now();
     let dispatcher = Dispatcher::start(setup.store.clone(), clock, config)?;

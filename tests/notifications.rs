@@ -11,7 +11,7 @@ mod support;
 use std::time::Duration;
 
 use bcss_gateway::domain::{
-    CbeNumber, Delivery, DeliveryMode, Grant, Service, Subscription, SubscriptionState,
+    CbeNumber, Delivery, DeliveryMode, Grant, Receivers, Service, Subscription, SubscriptionState,
 };
 use bcss_gateway::notify::sink::{Behaviour, Sink};
 use bcss_gateway::store::Change;
@@ -584,4 +584,99 @@ async fn with_a_propagation_delay_a_change_is_notified_once_it_is_consultable() 
     gw.clock
         .advance_ms(i64::try_from(three_days.as_millis()).unwrap());
     assert!(sink.wait_for(1, PATIENCE).await);
+}
+
+/// A subscriber cannot make the gateway probe the network it runs in: without the
+/// operator's leave, loopback, private and link-local receivers are refused when they
+/// subscribe; and where a receiver may be, an attempt that could not connect says
+/// so in the same words whether the port was closed or something else answered.
+#[tokio::test]
+async fn receivers_are_where_the_operator_allows_and_failures_do_not_map_ports() {
+    let gw = Gateway::start_with(Options {
+        receivers: Receivers::default(),
+        ..Options::default()
+    })
+    .await;
+    let before = gw.store.subscriptions().unwrap();
+    for (url, kind) in [
+        ("https://127.0.0.1:9443/n", "loopback"),
+        ("https://[::1]:22/n", "loopback"),
+        ("https://10.0.0.1/n", "private"),
+        ("https://169.254.169.254/latest", "link-local"),
+    ] {
+        let reply = call(
+            &gw,
+            "cin",
+            "subscribe",
+            &format!("<endpoint>{url}</endpoint><mode>SSIN_ONLY</mode>"),
+        )
+        .await;
+        assert_eq!(reply.status_code(), "MSG00008", "{}", reply.body);
+        assert!(
+            reply.body.contains(&format!("a {kind} address")) && reply.body.contains("--receivers"),
+            "{}",
+            reply.body
+        );
+    }
+    assert_eq!(gw.store.subscriptions().unwrap(), before, "nothing changed");
+    // The operator's subscriptions (world files, the admin API, the command line) are
+    // checked when a batch is sent.
+    let cin = CbeNumber::parse(&gw.cbe("cin")).unwrap();
+    gw.store
+        .update_subscription(&cin, None, &mut |_| {
+            Some(Subscription::new(
+                cin,
+                Delivery::Push {
+                    endpoint: "https://127.0.0.1:9/n".into(),
+                },
+                DeliveryMode::SsinOnly,
+                0,
+            ))
+        })
+        .unwrap();
+    let liege = gw.cbe("cpas-liege");
+    register(&gw, &form_b(&liege, &gw.ssins.no_right, "2024-01-01", 12)).await;
+    let failed = status_until(&gw, "cin", |r| r.text_of("lastError").is_some()).await;
+    let error = failed.text_of("lastError").unwrap_or_default();
+    assert!(
+        error.contains("127.0.0.1 is a loopback address") && error.contains("--receivers"),
+        "{error}"
+    );
+
+    // Where receivers may be (this machine, for the tests): a closed port, and one
+    // that accepts and hangs up without TLS.
+    let gw = Gateway::start_with(Options {
+        retry: "0",
+        ..Options::default()
+    })
+    .await;
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let hangs_up = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hangs_up_addr = hangs_up.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = hangs_up.accept().await {
+            drop(stream);
+        }
+    });
+    let liege = gw.cbe("cpas-liege");
+    let mut errors = Vec::new();
+    for (addr, entry) in [(closed, "2024-01-01"), (hangs_up_addr, "2025-01-01")] {
+        subscribe(&gw, "cin", Some(&format!("https://{addr}/n")), "SSIN_ONLY").await;
+        register(&gw, &form_b(&liege, &gw.ssins.no_right, entry, 12)).await;
+        let failed = status_until(&gw, "cin", |r| {
+            r.text_of("lastError")
+                .is_some_and(|e| e.contains(&addr.to_string()))
+        })
+        .await;
+        let error = failed.text_of("lastError").unwrap_or_default();
+        errors.push(error.replace(&addr.port().to_string(), "PORT"));
+    }
+    assert_eq!(errors[0], "could not connect to 127.0.0.1:PORT");
+    assert_eq!(
+        errors[0], errors[1],
+        "a closed port and an open one look alike"
+    );
 }

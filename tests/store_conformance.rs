@@ -531,6 +531,11 @@ fn a_restored_snapshot_is_the_register_it_was_taken_of(store: &dyn Store) {
     ]));
     let outcome = register(store, &form_b(a, p, "2024-01-01", "R-1"));
     assert!(matches!(outcome, Outcome::Accepted { .. }), "{outcome:?}");
+    assert_eq!(
+        ok(store.decided(&a)).len(),
+        1,
+        "the decided rights at the PCSA"
+    );
     ok(store.write_statement(
         &ok(InsCode::parse("62063")),
         ok(Month::parse_xsd("2024-01")),
@@ -564,6 +569,7 @@ fn a_restored_snapshot_is_the_register_it_was_taken_of(store: &dyn Store) {
     assert_eq!(ok(store.contents()), before.0);
     assert_eq!(*ok(store.person_file(&a)), *before.1);
     assert!(ok(store.forms(&a)).is_empty());
+    assert!(ok(store.decided(&a)).is_empty());
     assert!(ok(store.pcsa(&cbe("02122391"))).is_none());
     assert!(
         ok(store.statement(

@@ -516,3 +516,266 @@ async fn a_body_that_does_not_arrive_in_time_gets_408() {
     let answer = String::from_utf8_lossy(&answer[..n]);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
 }
+
+/// Wrong passwords cost an Argon2 verification each: after a burst from one source
+/// they are refused at once, with 429 and Retry-After, and the journal shows it; a
+/// client whose credentials were verified before is served meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_are_limited_per_source() {
+    use bcss_gateway::server::login_limits::PER_SOURCE;
+    let gw = Gateway::start().await;
+    let body = onem_call(&gw);
+    let onem = gw.basic("onem");
+    assert_eq!(onem.soap(&body).await.status_code(), "MSG00000");
+    let guesser = gw
+        .anonymous()
+        .with_basic(&format!("E{}", gw.cbe("vdab")), "guess");
+    // Guess until refused: the burst, and what the rate forgave meanwhile.
+    let started = std::time::Instant::now();
+    let mut verified = 0;
+    let refused = loop {
+        let reply = guesser.soap(&body).await;
+        if reply.status != 401 {
+            break reply;
+        }
+        unauthorized(&reply, "wrong password").await;
+        verified += 1;
+        let forgiven = started.elapsed().as_secs_f64() * f64::from(PER_SOURCE.per_second);
+        assert!(
+            f64::from(verified) <= f64::from(PER_SOURCE.burst) + forgiven + 1.0,
+            "{verified} wrong passwords verified in {:?}",
+            started.elapsed()
+        );
+    };
+    assert!(verified >= PER_SOURCE.burst, "refused after {verified}");
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert_eq!(refused.reason_code(), "MSG00015");
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    let diagnostic = refused.text_of("diagnostic").unwrap_or_default();
+    assert!(
+        diagnostic.contains("too many failed logins from source 127.0.0.1"),
+        "{diagnostic}"
+    );
+    // Credentials verified before are not verified again: served at once.
+    assert_eq!(onem.soap(&body).await.status_code(), "MSG00000");
+    // Once a failure is forgiven, the right password is verified again (the body
+    // names ONEM: authenticated as VDAB, the answer is MSG00014).
+    tokio::time::sleep(Duration::from_millis(
+        1000 / u64::from(PER_SOURCE.per_second) + 50,
+    ))
+    .await;
+    let vdab = gw.basic("vdab").soap(&body).await;
+    assert_eq!(vdab.reason_code(), "MSG00014", "{}", vdab.body);
+
+    gw.flush_audit().await;
+    let trail = gw
+        .store
+        .audit_trail(None, 10_000)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let count = |status: u16| trail.iter().filter(|r| r.http_status == status).count();
+    assert_eq!(count(401), verified as usize);
+    assert_eq!(count(429), 1);
+}
+
+/// `onem_call` padded with whitespace after its root element to `size` bytes.
+fn padded_call(gw: &Gateway, size: usize) -> String {
+    let mut body = onem_call(gw);
+    body.push_str(&" ".repeat(size.saturating_sub(body.len())));
+    body
+}
+
+/// Bodies held at once are bounded, all connections together: one more gets 503 with
+/// Retry-After, and those already held are answered as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_held_at_once_are_bounded_in_all() {
+    const LIMIT: usize = 100 * 1024;
+    let gw = Gateway::start_with(Options {
+        body_limit: LIMIT,
+        body_memory: 250 * 1024,
+        ..Options::default()
+    })
+    .await;
+    let body = padded_call(&gw, LIMIT);
+    let head = gw.raw_post_head("onem", body.len());
+    // Two slow senders hold 90 KiB each.
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let mut tls = gw.basic("onem").connect().await;
+        tls.write_all(head.as_bytes()).await.unwrap();
+        tls.write_all(&body.as_bytes()[..90 * 1024]).await.unwrap();
+        tls.flush().await.unwrap();
+        slow.push(tls);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A third body does not fit beside them.
+    let refused = gw
+        .basic("onem")
+        .soap_with(&body, &[("content-type", "text/xml; charset=utf-8")])
+        .await;
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert_eq!(refused.reason_code(), "MSG00003");
+    assert!(
+        refused.body.contains("as many request bodies"),
+        "{}",
+        refused.body
+    );
+    // The held ones are answered once they arrive whole; then there is room again.
+    for mut tls in slow {
+        tls.write_all(&body.as_bytes()[90 * 1024..]).await.unwrap();
+        tls.flush().await.unwrap();
+        let mut answer = vec![0u8; 16];
+        tokio::time::timeout(Duration::from_secs(10), tls.read_exact(&mut answer))
+            .await
+            .unwrap_or_else(|_| panic!("no answer"))
+            .unwrap();
+        assert!(
+            answer.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    let served = gw
+        .basic("onem")
+        .soap_with(&body, &[("content-type", "text/xml; charset=utf-8")])
+        .await;
+    assert_eq!(served.status_code(), "MSG00000", "{}", served.body);
+}
+
+/// One HTTP/2 connection holds at most a few bodies' worth over all its streams.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_http2_connection_holds_a_bounded_share_of_bodies() {
+    use bcss_gateway::server::BODIES_PER_CONNECTION;
+    use http_body_util::BodyExt;
+    const LIMIT: usize = 100 * 1024;
+    let gw = Gateway::start_with(Options {
+        body_limit: LIMIT,
+        ..Options::default()
+    })
+    .await;
+    let body = bytes::Bytes::from(padded_call(&gw, LIMIT));
+    let client = gw.basic("onem").http2();
+    let tls = client.connect().await;
+    let (sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tls),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let auth = format!(
+        "Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("E{}:secret-onem", gw.cbe("onem"))
+        )
+    );
+    let request =
+        |body: http_body_util::channel::Channel<bytes::Bytes, std::convert::Infallible>| {
+            hyper::Request::post(format!(
+                "https://localhost:{}{}",
+                gw.addr.port(),
+                support::PATH
+            ))
+            .header("content-type", "text/xml; charset=utf-8")
+            .header("authorization", &auth)
+            .header("content-length", LIMIT.to_string())
+            .body(body)
+            .unwrap()
+        };
+    // As many streams as the connection's share holds, each 90 KiB into its body.
+    let mut held = Vec::new();
+    for _ in 0..BODIES_PER_CONNECTION {
+        let (mut tx, channel) = http_body_util::channel::Channel::new(4);
+        let (mut sender, req) = (sender.clone(), request(channel));
+        let answer = tokio::spawn(async move { sender.send_request(req).await });
+        tx.send_data(body.slice(..90 * 1024)).await.unwrap();
+        held.push((tx, answer));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // One stream more does not fit on this connection.
+    let (mut tx, channel) = http_body_util::channel::Channel::new(4);
+    let (mut one_more, req) = (sender.clone(), request(channel));
+    let answer = tokio::spawn(async move { one_more.send_request(req).await });
+    tx.send_data(body.clone()).await.unwrap();
+    drop(tx);
+    let refused = answer.await.unwrap().unwrap();
+    assert_eq!(refused.status(), 503);
+    let text = refused.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&text).contains("as many request bodies"));
+    // Another connection is not held back by this one.
+    let other = gw
+        .basic("onem")
+        .soap_with(
+            std::str::from_utf8(&body).unwrap(),
+            &[("content-type", "text/xml; charset=utf-8")],
+        )
+        .await;
+    assert_eq!(other.status_code(), "MSG00000", "{}", other.body);
+    // The held streams are answered once their bodies are whole.
+    for (mut tx, answer) in held {
+        tx.send_data(body.slice(90 * 1024..)).await.unwrap();
+        drop(tx);
+        assert_eq!(answer.await.unwrap().unwrap().status(), 200);
+    }
+}
+
+/// Connections that never finish their TLS handshake hold no place among those served:
+/// with more of them than places, kept open again and again, a client is served at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_open_handshakes_do_not_keep_clients_waiting() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let gw = Gateway::start_with(Options {
+        max_connections: 50,
+        handshake_timeout: Duration::from_secs(2),
+        ..Options::default()
+    })
+    .await;
+    let (addr, stop, opened) = (
+        gw.addr,
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    // 400 connections that send nothing, each opened again once the gateway closes it.
+    let mut attackers = Vec::new();
+    for _ in 0..400 {
+        let (stop, opened) = (stop.clone(), opened.clone());
+        attackers.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let Ok(mut tcp) = tokio::net::TcpStream::connect(addr).await else {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                opened.fetch_add(1, Ordering::Relaxed);
+                let mut byte = [0u8; 1];
+                let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut byte)).await;
+            }
+        }));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while opened.load(Ordering::Relaxed) < 400 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let open = opened.load(Ordering::Relaxed);
+    assert!(open >= 400, "{open} half-open connections opened");
+    let mut slowest = Duration::ZERO;
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let reply = tokio::time::timeout(Duration::from_secs(10), gw.anonymous().get("/health"))
+            .await
+            .unwrap_or_else(|_| panic!("/health got no answer within 10 s"));
+        assert_eq!(reply.body.trim(), "ok");
+        slowest = slowest.max(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    eprintln!("slowest /health beside 400 half-open handshakes: {slowest:?}");
+    assert!(
+        slowest < Duration::from_secs(1),
+        "a client waited {slowest:?}"
+    );
+    for a in attackers {
+        a.abort();
+    }
+}

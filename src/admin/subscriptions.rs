@@ -139,7 +139,7 @@ pub(super) async fn subscribe(
         .map_err(|e: crate::domain::subscription::DeliveryModeError| {
             Problem::new(StatusCode::BAD_REQUEST, format!("mode: {e}"))
         })?;
-    let delivery = subs::delivery(body.endpoint.as_deref()).map_err(refused)?;
+    let delivery = subs::delivery(body.endpoint.as_deref(), None).map_err(refused)?;
     let now_ms = admin.clock.now_ms();
     let store = admin.store.clone();
     let written = blocking(move || {

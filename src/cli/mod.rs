@@ -227,6 +227,11 @@ fn seconds() -> clap::builder::RangedU64ValueParser {
     clap::builder::RangedU64ValueParser::new().range(1..=86_400)
 }
 
+/// `--receivers`, refused with the entry at fault.
+fn receivers(list: &str) -> Result<crate::domain::Receivers, String> {
+    crate::domain::Receivers::parse(list)
+}
+
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Directory of the store (created if missing).
@@ -272,6 +277,10 @@ pub struct ServeArgs {
     /// Largest request body in bytes (larger ones get 413), up to 1 GiB.
     #[arg(long, default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
     pub body_limit: u64,
+    /// MiB of request bodies held at once, all connections together (503 beyond; one
+    /// connection holds at most four bodies' worth).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    pub body_memory: u64,
     /// Seconds a client has to finish the TLS handshake (1 to 86400).
     #[arg(long, default_value_t = 10, value_parser = seconds())]
     pub handshake_timeout: u64,
@@ -284,9 +293,14 @@ pub struct ServeArgs {
     /// Seconds shutdown waits for in-flight requests before closing what is left (1 to 86400).
     #[arg(long, default_value_t = 30, value_parser = seconds())]
     pub shutdown_grace: u64,
-    /// Connections served at once; more wait until one closes.
+    /// Connections served at once, from the end of their TLS handshake; more wait until
+    /// one closes.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,
+    /// TLS handshakes in progress at once; beyond, the oldest is dropped for the new
+    /// connection.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_handshakes: u64,
     /// Base URL written into served WSDLs (e.g. https://gateway.example:443); default:
     /// the Host the client used.
     #[arg(long)]
@@ -313,6 +327,12 @@ pub struct ServeArgs {
     /// (subscribers can still pull).
     #[arg(long)]
     pub notify_ca: Option<PathBuf>,
+    /// Where notification receivers may be, comma separated: networks (10.0.0.0/8),
+    /// addresses, host names and *.domain. Then nothing else receives. Default: any
+    /// public address (and, with --demo, this machine's); loopback, private and
+    /// link-local addresses only when listed.
+    #[arg(long, value_parser = receivers)]
+    pub receivers: Option<crate::domain::Receivers>,
     /// The gateway's client certificate (PEM) for receivers that ask for mutual TLS.
     #[arg(long, requires = "notify_client_key")]
     pub notify_client_cert: Option<PathBuf>,
@@ -741,7 +761,7 @@ async fn subscribers(args: SubscribersArgs) -> Result<(), CliError> {
                         }
                     })?;
             let delivery =
-                subs::delivery(endpoint.as_deref()).map_err(|r| refused("endpoint", r))?;
+                subs::delivery(endpoint.as_deref(), None).map_err(|r| refused("endpoint", r))?;
             if let Some(s) =
                 subs::subscribe(&store, &cbe, delivery, mode, crate::clock::unix_millis())?
             {
@@ -1155,7 +1175,9 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         client_certificate: args.auth.contains(&AuthMode::ClientCertificate),
     };
     config.body_limit = usize::try_from(args.body_limit).unwrap_or(usize::MAX);
+    config.body_memory = usize::try_from(args.body_memory << 20).unwrap_or(usize::MAX);
     config.max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
+    config.max_handshakes = usize::try_from(args.max_handshakes).unwrap_or(usize::MAX);
     config.handshake_timeout = Duration::from_secs(args.handshake_timeout);
     config.header_timeout = Duration::from_secs(args.header_timeout);
     config.idle_timeout = Duration::from_secs(args.idle_timeout);
@@ -1164,6 +1186,13 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     config.propagation_delay = Duration::from_secs(args.propagation_delay);
     config.clock = Arc::new(Clock::with(setting));
     config.definitive_after_months = args.definitive_after;
+    // The demo's receiver runs on this machine.
+    let receivers = match (&args.receivers, args.demo) {
+        (Some(listed), _) => listed.clone(),
+        (None, true) => crate::domain::Receivers::default().with_loopback(),
+        (None, false) => crate::domain::Receivers::default(),
+    };
+    config.receivers = receivers.clone();
 
     let schedule = RetrySchedule::parse(&args.notify_retry).map_err(|e| CliError::Argument {
         flag: "notify-retry",
@@ -1188,6 +1217,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         schedule,
         batch_size: usize::try_from(args.notify_batch).unwrap_or(100),
         propagation_delay: Duration::from_secs(args.propagation_delay),
+        receivers: receivers.clone(),
     };
     if notify_config.tls.ca.is_none() {
         tracing::warn!("no CA for notification receivers (--notify-ca): nothing is pushed");

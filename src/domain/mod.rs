@@ -25,7 +25,7 @@ pub mod subscription;
 pub use amount::{Amount, AmountError};
 pub use cbe::{CbeError, CbeNumber};
 pub use date::{Date, DateError};
-pub use endpoint::PushEndpoint;
+pub use endpoint::{PushEndpoint, Receivers};
 pub use ins::{InsCode, InsError, Province, Region};
 pub use inscription::{Inscription, QualityCode, QualityCodeError};
 pub use institution::{

@@ -39,6 +39,8 @@ pub struct NotifyConfig {
     pub batch_size: usize,
     /// A change is notified once consultations see it, this long after it was accepted.
     pub propagation_delay: Duration,
+    /// Where receivers may be.
+    pub receivers: crate::domain::Receivers,
 }
 
 pub use crate::services::effects::Wake;
@@ -61,7 +63,11 @@ impl Dispatcher {
         clock: Arc<Clock>,
         config: NotifyConfig,
     ) -> Result<Dispatcher, TlsError> {
-        let pusher = Arc::new(Pusher::new(&config.tls, config.timeouts)?);
+        let pusher = Arc::new(Pusher::new(
+            &config.tls,
+            config.timeouts,
+            config.receivers.clone(),
+        )?);
         let wake = Wake::default();
         let (stop, stopped) = watch::channel(false);
         let run = Run {

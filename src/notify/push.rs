@@ -1,7 +1,11 @@
 //! The HTTPS client that pushes a batch to a receiver: the receiver's certificate is
 //! verified against the configured CA, the gateway presents its own certificate when
 //! one is configured (mutual TLS), each attempt ends in one `AttemptOutcome`, and a
-//! receiver's connection is kept alive for its next batch.
+//! receiver's connection is kept alive for its next batch. A receiver is reached only
+//! at an address `Receivers` allows, checked on each connection (a name is resolved
+//! and the allowed address itself connected to). What an attempt records of a failed
+//! connection does not tell why (refused, reset, no TLS there): a subscriber reads it,
+//! and could otherwise map which ports of which hosts are open. The log says why.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -15,10 +19,10 @@ use hyper::{Request, header};
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, lookup_host};
 use tokio_rustls::TlsConnector;
 
-use crate::domain::{AttemptOutcome, CbeNumber, Notification, PushEndpoint};
+use crate::domain::{AttemptOutcome, CbeNumber, Notification, PushEndpoint, Receivers};
 use crate::tls::{self, TlsError};
 use crate::wire::living_wages_notification_v1 as contract;
 
@@ -60,6 +64,7 @@ pub struct Pusher {
     /// One kept-alive connection per receiver (host and port), for its next batch: a
     /// handshake per batch would cost more than the batch on a busy receiver.
     idle: Mutex<HashMap<String, Sender>>,
+    receivers: Receivers,
 }
 
 /// How one request went, before the answer is judged.
@@ -78,12 +83,17 @@ pub struct Delivered {
 }
 
 impl Pusher {
-    pub fn new(tls_files: &PushTls, timeouts: Timeouts) -> Result<Self, TlsError> {
+    pub fn new(
+        tls_files: &PushTls,
+        timeouts: Timeouts,
+        receivers: Receivers,
+    ) -> Result<Self, TlsError> {
         let Some(ca) = &tls_files.ca else {
             return Ok(Pusher {
                 connector: None,
                 timeouts,
                 idle: Mutex::default(),
+                receivers,
             });
         };
         let mut roots = rustls::RootCertStore::empty();
@@ -105,6 +115,7 @@ impl Pusher {
             connector: Some(TlsConnector::from(Arc::new(config))),
             timeouts,
             idle: Mutex::default(),
+            receivers,
         })
     }
 
@@ -155,7 +166,17 @@ impl Pusher {
                     Some(format!("no answer within {:?}", self.timeouts.answer)),
                 );
             }
-            Exchange::Failed(e) => return done(AttemptOutcome::ConnectFailed, None, Some(e)),
+            Exchange::Failed(e) => {
+                tracing::info!(subscriber = %subscriber, receiver = target.authority(), error = %e, "a push failed before its answer");
+                return done(
+                    AttemptOutcome::ConnectFailed,
+                    None,
+                    Some(format!(
+                        "the connection to {} ended before an answer",
+                        target.authority()
+                    )),
+                );
+            }
             Exchange::Answered(status, body) => (status, body),
         };
         // The whole answer was read: the connection can carry the next batch.
@@ -243,30 +264,82 @@ impl Pusher {
     }
 
     async fn connect(&self, target: &PushEndpoint) -> Result<Sender, String> {
-        let tcp = TcpStream::connect((target.host(), target.port()))
-            .await
-            .map_err(|e| format!("connect to {}: {e}", target.authority()))?;
-        let _ = tcp.set_nodelay(true);
-        let name = ServerName::try_from(target.host().to_owned())
-            .map_err(|e| format!("{}: {e}", target.host()))?;
         let Some(connector) = &self.connector else {
             return Err(
                 "no CA is configured for receivers' certificates (serve --notify-ca)".to_owned(),
             );
         };
+        let name = ServerName::try_from(target.host().to_owned())
+            .map_err(|e| format!("{}: {e}", target.host()))?;
+        // Why a connection failed goes to the log only (see the module's comment).
+        let unreachable = |stage: &str, e: &dyn std::fmt::Display| {
+            tracing::info!(receiver = target.authority(), stage, error = %e, "cannot reach a receiver");
+            format!("could not connect to {}", target.authority())
+        };
+        let mut tcp = None;
+        for addr in self.allowed_addresses(target).await? {
+            match TcpStream::connect(addr).await {
+                Ok(stream) => {
+                    tcp = Some(stream);
+                    break;
+                }
+                Err(e) => {
+                    unreachable("connect", &e);
+                }
+            }
+        }
+        let tcp = tcp.ok_or_else(|| format!("could not connect to {}", target.authority()))?;
+        let _ = tcp.set_nodelay(true);
         let tls = connector
             .connect(name, tcp)
             .await
-            .map_err(|e| format!("TLS with {}: {e}", target.authority()))?;
+            .map_err(|e| unreachable("TLS", &e))?;
         let (sender, connection) = http1::handshake(TokioIo::new(tls))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| unreachable("HTTP", &e))?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "notification connection closed");
             }
         });
         Ok(sender)
+    }
+}
+
+impl Pusher {
+    /// The receiver's addresses that `Receivers` allows: all it resolves to when its
+    /// name is listed, else each address checked.
+    async fn allowed_addresses(
+        &self,
+        target: &PushEndpoint,
+    ) -> Result<Vec<std::net::SocketAddr>, String> {
+        let resolved: Vec<std::net::SocketAddr> = lookup_host((target.host(), target.port()))
+            .await
+            .map_err(|e| {
+                tracing::info!(receiver = target.authority(), error = %e, "cannot resolve a receiver");
+                format!("cannot resolve {}", target.host())
+            })?
+            .collect();
+        let named = self.receivers.names(target.host());
+        let mut refused = None;
+        let allowed: Vec<std::net::SocketAddr> = resolved
+            .into_iter()
+            .filter(|a| {
+                named
+                    || self
+                        .receivers
+                        .check_address(a.ip())
+                        .map_err(|e| refused = Some(e))
+                        .is_ok()
+            })
+            .collect();
+        if allowed.is_empty() {
+            return Err(match refused {
+                Some(e) => format!("{}: {e}", target.host()),
+                None => format!("{} resolves to no address", target.host()),
+            });
+        }
+        Ok(allowed)
     }
 }
 

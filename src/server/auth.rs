@@ -2,6 +2,7 @@
 //! by HTTP Basic with `E<CBE>` and its password, as the deployment allows.
 
 use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
@@ -11,6 +12,7 @@ use hyper::HeaderMap;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use super::login_limits::{LoginLimits, Throttled};
 use crate::domain::{CbeNumber, CertificateFingerprint, Institution};
 use crate::store::{Store, StoreError};
 
@@ -33,6 +35,8 @@ pub enum AuthError {
     BadUser(String),
     #[error("unknown user or wrong password for {0}")]
     Rejected(String),
+    #[error("{0}")]
+    Throttled(Throttled),
     #[error("the client certificate {0} belongs to no institution")]
     UnknownCertificate(CertificateFingerprint),
     #[error("the client certificate identifies {certificate} but HTTP Basic names {basic}")]
@@ -54,6 +58,7 @@ pub struct Authenticator {
     verified: Mutex<HashSet<[u8; 32]>>,
     known: Mutex<Known>,
     verifications: tokio::sync::Semaphore,
+    limits: LoginLimits,
 }
 
 /// Institutions read from the store, valid while the store's generation is unchanged:
@@ -105,6 +110,7 @@ impl Authenticator {
             verifications: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
             ),
+            limits: LoginLimits::default(),
         }
     }
 
@@ -158,10 +164,12 @@ impl Authenticator {
         Ok(found)
     }
 
+    /// Who is calling from `source`, with these headers and this client certificate.
     pub async fn authenticate(
         &self,
         headers: &HeaderMap,
         certificate: Option<&CertificateFingerprint>,
+        source: IpAddr,
     ) -> Result<Arc<Institution>, AuthError> {
         let credentials = self.modes.basic.then(|| {
             let mut digest = Sha256::new();
@@ -180,7 +188,7 @@ impl Authenticator {
             return Ok(known);
         }
         let generation = self.store.generation();
-        let found = self.identify(headers, certificate).await?;
+        let found = self.identify(headers, certificate, source).await?;
         if let Some(key) = credentials {
             self.with_known(|k| {
                 if k.generation == generation {
@@ -199,6 +207,7 @@ impl Authenticator {
         &self,
         headers: &HeaderMap,
         certificate: Option<&CertificateFingerprint>,
+        source: IpAddr,
     ) -> Result<Arc<Institution>, AuthError> {
         let by_certificate = match certificate {
             Some(fp) if self.modes.client_certificate => Some(
@@ -224,9 +233,9 @@ impl Authenticator {
                         basic: named,
                     });
                 }
-                self.verify_password(&user, &password).await
+                self.verify_password(&user, &password, source).await
             }
-            (None, Some((user, password))) => self.verify_password(&user, &password).await,
+            (None, Some((user, password))) => self.verify_password(&user, &password, source).await,
             (None, None)
                 if !self.modes.basic && headers.contains_key(hyper::header::AUTHORIZATION) =>
             {
@@ -240,6 +249,7 @@ impl Authenticator {
         &self,
         user: &str,
         password: &str,
+        source: IpAddr,
     ) -> Result<Arc<Institution>, AuthError> {
         let cbe = parse_user(user)?;
         let rejected = || AuthError::Rejected(user.to_owned());
@@ -260,6 +270,9 @@ impl Authenticator {
         {
             return Ok(inst.clone());
         }
+        self.limits
+            .check(source, &cbe)
+            .map_err(AuthError::Throttled)?;
         // An unknown user costs the same verification as a known one (against a decoy
         // hash), so the time of a refusal does not tell which users exist.
         let target = match &hash {
@@ -290,7 +303,10 @@ impl Authenticator {
                 }
                 Ok(inst)
             }
-            _ => Err(rejected()),
+            _ => {
+                self.limits.failed(source, &cbe);
+                Err(rejected())
+            }
         }
     }
 }

@@ -4,7 +4,9 @@
 mod audit;
 pub mod auth;
 pub mod contracts;
+mod handshakes;
 mod idle;
+pub mod login_limits;
 mod routes;
 mod soap_endpoint;
 mod ticket;
@@ -42,6 +44,9 @@ pub struct Config {
     pub auth: AuthModes,
     /// Largest request body accepted (413 beyond).
     pub body_limit: usize,
+    /// Request bodies held at once, all connections together (503 beyond); one
+    /// connection holds at most `BODIES_PER_CONNECTION` bodies' worth.
+    pub body_memory: usize,
     /// Time a client has to complete the TLS handshake.
     pub handshake_timeout: Duration,
     /// Time a client has to send a request's headers (HTTP/1.1).
@@ -51,8 +56,13 @@ pub struct Config {
     /// How long shutdown waits for in-flight requests; connections still open after it
     /// are closed.
     pub shutdown_grace: Duration,
-    /// Connections served at once; beyond, new ones wait in the listen backlog.
+    /// Connections served at once, counted from the end of their TLS handshake; beyond,
+    /// a connection whose handshake is done waits for a place (within the handshake
+    /// timeout).
     pub max_connections: usize,
+    /// TLS handshakes in progress at once; beyond, the oldest is dropped for the new
+    /// connection.
+    pub max_handshakes: usize,
     /// Base URL written into served WSDLs; default: from the request's Host.
     pub public_url: Option<String>,
     /// The server's clock (the system clock unless a tester moved it).
@@ -63,6 +73,8 @@ pub struct Config {
     pub definitive_after_months: u32,
     /// Wakes the notification dispatcher after registrations and subscription changes.
     pub notify: Option<crate::services::effects::Wake>,
+    /// Where subscribers' receivers may be (checked when they subscribe).
+    pub receivers: crate::domain::Receivers,
 }
 
 impl Config {
@@ -76,17 +88,20 @@ impl Config {
                 client_certificate: true,
             },
             body_limit: 1024 * 1024,
+            body_memory: 256 << 20,
             handshake_timeout: Duration::from_secs(10),
             header_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(30),
             max_connections: 10_000,
+            max_handshakes: 1024,
             public_url: None,
             clock: Arc::new(Clock::system()),
             propagation_delay: Duration::ZERO,
             definitive_after_months:
                 crate::services::living_wages_with_amount::DEFINITIVE_AFTER_MONTHS,
             notify: None,
+            receivers: crate::domain::Receivers::default(),
         }
     }
 }
@@ -198,6 +213,30 @@ pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<RunningServe
     })
 }
 
+/// The next connection to shake hands with: taken from the listen backlog at once, so
+/// that a client is not queued behind connections that never finish their handshake.
+/// Finished `connections` are reaped meanwhile. `None` when `stopped` says so.
+async fn next_handshake(
+    listener: &TcpListener,
+    connections: &mut JoinSet<()>,
+    stopped: &mut watch::Receiver<bool>,
+) -> Option<(tokio::net::TcpStream, SocketAddr)> {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            _ = stopped.changed() => return None,
+        };
+        match accepted {
+            Ok(accepted) => return Some(accepted),
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
 /// The next connection to serve, once one of `slots` is free (at the cap, clients
 /// wait in the listen backlog); finished `connections` are reaped meanwhile. `None`
 /// when `stopped` says so.
@@ -235,6 +274,10 @@ pub async fn next_connection(
     }
 }
 
+/// Bodies' worth (of `Config::body_limit`) one connection may hold at once, its
+/// HTTP/2 streams together.
+pub const BODIES_PER_CONNECTION: usize = 4;
+
 async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
@@ -244,6 +287,7 @@ async fn accept_loop(
 ) {
     let mut connections = JoinSet::new();
     let slots = Arc::new(Semaphore::new(config.max_connections));
+    let handshakes = Arc::new(handshakes::Handshakes::new(config.max_handshakes));
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -255,12 +299,14 @@ async fn accept_loop(
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_concurrent_streams(256);
+        // What a connection's streams hold of bodies is bounded by its share
+        // (`BODIES_PER_CONNECTION`); a hundred is the least RFC 9113 advises.
+        .max_concurrent_streams(100);
     let builder = Arc::new(builder);
-    while let Some((slot, tcp, peer)) =
-        next_connection(&listener, &slots, &mut connections, &mut stopped).await
-    {
+    while let Some((tcp, peer)) = next_handshake(&listener, &mut connections, &mut stopped).await {
         let _ = tcp.set_nodelay(true);
+        let (waiting, mut dropped) = handshakes.enter();
+        let slots = slots.clone();
         let acceptor = acceptor.clone();
         let gateway = gateway.clone();
         let builder = builder.clone();
@@ -268,19 +314,37 @@ async fn accept_loop(
         let handshake_timeout = config.handshake_timeout;
         let idle_timeout = config.idle_timeout;
         let header_timeout = config.header_timeout;
+        let connection_bodies = config
+            .body_limit
+            .saturating_mul(BODIES_PER_CONNECTION)
+            .min(Semaphore::MAX_PERMITS);
         connections.spawn(async move {
-            let _slot = slot;
-            let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
-                Ok(Ok(tls)) => tls,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%peer, "TLS handshake timed out");
+            // The handshake, then a place among the connections served, both within the
+            // handshake timeout; until then the connection holds no place, and may be
+            // dropped for a newer one (`handshakes`).
+            let handshake = async {
+                let tls = acceptor.accept(tcp).await.map_err(|e| e.to_string())?;
+                let slot = slots.acquire_owned().await.map_err(|e| e.to_string())?;
+                Ok::<_, String>((tls, slot))
+            };
+            let (tls, _slot) = tokio::select! {
+                done = tokio::time::timeout(handshake_timeout, handshake) => match done {
+                    Ok(Ok(done)) => done,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!(%peer, "TLS handshake timed out");
+                        return;
+                    }
+                },
+                _ = &mut dropped => {
+                    tracing::debug!(%peer, "TLS handshake dropped for a newer connection");
                     return;
                 }
             };
+            drop(waiting);
             let certificate = tls
                 .get_ref()
                 .1
@@ -290,7 +354,11 @@ async fn accept_loop(
             // HTTP/2 carries no request heads to time: its frames come and go between
             // requests.
             let http2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-            let info = Arc::new(ConnectionInfo { peer, certificate });
+            let info = Arc::new(ConnectionInfo {
+                peer,
+                certificate,
+                bodies: Arc::new(Semaphore::new(connection_bodies)),
+            });
             let (io, activity) = idle::Tracked::new(tls);
             let requests = activity.clone();
             let service = service_fn(move |req| {

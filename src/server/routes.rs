@@ -21,6 +21,9 @@ use crate::wire::wsdl;
 pub struct ConnectionInfo {
     pub peer: SocketAddr,
     pub certificate: Option<CertificateFingerprint>,
+    /// The bytes of request bodies this connection may still hold (its HTTP/2
+    /// streams together), one permit a byte.
+    pub bodies: Arc<tokio::sync::Semaphore>,
 }
 
 pub struct Gateway {
@@ -39,6 +42,10 @@ pub struct Gateway {
     pub notify: Option<crate::services::effects::Wake>,
     /// Makes every durable write of the register, off the async workers.
     pub writer: RegisterWriter,
+    /// Where subscribers' receivers may be.
+    pub receivers: Arc<crate::domain::Receivers>,
+    /// The bytes of request bodies all connections together may still hold.
+    pub body_memory: Arc<tokio::sync::Semaphore>,
 }
 
 pub type HttpResponse = Response<Full<Bytes>>;
@@ -92,6 +99,10 @@ impl Gateway {
                 .unwrap_or(i64::MAX),
             notify: config.notify.clone(),
             definitive_after_months: config.definitive_after_months,
+            receivers: Arc::new(config.receivers.clone()),
+            body_memory: Arc::new(tokio::sync::Semaphore::new(
+                config.body_memory.min(tokio::sync::Semaphore::MAX_PERMITS),
+            )),
         }
     }
 

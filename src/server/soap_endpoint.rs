@@ -12,10 +12,12 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode, header};
+use tokio::sync::OwnedSemaphorePermit;
 use uuid::Uuid;
 
 use super::auth::AuthError;
 use super::contracts::{Answered, Facts, SoapService};
+use super::login_limits;
 use super::routes::{ConnectionInfo, Gateway, HttpResponse};
 use crate::clock;
 use crate::domain::{CbeNumber, Institution};
@@ -61,6 +63,8 @@ pub struct Fault {
     information: Vec<Information>,
     /// The request's informationCustomer, echoed in faults raised once it was read.
     customer: Option<Box<InformationCustomer>>,
+    /// Seconds after which a refused request may be sent again (`Retry-After`).
+    retry_after: Option<u64>,
 }
 
 impl Fault {
@@ -72,6 +76,7 @@ impl Fault {
             message: message.into(),
             information: Vec::new(),
             customer: None,
+            retry_after: None,
         }
     }
 
@@ -85,6 +90,7 @@ impl Fault {
                 .into(),
             information: Vec::new(),
             customer: None,
+            retry_after: None,
         }
     }
 
@@ -188,6 +194,10 @@ fn fault_response(ex: &Exchange, fault: Fault, basic_accepted: bool) -> HttpResp
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     });
     let mut r = respond(status, ex.version, body);
+    if let Some(seconds) = fault.retry_after {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+    }
     if status == StatusCode::UNAUTHORIZED && basic_accepted {
         r.headers_mut().insert(
             header::WWW_AUTHENTICATE,
@@ -229,7 +239,8 @@ async fn exchange(
         Ok(caller) => caller,
         Err(fault) => return (None, Facts::default(), Err(fault)),
     };
-    let (body, soap_action) = match read_body(gw, req).await {
+    // The body's share of memory is held until the exchange ends.
+    let (body, soap_action, _held) = match read_body(gw, req, conn).await {
         Ok(read) => read,
         Err(fault) => return (Some(caller.cbe), Facts::default(), Err(fault)),
     };
@@ -258,9 +269,20 @@ async fn exchange(
 /// the answer. Beyond it, the connection is closed.
 const DRAIN_LIMIT: u64 = 64 << 20;
 
-/// Reads the body within its size and time limits; returns it with the SOAPAction
-/// header (the body consumes the request). At most `body_limit` bytes are kept.
-async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<(Bytes, Option<String>), Fault> {
+/// Memory permits held for a body read, one a byte: the connection's and everyone's.
+type Held = Vec<OwnedSemaphorePermit>;
+
+/// Reads the body within its size, memory and time limits; returns it with the
+/// SOAPAction header (the body consumes the request) and the memory it holds. At most
+/// `body_limit` bytes are kept, and only while the connection's share and the
+/// gateway's total allow: beyond, the body is read through and dropped, and the
+/// answer is 503 (a connection or a crowd of slow senders cannot make the gateway
+/// allocate what it does not have).
+async fn read_body(
+    gw: &Gateway,
+    req: Request<Incoming>,
+    conn: &ConnectionInfo,
+) -> Result<(Bytes, Option<String>, Held), Fault> {
     let declared_length = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -283,6 +305,8 @@ async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<(Bytes, Optio
         .map(str::to_owned);
     let limit = gw.body_limit as u64;
     let mut over = declared_length.is_some_and(|n| n > limit);
+    let mut crowded = false;
+    let mut held: Held = Vec::new();
     let mut body = req.into_body();
     let read = async {
         // The frames as they came: a body in one frame (the usual case) is not copied.
@@ -297,8 +321,19 @@ async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<(Bytes, Optio
             if seen > DRAIN_LIMIT {
                 break;
             }
-            if !over {
-                kept.push(data);
+            if over || crowded {
+                continue;
+            }
+            match reserve(gw, conn, data.len()) {
+                Some(permits) => {
+                    held.extend(permits);
+                    kept.push(data);
+                }
+                None => {
+                    crowded = true;
+                    kept.clear();
+                    held.clear();
+                }
             }
         }
         Ok::<_, hyper::Error>(match kept.len() {
@@ -306,9 +341,20 @@ async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<(Bytes, Optio
             _ => Bytes::from(kept.concat()),
         })
     };
-    match tokio::time::timeout(gw.body_timeout, read).await {
+    let read = tokio::time::timeout(gw.body_timeout, read).await;
+    let crowded_out = || Fault {
+        code: FaultCode::Server,
+        http_status: Some(StatusCode::SERVICE_UNAVAILABLE),
+        retry_after: Some(1),
+        ..Fault::client(
+            "MSG00003",
+            "the gateway holds as many request bodies as it may at once: send the request again in a moment",
+        )
+    };
+    match read {
         Ok(Ok(_)) if over => Err(too_large()),
-        Ok(Ok(bytes)) => Ok((bytes, soap_action)),
+        Ok(Ok(_)) if crowded => Err(crowded_out()),
+        Ok(Ok(bytes)) => Ok((bytes, soap_action, held)),
         Ok(Err(_)) if over => Err(too_large()),
         Ok(Err(e)) => Err(Fault {
             http_status: Some(StatusCode::BAD_REQUEST),
@@ -323,6 +369,15 @@ async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<(Bytes, Optio
             ..Fault::client(INVALID_STRUCTURE, "the request body did not arrive in time")
         }),
     }
+}
+
+/// Memory for `len` more bytes of a body: the connection's share and the gateway's,
+/// `None` when either is spent.
+fn reserve(gw: &Gateway, conn: &ConnectionInfo, len: usize) -> Option<[OwnedSemaphorePermit; 2]> {
+    let len = u32::try_from(len).ok()?;
+    let own = conn.bodies.clone().try_acquire_many_owned(len).ok()?;
+    let all = gw.body_memory.clone().try_acquire_many_owned(len).ok()?;
+    Some([own, all])
 }
 
 /// The fault for a body element that is not one of `service`'s requests.
@@ -397,12 +452,20 @@ async fn authenticate(
     conn: &ConnectionInfo,
 ) -> Result<Arc<Institution>, Fault> {
     gw.auth
-        .authenticate(req.headers(), conn.certificate.as_ref())
+        .authenticate(req.headers(), conn.certificate.as_ref(), conn.peer.ip())
         .await
         .map_err(|e| match e {
             AuthError::Store(err) => {
                 tracing::error!(error = %err, "store failure during authentication");
                 Fault::server()
+            }
+            AuthError::Throttled(throttled) => {
+                tracing::warn!(peer = %conn.peer, reason = %throttled, "login refused without verification");
+                Fault {
+                    http_status: Some(StatusCode::TOO_MANY_REQUESTS),
+                    retry_after: Some(login_limits::retry_seconds(throttled.retry_after)),
+                    ..Fault::client("MSG00015", throttled.to_string())
+                }
             }
             refused => {
                 tracing::info!(peer = %conn.peer, reason = %refused, "authentication refused");

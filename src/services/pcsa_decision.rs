@@ -92,6 +92,7 @@ pub fn judge(
         person: file.person.as_ref(),
         forms: &file.forms,
         rights: &file.rights,
+        decided: &file.decided,
     };
     let at = Registration {
         number: file.next_number,
@@ -103,10 +104,12 @@ pub fn judge(
         Outcome::Accepted {
             form,
             rights,
+            decided,
             event,
         } => Some(Registered {
             form: form.clone(),
             rights: rights.clone(),
+            decided: decided.clone(),
             event: event.filter(|_| announce),
         }),
         _ => None,

@@ -6,7 +6,7 @@
 use super::effects::Effects;
 use super::{ServiceError, status};
 use crate::domain::{
-    CbeNumber, Delivery, DeliveryMode, Institution, PushEndpoint, Service, Subscription,
+    CbeNumber, Delivery, DeliveryMode, Institution, PushEndpoint, Receivers, Service, Subscription,
     SubscriptionState,
 };
 use crate::store::{Store, StoreError};
@@ -31,11 +31,19 @@ pub enum Refusal {
     AcknowledgePushed,
 }
 
-/// Where to deliver: an https endpoint, or none for pull.
-pub fn delivery(endpoint: Option<&str>) -> Result<Delivery, Refusal> {
+/// Where to deliver: an https endpoint, or none for pull. A subscriber's own endpoint
+/// is checked against where `receivers` may be; the operator's (world files, the admin
+/// API, the command line: `None`) only when a batch is sent, as every endpoint is.
+pub fn delivery(
+    endpoint: Option<&str>,
+    receivers: Option<&Receivers>,
+) -> Result<Delivery, Refusal> {
     match endpoint {
         Some(url) => {
-            PushEndpoint::parse(url).map_err(Refusal::Endpoint)?;
+            let parsed = PushEndpoint::parse(url).map_err(Refusal::Endpoint)?;
+            if let Some(receivers) = receivers {
+                receivers.check(&parsed).map_err(Refusal::Endpoint)?;
+            }
             Ok(Delivery::Push {
                 endpoint: url.to_owned(),
             })
@@ -202,6 +210,7 @@ pub fn handle(
     store: &dyn Store,
     caller: &Institution,
     request: &Request,
+    receivers: &Receivers,
     now_ms: i64,
 ) -> Result<(Status, Answer, Effects), ServiceError> {
     let cbe = &caller.cbe;
@@ -210,12 +219,14 @@ pub fn handle(
         ..Answer::default()
     };
     let outcome = match &request.operation {
-        Operation::Subscribe { endpoint, mode } => match delivery(endpoint.as_deref()) {
-            Err(r) => Err(r),
-            Ok(d) => subscribe(store, cbe, d, *mode, now_ms)?
-                .map(answered)
-                .ok_or(Refusal::NotSubscribed),
-        },
+        Operation::Subscribe { endpoint, mode } => {
+            match delivery(endpoint.as_deref(), Some(receivers)) {
+                Err(r) => Err(r),
+                Ok(d) => subscribe(store, cbe, d, *mode, now_ms)?
+                    .map(answered)
+                    .ok_or(Refusal::NotSubscribed),
+            }
+        }
         Operation::Unsubscribe => unsubscribe(store, cbe)?.map(answered),
         Operation::Replay { from } => replay(store, cbe, *from)?.map(answered),
         Operation::Acknowledge { up_to } => acknowledge(store, cbe, *up_to)?.map(answered),

@@ -7,12 +7,13 @@ mod redb_engine;
 pub use redb_engine::{DEFAULT_CACHE_MB, RedbStore};
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use uuid::Uuid;
 
-use crate::domain::decision::{Attestation, ChangeEvent, RegisteredForm};
+use crate::domain::decision::{Attestation, ChangeEvent, DatedRight, RegisteredForm};
 use crate::domain::{
     Attempt, CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month,
     Notification, OpenPeriod, OutboxSequence, PaymentLine, Pcsa, Person, QualityCode, Right, Ssin,
@@ -114,6 +115,8 @@ pub struct DecisionFile {
     pub person: Option<Person>,
     pub forms: Vec<RegisteredForm>,
     pub rights: Vec<Right>,
+    /// Those rights with the decisions behind them, as the last registration left them.
+    pub decided: Vec<DatedRight>,
     /// The number the next accepted form gets (registration order, whole register).
     pub next_number: u64,
 }
@@ -124,6 +127,7 @@ pub struct DecisionFile {
 pub struct Registered {
     pub form: RegisteredForm,
     pub rights: Vec<Right>,
+    pub decided: Vec<DatedRight>,
     pub event: Option<ChangeEvent>,
 }
 
@@ -254,6 +258,9 @@ pub trait Register {
     ) -> Result<(), StoreError>;
     /// Every accepted form about a person, in registration order.
     fn forms(&self, ssin: &Ssin) -> Result<Vec<RegisteredForm>, StoreError>;
+    /// The person's rights at each PCSA that sent forms about them, with the decisions
+    /// behind them, as the last registration left them.
+    fn decided(&self, ssin: &Ssin) -> Result<BTreeMap<CbeNumber, Vec<DatedRight>>, StoreError>;
 }
 
 /// The CPAS's monthly statements of payments and the payments by person.

@@ -19,7 +19,7 @@ use super::{
     Audit, AuditRecord, Change, DecisionFile, GroupWrite, Outbox, OutboxEvent, PersonFile,
     ReferenceData, Register, Registered, Snapshots, Statements, StoreError, Subscriptions,
 };
-use crate::domain::decision::{Measures, PerPerson, RegisteredForm, Resources};
+use crate::domain::decision::{DatedRight, Measures, PerPerson, RegisteredForm, Resources};
 use crate::domain::{
     Attempt, CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month,
     Notification, OpenPeriod, OutboxSequence, PaymentLine, Pcsa, Person, QualityCode, Right, Ssin,
@@ -53,6 +53,9 @@ const AUDIT_SPAN_MS: u128 = 1_000;
 const UUID_MS_SHIFT: u32 = 80;
 /// `SSIN number(20 digits)` → an accepted form (B, C) about that person.
 const FORMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("forms");
+/// `SSIN PCSA` → the person's rights at that PCSA with the decisions behind them
+/// (LivingWages V3), rewritten by each registration there.
+const DECIDED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("decided_rights");
 /// Sequence → change event, for the notifications.
 const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// SSIN → the person's last event version.
@@ -80,8 +83,9 @@ const META: TableDefinition<&str, u32> = TableDefinition::new("meta");
 /// The layout of keys and values this binary reads and writes. Bump it when either
 /// changes: an older file is then upgraded when `open` knows how, else refused with a
 /// clear message instead of misread. 3: forms B carry rubrics 21–42 and 63–72.
-/// 4: the audit trail is kept in chunks.
-const FORMAT: u32 = 4;
+/// 4: the audit trail is kept in chunks. 5: each registration keeps the decided
+/// rights.
+const FORMAT: u32 = 5;
 
 /// Layout 2 → 3: a form B of layout 2 ends where the rubrics added in 3 (measures and
 /// resources, the last fields of `FormB`, and `form` the last of `RegisteredForm`)
@@ -133,6 +137,49 @@ fn migrate_audit_from_3(tx: &redb::WriteTransaction) -> Result<usize, StoreError
     }
     tx.delete_table(AUDIT_BY_TICKET)?;
     Ok(moved)
+}
+
+/// Layout 4 → 5: the decided rights of every person at every PCSA that sent forms,
+/// from their forms replayed in registration order as the register went through them.
+fn build_decided_from_4(tx: &redb::WriteTransaction) -> Result<usize, StoreError> {
+    let forms = tx.open_table(FORMS)?;
+    let mut decided = tx.open_table(DECIDED)?;
+    let mut histories = 0;
+    let mut write = |of_person: &[RegisteredForm]| -> Result<(), StoreError> {
+        let mut per_pcsa: BTreeMap<CbeNumber, Vec<&RegisteredForm>> = BTreeMap::new();
+        for f in of_person {
+            per_pcsa.entry(f.form.pcsa()).or_default().push(f);
+        }
+        for (pcsa, history) in per_pcsa {
+            let Some(first) = history.first() else {
+                continue;
+            };
+            let rights = crate::domain::decision::decided_rights(&history);
+            let key = decided_key(&first.form.ssin(), &pcsa);
+            decided.insert(key.as_bytes(), encode(&rights)?.as_slice())?;
+            histories += 1;
+        }
+        Ok(())
+    };
+    // Forms are keyed by SSIN first: a person's forms are one run of rows.
+    let mut of_person: Vec<RegisteredForm> = Vec::new();
+    for row in forms.iter()? {
+        let (k, v) = row?;
+        if k.value() == FORMS_COUNTER {
+            continue;
+        }
+        let form: RegisteredForm = decode("forms", k.value(), v.value())?;
+        if of_person
+            .first()
+            .is_some_and(|f| f.form.ssin() != form.form.ssin())
+        {
+            write(&of_person)?;
+            of_person.clear();
+        }
+        of_person.push(form);
+    }
+    write(&of_person)?;
+    Ok(histories)
 }
 
 /// An audit key as errors show it: the ticket.
@@ -209,6 +256,11 @@ fn register_in(
         file.forms.push(decode("forms", k.value(), v.value())?);
     }
     file.next_number = forms_counter(&forms)? + 1;
+    let mut decided = tx.open_table(DECIDED)?;
+    let decided_key = decided_key(ssin, pcsa);
+    if let Some(v) = decided.get(decided_key.as_bytes())? {
+        file.decided = decode("decided_rights", decided_key.as_bytes(), v.value())?;
+    }
     let (rights_from, rights_to) = rights_range(ssin, pcsa);
     let mut old_keys = Vec::new();
     for row in files.range(rights_from.as_bytes()..rights_to.as_bytes())? {
@@ -229,6 +281,10 @@ fn register_in(
     for right in &registered.rights {
         files.insert(right_key(right).as_bytes(), encode(right)?.as_slice())?;
     }
+    decided.insert(
+        decided_key.as_bytes(),
+        encode(&registered.decided)?.as_slice(),
+    )?;
     if let Some(event) = registered.event {
         let version = versions
             .get(ssin.as_str().as_bytes())?
@@ -381,6 +437,10 @@ fn sequence_of(key: &[u8]) -> u64 {
 }
 
 /// Forms sort by person, then by registration number.
+fn decided_key(ssin: &Ssin, pcsa: &CbeNumber) -> String {
+    format!("{}{}", ssin.as_str(), pcsa.as_str())
+}
+
 fn form_key(ssin: &Ssin, number: u64) -> String {
     format!("{}{number:020}", ssin.as_str())
 }
@@ -503,18 +563,24 @@ impl RedbStore {
                 None if !has_data => {
                     meta.insert("format", FORMAT)?;
                 }
-                Some(found @ (2 | 3)) => {
+                Some(found @ 2..=4) => {
                     let forms_b = if found == 2 {
                         migrate_forms_from_2(&tx)?
                     } else {
                         0
                     };
-                    let audit_records = migrate_audit_from_3(&tx)?;
+                    let audit_records = if found <= 3 {
+                        migrate_audit_from_3(&tx)?
+                    } else {
+                        0
+                    };
+                    let decided_histories = build_decided_from_4(&tx)?;
                     meta.insert("format", FORMAT)?;
                     tracing::info!(
                         path = %path.display(),
                         forms_b,
                         audit_records,
+                        decided_histories,
                         "store upgraded from layout {found} to {FORMAT}"
                     );
                 }
@@ -533,6 +599,7 @@ impl RedbStore {
         tx.open_table(CERTIFICATES)?;
         tx.open_table(AUDIT)?;
         tx.open_table(FORMS)?;
+        tx.open_table(DECIDED)?;
         tx.open_table(OUTBOX)?;
         tx.open_table(VERSIONS)?;
         tx.open_table(PAYMENTS)?;
@@ -899,6 +966,7 @@ fn copy_register(
         INSTITUTIONS,
         CERTIFICATES,
         FORMS,
+        DECIDED,
         PAYMENTS,
         STATEMENTS,
         SUBSCRIPTIONS,
@@ -1080,6 +1148,26 @@ impl Register for RedbStore {
         for row in forms.range(from.as_bytes()..to.as_bytes())? {
             let (k, v) = row?;
             out.push(decode("forms", k.value(), v.value())?);
+        }
+        Ok(out)
+    }
+
+    fn decided(&self, ssin: &Ssin) -> Result<BTreeMap<CbeNumber, Vec<DatedRight>>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let decided = tx.open_table(DECIDED)?;
+        let (from, to) = person_range(ssin);
+        let mut out = BTreeMap::new();
+        for row in decided.range(from.as_bytes()..to.as_bytes())? {
+            let (k, v) = row?;
+            let pcsa = std::str::from_utf8(&k.value()[ssin.as_str().len()..])
+                .ok()
+                .and_then(|cbe| CbeNumber::parse(cbe).ok())
+                .ok_or_else(|| StoreError::Corrupt {
+                    table: "decided_rights",
+                    key: String::from_utf8_lossy(k.value()).into_owned(),
+                    reason: "the key does not end with a CBE number".into(),
+                })?;
+            out.insert(pcsa, decode("decided_rights", k.value(), v.value())?);
         }
         Ok(out)
     }
@@ -1395,6 +1483,61 @@ mod tests {
             assert_eq!(store.forms(&form_b.ssin).unwrap(), vec![registered.clone()]);
             drop(store);
         }
+    }
+
+    #[test]
+    fn a_layout_4_store_opens_with_the_decided_rights_of_its_forms() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.redb");
+        let registered = |number: u64, entry: &str, months: u16, ssin: &str| {
+            let mut form = b(entry, months);
+            form.ssin = Ssin::parse(ssin).unwrap();
+            RegisteredForm {
+                number,
+                attestation: Attestation::new('B', number),
+                registered_at_ms: 1_000 * number as i64,
+                form: Form::B(form),
+            }
+        };
+        // Two persons; the first's right revised by a later B.
+        let forms = [
+            registered(1, "2024-01-01", 12, "85073100130"),
+            registered(2, "2024-03-01", 12, "90010112395"),
+            registered(3, "2024-06-01", 6, "85073100130"),
+        ];
+        {
+            // What layout 4 wrote: forms, no decided rights.
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(META).unwrap().insert("format", 4).unwrap();
+            {
+                let mut table = tx.open_table(FORMS).unwrap();
+                for f in &forms {
+                    let key = form_key(&f.form.ssin(), f.number);
+                    table
+                        .insert(key.as_bytes(), encode(f).unwrap().as_slice())
+                        .unwrap();
+                }
+                table
+                    .insert(FORMS_COUNTER, 3u64.to_be_bytes().as_slice())
+                    .unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        let store = RedbStore::open(&path).unwrap();
+        for (ssin, numbers) in [("85073100130", &[0, 2][..]), ("90010112395", &[1][..])] {
+            let history: Vec<&RegisteredForm> = numbers.iter().map(|&i| &forms[i]).collect();
+            let decided = store.decided(&Ssin::parse(ssin).unwrap()).unwrap();
+            let [(pcsa, rights)] = <[_; 1]>::try_from(decided.into_iter().collect::<Vec<_>>())
+                .unwrap_or_else(|d| panic!("{d:?}"));
+            assert_eq!(pcsa, forms[0].form.pcsa());
+            assert_eq!(rights, crate::domain::decision::decided_rights(&history));
+            assert_eq!(rights.len(), numbers.len(), "{rights:?}");
+        }
+        // The first right was last changed by the revision.
+        let first = store.decided(&forms[0].form.ssin()).unwrap();
+        let times: Vec<i64> = first.values().flatten().map(|d| d.changed_at_ms).collect();
+        assert_eq!(times, [3_000, 3_000]);
     }
 
     #[test]

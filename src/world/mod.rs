@@ -1352,7 +1352,7 @@ impl<'a> Checker<'a> {
                 let delivery = match &e.endpoint {
                     None => Some(Delivery::Pull),
                     Some(t) => self.value(t, format!("{at}.endpoint"), |s| {
-                        subscriptions::delivery(Some(s)).map_err(|r| r.to_string())
+                        subscriptions::delivery(Some(s), None).map_err(|r| r.to_string())
                     }),
                 };
                 let mode = match &e.mode {

@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use bcss_gateway::app::App;
 use bcss_gateway::certs::DevelopmentPki;
 use bcss_gateway::demo;
-use bcss_gateway::domain::RetrySchedule;
+use bcss_gateway::domain::{Receivers, RetrySchedule};
 use bcss_gateway::notify::push::{PushTls, Timeouts};
 use bcss_gateway::notify::sink::{Behaviour, Sink};
 use bcss_gateway::notify::{Dispatcher, NotifyConfig};
@@ -73,6 +73,10 @@ pub struct Gateway {
 pub struct Options {
     pub auth: AuthModes,
     pub body_limit: usize,
+    /// Request bodies held at once, all connections together.
+    pub body_memory: usize,
+    pub max_connections: usize,
+    pub handshake_timeout: std::time::Duration,
     pub idle_timeout: std::time::Duration,
     pub header_timeout: std::time::Duration,
     pub propagation_delay: std::time::Duration,
@@ -81,6 +85,8 @@ pub struct Options {
     /// How long a receiver has to answer a push.
     pub answer_timeout: std::time::Duration,
     pub batch_size: usize,
+    /// Where receivers may be: this machine's too, where the tests' sinks run.
+    pub receivers: Receivers,
 }
 
 impl Default for Options {
@@ -91,12 +97,16 @@ impl Default for Options {
                 client_certificate: true,
             },
             body_limit: 1024 * 1024,
+            body_memory: 256 << 20,
+            max_connections: 10_000,
+            handshake_timeout: std::time::Duration::from_secs(10),
             idle_timeout: std::time::Duration::from_secs(120),
             header_timeout: std::time::Duration::from_secs(30),
             propagation_delay: std::time::Duration::ZERO,
             retry: "0,100ms,200ms",
             answer_timeout: std::time::Duration::from_secs(2),
             batch_size: 100,
+            receivers: Receivers::default().with_loopback(),
         }
     }
 }
@@ -166,10 +176,14 @@ impl Gateway {
         let mut config = server::Config::new(ok("127.0.0.1:0".parse(), "addr"), tls);
         config.auth = options.auth;
         config.body_limit = options.body_limit;
+        config.body_memory = options.body_memory;
+        config.max_connections = options.max_connections;
+        config.handshake_timeout = options.handshake_timeout;
         config.idle_timeout = options.idle_timeout;
         config.header_timeout = options.header_timeout;
         config.shutdown_grace = std::time::Duration::from_secs(10);
         config.propagation_delay = options.propagation_delay;
+        config.receivers = options.receivers.clone();
         let clock = config.clock.clone();
         let notifications = NotifyConfig {
             tls: PushTls {
@@ -183,6 +197,7 @@ impl Gateway {
             schedule: ok(RetrySchedule::parse(options.retry), "retry schedule"),
             batch_size: options.batch_size,
             propagation_delay: options.propagation_delay,
+            receivers: options.receivers.clone(),
         };
         // The composition root `serve` uses, without the control socket (the tests move
         // the clock directly).

@@ -4,12 +4,15 @@
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
+
 use super::forms::Suspension;
 use super::timeline::{self, Attestation, RegisteredForm, Stretch};
 use crate::domain::{Category, Date, OpenPeriod, Period, RightKind, Ssin};
 
-/// A right at one PCSA as the forms in force make it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// A right at one PCSA as the forms in force make it. The store keeps these (see
+/// `after`): a change of its fields is a change of the store's layout.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DecidedRight {
     pub kind: RightKind,
     pub category: Category,
@@ -25,7 +28,7 @@ pub struct DecidedRight {
 
 /// What withdrawals (forms C of nature 2) took from a right: the days, and the last
 /// form C that took some.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Withdrawal {
     pub days: Period,
     pub attestation: Attestation,
@@ -33,7 +36,7 @@ pub struct Withdrawal {
 }
 
 /// A right and the registration time of the form from which it has been as it is.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatedRight {
     pub right: DecidedRight,
     pub changed_at_ms: i64,
@@ -85,33 +88,45 @@ impl DecidedRight {
     }
 }
 
-/// The rights that one PCSA's forms (`history`, any order) make, in date order, each
-/// with when it last changed. The history is replayed one form at a time: a right
-/// keeps the time of the first form after which it stayed exactly as it is now.
-pub fn decided_rights(history: &[&RegisteredForm]) -> Vec<DatedRight> {
-    let mut sorted: Vec<&RegisteredForm> = history.to_vec();
-    sorted.sort_by_key(|f| f.number);
-    let mut since: HashMap<DecidedRight, i64> = HashMap::new();
-    let mut current: Vec<DecidedRight> = Vec::new();
-    for (i, form) in sorted.iter().enumerate() {
-        let in_force = timeline::forms_in_force(&sorted[..=i]);
-        current = timeline::stretches(&in_force)
-            .iter()
-            .map(DecidedRight::of)
-            .collect();
-        since = current
-            .iter()
-            .map(|r| {
-                let at = since.get(r).copied().unwrap_or(form.registered_at_ms);
-                (r.clone(), at)
-            })
-            .collect();
-    }
-    current
-        .into_iter()
+/// The rights that one PCSA's forms in force (their `stretches`) make once a form registered at
+/// `registered_at_ms` joined them, each with when it last changed: a right that was
+/// already `before` keeps its time, any other takes the form's. The register keeps
+/// this at every registration, so that a consultation reads it instead of replaying
+/// the history (a replay costs a recomputation per form: quadratic in the history).
+pub fn after(
+    before: &[DatedRight],
+    stretches: &[Stretch<'_>],
+    registered_at_ms: i64,
+) -> Vec<DatedRight> {
+    let since: HashMap<&DecidedRight, i64> =
+        before.iter().map(|d| (&d.right, d.changed_at_ms)).collect();
+    stretches
+        .iter()
+        .map(DecidedRight::of)
         .map(|right| DatedRight {
-            changed_at_ms: since.get(&right).copied().unwrap_or_default(),
+            changed_at_ms: since.get(&right).copied().unwrap_or(registered_at_ms),
             right,
         })
         .collect()
+}
+
+/// The rights that one PCSA's forms (`history`, any order) make, in date order, each
+/// with when it last changed: the history replayed one form at a time, as the register
+/// went through it. For a history the register has not kept the result of: forms
+/// still within the propagation delay leave out, and a store written before it kept
+/// them.
+pub fn decided_rights(history: &[&RegisteredForm]) -> Vec<DatedRight> {
+    let mut sorted: Vec<&RegisteredForm> = history.to_vec();
+    sorted.sort_by_key(|f| f.number);
+    let mut current: Vec<DatedRight> = Vec::new();
+    let mut in_force: Vec<RegisteredForm> = Vec::new();
+    for form in sorted {
+        timeline::join_in_force(&mut in_force, form);
+        current = after(
+            &current,
+            &timeline::stretches(&in_force),
+            form.registered_at_ms,
+        );
+    }
+    current
 }

@@ -2,6 +2,7 @@
 //! idempotency, the checks that need the history (regularisation, withdrawal of a C,
 //! installation premium once in a life), and the rights that result.
 
+use super::decided::{self, DatedRight};
 use super::forms::{CStatus, FormB};
 use super::recovery::{self, FormD, RecoveryOf};
 use super::rules::{ErrorCode, FormError};
@@ -15,6 +16,8 @@ pub struct History<'a> {
     pub forms: &'a [RegisteredForm],
     /// The person's rights at the form's PCSA as they stand.
     pub rights: &'a [Right],
+    /// The same rights with the decisions behind them (LivingWages V3).
+    pub decided: &'a [DatedRight],
 }
 
 /// The result of registering a form.
@@ -28,6 +31,8 @@ pub enum Outcome {
         form: RegisteredForm,
         /// The person's rights at the PCSA after the form.
         rights: Vec<Right>,
+        /// The same, with the decisions behind them.
+        decided: Vec<DatedRight>,
         event: Option<ChangeEvent>,
     },
     /// The same form (same CPAS, content and reference) was already accepted: nothing
@@ -158,11 +163,15 @@ pub fn register(
     };
     let mut with_new = of_pcsa;
     with_new.push(&registered);
-    let rights = timeline::rights(&timeline::forms_in_force(&with_new));
+    let in_force = timeline::forms_in_force(&with_new);
+    let stretches = timeline::stretches(&in_force);
+    let rights = timeline::rights_of(&stretches);
+    let decided = decided::after(history.decided, &stretches, registered.registered_at_ms);
     let event = ChangeEvent::between(history.rights, &rights);
     Outcome::Accepted {
         form: registered,
         rights,
+        decided,
         event,
     }
 }

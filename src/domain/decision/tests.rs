@@ -1,5 +1,6 @@
 //! The rules of seed 003 for forms B, C and D, one test per rule, on an in-memory history.
 
+use super::timeline::{Stretch, Withdrawn};
 use super::*;
 use crate::domain::{
     Amount, Category, CbeNumber, Date, InsCode, Period, Person, RegisterStatus, Right, RightKind,
@@ -80,6 +81,8 @@ struct Register {
     person: Person,
     forms: Vec<RegisteredForm>,
     rights: Vec<Right>,
+    /// What each registration left of the decided rights, per PCSA.
+    decided: std::collections::HashMap<crate::domain::CbeNumber, Vec<DatedRight>>,
     events: Vec<ChangeEvent>,
 }
 
@@ -95,6 +98,7 @@ impl Register {
             },
             forms: Vec::new(),
             rights: Vec::new(),
+            decided: Default::default(),
             events: Vec::new(),
         }
     }
@@ -107,10 +111,12 @@ impl Register {
             .filter(|r| r.pcsa() == pcsa)
             .cloned()
             .collect();
+        let no_decision = Vec::new();
         let history = History {
             person: Some(&self.person),
             forms: &self.forms,
             rights: &current,
+            decided: self.decided.get(&pcsa).unwrap_or(&no_decision),
         };
         let at = Registration {
             number: self.forms.len() as u64 + 1,
@@ -122,9 +128,11 @@ impl Register {
         if let Outcome::Accepted {
             form,
             rights,
+            decided,
             event,
         } = &outcome
         {
+            self.decided.insert(pcsa, decided.clone());
             self.forms.push(form.clone());
             self.rights.retain(|r| r.pcsa() != pcsa);
             self.rights.extend(rights.iter().cloned());
@@ -1043,10 +1051,15 @@ fn resources_are_amounts_of_zero_or_more_and_cohabitants_are_counted() {
 
 impl Register {
     /// The decided rights of the Liège forms, checked against the rights the register
-    /// keeps (the same days in force).
+    /// keeps (the same days in force) and against a replay of the history.
     fn decided(&self) -> Vec<DatedRight> {
         let history: Vec<&RegisteredForm> = self.forms.iter().collect();
         let decided = decided_rights(&history);
+        let kept = self.decided.get(&liege().cbe).cloned().unwrap_or_default();
+        assert_eq!(
+            kept, decided,
+            "what registrations kept and the replay disagree"
+        );
         let mut in_force: Vec<Period> = decided.iter().filter_map(|r| r.right.period).collect();
         in_force.sort();
         let mut kept: Vec<Period> = self
@@ -1188,4 +1201,154 @@ fn a_whole_withdrawal_is_history_until_a_b_of_its_date_replaces_it() {
     assert_eq!(first_again, first, "untouched, with its time");
     assert_eq!(only.right.attestation, again);
     assert_eq!(only.right.withdrawal, None);
+}
+
+/// The stretches computed the plain way, each form against every stretch: what the
+/// register's own computation must give.
+fn stretches_one_by_one(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
+    let mut events: Vec<&RegisteredForm> = in_force.iter().collect();
+    events.sort_by_key(|f| {
+        let date = match &f.form {
+            Form::B(b) => b.entry_date,
+            Form::C(c) => c.entry_date,
+            Form::D(d) => d.period_start,
+        };
+        (date, f.number)
+    });
+    let mut out: Vec<Stretch<'_>> = Vec::new();
+    for f in events {
+        match &f.form {
+            Form::B(b) => {
+                let revised_from = b.entry_date;
+                out.retain_mut(|s| match s.period {
+                    Some(p) if p.end() < revised_from => true,
+                    Some(p) => match revised_from.pred().map(|end| Period::new(p.begin(), end)) {
+                        Some(Ok(kept)) => {
+                            s.period = Some(kept);
+                            true
+                        }
+                        _ => false,
+                    },
+                    // Withdrawn whole: history, unless this B replaces it from before.
+                    None => s.b.entry_date < revised_from,
+                });
+                if let Some(last) = b.last_day()
+                    && let Ok(period) = Period::new(b.entry_date, last)
+                {
+                    out.push(Stretch {
+                        period: Some(period),
+                        form: f,
+                        b,
+                        withdrawn: None,
+                    });
+                }
+            }
+            Form::C(c) if c.nature == Nature::Withdrawal => {
+                let first_day_without = c.cut();
+                for s in &mut out {
+                    let Some(p) = s.period.filter(|p| p.end() >= first_day_without) else {
+                        continue;
+                    };
+                    let taken_from = first_day_without.max(p.begin());
+                    let days_end = s.withdrawn.as_ref().map_or(p.end(), |w| w.days.end());
+                    let Ok(days) = Period::new(taken_from, days_end.max(p.end())) else {
+                        continue;
+                    };
+                    s.withdrawn = Some(Withdrawn { days, form: f, c });
+                    s.period = first_day_without
+                        .pred()
+                        .and_then(|end| Period::new(p.begin(), end).ok());
+                }
+            }
+            Form::C(_) | Form::D(_) => {}
+        }
+    }
+    out
+}
+
+/// One form of a random history: a B (new or regularising the B of its date), or a C
+/// withdrawal (new, regularising, or withdrawing an earlier C by its data).
+#[derive(Clone, Debug)]
+enum Step {
+    B {
+        day: i32,
+        months: u16,
+        regularise: bool,
+    },
+    C {
+        day: i32,
+        stop_before: Option<i32>,
+    },
+    RegulariseC {
+        of: usize,
+        stop_before: Option<i32>,
+    },
+    WithdrawC {
+        of: usize,
+    },
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    prop_oneof![
+        4 => (0..90i32, 1..7u16, proptest::bool::weighted(0.2))
+            .prop_map(|(day, months, regularise)| Step::B { day, months, regularise }),
+        2 => (0..90i32, proptest::option::of(1..30i32))
+            .prop_map(|(day, stop_before)| Step::C { day, stop_before }),
+        1 => (0..8usize, proptest::option::of(1..30i32))
+            .prop_map(|(of, stop_before)| Step::RegulariseC { of, stop_before }),
+        1 => (0..8usize).prop_map(|of| Step::WithdrawC { of }),
+    ]
+}
+
+proptest::proptest! {
+    /// What each registration keeps is what a replay of the whole history gives, with
+    /// the same times: a consultation may read the one instead of computing the other.
+    #[test]
+    fn kept_decided_rights_are_the_replay_of_the_history(
+        steps in proptest::collection::vec(step(), 1..40)
+    ) {
+        let first = d("2023-01-01");
+        let day = |n: i32| first.add_days(n).unwrap().to_string();
+        let mut r = Register::new();
+        let mut cs: Vec<FormC> = Vec::new();
+        for s in steps {
+            let form = match s {
+                Step::B { day: n, months, regularise } => {
+                    let mut f = b(&day(n), months);
+                    f.regularisation = regularise;
+                    Form::B(f)
+                }
+                Step::C { day: n, stop_before } => {
+                    let mut f = c(&day(n), Nature::Withdrawal, CStatus::New);
+                    f.effective_stop = stop_before.map(|k| d(&day(n - k)));
+                    Form::C(f)
+                }
+                Step::RegulariseC { of, stop_before } => {
+                    let Some(old) = cs.get(of % cs.len().max(1)) else { continue };
+                    let mut f = old.clone();
+                    f.status = CStatus::Regularisation;
+                    f.effective_stop = stop_before.map(|k| f.entry_date.add_days(-k).unwrap());
+                    Form::C(f)
+                }
+                Step::WithdrawC { of } => {
+                    let Some(old) = cs.get(of % cs.len().max(1)) else { continue };
+                    let mut f = old.clone();
+                    f.status = CStatus::Withdrawal;
+                    Form::C(f)
+                }
+            };
+            if let (Outcome::Accepted { .. }, Form::C(f)) = (r.send(form.clone()), &form) {
+                cs.push(f.clone());
+            }
+            // Compared after every form, not only at the end.
+            r.decided();
+            let history: Vec<&RegisteredForm> = r.forms.iter().collect();
+            let in_force = timeline::forms_in_force(&history);
+            proptest::prop_assert_eq!(
+                timeline::stretches(&in_force),
+                stretches_one_by_one(&in_force)
+            );
+        }
+    }
 }

@@ -15,11 +15,13 @@
 //! Forms are taken in the order of their dates, and forms of the same date in the
 //! order they were registered.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::forms::{CStatus, FormB, FormC, Nature, Sender};
 use super::recovery::FormD;
-use crate::domain::{Period, Right};
+use crate::domain::{Date, Period, Right};
 
 /// The identifier the register gives an accepted form: its letter and 14 digits.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -103,39 +105,42 @@ pub fn forms_in_force(history: &[&RegisteredForm]) -> Vec<RegisteredForm> {
     sorted.sort_by_key(|f| f.number);
     let mut in_force: Vec<RegisteredForm> = Vec::new();
     for f in sorted {
-        match &f.form {
-            Form::B(b) if b.regularisation => {
-                in_force
-                    .retain(|g| !matches!(&g.form, Form::B(old) if old.entry_date == b.entry_date));
-                in_force.push(f.clone());
-            }
-            Form::B(_) => in_force.push(f.clone()),
-            Form::D(d) => {
-                if d.regularisation {
-                    in_force.retain(|g| !matches!(&g.form, Form::D(old) if old.same_slot(d)));
-                }
-                in_force.push(f.clone());
-            }
-            Form::C(c) => match c.status {
-                CStatus::New => in_force.push(f.clone()),
-                CStatus::Regularisation => {
-                    in_force.retain(
-                        |g| !matches!(&g.form, Form::C(old) if old.entry_date == c.entry_date),
-                    );
-                    in_force.push(f.clone());
-                }
-                CStatus::Withdrawal => {
-                    if let Some(i) = in_force
-                        .iter()
-                        .position(|g| matches!(&g.form, Form::C(old) if old.same_decision(c)))
-                    {
-                        in_force.remove(i);
-                    }
-                }
-            },
-        }
+        join_in_force(&mut in_force, f);
     }
     in_force
+}
+
+/// The forms in force once `f`, registered after all of them, joins them.
+pub fn join_in_force(in_force: &mut Vec<RegisteredForm>, f: &RegisteredForm) {
+    match &f.form {
+        Form::B(b) if b.regularisation => {
+            in_force.retain(|g| !matches!(&g.form, Form::B(old) if old.entry_date == b.entry_date));
+            in_force.push(f.clone());
+        }
+        Form::B(_) => in_force.push(f.clone()),
+        Form::D(d) => {
+            if d.regularisation {
+                in_force.retain(|g| !matches!(&g.form, Form::D(old) if old.same_slot(d)));
+            }
+            in_force.push(f.clone());
+        }
+        Form::C(c) => match c.status {
+            CStatus::New => in_force.push(f.clone()),
+            CStatus::Regularisation => {
+                in_force
+                    .retain(|g| !matches!(&g.form, Form::C(old) if old.entry_date == c.entry_date));
+                in_force.push(f.clone());
+            }
+            CStatus::Withdrawal => {
+                if let Some(i) = in_force
+                    .iter()
+                    .position(|g| matches!(&g.form, Form::C(old) if old.same_decision(c)))
+                {
+                    in_force.remove(i);
+                }
+            }
+        },
+    }
 }
 
 /// A stretch of right and the B that grants it.
@@ -167,6 +172,10 @@ pub struct Withdrawn<'a> {
 /// The stretches of right that the forms in force make, in date order, with the
 /// ones withdrawals emptied. A later B replaces what runs from its entry date: that
 /// is a revision, not a withdrawal, so the days it takes over are not "withdrawn".
+///
+/// Forms are taken in date order, so the stretches still running follow one another
+/// (each B ends what runs from its date): a form reaches only the last of them, and a
+/// long history costs no more per form than a short one.
 pub fn stretches(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
     let mut events: Vec<&RegisteredForm> = in_force.iter().collect();
     events.sort_by_key(|f| {
@@ -177,27 +186,36 @@ pub fn stretches(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
         };
         (date, f.number)
     });
-    let mut out: Vec<Stretch<'_>> = Vec::new();
+    // Stretches with days in force, in date order, their periods disjoint and rising.
+    let mut running: Vec<Stretch<'_>> = Vec::new();
+    // Stretches a withdrawal emptied, by date and number: history, until a B of their
+    // date replaces them.
+    let mut emptied: BTreeMap<(Date, u64), Stretch<'_>> = BTreeMap::new();
     for f in events {
         match &f.form {
             Form::B(b) => {
                 let revised_from = b.entry_date;
-                out.retain_mut(|s| match s.period {
-                    Some(p) if p.end() < revised_from => true,
-                    Some(p) => match revised_from.pred().map(|end| Period::new(p.begin(), end)) {
+                while let Some(last) = running.last_mut() {
+                    let Some(p) = last.period.filter(|p| p.end() >= revised_from) else {
+                        break;
+                    };
+                    match revised_from.pred().map(|end| Period::new(p.begin(), end)) {
+                        // The one it cuts short; those before it end before it begins.
                         Some(Ok(kept)) => {
-                            s.period = Some(kept);
-                            true
+                            last.period = Some(kept);
+                            break;
                         }
-                        _ => false,
-                    },
-                    // Withdrawn whole: history, unless this B replaces it from before.
-                    None => s.b.entry_date < revised_from,
-                });
+                        _ => {
+                            running.pop();
+                        }
+                    }
+                }
+                // Withdrawn whole: history, unless this B replaces it from its date.
+                drop(emptied.split_off(&(revised_from, 0)));
                 if let Some(last) = b.last_day()
                     && let Ok(period) = Period::new(b.entry_date, last)
                 {
-                    out.push(Stretch {
+                    running.push(Stretch {
                         period: Some(period),
                         form: f,
                         b,
@@ -207,24 +225,32 @@ pub fn stretches(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
             }
             Form::C(c) if c.nature == Nature::Withdrawal => {
                 let first_day_without = c.cut();
-                for s in &mut out {
-                    let Some(p) = s.period.filter(|p| p.end() >= first_day_without) else {
-                        continue;
-                    };
+                let reached = running
+                    .iter()
+                    .rposition(|s| s.period.is_none_or(|p| p.end() < first_day_without))
+                    .map_or(0, |i| i + 1);
+                for mut s in running.split_off(reached) {
+                    let Some(p) = s.period else { continue };
                     let taken_from = first_day_without.max(p.begin());
                     let days_end = s.withdrawn.as_ref().map_or(p.end(), |w| w.days.end());
-                    let Ok(days) = Period::new(taken_from, days_end.max(p.end())) else {
-                        continue;
-                    };
-                    s.withdrawn = Some(Withdrawn { days, form: f, c });
+                    if let Ok(days) = Period::new(taken_from, days_end.max(p.end())) {
+                        s.withdrawn = Some(Withdrawn { days, form: f, c });
+                    }
                     s.period = first_day_without
                         .pred()
                         .and_then(|end| Period::new(p.begin(), end).ok());
+                    if s.period.is_some() {
+                        running.push(s);
+                    } else {
+                        emptied.insert((s.b.entry_date, s.form.number), s);
+                    }
                 }
             }
             Form::C(_) | Form::D(_) => {}
         }
     }
+    let mut out: Vec<Stretch<'_>> = running.into_iter().chain(emptied.into_values()).collect();
+    out.sort_by_key(|s| (s.b.entry_date, s.form.number));
     out
 }
 
@@ -244,8 +270,13 @@ pub fn segments(in_force: &[RegisteredForm]) -> Vec<Segment<'_>> {
 
 /// The rights of one person at one PCSA that the forms in force make: one per stretch.
 pub fn rights(in_force: &[RegisteredForm]) -> Vec<Right> {
-    segments(in_force)
-        .into_iter()
+    rights_of(&stretches(in_force))
+}
+
+/// The rights that `stretches` hold days of.
+pub fn rights_of(stretches: &[Stretch<'_>]) -> Vec<Right> {
+    stretches
+        .iter()
         .filter_map(|s| {
             Right::new(
                 s.b.ssin,
@@ -253,7 +284,7 @@ pub fn rights(in_force: &[RegisteredForm]) -> Vec<Right> {
                 s.b.kind,
                 s.b.category,
                 s.b.partner,
-                vec![s.period],
+                vec![s.period?],
             )
             .ok()
         })

@@ -50,12 +50,19 @@ impl Contract for SubscriptionV1 {
         request: &'a Arc<ls::Request>,
     ) -> impl Future<Output = Answering<Self::Answer>> + Send + 'a {
         let (caller, request, received_ms) = (cx.caller.clone(), request.clone(), cx.received_ms);
+        let receivers = cx.gw.receivers.clone();
         async move {
             let (status, answer, effects) = cx
                 .gw
                 .writer
                 .run(move |store| {
-                    services::subscriptions::handle(store, &caller, &request, received_ms)
+                    services::subscriptions::handle(
+                        store,
+                        &caller,
+                        &request,
+                        &receivers,
+                        received_ms,
+                    )
                 })
                 .await
                 .and_then(|handled| handled)?;

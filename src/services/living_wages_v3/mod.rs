@@ -81,22 +81,34 @@ fn rights_of(
     file: &PersonFile,
     at: Visibility,
 ) -> Result<Vec<Consulted>, StoreError> {
-    let forms = store.forms(ssin)?;
-    // Every PCSA that sent forms, with those that count yet.
-    let mut per_pcsa: BTreeMap<CbeNumber, Vec<&RegisteredForm>> = BTreeMap::new();
-    for f in &forms {
-        let seen = per_pcsa.entry(f.form.pcsa()).or_default();
-        if at.counts(f.registered_at_ms) {
-            seen.push(f);
+    // What the last registration at each PCSA left: the answer when every form counts.
+    let mut per_pcsa = store.decided(ssin)?;
+    if at.delay_ms > 0 {
+        // Forms still within the propagation delay: that PCSA's history is replayed
+        // without them.
+        let forms = store.forms(ssin)?;
+        let mut seen: BTreeMap<CbeNumber, Vec<&RegisteredForm>> = BTreeMap::new();
+        let mut pending: BTreeSet<CbeNumber> = BTreeSet::new();
+        for f in &forms {
+            let of_pcsa = seen.entry(f.form.pcsa()).or_default();
+            if at.counts(f.registered_at_ms) {
+                of_pcsa.push(f);
+            } else {
+                pending.insert(f.form.pcsa());
+            }
+        }
+        for cbe in pending {
+            let visible = seen.get(&cbe).map_or(&[][..], Vec::as_slice);
+            per_pcsa.insert(cbe, decided_rights(visible));
         }
     }
     let mut out = Vec::new();
-    for (cbe, seen) in &per_pcsa {
+    for (cbe, decided) in &per_pcsa {
         let Some(pcsa) = store.pcsa(cbe)? else {
             tracing::warn!(pcsa = %cbe, "forms of an unknown PCSA left out");
             continue;
         };
-        for dated in decided_rights(seen) {
+        for dated in decided.iter().cloned() {
             out.push(Consulted {
                 pcsa: pcsa.clone(),
                 kind: dated.right.kind,
