@@ -2,6 +2,7 @@
 //! service with its request and response records. No I/O and no business rules here.
 
 pub mod common;
+pub mod invariants;
 pub mod living_wages_notification_v1;
 pub mod living_wages_v2;
 pub mod living_wages_v3;

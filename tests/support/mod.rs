@@ -367,6 +367,28 @@ pub fn texts_of(xml: &str, local: &str) -> Vec<String> {
     out
 }
 
+/// With `BCSS_RECORD_REQUESTS=<dir>`, every request body a test sends is kept there,
+/// named by its path and a digest: the seeds of the fuzz corpus came from them.
+fn record_request(path: &str, body: &[u8]) {
+    use sha2::Digest;
+    let Some(dir) = std::env::var_os("BCSS_RECORD_REQUESTS") else {
+        return;
+    };
+    if body.is_empty() {
+        return;
+    }
+    let digest = sha2::Sha256::digest(body);
+    let name: String = path
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let _ = std::fs::write(Path::new(&dir).join(format!("{name}-{hex}")), body);
+}
+
 pub struct Client {
     addr: SocketAddr,
     connector: TlsConnector,
@@ -499,6 +521,7 @@ impl Client {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
+        record_request(path, &body);
         let req = ok(req.body(Full::new(Bytes::from(body))), "request");
         let err = |e: hyper::Error| e.to_string();
         let response = if self.http2 {
