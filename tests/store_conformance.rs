@@ -99,6 +99,7 @@ conformance!(
         references_are_checked,
         audit_trail_is_ordered,
         audit_trail_orders_late_records,
+        the_audit_trail_is_kept_within_its_retention,
         emptiness,
         registration_forgets_only_its_persons_file,
         only_apply_moves_the_generation,
@@ -398,6 +399,72 @@ fn audit_trail_orders_late_records(store: &dyn Store) {
         ok(store.audit_trail(Some(records[698].ticket), 10)),
         records[699..]
     );
+}
+
+/// Retention removes the oldest records, a group at a time, and never one the
+/// bounds keep: by count (within a group of records of the bound), and by age.
+fn the_audit_trail_is_kept_within_its_retention(store: &dyn Store) {
+    let base_ms = 1_800_000_000_000u64;
+    // 2,000 records, one every 10 ms: 20 s of trail.
+    let records: Vec<AuditRecord> = (0..2000u64)
+        .map(|i| AuditRecord {
+            ticket: uuid::Builder::from_unix_timestamp_millis(base_ms + i * 10, &[1; 10])
+                .into_uuid(),
+            received_at_ms: i64::try_from(base_ms + i * 10).unwrap_or(0),
+            latency_us: i,
+            caller: None,
+            operation: Some("getLivingWages".into()),
+            legal_context: None,
+            ssin: None,
+            outcome: "MSG00000".into(),
+            http_status: 200,
+        })
+        .collect();
+    for batch in records.chunks(300) {
+        ok(store.append_audit(batch));
+    }
+    assert_eq!(ok(store.audit_len()), 2000);
+    let keep = |max_records, oldest_ms| bcss_gateway::store::Retention {
+        max_records,
+        oldest_ms,
+    };
+    // Within the bounds: nothing goes.
+    assert_eq!(ok(store.prune_audit(&keep(2000, Some(0)), 1000)), 0);
+    // At most 1,500: the oldest go, whole groups, and no more than needed.
+    let removed = ok(store.prune_audit(&keep(1500, None), 1000));
+    let left = ok(store.audit_trail(None, 10_000));
+    assert_eq!(left.len() as u64, 2000 - removed);
+    assert_eq!(ok(store.audit_len()), 2000 - removed);
+    assert!(
+        left.len() >= 1500 && left.len() < 1500 + 256,
+        "{} left",
+        left.len()
+    );
+    assert_eq!(
+        left[..],
+        records[records.len() - left.len()..],
+        "the newest stay"
+    );
+    // A pass removes at most the groups it is given.
+    let before = ok(store.audit_len());
+    let one_group = ok(store.prune_audit(&keep(1, None), 1));
+    assert!(one_group > 0 && one_group <= 256);
+    assert_eq!(ok(store.audit_len()), before - one_group);
+    // By age: nothing received before 15 s into the trail is kept, a group within
+    // its span of the cut may stay.
+    let cut = i64::try_from(base_ms + 15_000).unwrap_or(0);
+    ok(store.prune_audit(&keep(u64::MAX, Some(cut)), 1000));
+    let left = ok(store.audit_trail(None, 10_000));
+    assert!(
+        left.iter().all(|r| r.received_at_ms >= cut - 1_000),
+        "older than the span kept"
+    );
+    assert!(
+        left.first().is_some_and(|r| r.received_at_ms <= cut),
+        "too much removed"
+    );
+    assert_eq!(left.last(), records.last());
+    assert_eq!(ok(store.audit_len()), left.len() as u64);
 }
 
 fn payment(s: Ssin, ins: &str, statement: &str, first_day: &str, cents: i64) -> PaymentLine {

@@ -227,6 +227,21 @@ fn seconds() -> clap::builder::RangedU64ValueParser {
     clap::builder::RangedU64ValueParser::new().range(1..=86_400)
 }
 
+/// `--journal-max-age`: a duration, or none.
+#[derive(Clone, Copy, Debug)]
+pub struct JournalAge(Option<Duration>);
+
+fn journal_age(text: &str) -> Result<JournalAge, String> {
+    if text == "forever" {
+        return Ok(JournalAge(None));
+    }
+    crate::domain::date::parse_duration_ms(text)
+        .and_then(|ms| u64::try_from(ms).ok())
+        .filter(|ms| *ms > 0)
+        .map(|ms| JournalAge(Some(Duration::from_millis(ms))))
+        .ok_or_else(|| format!("{text:?}: expected a duration such as 7d, 12h or 30m, or forever"))
+}
+
 /// `--receivers`, refused with the entry at fault.
 fn receivers(list: &str) -> Result<crate::domain::Receivers, String> {
     crate::domain::Receivers::parse(list)
@@ -277,6 +292,13 @@ pub struct ServeArgs {
     /// Largest request body in bytes (larger ones get 413), up to 1 GiB.
     #[arg(long, default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
     pub body_limit: u64,
+    /// Audit records kept at most (the oldest go first, a group of up to 256 at a time).
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub journal_max_records: u64,
+    /// How long audit records are kept, by the server's clock: a number with s, m, h
+    /// or d, or `forever`.
+    #[arg(long, default_value = "7d", value_parser = journal_age)]
+    pub journal_max_age: JournalAge,
     /// MiB of request bodies held at once, all connections together (503 beyond; one
     /// connection holds at most four bodies' worth).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
@@ -1193,6 +1215,10 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         (None, false) => crate::domain::Receivers::default(),
     };
     config.receivers = receivers.clone();
+    config.journal = server::audit::JournalLimits {
+        max_records: args.journal_max_records,
+        max_age: args.journal_max_age.0,
+    };
 
     let schedule = RetrySchedule::parse(&args.notify_retry).map_err(|e| CliError::Argument {
         flag: "notify-retry",

@@ -1,6 +1,8 @@
 //! The audit trail: every exchange is recorded. Records go through a channel to one
 //! writer thread that commits them in groups, so requests never wait for a disk sync
-//! and the disk syncs at most once per window however busy the server is.
+//! and the disk syncs at most once per window however busy the server is. The same
+//! thread keeps the trail within its retention after each commit, a few groups of
+//! records at a time, so the store file stops growing under sustained load.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,7 +11,30 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::store::{AuditRecord, Store};
+use crate::clock::{self, Clock};
+use crate::store::{AuditRecord, Retention, Store};
+
+/// How much of the audit trail is kept (`--journal-max-records`, `--journal-max-age`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JournalLimits {
+    pub max_records: u64,
+    pub max_age: Option<Duration>,
+}
+
+impl Default for JournalLimits {
+    /// A million records (about 180 MB of store), a week.
+    fn default() -> Self {
+        JournalLimits {
+            max_records: 1_000_000,
+            max_age: Some(Duration::from_secs(7 * 24 * 3600)),
+        }
+    }
+}
+
+/// Groups of records (of up to 256) removed in one pass at most: one pass is one
+/// short write transaction, and passes follow each commit, so the oldest records go
+/// at up to ~1,000 groups a second, faster than the busiest server writes them.
+const PRUNE_GROUPS: usize = 64;
 
 enum Message {
     Record(AuditRecord),
@@ -30,11 +55,11 @@ const QUEUE: usize = 65_536;
 const BATCH: usize = 4096;
 
 impl AuditSink {
-    pub fn start(store: Arc<dyn Store>) -> AuditSink {
+    pub fn start(store: Arc<dyn Store>, limits: JournalLimits, clock: Arc<Clock>) -> AuditSink {
         let (tx, rx) = mpsc::sync_channel(QUEUE);
         let spawned = std::thread::Builder::new()
             .name("audit-writer".into())
-            .spawn(move || write_loop(store, rx));
+            .spawn(move || write_loop(store, rx, limits, clock));
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the audit writer: exchanges will not be audited");
         }
@@ -89,7 +114,14 @@ impl AuditSink {
 /// a record never has to wake a thread.
 const WINDOW: Duration = Duration::from_millis(50);
 
-fn write_loop(store: Arc<dyn Store>, rx: Receiver<Message>) {
+fn write_loop(
+    store: Arc<dyn Store>,
+    rx: Receiver<Message>,
+    limits: JournalLimits,
+    clock: Arc<Clock>,
+) {
+    // What came before this start is brought within the bounds too.
+    prune(store.as_ref(), &limits, &clock);
     let mut batch = Vec::with_capacity(BATCH);
     let mut waiting = Vec::new();
     while let Ok(first) = rx.recv() {
@@ -119,9 +151,29 @@ fn write_loop(store: Arc<dyn Store>, rx: Receiver<Message>) {
                 tracing::error!(error = %e, records = batch.len(), "audit records could not be written");
             }
             batch.clear();
+            prune(store.as_ref(), &limits, &clock);
         }
         for done in waiting.drain(..) {
             let _ = done.send(());
+        }
+    }
+}
+
+/// One pass of retention: the oldest groups of records beyond the limits, by the
+/// server's clock (a tester who moves it ages the trail with it).
+fn prune(store: &dyn Store, limits: &JournalLimits, clock: &Clock) {
+    let now_ms = clock.setting().at(clock::unix_millis());
+    let retention = Retention {
+        max_records: limits.max_records,
+        oldest_ms: limits
+            .max_age
+            .map(|age| now_ms.saturating_sub(i64::try_from(age.as_millis()).unwrap_or(i64::MAX))),
+    };
+    match store.prune_audit(&retention, PRUNE_GROUPS) {
+        Ok(0) => {}
+        Ok(removed) => tracing::debug!(removed, "audit records beyond the retention removed"),
+        Err(e) => {
+            tracing::error!(error = %e, "audit records beyond the retention could not be removed")
         }
     }
 }

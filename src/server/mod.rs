@@ -1,7 +1,7 @@
 //! The server: a TLS listener speaking HTTP/1.1 and HTTP/2, with body limits, handshake,
 //! header and idle timeouts, and graceful shutdown (in-flight requests finish).
 
-mod audit;
+pub mod audit;
 pub mod auth;
 pub mod contracts;
 mod handshakes;
@@ -75,6 +75,8 @@ pub struct Config {
     pub notify: Option<crate::services::effects::Wake>,
     /// Where subscribers' receivers may be (checked when they subscribe).
     pub receivers: crate::domain::Receivers,
+    /// How much of the audit trail is kept.
+    pub journal: audit::JournalLimits,
 }
 
 impl Config {
@@ -102,6 +104,7 @@ impl Config {
                 crate::services::living_wages_with_amount::DEFINITIVE_AFTER_MONTHS,
             notify: None,
             receivers: crate::domain::Receivers::default(),
+            journal: audit::JournalLimits::default(),
         }
     }
 }
@@ -199,7 +202,7 @@ pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<RunningServe
         addr: config.addr,
         source,
     })?;
-    let audit = AuditSink::start(store.clone());
+    let audit = AuditSink::start(store.clone(), config.journal, config.clock.clone());
     let writer = RegisterWriter::start(store.clone()).map_err(ServerError::Writer)?;
     let gateway = Arc::new(Gateway::new(store, &config, audit.clone(), writer));
     let (stop, stopped) = watch::channel(false);

@@ -304,6 +304,21 @@ pub trait Audit {
         after: Option<Uuid>,
         limit: usize,
     ) -> Result<Vec<AuditRecord>, StoreError>;
+    /// How many audit records the trail holds (a record given again in another batch
+    /// is held, and counted, twice; the trail gives it once).
+    fn audit_len(&self) -> Result<u64, StoreError>;
+    /// Removes the oldest audit records beyond `retention`, a group of records at a
+    /// time and at most `max_groups` groups in this call (so that one call stays
+    /// short): never a record that the bounds keep. Returns how many were removed.
+    fn prune_audit(&self, retention: &Retention, max_groups: usize) -> Result<u64, StoreError>;
+}
+
+/// How much of the audit trail is kept: at most `max_records` (give or take one group
+/// of records), none received before `oldest_ms` when it is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+    pub max_records: u64,
+    pub oldest_ms: Option<i64>,
 }
 
 /// The outbox of changes and the notifications made from it, with their delivery

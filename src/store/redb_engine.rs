@@ -17,7 +17,8 @@ use uuid::Uuid;
 
 use super::{
     Audit, AuditRecord, Change, DecisionFile, GroupWrite, Outbox, OutboxEvent, PersonFile,
-    ReferenceData, Register, Registered, Snapshots, Statements, StoreError, Subscriptions,
+    ReferenceData, Register, Registered, Retention, Snapshots, Statements, StoreError,
+    Subscriptions,
 };
 use crate::domain::decision::{DatedRight, Measures, PerPerson, RegisteredForm, Resources};
 use crate::domain::{
@@ -60,11 +61,13 @@ const DECIDED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("decided_rig
 const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// SSIN → the person's last event version.
 const VERSIONS: TableDefinition<&[u8], u64> = TableDefinition::new("versions");
+/// The page cache by default: enough for the demo and a tester's world with the
+/// journal's recent pages, in the memory of a laptop or a CI container; a large
+/// register wants `--cache-mb` near its file size.
+pub const DEFAULT_CACHE_MB: usize = 128;
+
 /// `SSIN first-day-paid INS statement-month line` → a payment line, so that a person's
 /// payments are one range in date order.
-/// redb's own default page cache, 1 GiB.
-pub const DEFAULT_CACHE_MB: usize = 1024;
-
 const PAYMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("payments");
 /// `INS statement-month line` → the line's key in `payments`: the statement as the
 /// CPAS sent it, for export and replacement.
@@ -79,13 +82,17 @@ const ATTEMPTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("attempts")
 const DISPATCH: TableDefinition<&str, u64> = TableDefinition::new("dispatch");
 /// `format` → the layout version of this file.
 const META: TableDefinition<&str, u32> = TableDefinition::new("meta");
+/// `audit_records` → how many records the audit trail holds (its chunks say it only
+/// when each is read).
+const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+const AUDIT_RECORDS: &str = "audit_records";
 
 /// The layout of keys and values this binary reads and writes. Bump it when either
 /// changes: an older file is then upgraded when `open` knows how, else refused with a
 /// clear message instead of misread. 3: forms B carry rubrics 21–42 and 63–72.
 /// 4: the audit trail is kept in chunks. 5: each registration keeps the decided
-/// rights.
-const FORMAT: u32 = 5;
+/// rights. 6: the audit trail's length is kept.
+const FORMAT: u32 = 6;
 
 /// Layout 2 → 3: a form B of layout 2 ends where the rubrics added in 3 (measures and
 /// resources, the last fields of `FormB`, and `form` the last of `RegisteredForm`)
@@ -182,6 +189,36 @@ fn build_decided_from_4(tx: &redb::WriteTransaction) -> Result<usize, StoreError
     Ok(histories)
 }
 
+/// Layout 5 → 6 (and after the earlier steps): the audit trail's length, counted
+/// from its chunks.
+fn count_audit(tx: &redb::WriteTransaction) -> Result<u64, StoreError> {
+    let audit = tx.open_table(AUDIT)?;
+    let mut records = 0u64;
+    for row in audit.iter()? {
+        let (k, v) = row?;
+        records += chunk_len(k.value(), v.value())?;
+    }
+    tx.open_table(COUNTERS)?.insert(AUDIT_RECORDS, records)?;
+    Ok(records)
+}
+
+/// The number of records in an encoded chunk: postcard writes a sequence's length
+/// first, as a varint, so it is known without decoding the records.
+fn chunk_len(first: u128, bytes: &[u8]) -> Result<u64, StoreError> {
+    let mut len = 0u64;
+    for (i, b) in bytes.iter().take(10).enumerate() {
+        len |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok(len);
+        }
+    }
+    Err(StoreError::Corrupt {
+        table: "audit_chunks",
+        key: String::from_utf8_lossy(&audit_key(first)).into_owned(),
+        reason: "the chunk does not begin with its length".into(),
+    })
+}
+
 /// An audit key as errors show it: the ticket.
 fn audit_key(ticket: u128) -> Vec<u8> {
     Uuid::from_u128(ticket).to_string().into_bytes()
@@ -193,6 +230,7 @@ fn write_audit(tx: &redb::WriteTransaction, records: &[AuditRecord]) -> Result<(
     let mut sorted: Vec<&AuditRecord> = records.iter().collect();
     sorted.sort_unstable_by_key(|r| r.ticket);
     let mut audit = tx.open_table(AUDIT)?;
+    let mut added = 0u64;
     let mut rest = sorted.as_slice();
     while let Some(first) = rest.first() {
         let first_ticket = first.ticket.as_u128();
@@ -212,16 +250,24 @@ fn write_audit(tx: &redb::WriteTransaction, records: &[AuditRecord]) -> Result<(
             None => None,
         };
         let bytes = match existing {
-            None => encode(&chunk)?,
+            None => {
+                added += chunk.len() as u64;
+                encode(&chunk)?
+            }
             Some(mut merged) => {
+                let before = merged.len();
                 merged.extend(chunk.iter().map(|r| (*r).clone()));
                 merged.sort_by_key(|r| r.ticket);
                 merged.dedup_by_key(|r| r.ticket);
+                added += (merged.len() - before) as u64;
                 encode(&merged)?
             }
         };
         audit.insert(first_ticket, bytes.as_slice())?;
     }
+    let mut counters = tx.open_table(COUNTERS)?;
+    let records = counters.get(AUDIT_RECORDS)?.map_or(0, |v| v.value());
+    counters.insert(AUDIT_RECORDS, records + added)?;
     Ok(())
 }
 
@@ -563,7 +609,7 @@ impl RedbStore {
                 None if !has_data => {
                     meta.insert("format", FORMAT)?;
                 }
-                Some(found @ 2..=4) => {
+                Some(found @ 2..=5) => {
                     let forms_b = if found == 2 {
                         migrate_forms_from_2(&tx)?
                     } else {
@@ -574,13 +620,19 @@ impl RedbStore {
                     } else {
                         0
                     };
-                    let decided_histories = build_decided_from_4(&tx)?;
+                    let decided_histories = if found <= 4 {
+                        build_decided_from_4(&tx)?
+                    } else {
+                        0
+                    };
+                    let audit_counted = count_audit(&tx)?;
                     meta.insert("format", FORMAT)?;
                     tracing::info!(
                         path = %path.display(),
                         forms_b,
                         audit_records,
                         decided_histories,
+                        audit_counted,
                         "store upgraded from layout {found} to {FORMAT}"
                     );
                 }
@@ -608,6 +660,7 @@ impl RedbStore {
         tx.open_table(NOTIFICATIONS)?;
         tx.open_table(ATTEMPTS)?;
         tx.open_table(DISPATCH)?;
+        tx.open_table(COUNTERS)?;
         tx.commit()?;
         let store = RedbStore {
             db,
@@ -1275,6 +1328,46 @@ impl Audit for RedbStore {
         }
         give_out(&mut pending, &mut out, None);
         Ok(out)
+    }
+
+    fn audit_len(&self) -> Result<u64, StoreError> {
+        let tx = self.db.begin_read()?;
+        let counters = tx.open_table(COUNTERS)?;
+        Ok(counters.get(AUDIT_RECORDS)?.map_or(0, |v| v.value()))
+    }
+
+    fn prune_audit(&self, retention: &Retention, max_groups: usize) -> Result<u64, StoreError> {
+        let tx = self.db.begin_write()?;
+        let mut removed = 0u64;
+        {
+            let mut audit = tx.open_table(AUDIT)?;
+            let mut counters = tx.open_table(COUNTERS)?;
+            let mut records = counters.get(AUDIT_RECORDS)?.map_or(0, |v| v.value());
+            for _ in 0..max_groups {
+                let (first, len) = match audit.first()? {
+                    Some((k, v)) => (k.value(), chunk_len(k.value(), v.value())?),
+                    None => break,
+                };
+                // Every record of a chunk lies within AUDIT_SPAN_MS of its first.
+                let newest_ms =
+                    i64::try_from((first >> UUID_MS_SHIFT) + AUDIT_SPAN_MS).unwrap_or(i64::MAX);
+                let too_old = retention.oldest_ms.is_some_and(|oldest| newest_ms < oldest);
+                let too_many = records.saturating_sub(len) >= retention.max_records;
+                if !(too_old || too_many) {
+                    break;
+                }
+                audit.remove(first)?;
+                records = records.saturating_sub(len);
+                removed += len;
+            }
+            counters.insert(AUDIT_RECORDS, records)?;
+        }
+        if removed == 0 {
+            tx.abort()?;
+        } else {
+            tx.commit()?;
+        }
+        Ok(removed)
     }
 }
 

@@ -146,8 +146,36 @@ impl Scopes {
     }
 }
 
-fn split_name(name: &str) -> (&str, &str) {
-    name.split_once(':').unwrap_or(("", name))
+/// A qualified name cut into its prefix ("" for none) and local part, each an NCName
+/// (Namespaces in XML 1.0): quick-xml takes a tag's name up to the first space, so
+/// `<a='x'<b/>` would otherwise be an element named `a='x'<b`.
+fn split_name(name: &str) -> Result<(&str, &str), String> {
+    let (prefix, local) = name.split_once(':').unwrap_or(("", name));
+    let prefix_ok = prefix.is_empty() && !name.starts_with(':') || is_ncname(prefix);
+    if prefix_ok && is_ncname(local) {
+        Ok((prefix, local))
+    } else {
+        Err(format!("{name:?} is not a name XML allows"))
+    }
+}
+
+/// XML 1.0's `Name` production without the colon.
+fn is_ncname(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(is_name_start) && chars.all(|c| is_name_start(c) || is_name_rest(c))
+}
+
+fn is_name_start(c: char) -> bool {
+    matches!(c,
+        'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}'
+        | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}'
+        | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}'
+        | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+}
+
+fn is_name_rest(c: char) -> bool {
+    matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
 }
 
 /// `part` as a slice of `document` with the document's lifetime, when it lies within
@@ -347,7 +375,7 @@ fn open_element<'a>(
             // Namespaces in XML 1.0: a prefix cannot be undeclared, nor `xmlns` bound.
             if value.is_empty()
                 || prefix == "xmlns"
-                || prefix.contains(':')
+                || !is_ncname(prefix)
                 || (prefix == "xml") != (value == XML_NS)
             {
                 return Err(malformed(
@@ -367,14 +395,27 @@ fn open_element<'a>(
         }
     }
     for attribute in &mut attributes {
-        let (prefix, local) = split_name(&attribute.local);
+        let (prefix, local) =
+            split_name(&attribute.local).map_err(|reason| malformed(reader, reason))?;
         if !prefix.is_empty() {
             let local = local.to_owned();
             attribute.ns = scopes.resolve(prefix, true)?;
             attribute.local = local;
         }
     }
-    let (prefix, local) = split_name(name);
+    // Two prefixes bound to one namespace make two names for one attribute.
+    for (i, a) in attributes.iter().enumerate() {
+        if attributes[..i]
+            .iter()
+            .any(|b| b.ns == a.ns && b.local == a.local)
+        {
+            return Err(malformed(
+                reader,
+                format!("the attribute {:?} is given twice", a.local),
+            ));
+        }
+    }
+    let (prefix, local) = split_name(name).map_err(|reason| malformed(reader, reason))?;
     Ok(Element {
         ns: scopes.resolve(prefix, false)?,
         local: borrowed(document, local),
@@ -627,6 +668,36 @@ mod tests {
         ));
         let deep = "<a>".repeat(40) + &"</a>".repeat(40);
         assert_eq!(parse(deep.as_bytes()), Err(XmlError::TooDeep));
+    }
+
+    #[test]
+    fn names_are_qualified_names_of_name_characters() {
+        for document in [
+            "<:x='urrp>/'<ex:r/>",
+            "<a='x'<b/>",
+            "<:x/>",
+            "<x:/>",
+            "<a:b:c xmlns:a='urn:a'/>",
+            "<1a/>",
+            "<a-b c!d='v'/>",
+            "<x 1y='v'/>",
+            "<x xmlns:1p='urn:p'/>",
+            "<x xmlns:a='urn:n' xmlns:b='urn:n' a:y='1' b:y='2'/>",
+        ] {
+            assert!(
+                matches!(parse(document.as_bytes()), Err(XmlError::Malformed { .. })),
+                "{document}: {:?}",
+                parse(document.as_bytes())
+            );
+        }
+        for document in [
+            "<a-b.c_d xmlns='urn:n'/>",
+            "<p:x xmlns:p='urn:n' p:é·1='v'/>",
+            "<日本 xml:lang='ja'/>",
+            "<x xmlns:a='urn:a' xmlns:b='urn:b' a:y='1' b:y='2'/>",
+        ] {
+            assert!(parse(document.as_bytes()).is_ok(), "{document}");
+        }
     }
 
     #[test]

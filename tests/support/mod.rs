@@ -77,6 +77,8 @@ pub struct Options {
     pub body_memory: usize,
     pub max_connections: usize,
     pub handshake_timeout: std::time::Duration,
+    /// How much of the audit trail is kept.
+    pub journal: bcss_gateway::server::audit::JournalLimits,
     pub idle_timeout: std::time::Duration,
     pub header_timeout: std::time::Duration,
     pub propagation_delay: std::time::Duration,
@@ -100,6 +102,7 @@ impl Default for Options {
             body_memory: 256 << 20,
             max_connections: 10_000,
             handshake_timeout: std::time::Duration::from_secs(10),
+            journal: bcss_gateway::server::audit::JournalLimits::default(),
             idle_timeout: std::time::Duration::from_secs(120),
             header_timeout: std::time::Duration::from_secs(30),
             propagation_delay: std::time::Duration::ZERO,
@@ -179,6 +182,7 @@ impl Gateway {
         config.body_memory = options.body_memory;
         config.max_connections = options.max_connections;
         config.handshake_timeout = options.handshake_timeout;
+        config.journal = options.journal;
         config.idle_timeout = options.idle_timeout;
         config.header_timeout = options.header_timeout;
         config.shutdown_grace = std::time::Duration::from_secs(10);
