@@ -482,6 +482,8 @@ async fn the_api_requires_its_token_and_describes_itself() {
         "/v1/subscriptions",
         "/v1/subscriptions/{institution}",
         "/v1/subscriptions/{institution}/replay",
+        "/v1/journal",
+        "/v1/journal/count",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
     }
@@ -659,4 +661,145 @@ async fn a_form_sent_in_a_fragment_is_judged_and_notified() {
     // The same form again is the same decision.
     let (status, answer) = gw.apply(&form("B")).await;
     assert_eq!(status, 200, "{answer}");
+}
+
+/// The journal answers what a tester asks of what their application sent: by
+/// institution, operation, SSIN, HTTP status and ticket, in both orders, a page at a
+/// time, and counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_journal_answers_queries_and_counts() {
+    let gw = start();
+    let (two_pcsas, equivalent) = (gw.demo_ssin("two PCSAs"), gw.demo_ssin("equivalent"));
+    let onem = gw.institution("onem").cbe_number.clone();
+    let mut tickets = Vec::new();
+    for ssin in [&two_pcsas, &equivalent, &two_pcsas] {
+        let reply = gw.consult("onem", ssin).await;
+        tickets.push(reply.text_of("ticketCBSS").unwrap_or_default());
+    }
+    let wrong = Client::external(gw.addr, &gw.ca)
+        .with_basic(&gw.institution("onem").username, "not-the-password")
+        .soap_at(
+            PATH,
+            &Call::new("getLivingWages", &onem, &two_pcsas).soap11(),
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    // The journal is committed every 50 ms: wait for the last exchange.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, answer) = gw
+            .json("GET", "/v1/journal/count?httpStatus=401", None)
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        if answer["count"] == json!(1) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{answer}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, counted) = gw
+        .json(
+            "GET",
+            &format!(
+                "/v1/journal/count?institution={onem}&operation=getLivingWages&ssin={two_pcsas}"
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(counted["count"], json!(2), "{counted}");
+    let (_, refused) = gw.json("GET", "/v1/journal?httpStatus=401", None).await;
+    let [record] = refused["records"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .try_into()
+        .unwrap_or_else(|r| panic!("{r:?}"));
+    assert_eq!(record["outcome"], json!("MSG00015"));
+    assert_eq!(record["institution"], Value::Null);
+
+    // Oldest first, two a page: the three consultations in order, then the refusal.
+    let (_, first) = gw
+        .json(
+            "GET",
+            &format!("/v1/journal?order=oldest&limit=2&institution={onem}"),
+            None,
+        )
+        .await;
+    let records = first["records"].as_array().cloned().unwrap_or_default();
+    let shown: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["ticket"].as_str())
+        .collect();
+    assert_eq!(shown, [tickets[0].as_str(), tickets[1].as_str()]);
+    let next = first["next"].as_str().unwrap_or_else(|| panic!("{first}"));
+    let (_, second) = gw
+        .json(
+            "GET",
+            &format!("/v1/journal?order=oldest&limit=2&institution={onem}&after={next}"),
+            None,
+        )
+        .await;
+    assert_eq!(second["records"][0]["ticket"], json!(tickets[2]));
+    assert!(second.get("next").is_none(), "{second}");
+    // Newest first by default; one ticket alone.
+    let (_, newest) = gw
+        .json(
+            "GET",
+            &format!("/v1/journal?institution={onem}&limit=1"),
+            None,
+        )
+        .await;
+    assert_eq!(newest["records"][0]["ticket"], json!(tickets[2]));
+    let (_, one) = gw
+        .json("GET", &format!("/v1/journal?ticket={}", tickets[1]), None)
+        .await;
+    assert_eq!(one["records"].as_array().map(Vec::len), Some(1), "{one}");
+    assert_eq!(one["records"][0]["ssin"], json!(equivalent));
+    assert_eq!(one["records"][0]["operation"], json!("getLivingWages"));
+    // Nothing before a day long past, everything since.
+    let (_, none) = gw
+        .json("GET", "/v1/journal/count?until=2001-01-01", None)
+        .await;
+    assert_eq!(none["count"], json!(0));
+    let (_, all) = gw
+        .json("GET", "/v1/journal/count?since=2001-01-01", None)
+        .await;
+    assert!(all["count"].as_u64().is_some_and(|n| n >= 4), "{all}");
+    // The command line asks the running gateway the same.
+    let (ok, out) = cli(
+        gw.data_dir(),
+        &["journal", "--institution", &onem, "--count"],
+    );
+    assert!(ok, "{out}");
+    assert_eq!(out.trim(), "3");
+    let (ok, out) = cli(
+        gw.data_dir(),
+        &["journal", "--ssin", &equivalent, "--oldest"],
+    );
+    assert!(ok, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "a header and one exchange: {out}");
+    assert!(
+        lines[1].contains(&tickets[1]) && lines[1].contains("getLivingWages"),
+        "{out}"
+    );
+    let (ok, out) = cli(gw.data_dir(), &["journal", "--since", "soon"]);
+    assert!(!ok && out.contains("--since"), "{out}");
+    // A parameter that cannot be read is named.
+    for (query, named) in [
+        ("since=soon", "since"),
+        ("limit=0", "limit"),
+        ("order=random", "order"),
+        ("institution=12", "institution"),
+        ("ticket=x", "ticket"),
+    ] {
+        let (status, answer) = gw.json("GET", &format!("/v1/journal?{query}"), None).await;
+        assert_eq!(status, 400, "{query}: {answer}");
+        assert!(
+            answer["error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with(named)),
+            "{query}: {answer}"
+        );
+    }
 }

@@ -399,6 +399,46 @@ fn audit_trail_orders_late_records(store: &dyn Store) {
         ok(store.audit_trail(Some(records[698].ticket), 10)),
         records[699..]
     );
+    // Walked in either order, in a window of time, after a ticket.
+    let walk = |window: bcss_gateway::store::AuditWindow| {
+        let mut seen = Vec::new();
+        ok(store.walk_audit(&window, &mut |r| {
+            seen.push(r);
+            true
+        }));
+        seen
+    };
+    let mut newest_first = records.clone();
+    newest_first.reverse();
+    let window = bcss_gateway::store::AuditWindow::default();
+    assert_eq!(walk(window), records);
+    let newest = bcss_gateway::store::AuditWindow {
+        newest_first: true,
+        ..window
+    };
+    assert_eq!(walk(newest), newest_first);
+    // Records 100 to 399 were received from 900 ms to 3,591 ms after the first.
+    let ms = |i: u64| i64::try_from(base_ms + i * 9).unwrap_or(0);
+    let within = bcss_gateway::store::AuditWindow {
+        from_ms: Some(ms(100)),
+        to_ms: Some(ms(399)),
+        ..window
+    };
+    assert_eq!(walk(within), records[100..400]);
+    assert_eq!(
+        walk(bcss_gateway::store::AuditWindow {
+            newest_first: true,
+            after: Some(records[399].ticket),
+            ..within
+        }),
+        newest_first[301..600]
+    );
+    let mut first_three = Vec::new();
+    ok(store.walk_audit(&newest, &mut |r| {
+        first_three.push(r);
+        first_three.len() < 3
+    }));
+    assert_eq!(first_three, newest_first[..3]);
 }
 
 /// Retention removes the oldest records, a group at a time, and never one the

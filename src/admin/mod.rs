@@ -12,6 +12,7 @@
 //! One module per resource; `routes` is the table of their routes.
 
 mod clock;
+pub mod journal;
 mod statements;
 pub mod subscriptions;
 mod token;
@@ -247,6 +248,8 @@ fn routes() -> Router<Admin> {
         .route("/v1/statements/{insCode}/{month}", get(statements::export))
         .route("/v1/clock", get(clock::show).put(clock::set))
         .route("/v1/clock/advance", post(clock::advance))
+        .route("/v1/journal", get(journal::find))
+        .route("/v1/journal/count", get(journal::count))
         .route("/v1/subscriptions", get(subscriptions::list))
         .route(
             "/v1/subscriptions/{institution}",

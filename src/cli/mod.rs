@@ -50,6 +50,7 @@ pub enum Command {
     Subscribers(SubscribersArgs),
     Clock(ClockArgs),
     World(WorldArgs),
+    Journal(JournalArgs),
 }
 
 /// Loads the register from world files, or writes it as one.
@@ -104,6 +105,48 @@ pub enum WorldCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+/// The exchanges the gateway answered (its audit trail), newest first: a table, or
+/// JSON with --json; --count counts them. Of the gateway running on --data-dir, else
+/// of its store.
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    #[arg(long, env = "BCSS_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// From this instant on (2027-03-01 or 2027-03-01T09:00:00Z).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Up to this instant, included (a day alone: the whole day).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// The caller's CBE number.
+    #[arg(long)]
+    pub institution: Option<String>,
+    #[arg(long)]
+    pub operation: Option<String>,
+    #[arg(long)]
+    pub ssin: Option<String>,
+    /// A status code or a fault's reason code (MSG00000, MSG00015, ...).
+    #[arg(long)]
+    pub outcome: Option<String>,
+    #[arg(long)]
+    pub http_status: Option<u16>,
+    /// One exchange, by its ticketCBSS.
+    #[arg(long)]
+    pub ticket: Option<String>,
+    /// Oldest first.
+    #[arg(long)]
+    pub oldest: bool,
+    /// Records shown (1 to 1000).
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Print the page as the admin API gives it.
+    #[arg(long)]
+    pub json: bool,
+    /// Only how many records match.
+    #[arg(long, conflicts_with_all = ["oldest", "json"])]
+    pub count: bool,
 }
 
 /// Shows or changes the clock of the gateway running on --data-dir.
@@ -430,7 +473,153 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Subscribers(args) => subscribers(args).await,
         Command::Clock(args) => clock(args).await,
         Command::World(args) => world(args).await,
+        Command::Journal(args) => journal(args).await,
     }
+}
+
+async fn journal(args: JournalArgs) -> Result<(), CliError> {
+    use crate::admin::journal::{Params, Shown, ShownPage};
+    use crate::services::journal;
+    let params = Params {
+        since: args.since.clone(),
+        until: args.until.clone(),
+        institution: args.institution.clone(),
+        operation: args.operation.clone(),
+        ssin: args.ssin.clone(),
+        outcome: args.outcome.clone(),
+        http_status: args.http_status,
+        ticket: args.ticket.clone(),
+        order: args.oldest.then(|| "oldest".to_owned()),
+        limit: None,
+        after: None,
+    };
+    // The flag a refusal names comes first in its reason (`since: ...`).
+    let argument = |reason: String| match reason.split_once(": ") {
+        Some((field, rest)) => CliError::Argument {
+            flag: match field {
+                "since" => "since",
+                "until" => "until",
+                "institution" => "institution",
+                "ticket" => "ticket",
+                _ => "journal",
+            },
+            reason: rest.to_owned(),
+        },
+        None => CliError::Argument {
+            flag: "journal",
+            reason,
+        },
+    };
+    let query = params.query().map_err(argument)?;
+    if !(1..=journal::MAX_PAGE).contains(&args.limit) {
+        return Err(CliError::Argument {
+            flag: "limit",
+            reason: format!("{} is not from 1 to {}", args.limit, journal::MAX_PAGE),
+        });
+    }
+    if remote::running(&args.data_dir) {
+        let mut path = format!(
+            "/v1/journal{}?{}",
+            if args.count { "/count" } else { "" },
+            query_string(&params)
+        );
+        if !args.count {
+            path.push_str(&format!("&limit={}", args.limit));
+        }
+        let answer = remote::call(&args.data_dir, "GET", &path, None).await?;
+        if args.count {
+            println!("{}", answer["count"]);
+            return Ok(());
+        }
+        let page: ShownPage = serde_json::from_value(answer).map_err(|e| {
+            CliError::Refused(format!("the gateway's journal page is not readable: {e}"))
+        })?;
+        return print_journal(&page, args.json);
+    }
+    let data_dir = args.data_dir.clone();
+    let (count, limit) = (args.count, args.limit);
+    let found = tokio::task::spawn_blocking(move || {
+        let store = RedbStore::open_dir(&data_dir)?;
+        if count {
+            return Ok::<_, CliError>(Err(journal::count(&store, &query)?));
+        }
+        Ok(Ok(journal::find(&store, &query, limit)?))
+    })
+    .await
+    .map_err(|e| CliError::Refused(e.to_string()))??;
+    match found {
+        Err(n) => {
+            println!("{n}");
+            Ok(())
+        }
+        Ok(page) => print_journal(
+            &ShownPage {
+                records: page.records.into_iter().map(Shown::from).collect(),
+                next: page.next.map(|t| t.to_string()),
+            },
+            args.json,
+        ),
+    }
+}
+
+/// The query string of `params`, each value percent-encoded.
+fn query_string(params: &crate::admin::journal::Params) -> String {
+    let encode = |v: &str| -> String {
+        v.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    char::from(b).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    let fields: [(&str, Option<String>); 9] = [
+        ("since", params.since.clone()),
+        ("until", params.until.clone()),
+        ("institution", params.institution.clone()),
+        ("operation", params.operation.clone()),
+        ("ssin", params.ssin.clone()),
+        ("outcome", params.outcome.clone()),
+        ("httpStatus", params.http_status.map(|h| h.to_string())),
+        ("ticket", params.ticket.clone()),
+        ("order", params.order.clone()),
+    ];
+    fields
+        .iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k}={}", encode(v))))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn print_journal(page: &crate::admin::journal::ShownPage, json: bool) -> Result<(), CliError> {
+    if json {
+        let text =
+            serde_json::to_string_pretty(page).map_err(|e| CliError::Refused(e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
+    println!(
+        "{:<24} {:<36} {:<10} {:<34} {:<11} {:<8} {:>4} {:>9}",
+        "received", "ticket", "caller", "operation", "ssin", "outcome", "http", "µs"
+    );
+    for r in &page.records {
+        println!(
+            "{:<24} {:<36} {:<10} {:<34} {:<11} {:<8} {:>4} {:>9}",
+            r.received_at,
+            r.ticket,
+            r.institution.as_deref().unwrap_or("-"),
+            r.operation.as_deref().unwrap_or("-"),
+            r.ssin.as_deref().unwrap_or("-"),
+            r.outcome,
+            r.http_status,
+            r.latency_us
+        );
+    }
+    if page.next.is_some() {
+        println!("(more: --limit, or the admin API's next page)");
+    }
+    Ok(())
 }
 
 async fn clock(args: ClockArgs) -> Result<(), CliError> {

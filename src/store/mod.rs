@@ -304,6 +304,14 @@ pub trait Audit {
         after: Option<Uuid>,
         limit: usize,
     ) -> Result<Vec<AuditRecord>, StoreError>;
+    /// Gives `visit` the audit records received from `from_ms` to `to_ms` (by their
+    /// tickets' time), after the ticket `after` in that order, oldest first or newest
+    /// first, until it says stop.
+    fn walk_audit(
+        &self,
+        window: &AuditWindow,
+        visit: &mut dyn FnMut(AuditRecord) -> bool,
+    ) -> Result<(), StoreError>;
     /// How many audit records the trail holds (a record given again in another batch
     /// is held, and counted, twice; the trail gives it once).
     fn audit_len(&self) -> Result<u64, StoreError>;
@@ -311,6 +319,16 @@ pub trait Audit {
     /// time and at most `max_groups` groups in this call (so that one call stays
     /// short): never a record that the bounds keep. Returns how many were removed.
     fn prune_audit(&self, retention: &Retention, max_groups: usize) -> Result<u64, StoreError>;
+}
+
+/// Which part of the audit trail to walk, and in which order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AuditWindow {
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    /// Resume after this ticket (the last one a page gave).
+    pub after: Option<Uuid>,
+    pub newest_first: bool,
 }
 
 /// How much of the audit trail is kept: at most `max_records` (give or take one group

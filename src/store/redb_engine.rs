@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::{
-    Audit, AuditRecord, Change, DecisionFile, GroupWrite, Outbox, OutboxEvent, PersonFile,
-    ReferenceData, Register, Registered, Retention, Snapshots, Statements, StoreError,
+    Audit, AuditRecord, AuditWindow, Change, DecisionFile, GroupWrite, Outbox, OutboxEvent,
+    PersonFile, ReferenceData, Register, Registered, Retention, Snapshots, Statements, StoreError,
     Subscriptions,
 };
 use crate::domain::decision::{DatedRight, Measures, PerPerson, RegisteredForm, Resources};
@@ -1328,6 +1328,91 @@ impl Audit for RedbStore {
         }
         give_out(&mut pending, &mut out, None);
         Ok(out)
+    }
+
+    fn walk_audit(
+        &self,
+        window: &AuditWindow,
+        visit: &mut dyn FnMut(AuditRecord) -> bool,
+    ) -> Result<(), StoreError> {
+        let tx = self.db.begin_read()?;
+        let audit = tx.open_table(AUDIT)?;
+        let ms_ticket = |ms: i64| u128::from(u64::try_from(ms).unwrap_or(0)) << UUID_MS_SHIFT;
+        let span = AUDIT_SPAN_MS << UUID_MS_SHIFT;
+        // Tickets within the window and past the cursor, in the order asked.
+        let mut low = window.from_ms.map_or(0, ms_ticket);
+        let mut high = window.to_ms.map_or(u128::MAX, |ms| {
+            ms_ticket(ms.saturating_add(1)).saturating_sub(1)
+        });
+        match (window.after.map(|u| u.as_u128()), window.newest_first) {
+            (Some(a), false) => low = low.max(a.saturating_add(1)),
+            (Some(a), true) => high = high.min(a.saturating_sub(1)),
+            (None, _) => {}
+        }
+        if low > high {
+            return Ok(());
+        }
+        // Records read and not yet given out. A chunk holds tickets from its first to
+        // AUDIT_SPAN_MS after it, so once chunks are read up to one starting at
+        // `first`, the records on the far side of it (before `first` going forward,
+        // after `first` + the span going back) are all known.
+        let mut pending: BTreeMap<u128, AuditRecord> = BTreeMap::new();
+        let read = |v: &[u8], first: u128, pending: &mut BTreeMap<u128, AuditRecord>| {
+            let chunk: Vec<AuditRecord> = decode("audit", &audit_key(first), v)?;
+            for r in chunk {
+                let t = r.ticket.as_u128();
+                if (low..=high).contains(&t) {
+                    pending.insert(t, r);
+                }
+            }
+            Ok::<_, StoreError>(())
+        };
+        if window.newest_first {
+            for row in audit.range(..=high)?.rev() {
+                let (k, v) = row?;
+                let first = k.value();
+                while let Some(e) = pending.last_entry() {
+                    if *e.key() <= first.saturating_add(span) {
+                        break;
+                    }
+                    if !visit(e.remove()) {
+                        return Ok(());
+                    }
+                }
+                if first.saturating_add(span) < low {
+                    break;
+                }
+                read(v.value(), first, &mut pending)?;
+            }
+            while let Some(e) = pending.last_entry() {
+                if !visit(e.remove()) {
+                    return Ok(());
+                }
+            }
+        } else {
+            for row in audit.range(low.saturating_sub(span)..)? {
+                let (k, v) = row?;
+                let first = k.value();
+                while let Some(e) = pending.first_entry() {
+                    if *e.key() >= first {
+                        break;
+                    }
+                    if !visit(e.remove()) {
+                        return Ok(());
+                    }
+                }
+                if first > high {
+                    break;
+                }
+                read(v.value(), first, &mut pending)?;
+            }
+            while let Some(e) = pending.first_entry() {
+                if !visit(e.remove()) {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
     }
 
     fn audit_len(&self) -> Result<u64, StoreError> {

@@ -134,8 +134,14 @@ impl<'a> Children<'a> {
     ) -> Result<Self, InvalidField> {
         let path = path.into();
         if !parent.text.trim().is_empty() {
+            // The operation element's own path is empty: the field is then its name.
+            let field = if path.is_empty() {
+                parent.local.to_string()
+            } else {
+                path.into_owned()
+            };
             return Err(InvalidField::new(
-                path,
+                field,
                 Some(parent.text.trim()),
                 "text is not allowed here, only elements",
             ));
