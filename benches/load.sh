@@ -19,27 +19,8 @@ for tool in wrk h2load python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y wrk nghttp2-client)" >&2; exit 2; }
 done
 
-gateway="${GATEWAY:-}"
-if [ -z "$gateway" ]; then
-  cargo build --release --quiet
-  gateway=./target/release/bcss-gateway
-fi
-work="$(mktemp -d)"
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-RUST_LOG=warn "$gateway" serve --demo --no-admin --no-reset --data-dir "$work/data" --addr 127.0.0.1:0 >"$work/out" 2>"$work/err" &
-server=$!
-for _ in $(seq 1 100); do grep -q '^demo manifest' "$work/out" 2>/dev/null && break; sleep 0.1; done
-base="$(sed -n 's/^bcss-gateway listening on //p' "$work/out")"
-[ -n "$base" ] || { cat "$work/err" >&2; exit 1; }
-
-read -r user password cbe lc ssin < <(python3 - "$work/data/demo.json" <<'PY'
-import json, sys
-m = json.load(open(sys.argv[1]))
-i = next(i for i in m["institutions"] if i["key"] == m["defaultInstitution"])
-s = next(s for s in m["ssins"] if s["expectedStatus"] == "MSG00000")
-print(i["username"], i["password"], i["cbeNumber"], i["legalContexts"]["LivingWages"][0], s["ssin"])
-PY
-)
+. benches/demo_server.sh
+start_demo_server --no-reset
 auth="Basic $(printf '%s:%s' "$user" "$password" | base64 -w0)"
 path=/SOA4520/LivingWagesService/v2/consult
 cat >"$work/body.xml" <<XML

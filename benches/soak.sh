@@ -13,22 +13,8 @@ minutes="${1:-10}"
 connections="${2:-32}"
 shift $(( $# >= 2 ? 2 : $# ))
 command -v wrk >/dev/null || { echo "missing wrk (apt-get install -y wrk)" >&2; exit 2; }
-cargo build --release --quiet
-work="$(mktemp -d)"
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-RUST_LOG=warn ./target/release/bcss-gateway serve --demo --no-admin --data-dir "$work/data" --addr 127.0.0.1:0 "$@" >"$work/out" 2>"$work/err" &
-server=$!
-for _ in $(seq 1 100); do grep -q '^demo manifest' "$work/out" 2>/dev/null && break; sleep 0.1; done
-base="$(sed -n 's/^bcss-gateway listening on //p' "$work/out")"
-[ -n "$base" ] || { cat "$work/err" >&2; exit 1; }
-read -r user password cbe lc ssin < <(python3 - "$work/data/demo.json" <<'PY'
-import json, sys
-m = json.load(open(sys.argv[1]))
-i = next(i for i in m["institutions"] if i["key"] == m["defaultInstitution"])
-s = next(s for s in m["ssins"] if s["expectedStatus"] == "MSG00000")
-print(i["username"], i["password"], i["cbeNumber"], i["legalContexts"]["LivingWages"][0], s["ssin"])
-PY
-)
+. benches/demo_server.sh
+start_demo_server "$@"
 cat >"$work/soap.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "text/xml; charset=utf-8"

@@ -354,6 +354,21 @@ fn audit_trail_is_ordered(store: &dyn Store) {
     assert_eq!(page, records[2..4]);
 }
 
+/// An audit record of a consultation answered MSG00000.
+fn consultation(ticket: uuid::Uuid, received_at_ms: i64, latency_us: u64) -> AuditRecord {
+    AuditRecord {
+        ticket,
+        received_at_ms,
+        latency_us,
+        caller: None,
+        operation: Some("getLivingWages".into()),
+        legal_context: None,
+        ssin: None,
+        outcome: "MSG00000".into(),
+        http_status: 200,
+    }
+}
+
 /// Hundreds of records over several seconds, committed out of order (a long exchange
 /// is recorded after shorter ones that started later) and one batch twice: the trail
 /// still gives each record once, in ticket order, page after page.
@@ -363,18 +378,9 @@ fn audit_trail_orders_late_records(store: &dyn Store) {
         .map(|i| {
             let random = (i * 7919).to_le_bytes();
             let random = [0, 0, random[0], random[1], random[2], 0, 0, 0, 0, 0];
-            AuditRecord {
-                ticket: uuid::Builder::from_unix_timestamp_millis(base_ms + i * 9, &random)
-                    .into_uuid(),
-                received_at_ms: i64::try_from(i).unwrap_or(0),
-                latency_us: i,
-                caller: None,
-                operation: Some("getLivingWages".into()),
-                legal_context: None,
-                ssin: None,
-                outcome: "MSG00000".into(),
-                http_status: 200,
-            }
+            let ticket =
+                uuid::Builder::from_unix_timestamp_millis(base_ms + i * 9, &random).into_uuid();
+            consultation(ticket, i64::try_from(i).unwrap_or(0), i)
         })
         .collect();
     let (odd, even): (Vec<AuditRecord>, Vec<AuditRecord>) =
@@ -447,17 +453,10 @@ fn the_audit_trail_is_kept_within_its_retention(store: &dyn Store) {
     let base_ms = 1_800_000_000_000u64;
     // 2,000 records, one every 10 ms: 20 s of trail.
     let records: Vec<AuditRecord> = (0..2000u64)
-        .map(|i| AuditRecord {
-            ticket: uuid::Builder::from_unix_timestamp_millis(base_ms + i * 10, &[1; 10])
-                .into_uuid(),
-            received_at_ms: i64::try_from(base_ms + i * 10).unwrap_or(0),
-            latency_us: i,
-            caller: None,
-            operation: Some("getLivingWages".into()),
-            legal_context: None,
-            ssin: None,
-            outcome: "MSG00000".into(),
-            http_status: 200,
+        .map(|i| {
+            let ticket =
+                uuid::Builder::from_unix_timestamp_millis(base_ms + i * 10, &[1; 10]).into_uuid();
+            consultation(ticket, i64::try_from(base_ms + i * 10).unwrap_or(0), i)
         })
         .collect();
     for batch in records.chunks(300) {

@@ -180,83 +180,55 @@ fn request_payload(data: &[u8], read: impl FnOnce(&Element<'_>)) {
     }
 }
 
-pub fn living_wages_v2_request(data: &[u8]) {
-    request_payload(data, |payload| {
-        match living_wages_v2::read_request(payload) {
-            Err(e) => check_refusal(&e),
-            Ok(request) => {
-                let mut w = XmlWriter::default();
-                living_wages_v2::write_response(
-                    &mut w,
-                    &request,
-                    &cbss(),
-                    &status(),
-                    &living_wages_v2::Answer::Nothing,
-                );
-                check_answer(w.finish());
-            }
+/// A service's request: refused with the field named, or answered (an answer without
+/// data) as XML the gateway reads back.
+fn request_answered<R>(
+    data: &[u8],
+    read: fn(&Element<'_>) -> Result<R, RequestError>,
+    write: impl FnOnce(&mut XmlWriter, &R),
+) {
+    request_payload(data, |payload| match read(payload) {
+        Err(e) => check_refusal(&e),
+        Ok(request) => {
+            let mut w = XmlWriter::default();
+            write(&mut w, &request);
+            check_answer(w.finish());
         }
+    });
+}
+
+pub fn living_wages_v2_request(data: &[u8]) {
+    request_answered(data, living_wages_v2::read_request, |w, request| {
+        let answer = living_wages_v2::Answer::Nothing;
+        living_wages_v2::write_response(w, request, &cbss(), &status(), &answer);
     });
 }
 
 pub fn living_wages_v3_request(data: &[u8]) {
-    request_payload(data, |payload| {
-        match living_wages_v3::read_request(payload) {
-            Err(e) => check_refusal(&e),
-            Ok(request) => {
-                let mut w = XmlWriter::default();
-                living_wages_v3::write_response(
-                    &mut w,
-                    &request,
-                    &cbss(),
-                    &status(),
-                    &living_wages_v3::Answer::Nothing,
-                );
-                check_answer(w.finish());
-            }
-        }
+    request_answered(data, living_wages_v3::read_request, |w, request| {
+        let answer = living_wages_v3::Answer::Nothing;
+        living_wages_v3::write_response(w, request, &cbss(), &status(), &answer);
     });
 }
 
 pub fn living_wages_with_amount_request(data: &[u8]) {
-    request_payload(
+    request_answered(
         data,
-        |payload| match living_wages_with_amount_v1::read_request(payload) {
-            Err(e) => check_refusal(&e),
-            Ok(request) => {
-                let mut w = XmlWriter::default();
-                living_wages_with_amount_v1::write_response(
-                    &mut w,
-                    &request,
-                    &cbss(),
-                    &status(),
-                    &living_wages_with_amount_v1::Answer {
-                        pcsas: Vec::new(),
-                        last_month_is_last_paid: None,
-                    },
-                );
-                check_answer(w.finish());
-            }
+        living_wages_with_amount_v1::read_request,
+        |w, request| {
+            let answer = living_wages_with_amount_v1::Answer {
+                pcsas: Vec::new(),
+                last_month_is_last_paid: None,
+            };
+            living_wages_with_amount_v1::write_response(w, request, &cbss(), &status(), &answer);
         },
     );
 }
 
 pub fn subscription_request(data: &[u8]) {
-    request_payload(data, |payload| {
-        match subscription_v1::read_request(payload) {
-            Err(e) => check_refusal(&e),
-            Ok(request) => {
-                let mut w = XmlWriter::default();
-                subscription_v1::write_response(
-                    &mut w,
-                    &request,
-                    &cbss(),
-                    &status(),
-                    &subscription_v1::Answer::default(),
-                );
-                check_answer(w.finish());
-            }
-        }
+    request_answered(data, subscription_v1::read_request, |w, request| {
+        let answer = subscription_v1::Answer::default();
+        subscription_v1::write_response(w, request, &cbss(), &status(), &answer);
     });
 }
 
