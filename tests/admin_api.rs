@@ -785,6 +785,48 @@ async fn the_journal_answers_queries_and_counts() {
     );
     let (ok, out) = cli(gw.data_dir(), &["journal", "--since", "soon"]);
     assert!(!ok && out.contains("--since"), "{out}");
+    // --follow prints the last records, then each new exchange as it is committed.
+    let mut follow = Command::new(env!("CARGO_BIN_EXE_bcss-gateway"))
+        .args([
+            "journal",
+            "--follow",
+            "--json",
+            "--limit",
+            "1",
+            "--institution",
+            &onem,
+        ])
+        .arg("--data-dir")
+        .arg(gw.data_dir())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("run: {e}"));
+    let stdout = follow.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let next_ticket = || {
+        let line = lines
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("--follow printed nothing: {e}"));
+        let record: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        record["ticket"].as_str().unwrap_or_default().to_owned()
+    };
+    assert_eq!(next_ticket(), tickets[2], "the last one first");
+    let reply = gw.consult("onem", &two_pcsas).await;
+    assert_eq!(
+        next_ticket(),
+        reply.text_of("ticketCBSS").unwrap_or_default()
+    );
+    let _ = follow.kill();
+    let _ = follow.wait();
     // A parameter that cannot be read is named.
     for (query, named) in [
         ("since=soon", "since"),

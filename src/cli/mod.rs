@@ -145,8 +145,12 @@ pub struct JournalArgs {
     #[arg(long)]
     pub json: bool,
     /// Only how many records match.
-    #[arg(long, conflicts_with_all = ["oldest", "json"])]
+    #[arg(long, conflicts_with_all = ["oldest", "json", "follow"])]
     pub count: bool,
+    /// The last records, then each new one as the running gateway commits it (with
+    /// --json, one JSON object a line), until interrupted.
+    #[arg(long, conflicts_with = "oldest")]
+    pub follow: bool,
 }
 
 /// Shows or changes the clock of the gateway running on --data-dir.
@@ -517,6 +521,9 @@ async fn journal(args: JournalArgs) -> Result<(), CliError> {
             reason: format!("{} is not from 1 to {}", args.limit, journal::MAX_PAGE),
         });
     }
+    if args.follow {
+        return follow_journal(&args, &params).await;
+    }
     if remote::running(&args.data_dir) {
         let mut path = format!(
             "/v1/journal{}?{}",
@@ -562,6 +569,69 @@ async fn journal(args: JournalArgs) -> Result<(), CliError> {
     }
 }
 
+/// `journal --follow`: the last records, then every new one, from the running gateway.
+async fn follow_journal(
+    args: &JournalArgs,
+    params: &crate::admin::journal::Params,
+) -> Result<(), CliError> {
+    use crate::admin::journal::{Shown, ShownPage};
+    if !remote::running(&args.data_dir) {
+        return Err(CliError::Refused(format!(
+            "no gateway runs on {}: --follow watches a running one",
+            args.data_dir.display()
+        )));
+    }
+    let page = |path: String| async move {
+        let answer = remote::call(&args.data_dir, "GET", &path, None).await?;
+        serde_json::from_value::<ShownPage>(answer).map_err(|e| {
+            CliError::Refused(format!("the gateway's journal page is not readable: {e}"))
+        })
+    };
+    let print = |r: &Shown| -> Result<(), CliError> {
+        if args.json {
+            let line = serde_json::to_string(r).map_err(|e| CliError::Refused(e.to_string()))?;
+            println!("{line}");
+        } else {
+            print_journal_line(r);
+        }
+        Ok(())
+    };
+    let filters = query_string(params);
+    let mut last = page(format!("/v1/journal?{filters}&limit={}", args.limit))
+        .await?
+        .records;
+    last.reverse();
+    if !args.json {
+        print_journal_header();
+    }
+    for r in &last {
+        print(r)?;
+    }
+    // Nothing yet: from the gateway's present on (its clock may have been moved).
+    let mut after = last.last().map(|r| r.ticket.clone());
+    let since = match after {
+        Some(_) => None,
+        None => remote::call(&args.data_dir, "GET", "/v1/clock", None).await?["now"]
+            .as_str()
+            .map(str::to_owned),
+    };
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let mut path = format!("/v1/journal?{filters}&order=oldest&limit=1000");
+        match (&after, &since) {
+            (Some(ticket), _) => path.push_str(&format!("&after={ticket}")),
+            (None, Some(now)) if params.since.is_none() => {
+                path.push_str(&format!("&since={}", now.replace(':', "%3A")));
+            }
+            (None, _) => {}
+        }
+        for r in page(path).await?.records {
+            print(&r)?;
+            after = Some(r.ticket);
+        }
+    }
+}
+
 /// The query string of `params`, each value percent-encoded.
 fn query_string(params: &crate::admin::journal::Params) -> String {
     let encode = |v: &str| -> String {
@@ -599,22 +669,9 @@ fn print_journal(page: &crate::admin::journal::ShownPage, json: bool) -> Result<
         println!("{text}");
         return Ok(());
     }
-    println!(
-        "{:<24} {:<36} {:<10} {:<34} {:<11} {:<8} {:>4} {:>9}",
-        "received", "ticket", "caller", "operation", "ssin", "outcome", "http", "µs"
-    );
+    print_journal_header();
     for r in &page.records {
-        println!(
-            "{:<24} {:<36} {:<10} {:<34} {:<11} {:<8} {:>4} {:>9}",
-            r.received_at,
-            r.ticket,
-            r.institution.as_deref().unwrap_or("-"),
-            r.operation.as_deref().unwrap_or("-"),
-            r.ssin.as_deref().unwrap_or("-"),
-            r.outcome,
-            r.http_status,
-            r.latency_us
-        );
+        print_journal_line(r);
     }
     if page.next.is_some() {
         println!("(more: --limit, or the admin API's next page)");
@@ -1545,4 +1602,25 @@ async fn wait_for_stop_signal() -> Result<(), CliError> {
     }
     #[cfg(not(unix))]
     tokio::signal::ctrl_c().await.map_err(CliError::Signal)
+}
+
+fn print_journal_header() {
+    println!(
+        "{:<24} {:<36} {:<10} {:<34} {:<11} {:<8} {:>4} {:>9}",
+        "received", "ticket", "caller", "operation", "ssin", "outcome", "http", "µs"
+    );
+}
+
+fn print_journal_line(r: &crate::admin::journal::Shown) {
+    println!(
+        "{:<24} {:<36} {:<10} {:<34} {:<11} {:<8} {:>4} {:>9}",
+        r.received_at,
+        r.ticket,
+        r.institution.as_deref().unwrap_or("-"),
+        r.operation.as_deref().unwrap_or("-"),
+        r.ssin.as_deref().unwrap_or("-"),
+        r.outcome,
+        r.http_status,
+        r.latency_us
+    );
 }
