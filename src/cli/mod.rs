@@ -1444,6 +1444,15 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     };
     config.body_limit = usize::try_from(args.body_limit).unwrap_or(usize::MAX);
     config.body_memory = usize::try_from(args.body_memory << 20).unwrap_or(usize::MAX);
+    if config.body_memory < config.body_limit {
+        return Err(CliError::Argument {
+            flag: "body-memory",
+            reason: format!(
+                "{} MiB cannot hold one body of --body-limit {} bytes",
+                args.body_memory, args.body_limit
+            ),
+        });
+    }
     config.max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
     config.max_handshakes = usize::try_from(args.max_handshakes).unwrap_or(usize::MAX);
     config.handshake_timeout = Duration::from_secs(args.handshake_timeout);

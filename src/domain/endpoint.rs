@@ -202,14 +202,26 @@ fn special_range(ip: IpAddr) -> Option<&'static str> {
             }
         }
         IpAddr::V6(v6) => {
+            let [a, b, c, d, e, f, ..] = v6.segments();
+            let zeros = a == 0 && b == 0 && c == 0 && d == 0 && e == 0 && f == 0;
             if v6.is_loopback() {
                 Some("loopback")
             } else if v6.is_unspecified() {
                 Some("unspecified")
+            } else if zeros {
+                // ::a.b.c.d, the deprecated IPv4-compatible form, reaches no host.
+                Some("IPv4-compatible")
+            } else if a == 0x64 && b == 0xff9b {
+                // NAT64 (64:ff9b::/96, 64:ff9b:1::/48): reaches an IPv4 network.
+                Some("NAT64")
+            } else if a == 0 && b == 0 && c == 0 && d == 0 && e == 0xffff && f == 0 {
+                Some("IPv4-translated")
             } else if v6.is_unique_local() {
                 Some("private")
             } else if v6.is_unicast_link_local() {
                 Some("link-local")
+            } else if a & 0xffc0 == 0xfec0 {
+                Some("site-local")
             } else if v6.is_multicast() {
                 Some("multicast or reserved")
             } else {
@@ -260,6 +272,11 @@ mod tests {
             ("0.0.0.0", "unspecified"),
             ("::ffff:127.0.0.1", "loopback"),
             ("224.0.0.1", "multicast or reserved"),
+            ("64:ff9b::a00:1", "NAT64"),
+            ("64:ff9b:1::1", "NAT64"),
+            ("fec0::1", "site-local"),
+            ("::a00:1", "IPv4-compatible"),
+            ("::ffff:0:a00:1", "IPv4-translated"),
         ] {
             let refused = any.check_address(ip.parse().unwrap()).unwrap_err();
             assert!(

@@ -334,8 +334,17 @@ impl Pusher {
             })
             .collect();
         if allowed.is_empty() {
+            // An address the subscriber named is its own to know; the addresses a name
+            // resolves to inside the network are not.
             return Err(match refused {
-                Some(e) => format!("{}: {e}", target.host()),
+                Some(e) if target.host().parse::<std::net::IpAddr>().is_ok() => e,
+                Some(e) => {
+                    tracing::info!(receiver = target.authority(), reason = %e, "a receiver's name resolves where receivers may not be");
+                    format!(
+                        "{} resolves to no address receivers may be at (serve --receivers)",
+                        target.host()
+                    )
+                }
                 None => format!("{} resolves to no address", target.host()),
             });
         }

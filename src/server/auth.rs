@@ -271,7 +271,7 @@ impl Authenticator {
             return Ok(inst.clone());
         }
         self.limits
-            .check(source, &cbe)
+            .begin(source, &cbe)
             .map_err(AuthError::Throttled)?;
         // An unknown user costs the same verification as a known one (against a decoy
         // hash), so the time of a refusal does not tell which users exist.
@@ -295,6 +295,7 @@ impl Authenticator {
         .unwrap_or(false);
         match (institution, digest) {
             (Some(inst), Some(d)) if ok => {
+                self.limits.succeeded(source, &cbe);
                 if let Ok(mut set) = self.verified.lock() {
                     if set.len() >= VERIFIED_CACHE_LIMIT {
                         set.clear();
@@ -303,10 +304,7 @@ impl Authenticator {
                 }
                 Ok(inst)
             }
-            _ => {
-                self.limits.failed(source, &cbe);
-                Err(rejected())
-            }
+            _ => Err(rejected()),
         }
     }
 }

@@ -3,8 +3,13 @@
 //! counted per source address and per user name in token buckets: a burst is allowed
 //! (a test suite checking its 401s), then a steady few per second; beyond, a request
 //! is refused at once with HTTP 429 and `Retry-After`, without a verification.
-//! Credentials already verified never reach these limits (the authenticator's cache
-//! answers first), so guessing cannot deny service to clients that logged in.
+//! A verification takes its token before it runs and gives it back when the password
+//! was right, so requests sent at once cannot all pass a full bucket. Credentials
+//! already verified never reach these limits (the authenticator's cache answers
+//! first), so guessing cannot deny service to clients that logged in; and a user
+//! name's bucket holds back only sources that failed recently themselves, so that
+//! guessing at an institution's name (CBE numbers are public) does not lock out that
+//! institution's own first login.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -94,7 +99,25 @@ impl<K: Hash + Eq + Clone> Buckets<K> {
         })
     }
 
-    fn fail(&mut self, key: &K, now: Instant) {
+    /// Whether `key` failed recently (its bucket is not full).
+    fn failed_recently(&mut self, key: &K, now: Instant) -> bool {
+        let rate = self.rate;
+        self.buckets.get_mut(key).is_some_and(|bucket| {
+            Self::refill(rate, bucket, now);
+            bucket.tokens < f64::from(rate.burst)
+        })
+    }
+
+    /// A token back, after a verification that succeeded.
+    fn refund(&mut self, key: &K, now: Instant) {
+        let rate = self.rate;
+        if let Some(bucket) = self.buckets.get_mut(key) {
+            Self::refill(rate, bucket, now);
+            bucket.tokens = (bucket.tokens + 1.0).min(f64::from(rate.burst));
+        }
+    }
+
+    fn take(&mut self, key: &K, now: Instant) {
         let rate = self.rate;
         if !self.buckets.contains_key(key) && self.buckets.len() >= TRACKED {
             self.buckets.retain(|_, b| {
@@ -150,46 +173,46 @@ impl LoginLimits {
         }
     }
 
-    /// Whether a verification of `user`'s password from `source` may be attempted.
-    pub fn check(&self, source: IpAddr, user: &CbeNumber) -> Result<(), Throttled> {
+    /// Takes a token from both buckets for a verification of `user`'s password from
+    /// `source`, or says why it may not be attempted now. `succeeded` gives them back.
+    pub fn begin(&self, source: IpAddr, user: &CbeNumber) -> Result<(), Throttled> {
         let now = Instant::now();
         let source = source_key(source);
-        if let Some(retry_after) = self
+        let mut by_source = self
             .by_source
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .wait(&source, now)
-        {
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(retry_after) = by_source.wait(&source, now) {
             return Err(Throttled {
                 who: format!("source {source}"),
                 retry_after,
             });
         }
-        if let Some(retry_after) = self
-            .by_user
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .wait(user, now)
+        let mut by_user = self.by_user.lock().unwrap_or_else(PoisonError::into_inner);
+        if by_source.failed_recently(&source, now)
+            && let Some(retry_after) = by_user.wait(user, now)
         {
             return Err(Throttled {
                 who: format!("user E{user}"),
                 retry_after,
             });
         }
+        by_source.take(&source, now);
+        by_user.take(user, now);
         Ok(())
     }
 
-    /// Counts a failed verification against both.
-    pub fn failed(&self, source: IpAddr, user: &CbeNumber) {
+    /// The password was right: the tokens `begin` took come back.
+    pub fn succeeded(&self, source: IpAddr, user: &CbeNumber) {
         let now = Instant::now();
-        self.by_source
+        let source = source_key(source);
+        let mut by_source = self
+            .by_source
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .fail(&source_key(source), now);
-        self.by_user
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .fail(user, now);
+            .unwrap_or_else(PoisonError::into_inner);
+        by_source.refund(&source, now);
+        let mut by_user = self.by_user.lock().unwrap_or_else(PoisonError::into_inner);
+        by_user.refund(user, now);
     }
 }
 
@@ -211,22 +234,25 @@ mod tests {
             PER_USER,
         );
         let (ip, user) = ("192.0.2.7".parse().unwrap(), cbe("02075943"));
+        // Three verifications begun at once (none has failed yet) take the burst.
         for _ in 0..3 {
-            assert_eq!(limits.check(ip, &user), Ok(()));
-            limits.failed(ip, &user);
+            assert_eq!(limits.begin(ip, &user), Ok(()));
         }
-        let refused = limits.check(ip, &user).unwrap_err();
+        let refused = limits.begin(ip, &user).unwrap_err();
         assert_eq!(refused.who, "source 192.0.2.7");
         assert!(refused.retry_after <= Duration::from_millis(500));
         assert_eq!(retry_seconds(refused.retry_after), 1);
         // Another source is not held back by this one.
-        assert_eq!(limits.check("192.0.2.8".parse().unwrap(), &user), Ok(()));
+        assert_eq!(limits.begin("192.0.2.8".parse().unwrap(), &user), Ok(()));
         std::thread::sleep(Duration::from_millis(550));
-        assert_eq!(limits.check(ip, &user), Ok(()), "one failure forgiven");
+        assert_eq!(limits.begin(ip, &user), Ok(()), "one failure forgiven");
+        // A right password gives its token back.
+        limits.succeeded(ip, &user);
+        assert_eq!(limits.begin(ip, &user), Ok(()));
     }
 
     #[test]
-    fn a_user_is_limited_across_sources() {
+    fn a_user_is_limited_for_sources_that_failed() {
         let limits = LoginLimits::new(
             PER_SOURCE,
             Rate {
@@ -235,16 +261,14 @@ mod tests {
             },
         );
         let user = cbe("02075943");
-        limits.failed("192.0.2.1".parse().unwrap(), &user);
-        limits.failed("192.0.2.2".parse().unwrap(), &user);
-        let refused = limits
-            .check("192.0.2.3".parse().unwrap(), &user)
-            .unwrap_err();
+        let (a, b) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        limits.begin(a, &user).unwrap();
+        limits.begin(b, &user).unwrap();
+        let refused = limits.begin(a, &user).unwrap_err();
         assert_eq!(refused.who, format!("user E{user}"));
-        assert_eq!(
-            limits.check("192.0.2.3".parse().unwrap(), &cbe("02122391")),
-            Ok(())
-        );
+        // A source that has not failed is not held back by others' guessing.
+        assert_eq!(limits.begin("192.0.2.3".parse().unwrap(), &user), Ok(()));
+        assert_eq!(limits.begin(a, &cbe("02122391")), Ok(()));
     }
 
     #[test]

@@ -323,16 +323,13 @@ async fn accept_loop(
             .min(Semaphore::MAX_PERMITS);
         connections.spawn(async move {
             // The handshake, then a place among the connections served, both within the
-            // handshake timeout; until then the connection holds no place, and may be
-            // dropped for a newer one (`handshakes`).
-            let handshake = async {
-                let tls = acceptor.accept(tcp).await.map_err(|e| e.to_string())?;
-                let slot = slots.acquire_owned().await.map_err(|e| e.to_string())?;
-                Ok::<_, String>((tls, slot))
-            };
-            let (tls, _slot) = tokio::select! {
-                done = tokio::time::timeout(handshake_timeout, handshake) => match done {
-                    Ok(Ok(done)) => done,
+            // handshake timeout. Only a handshake in progress may be dropped for a newer
+            // one (`handshakes`): a client that finished its handshake waits for its
+            // place without being pushed out by connections that have not.
+            let started = tokio::time::Instant::now();
+            let tls = tokio::select! {
+                done = tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)) => match done {
+                    Ok(Ok(tls)) => tls,
                     Ok(Err(e)) => {
                         tracing::debug!(%peer, error = %e, "TLS handshake failed");
                         return;
@@ -348,6 +345,14 @@ async fn accept_loop(
                 }
             };
             drop(waiting);
+            let _slot = match tokio::time::timeout_at(started + handshake_timeout, slots.acquire_owned()).await {
+                Ok(Ok(slot)) => slot,
+                Ok(Err(_)) => return,
+                Err(_) => {
+                    tracing::debug!(%peer, "no place for the connection within the handshake timeout");
+                    return;
+                }
+            };
             let certificate = tls
                 .get_ref()
                 .1

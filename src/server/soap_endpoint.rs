@@ -324,7 +324,7 @@ async fn read_body(
             if over || crowded {
                 continue;
             }
-            match reserve(gw, conn, data.len()) {
+            match reserve(gw, conn, data.len() + FRAME_OVERHEAD) {
                 Some(permits) => {
                     held.extend(permits);
                     kept.push(data);
@@ -370,6 +370,10 @@ async fn read_body(
         }),
     }
 }
+
+/// What keeping one frame costs beside its bytes (its handle and its two permits), so
+/// that a body sent a byte a frame is counted for the memory it really takes.
+const FRAME_OVERHEAD: usize = 128;
 
 /// Memory for `len` more bytes of a body: the connection's share and the gateway's,
 /// `None` when either is spent.
