@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::domain::CbeNumber;
@@ -173,22 +173,33 @@ impl LoginLimits {
         }
     }
 
+    /// Both kinds of buckets, always locked in this order.
+    fn buckets(
+        &self,
+    ) -> (
+        MutexGuard<'_, Buckets<IpAddr>>,
+        MutexGuard<'_, Buckets<CbeNumber>>,
+    ) {
+        (
+            self.by_source
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+            self.by_user.lock().unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
     /// Takes a token from both buckets for a verification of `user`'s password from
     /// `source`, or says why it may not be attempted now. `succeeded` gives them back.
     pub fn begin(&self, source: IpAddr, user: &CbeNumber) -> Result<(), Throttled> {
         let now = Instant::now();
         let source = source_key(source);
-        let mut by_source = self
-            .by_source
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let (mut by_source, mut by_user) = self.buckets();
         if let Some(retry_after) = by_source.wait(&source, now) {
             return Err(Throttled {
                 who: format!("source {source}"),
                 retry_after,
             });
         }
-        let mut by_user = self.by_user.lock().unwrap_or_else(PoisonError::into_inner);
         if by_source.failed_recently(&source, now)
             && let Some(retry_after) = by_user.wait(user, now)
         {
@@ -205,13 +216,8 @@ impl LoginLimits {
     /// The password was right: the tokens `begin` took come back.
     pub fn succeeded(&self, source: IpAddr, user: &CbeNumber) {
         let now = Instant::now();
-        let source = source_key(source);
-        let mut by_source = self
-            .by_source
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        by_source.refund(&source, now);
-        let mut by_user = self.by_user.lock().unwrap_or_else(PoisonError::into_inner);
+        let (mut by_source, mut by_user) = self.buckets();
+        by_source.refund(&source_key(source), now);
         by_user.refund(user, now);
     }
 }
