@@ -112,7 +112,12 @@ async fn main() -> Result<(), Error> {
         receivers: bcss_gateway::domain::Receivers::default().with_loopback(),
     };
     let started = Instant::now();
-    let dispatcher = Dispatcher::start(setup.store.clone(), clock, config)?;
+    let dispatcher = Dispatcher::start(
+        setup.store.clone(),
+        clock,
+        config,
+        std::sync::Arc::new(bcss_gateway::metrics::Metrics::new()),
+    )?;
     for sink in &sinks {
         let all = usize::try_from(events)?;
         if !sink.wait_for(all, Duration::from_secs(600)).await {

@@ -102,6 +102,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ssin: Some(ssin.clone()),
         outcome: "MSG00000".into(),
         http_status: 200,
+        service: None,
+        mark: None,
     };
     let batch: Vec<AuditRecord> = (0..200)
         .map(|_| AuditRecord {

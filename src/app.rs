@@ -65,7 +65,12 @@ impl App {
         let clock = config.clock.clone();
         let dispatcher = match notifications {
             Some(notify) => {
-                let dispatcher = Dispatcher::start(store.clone(), clock.clone(), notify)?;
+                let dispatcher = Dispatcher::start(
+                    store.clone(),
+                    clock.clone(),
+                    notify,
+                    config.metrics.clone(),
+                )?;
                 config.notify = Some(dispatcher.waker());
                 Some(dispatcher)
             }
@@ -73,7 +78,17 @@ impl App {
         };
         let wake = config.notify.clone();
         let admin = match admin {
-            Some(admin) => Some(admin::start(admin, store.clone(), clock.clone(), wake).await?),
+            Some(admin) => Some(
+                admin::start(
+                    admin,
+                    store.clone(),
+                    clock.clone(),
+                    wake,
+                    config.faults.clone(),
+                    config.metrics.clone(),
+                )
+                .await?,
+            ),
             None => None,
         };
         let server = server::start(config, store).await?;

@@ -10,6 +10,7 @@ pub mod control;
 pub mod demo;
 pub mod domain;
 mod files;
+pub mod metrics;
 pub mod notify;
 pub mod server;
 pub mod services;

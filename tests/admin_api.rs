@@ -484,6 +484,9 @@ async fn the_api_requires_its_token_and_describes_itself() {
         "/v1/subscriptions/{institution}/replay",
         "/v1/journal",
         "/v1/journal/count",
+        "/v1/faults",
+        "/v1/faults/{id}",
+        "/metrics",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
     }
@@ -844,4 +847,246 @@ async fn the_journal_answers_queries_and_counts() {
             "{query}: {answer}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_rules_come_from_world_files_the_api_and_the_command_line() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let world = dir.path().join("faults.toml");
+    std::fs::write(
+        &world,
+        "[[fault]]\ncount = 1\neffect = { status = \"MSG00005\" }\n\
+         [fault.match]\noperation = \"getLivingWages\"\nservice = \"LivingWagesService v2\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let world_arg = world.display().to_string();
+    let gw = start_with(&["--world", &world_arg]);
+    let two_pcsas = gw.demo_ssin("two PCSAs");
+    // The world's rule fires once.
+    assert_eq!(
+        gw.consult("onem", &two_pcsas).await.status_code(),
+        "MSG00005"
+    );
+    assert_eq!(
+        gw.consult("onem", &two_pcsas).await.status_code(),
+        "MSG00000"
+    );
+
+    // The API: a rule added, listed, fired, removed; a bad one refused by its field.
+    let (status, added) = gw
+        .json(
+            "POST",
+            "/v1/faults",
+            Some(json!({"match": {"ssin": two_pcsas}, "effect": {"http": {"status": 503, "retryAfter": 2}}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{added}");
+    let id = added["rules"][0]["id"].as_u64().unwrap_or_default();
+    let unavailable = gw
+        .partner("onem")
+        .soap_at(
+            PATH,
+            &Call::new(
+                "getLivingWages",
+                &gw.institution("onem").cbe_number,
+                &two_pcsas,
+            )
+            .soap11(),
+        )
+        .await;
+    assert_eq!(
+        (unavailable.status, unavailable.header("retry-after")),
+        (503, Some("2"))
+    );
+    let (_, listed) = gw.json("GET", "/v1/faults", None).await;
+    assert_eq!(listed["rules"][0]["fired"], json!(1), "{listed}");
+    let (status, _) = gw.json("DELETE", &format!("/v1/faults/{id}"), None).await;
+    assert_eq!(status, 200);
+    let (status, _) = gw.json("DELETE", &format!("/v1/faults/{id}"), None).await;
+    assert_eq!(status, 404);
+    let (status, refused) = gw
+        .json(
+            "POST",
+            "/v1/faults",
+            Some(json!([{"effect": "reset"}, {"effect": {"status": "MSG99999"}}])),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("rule 2: effect.status:"),
+        "{refused}"
+    );
+    let (_, listed) = gw.json("GET", "/v1/faults", None).await;
+    assert_eq!(
+        listed["rules"],
+        json!([]),
+        "nothing of a refused list is added"
+    );
+
+    // The command line, through the control socket.
+    let data = gw.data_dir();
+    let (ok, out) = cli(
+        data,
+        &[
+            "faults",
+            "add",
+            "--ssin",
+            &two_pcsas,
+            "--status",
+            "MSG00012",
+            "--count",
+            "2",
+            "--delay",
+            "10ms..20ms",
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.starts_with("added "), "{out}");
+    assert_eq!(
+        gw.consult("onem", &two_pcsas).await.status_code(),
+        "MSG00012"
+    );
+    let (ok, out) = cli(data, &["faults", "list"]);
+    assert!(ok && out.contains("fired 1, 1 to go"), "{out}");
+    let (ok, out) = cli(data, &["faults", "add", "--reset", "--truncate"]);
+    assert!(!ok && out.contains("cannot be used with"), "{out}");
+    let (ok, out) = cli(data, &["faults", "add", "--http", "200"]);
+    assert!(!ok && out.contains("effect.http.status"), "{out}");
+    let (ok, out) = cli(data, &["faults", "clear"]);
+    assert!(ok && out.contains("removed 1"), "{out}");
+    assert_eq!(
+        gw.consult("onem", &two_pcsas).await.status_code(),
+        "MSG00000"
+    );
+
+    // The journal tells injected exchanges apart.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, counted) = gw
+            .json("GET", "/v1/journal/count?injected=true", None)
+            .await;
+        if counted["count"] == json!(3) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{counted}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, page) = gw
+        .json(
+            "GET",
+            "/v1/journal?injected=true&order=oldest&service=livingwagesservice%20v2",
+            None,
+        )
+        .await;
+    let notes: Vec<&str> = page["records"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|r| r["injected"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(notes.len(), 3, "{page}");
+    assert!(notes[0].ends_with("status MSG00005"), "{notes:?}");
+    assert!(notes[1].ends_with("http 503"), "{notes:?}");
+    assert!(
+        notes[2].contains("status MSG00012") && notes[2].contains("delay"),
+        "{notes:?}"
+    );
+    let (ok, out) = cli(data, &["journal", "--injected", "--limit", "5"]);
+    assert!(ok && out.matches("injected: rule").count() == 3, "{out}");
+}
+
+/// The value of the sample `name{labels}` (labels as written, in order), 0 when absent.
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_move_as_requests_are_made_and_ready_says_the_gateway_serves() {
+    let gw = start();
+    let two_pcsas = gw.demo_ssin("two PCSAs");
+    let scrape = || async {
+        let reply = gw.call("GET", "/metrics", None).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(
+            reply.header("content-type"),
+            Some("text/plain; version=0.0.4; charset=utf-8")
+        );
+        reply.body
+    };
+    let consulted = "bcss_requests_total{service=\"LivingWagesService v2\",operation=\"getLivingWages\",outcome=\"MSG00000\",http_status=\"200\"}";
+    let timed = "bcss_request_duration_seconds_count{service=\"LivingWagesService v2\",operation=\"getLivingWages\"}";
+    let before = scrape().await;
+    for _ in 0..3 {
+        assert_eq!(
+            gw.consult("onem", &two_pcsas).await.status_code(),
+            "MSG00000"
+        );
+    }
+    let liege = gw.partner("cpas-liege");
+    let form = liege_form_b(LIEGE, &gw.demo_ssin("no right"), "2025-01-01", "METRICS-1");
+    let sent = liege.soap_at(PD_PATH, &form).await;
+    assert_eq!(
+        sent.text_of("outcome").as_deref(),
+        Some("ACCEPTED"),
+        "{}",
+        sent.body
+    );
+    let (_, added) = gw
+        .json(
+            "POST",
+            "/v1/faults",
+            Some(json!({"effect": {"status": "MSG00012"}, "count": 1})),
+        )
+        .await;
+    let rule = added["rules"][0]["id"].as_u64().unwrap_or_default();
+    assert_eq!(
+        gw.consult("onem", &two_pcsas).await.status_code(),
+        "MSG00012"
+    );
+    // The audit writer commits every 50 ms: the journal's size follows.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let after = loop {
+        let after = scrape().await;
+        if sample(&after, "bcss_journal_records") >= sample(&before, "bcss_journal_records") + 5.0 {
+            break after;
+        }
+        assert!(std::time::Instant::now() < deadline, "{after}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(sample(&after, consulted) - sample(&before, consulted), 3.0);
+    assert_eq!(sample(&after, timed) - sample(&before, timed), 4.0);
+    assert_eq!(
+        sample(&after, "bcss_registrations_total{outcome=\"ACCEPTED\"}")
+            - sample(&before, "bcss_registrations_total{outcome=\"ACCEPTED\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            &after,
+            &format!("bcss_injected_faults_total{{rule=\"{rule}\"}}")
+        ),
+        1.0
+    );
+    assert!(sample(&after, "bcss_outbox_head") >= 1.0, "{after}");
+    assert!(sample(&after, "bcss_audit_commits_total") >= 1.0, "{after}");
+    assert_eq!(sample(&after, "bcss_audit_dropped_records_total"), 0.0);
+    // The demo's subscriber has a queue.
+    let cin = gw.institution("cin").cbe_number.clone();
+    assert!(
+        after.contains(&format!(
+            "bcss_subscriber_queue_notifications{{institution=\"{cin}\"}}"
+        )),
+        "{after}"
+    );
+
+    // Without the token, nothing; /ready and /health on the service's own listener.
+    let anonymous = gw.admin.send("GET", "/metrics", &[], Vec::new()).await;
+    assert_eq!(anonymous.status, 401);
+    let service = Client::external(gw.addr, &gw.ca);
+    let ready = service.get("/ready").await;
+    assert_eq!((ready.status, ready.body.trim()), (200, "ready"));
+    assert_eq!(service.get("/health").await.status, 200);
 }

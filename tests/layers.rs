@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     ("domain", &[]),
     ("files", &[]),
+    ("metrics", &[]),
     ("clock", &["domain"]),
     ("tls", &["domain"]),
     ("store", &["domain", "files"]),
@@ -17,12 +18,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("services", &["domain", "store", "wire", "clock"]),
     (
         "notify",
-        &["domain", "store", "wire", "clock", "tls", "services"],
+        &[
+            "domain", "store", "wire", "clock", "tls", "services", "metrics",
+        ],
     ),
     (
         "server",
         &[
-            "domain", "store", "wire", "clock", "tls", "services", "files",
+            "domain", "store", "wire", "clock", "tls", "services", "files", "metrics",
         ],
     ),
     ("certs", &["domain", "files", "tls"]),
@@ -37,6 +40,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "admin",
         &[
             "domain", "store", "clock", "tls", "services", "server", "world", "files", "control",
+            "metrics",
         ],
     ),
     (

@@ -344,6 +344,8 @@ fn audit_trail_is_ordered(store: &dyn Store) {
             ssin: None,
             outcome: format!("MSG0000{i}").into(),
             http_status: 200,
+            service: None,
+            mark: None,
         })
         .collect();
     ok(store.append_audit(&records[..2]));
@@ -366,6 +368,8 @@ fn consultation(ticket: uuid::Uuid, received_at_ms: i64, latency_us: u64) -> Aud
         ssin: None,
         outcome: "MSG00000".into(),
         http_status: 200,
+        service: None,
+        mark: None,
     }
 }
 
@@ -667,6 +671,8 @@ fn a_restored_snapshot_is_the_register_it_was_taken_of(store: &dyn Store) {
         ssin: None,
         outcome: "MSG00000".into(),
         http_status: 200,
+        service: None,
+        mark: None,
     };
     ok(store.append_audit(std::slice::from_ref(&record)));
     let generation = store.generation();
@@ -686,6 +692,7 @@ fn a_restored_snapshot_is_the_register_it_was_taken_of(store: &dyn Store) {
     );
     assert!(ok(store.subscriptions()).is_empty());
     assert_eq!(ok(store.outbox(OutboxSequence::default(), 10)), []);
+    assert_eq!(ok(store.outbox_head()), OutboxSequence::START);
     assert_ne!(
         store.generation(),
         generation,
@@ -912,6 +919,7 @@ fn a_group_sees_its_earlier_writes(store: &dyn Store) {
         [(1, 1), (2, 2)],
         "one outbox event per accepted form, in order, with the person's versions"
     );
+    assert_eq!(ok(store.outbox_head()), OutboxSequence(2));
 }
 
 /// A PCSA in Gent, and a person with a living wage from it through 2020.

@@ -15,6 +15,7 @@ use support::{
 };
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/worlds/example.toml");
+const FAULTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/worlds/faults.toml");
 /// The example's partner institution, its password and its persons.
 const PARTNER: &str = "0212345668";
 const PASSWORD: &str = "change-me-test-partner";
@@ -606,4 +607,38 @@ async fn a_testers_own_client_certificates_identify_their_institution() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{out:?}");
     assert!(text.contains("client-cas"), "{text}");
+}
+
+#[test]
+fn a_worlds_fault_rules_are_checked_with_it_and_kept_by_a_running_gateway_only() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let bad = dir.path().join("faults.toml");
+    std::fs::write(
+        &bad,
+        "[[fault]]\neffect = \"reset\"\nprobability = 2.0\n\n\
+         [[fault]]\neffect = { status = \"MSG00099\" }\n\n\
+         [[fault]]\nmatch = { service = \"Nowhere\" }\ndelay = { fixed = { ms = 10 } }\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = world_load(&data, &[path_arg(&bad)]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let file = path_arg(&bad);
+    for expected in [
+        format!("{file}:1: fault[0].probability: 2 is not above 0 and at most 1"),
+        format!("{file}:5: fault[1].effect.status: \"MSG00099\" is not one of MSG00005"),
+        format!(
+            "{file}:8: fault[2].match.service: \"Nowhere\" is not one of LivingWagesService v2"
+        ),
+    ] {
+        assert!(stderr.contains(&expected), "{expected}\nin\n{stderr}");
+    }
+    let out = world_load(&data, &[FAULTS]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("fault rule(s) not kept"), "{stdout}");
+    if let Some(errors) = schema_errors(&[Path::new(FAULTS)]) {
+        assert!(errors.is_empty(), "{errors:?}");
+    }
 }

@@ -1,6 +1,6 @@
 //! `/v1/journal`: the audit trail of every exchange, queried by time, institution,
-//! operation, SSIN, outcome, HTTP status or ticket, newest or oldest first, a page at
-//! a time; `/v1/journal/count` counts what a query matches.
+//! service, operation, SSIN, outcome, HTTP status, ticket or injected fault, newest or
+//! oldest first, a page at a time; `/v1/journal/count` counts what a query matches.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -12,7 +12,7 @@ use crate::clock;
 use crate::domain::CbeNumber;
 use crate::domain::date::format_utc_timestamp;
 use crate::services::journal::{self, JournalQuery};
-use crate::store::{AuditRecord, AuditWindow};
+use crate::store::{AuditMark, AuditRecord, AuditWindow};
 
 /// The query string: every field optional.
 #[derive(Debug, Default, Deserialize)]
@@ -30,6 +30,10 @@ pub struct Params {
     pub outcome: Option<String>,
     pub http_status: Option<u16>,
     pub ticket: Option<String>,
+    /// As `serve` lists the services: `LivingWagesService v2`.
+    pub service: Option<String>,
+    /// `true`: only exchanges a fault rule changed; `false`: only the others.
+    pub injected: Option<bool>,
     /// `newest` (the default) or `oldest` first.
     pub order: Option<String>,
     /// Records in the page, 1 to 1000 (default 100).
@@ -83,6 +87,8 @@ impl Params {
             outcome: self.outcome.clone(),
             http_status: self.http_status,
             ticket: ticket("ticket", &self.ticket)?,
+            service: self.service.clone(),
+            injected: self.injected,
         })
     }
 }
@@ -99,7 +105,17 @@ pub struct Shown {
     pub legal_context: Option<String>,
     pub ssin: Option<String>,
     pub outcome: String,
+    /// 0 when no answer was sent (an injected reset or hold).
     pub http_status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The fault rule that changed the exchange, and what it did: `rule 3: reset`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injected: Option<String>,
+    /// On a record the writer adds when it could not keep up: how many exchanges
+    /// before it were not recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<u64>,
 }
 
 impl From<AuditRecord> for Shown {
@@ -114,6 +130,17 @@ impl From<AuditRecord> for Shown {
             ssin: r.ssin,
             outcome: r.outcome.into_owned(),
             http_status: r.http_status,
+            service: r.service.map(|s| s.into_owned()),
+            injected: match &r.mark {
+                Some(AuditMark::Injected { rule, effect }) => {
+                    Some(format!("rule {rule}: {effect}"))
+                }
+                _ => None,
+            },
+            dropped: match r.mark {
+                Some(AuditMark::Dropped { exchanges }) => Some(exchanges),
+                _ => None,
+            },
         }
     }
 }

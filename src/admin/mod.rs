@@ -1,7 +1,8 @@
 //! The admin API: a JSON API through which a tester changes the running gateway:
 //! applies world fragments, sends statements, resets the register to the worlds it
 //! started with, moves the clock and manages subscriptions. Every change goes through
-//! the rules and transactions the SOAP services use.
+//! the rules and transactions the SOAP services use; fault rules (`faults.rs`) change
+//! only how the gateway answers, never what it stores.
 //!
 //! Two transports serve the same routes: HTTPS on a listener of its own (loopback by
 //! default), where each request carries the bearer token the gateway wrote at its
@@ -12,7 +13,9 @@
 //! One module per resource; `routes` is the table of their routes.
 
 mod clock;
+mod faults;
 pub mod journal;
+mod metrics;
 mod statements;
 pub mod subscriptions;
 mod token;
@@ -106,6 +109,8 @@ struct Admin {
     store: Arc<dyn Store>,
     clock: Arc<Clock>,
     wake: Option<Wake>,
+    faults: Arc<crate::server::faults::Faults>,
+    metrics: Arc<crate::metrics::Metrics>,
     /// The register as started, unless the gateway started with reset off.
     snapshot: Option<Arc<PathBuf>>,
     data_dir: Arc<PathBuf>,
@@ -140,6 +145,8 @@ pub async fn start(
     store: Arc<dyn Store>,
     clock: Arc<Clock>,
     wake: Option<Wake>,
+    faults: Arc<crate::server::faults::Faults>,
+    metrics: Arc<crate::metrics::Metrics>,
 ) -> Result<RunningAdmin, AdminError> {
     let snapshot = config.data_dir.join(SNAPSHOT_FILE);
     let (snapshot_store, path, keep) = (store.clone(), snapshot.clone(), config.reset);
@@ -172,6 +179,8 @@ pub async fn start(
         store,
         clock,
         wake,
+        faults,
+        metrics,
         snapshot: config.reset.then(|| Arc::new(snapshot)),
         data_dir: Arc::new(config.data_dir.clone()),
     };
@@ -248,6 +257,12 @@ fn routes() -> Router<Admin> {
         .route("/v1/statements/{insCode}/{month}", get(statements::export))
         .route("/v1/clock", get(clock::show).put(clock::set))
         .route("/v1/clock/advance", post(clock::advance))
+        .route(
+            "/v1/faults",
+            get(faults::list).post(faults::add).delete(faults::clear),
+        )
+        .route("/v1/faults/{id}", axum::routing::delete(faults::remove))
+        .route("/metrics", get(metrics::scrape))
         .route("/v1/journal", get(journal::find))
         .route("/v1/journal/count", get(journal::count))
         .route("/v1/subscriptions", get(subscriptions::list))

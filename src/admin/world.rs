@@ -33,7 +33,7 @@ pub(super) async fn apply(State(admin): State<Admin>, body: String) -> Result<Re
         world::apply_fragment(Path::new(BODY), body, store.as_ref(), now_ms).map_err(refusal)
     })
     .await?;
-    Ok(answer(&admin, &applied))
+    answer(&admin, applied)
 }
 
 #[derive(serde::Deserialize)]
@@ -55,17 +55,22 @@ pub(super) async fn apply_files(
         world::apply_running(&sources, store.as_ref(), now_ms).map_err(refusal)
     })
     .await?;
-    Ok(answer(&admin, &applied))
+    answer(&admin, applied)
 }
 
-/// What was applied; the dispatcher is woken for the forms' notifications.
-fn answer(admin: &Admin, applied: &world::Applied) -> Response {
+/// What was applied; the dispatcher is woken for the forms' notifications, and the
+/// world's fault rules join the running gateway's.
+fn answer(admin: &Admin, applied: world::Applied) -> Result<Response, Problem> {
     if applied.announced
         && let Some(wake) = &admin.wake
     {
         wake.wake();
     }
-    axum::Json(json!({ "applied": applied.declarations })).into_response()
+    let rules = admin
+        .faults
+        .add(applied.faults)
+        .map_err(|(_, e)| Problem::internal(e))?;
+    Ok(axum::Json(json!({ "applied": applied.declarations, "faultRules": rules })).into_response())
 }
 
 /// `POST /v1/reset`: the register as it was once the gateway's worlds were loaded.

@@ -1,9 +1,11 @@
 //! The command line: `serve` runs the gateway, `certs` makes development certificates,
 //! `world` loads and exports world files, `payments` imports and exports monthly
 //! payment statements, `subscribers` manages notification subscriptions, `clock` shows
-//! or moves a running server's clock. What changes a register goes through the
+//! or moves a running server's clock, `journal` queries the audit trail, `faults`
+//! sets a running server's fault rules. What changes a register goes through the
 //! running gateway when there is one (`remote.rs`).
 
+mod faults;
 mod remote;
 
 use std::net::SocketAddr;
@@ -51,6 +53,9 @@ pub enum Command {
     Clock(ClockArgs),
     World(WorldArgs),
     Journal(JournalArgs),
+    /// Lists, adds and removes the fault rules of the gateway running on --data-dir:
+    /// delays, forced statuses, faults, HTTP errors, resets, holds, broken answers.
+    Faults(faults::FaultsArgs),
 }
 
 /// Loads the register from world files, or writes it as one.
@@ -135,6 +140,12 @@ pub struct JournalArgs {
     /// One exchange, by its ticketCBSS.
     #[arg(long)]
     pub ticket: Option<String>,
+    /// The service, as `serve` lists it ("LivingWagesService v2").
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Only the exchanges a fault rule changed.
+    #[arg(long)]
+    pub injected: bool,
     /// Oldest first.
     #[arg(long)]
     pub oldest: bool,
@@ -359,6 +370,15 @@ pub struct ServeArgs {
     /// Seconds without traffic after which a connection is closed (1 to 86400).
     #[arg(long, default_value_t = 120, value_parser = seconds())]
     pub idle_timeout: u64,
+    /// Seconds an injected fault may keep a request at most (a hold, a delay, a
+    /// dribbled answer); at most --idle-timeout.
+    #[arg(long, default_value_t = 60, value_parser = seconds())]
+    pub max_hold: u64,
+    /// Only these networks may connect, comma separated (10.0.0.0/8,::1); others get no
+    /// answer at all, as the network does for an address it has not registered.
+    /// Everyone without it.
+    #[arg(long, value_delimiter = ',')]
+    pub allow_from: Vec<ipnet::IpNet>,
     /// Seconds shutdown waits for in-flight requests before closing what is left (1 to 86400).
     #[arg(long, default_value_t = 30, value_parser = seconds())]
     pub shutdown_grace: u64,
@@ -478,6 +498,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Clock(args) => clock(args).await,
         Command::World(args) => world(args).await,
         Command::Journal(args) => journal(args).await,
+        Command::Faults(args) => faults::faults(args).await,
     }
 }
 
@@ -493,6 +514,8 @@ async fn journal(args: JournalArgs) -> Result<(), CliError> {
         outcome: args.outcome.clone(),
         http_status: args.http_status,
         ticket: args.ticket.clone(),
+        service: args.service.clone(),
+        injected: args.injected.then_some(true),
         order: args.oldest.then(|| "oldest".to_owned()),
         limit: None,
         after: None,
@@ -644,7 +667,7 @@ fn query_string(params: &crate::admin::journal::Params) -> String {
             })
             .collect()
     };
-    let fields: [(&str, Option<String>); 9] = [
+    let fields: [(&str, Option<String>); 11] = [
         ("since", params.since.clone()),
         ("until", params.until.clone()),
         ("institution", params.institution.clone()),
@@ -653,6 +676,8 @@ fn query_string(params: &crate::admin::journal::Params) -> String {
         ("outcome", params.outcome.clone()),
         ("httpStatus", params.http_status.map(|h| h.to_string())),
         ("ticket", params.ticket.clone()),
+        ("service", params.service.clone()),
+        ("injected", params.injected.map(|i| i.to_string())),
         ("order", params.order.clone()),
     ];
     fields
@@ -788,13 +813,19 @@ async fn world(args: WorldArgs) -> Result<(), CliError> {
     let trusted = crate::world::trusted_cas_dir(&args.data_dir);
     match args.command {
         WorldCommand::Load { files } => {
-            let changes = crate::world::load(&files, &store, &trusted)?;
+            let loaded = crate::world::load(&files, &store, &trusted)?;
             println!(
                 "loaded {} declarations from {} file(s) into {}",
-                changes,
+                loaded.declarations,
                 files.len(),
                 args.data_dir.display()
             );
+            if !loaded.faults.is_empty() {
+                println!(
+                    "{} fault rule(s) not kept: they live in a running gateway (give the file to serve --world, or load it while the gateway runs)",
+                    loaded.faults.len()
+                );
+            }
         }
         WorldCommand::Export { out } => {
             let text = crate::world::export(&store, &crate::world::trusted_cas(&trusted)?)?;
@@ -1413,6 +1444,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     } else {
         None
     };
+    let mut world_faults = Vec::new();
     if !args.worlds.is_empty() {
         // Passwords are hashed as the world is checked: off the async workers.
         let (worlds, register) = (args.worlds.clone(), store.clone());
@@ -1426,10 +1458,11 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             reason: format!("loading stopped: {e}"),
         })??;
         tracing::info!(
-            declarations = loaded,
+            declarations = loaded.declarations,
             files = args.worlds.len(),
             "world loaded"
         );
+        world_faults = loaded.faults;
     }
     let tls = match (explicit_tls, &demo_setup) {
         (Some(tls), _) => tls,
@@ -1458,6 +1491,26 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     config.handshake_timeout = Duration::from_secs(args.handshake_timeout);
     config.header_timeout = Duration::from_secs(args.header_timeout);
     config.idle_timeout = Duration::from_secs(args.idle_timeout);
+    if args.max_hold > args.idle_timeout {
+        return Err(CliError::Argument {
+            flag: "max-hold",
+            reason: format!(
+                "{} s is longer than --idle-timeout {} s, which would close a held connection first",
+                args.max_hold, args.idle_timeout
+            ),
+        });
+    }
+    config.faults = Arc::new(server::faults::Faults::new(Duration::from_secs(
+        args.max_hold,
+    )));
+    // Checked with the world: they cannot be refused here.
+    if let Err((_, e)) = config.faults.add(world_faults) {
+        return Err(CliError::Value {
+            name: "world",
+            reason: format!("fault rule: {e}"),
+        });
+    }
+    config.allow_from = (!args.allow_from.is_empty()).then(|| args.allow_from.clone());
     config.shutdown_grace = Duration::from_secs(args.shutdown_grace);
     config.public_url = args.public_url.clone();
     config.propagation_delay = Duration::from_secs(args.propagation_delay);
@@ -1615,14 +1668,14 @@ async fn wait_for_stop_signal() -> Result<(), CliError> {
 
 fn print_journal_header() {
     println!(
-        "{:<24} {:<36} {:<10} {:<34} {:<11} {:<8} {:>4} {:>9}",
+        "{:<24} {:<36} {:<10} {:<34} {:<11} {:<10} {:>4} {:>9}  note",
         "received", "ticket", "caller", "operation", "ssin", "outcome", "http", "µs"
     );
 }
 
 fn print_journal_line(r: &crate::admin::journal::Shown) {
     println!(
-        "{:<24} {:<36} {:<10} {:<34} {:<11} {:<8} {:>4} {:>9}",
+        "{:<24} {:<36} {:<10} {:<34} {:<11} {:<10} {:>4} {:>9}  {}",
         r.received_at,
         r.ticket,
         r.institution.as_deref().unwrap_or("-"),
@@ -1630,6 +1683,11 @@ fn print_journal_line(r: &crate::admin::journal::Shown) {
         r.ssin.as_deref().unwrap_or("-"),
         r.outcome,
         r.http_status,
-        r.latency_us
+        r.latency_us,
+        match (&r.injected, r.dropped) {
+            (Some(injected), _) => format!("injected: {injected}"),
+            (None, Some(n)) => format!("{n} exchange(s) before this were not recorded"),
+            (None, None) => String::new(),
+        }
     );
 }

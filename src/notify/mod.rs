@@ -26,6 +26,7 @@ use crate::clock::Clock;
 use crate::domain::{
     Attempt, AttemptOutcome, CbeNumber, Delivery, RetrySchedule, SubscriptionState,
 };
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 use crate::tls::TlsError;
 use push::{PushTls, Pusher, Timeouts};
@@ -62,6 +63,7 @@ impl Dispatcher {
         store: Arc<dyn Store>,
         clock: Arc<Clock>,
         config: NotifyConfig,
+        metrics: Arc<Metrics>,
     ) -> Result<Dispatcher, TlsError> {
         let pusher = Arc::new(Pusher::new(
             &config.tls,
@@ -76,6 +78,7 @@ impl Dispatcher {
             config: Arc::new(config),
             pusher,
             stopped,
+            metrics,
         };
         let task = tokio::spawn(run.main_loop(wake.clone()));
         Ok(Dispatcher { stop, task, wake })
@@ -99,10 +102,13 @@ struct Run {
     config: Arc<NotifyConfig>,
     pusher: Arc<Pusher>,
     stopped: watch::Receiver<bool>,
+    metrics: Arc<Metrics>,
 }
 
 impl Run {
     async fn main_loop(self, wake: Wake) {
+        let metrics = self.metrics.clone();
+        let _running = metrics.dispatcher_running();
         let mut workers: HashMap<CbeNumber, (Arc<Notify>, JoinHandle<()>)> = HashMap::new();
         let mut stopped = self.stopped.clone();
         loop {
@@ -218,6 +224,8 @@ impl Run {
             let last = batch.last().map_or(0, |n| n.sequence);
             let sent_at = self.clock.now_ms();
             let result = self.pusher.push(endpoint, &institution, &batch).await;
+            self.metrics
+                .delivery(institution.as_str(), result.outcome.wire_name());
             // The next attempt's wait counts from the end of this one, not its start:
             // an attempt that timed out must not be followed by another at once.
             let ended_at = self.clock.now_ms();
@@ -269,12 +277,15 @@ impl Run {
                 )))
             });
             match written {
-                Ok(Some(s)) if s.state == SubscriptionState::Failing => tracing::warn!(
-                    %institution,
-                    sequence = s.acknowledged + 1,
-                    error = s.last_error.as_deref().unwrap_or(""),
-                    "notification dead-lettered after the last retry: the subscription is failing until a replay"
-                ),
+                Ok(Some(s)) if s.state == SubscriptionState::Failing => {
+                    self.metrics.dead_letter(institution.as_str());
+                    tracing::warn!(
+                        %institution,
+                        sequence = s.acknowledged + 1,
+                        error = s.last_error.as_deref().unwrap_or(""),
+                        "notification dead-lettered after the last retry: the subscription is failing until a replay"
+                    )
+                }
                 Ok(_) => {}
                 Err(e) => {
                     tracing::error!(%institution, error = %e, "cannot record a delivery attempt");

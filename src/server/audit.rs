@@ -2,7 +2,10 @@
 //! writer thread that commits them in groups, so requests never wait for a disk sync
 //! and the disk syncs at most once per window however busy the server is. The same
 //! thread keeps the trail within its retention after each commit, a few groups of
-//! records at a time, so the store file stops growing under sustained load.
+//! records at a time, so the store file stops growing under sustained load. When the
+//! writer falls so far behind that records are dropped, the drop is counted
+//! (`bcss_audit_dropped_records_total`) and the next commit records it in the trail
+//! itself, as a record marked `Dropped`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +15,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::clock::{self, Clock};
-use crate::store::{AuditRecord, Retention, Store};
+use crate::metrics::{AuditMetrics, Metrics};
+use crate::store::{AuditMark, AuditRecord, Retention, Store};
 
 /// How much of the audit trail is kept (`--journal-max-records`, `--journal-max-age`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +48,9 @@ enum Message {
 #[derive(Clone)]
 pub struct AuditSink {
     tx: SyncSender<Message>,
-    dropped: Arc<AtomicU64>,
+    metrics: Arc<Metrics>,
+    /// Dropped and not yet said in the trail.
+    unsaid: Arc<AtomicU64>,
 }
 
 /// Records waiting for the writer at most: if the disk falls this far behind, records
@@ -55,25 +61,55 @@ const QUEUE: usize = 65_536;
 const BATCH: usize = 4096;
 
 impl AuditSink {
-    pub fn start(store: Arc<dyn Store>, limits: JournalLimits, clock: Arc<Clock>) -> AuditSink {
-        let (tx, rx) = mpsc::sync_channel(QUEUE);
+    pub fn start(
+        store: Arc<dyn Store>,
+        limits: JournalLimits,
+        clock: Arc<Clock>,
+        metrics: Arc<Metrics>,
+    ) -> AuditSink {
+        Self::start_with_queue(store, limits, clock, metrics, QUEUE)
+    }
+
+    fn start_with_queue(
+        store: Arc<dyn Store>,
+        limits: JournalLimits,
+        clock: Arc<Clock>,
+        metrics: Arc<Metrics>,
+        queue: usize,
+    ) -> AuditSink {
+        let (tx, rx) = mpsc::sync_channel(queue);
+        let unsaid = Arc::new(AtomicU64::new(0));
+        let (writer_metrics, writer_unsaid) = (metrics.clone(), unsaid.clone());
         let spawned = std::thread::Builder::new()
             .name("audit-writer".into())
-            .spawn(move || write_loop(store, rx, limits, clock));
+            .spawn(move || {
+                write_loop(
+                    store,
+                    rx,
+                    limits,
+                    clock,
+                    &writer_metrics.audit,
+                    &writer_unsaid,
+                )
+            });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the audit writer: exchanges will not be audited");
         }
         AuditSink {
             tx,
-            dropped: Arc::new(AtomicU64::new(0)),
+            metrics,
+            unsaid,
         }
     }
 
     pub fn record(&self, record: AuditRecord) {
         match self.tx.try_send(Message::Record(record)) {
-            Ok(()) => {}
+            Ok(()) => {
+                self.metrics.audit.waiting.inc();
+            }
             Err(TrySendError::Full(_)) => {
-                let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                self.unsaid.fetch_add(1, Ordering::Relaxed);
+                let dropped = self.metrics.audit.dropped.inc() + 1;
                 if dropped.is_power_of_two() {
                     tracing::error!(
                         dropped,
@@ -119,6 +155,8 @@ fn write_loop(
     rx: Receiver<Message>,
     limits: JournalLimits,
     clock: Arc<Clock>,
+    stats: &AuditMetrics,
+    unsaid: &AtomicU64,
 ) {
     // What came before this start is brought within the bounds too.
     prune(store.as_ref(), &limits, &clock);
@@ -146,16 +184,48 @@ fn write_loop(
             slept = true;
             next = rx.try_recv().ok();
         }
+        let written = batch.len() as u64;
+        let unsaid = unsaid.swap(0, Ordering::Relaxed);
+        if unsaid > 0 {
+            batch.push(dropped_record(unsaid, &clock));
+        }
         if !batch.is_empty() {
-            if let Err(e) = store.append_audit(&batch) {
-                tracing::error!(error = %e, records = batch.len(), "audit records could not be written");
+            match store.append_audit(&batch) {
+                Ok(()) => {
+                    stats.commits.inc();
+                    stats.written.inc_by(written);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, records = batch.len(), "audit records could not be written");
+                }
             }
+            stats
+                .waiting
+                .dec_by(i64::try_from(written).unwrap_or(i64::MAX));
             batch.clear();
             prune(store.as_ref(), &limits, &clock);
         }
         for done in waiting.drain(..) {
             let _ = done.send(());
         }
+    }
+}
+
+/// The record that says `exchanges` records were dropped before it.
+fn dropped_record(exchanges: u64, clock: &Clock) -> AuditRecord {
+    let now_ms = clock.setting().at(clock::unix_millis());
+    AuditRecord {
+        ticket: super::ticket::new_ticket(now_ms),
+        received_at_ms: now_ms,
+        latency_us: 0,
+        caller: None,
+        operation: None,
+        legal_context: None,
+        ssin: None,
+        outcome: "DROPPED".into(),
+        http_status: 0,
+        service: None,
+        mark: Some(AuditMark::Dropped { exchanges }),
     }
 }
 
@@ -175,5 +245,47 @@ fn prune(store: &dyn Store, limits: &JournalLimits, clock: &Clock) {
         Err(e) => {
             tracing::error!(error = %e, "audit records beyond the retention could not be removed")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::RedbStore;
+
+    #[tokio::test]
+    async fn records_dropped_while_the_writer_is_behind_are_counted_and_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(RedbStore::open_dir(dir.path()).unwrap());
+        let clock = Arc::new(Clock::system());
+        let metrics = Arc::new(Metrics::new());
+        let sink = AuditSink::start_with_queue(
+            store.clone(),
+            JournalLimits::default(),
+            clock,
+            metrics.clone(),
+            4,
+        );
+        // The writer gathers for a window after the first record: the queue of four
+        // is full long before it drains.
+        for _ in 0..100 {
+            sink.record(dropped_record(0, &Clock::system()));
+        }
+        sink.flush().await;
+        let stats = &metrics.audit;
+        let dropped = stats.dropped.get();
+        assert!(dropped > 0);
+        assert_eq!(stats.written.get() + dropped, 100);
+        let trail = store.audit_trail(None, 1000).unwrap();
+        let said: u64 = trail
+            .iter()
+            .filter_map(|r| match r.mark {
+                Some(AuditMark::Dropped { exchanges }) if exchanges > 0 => Some(exchanges),
+                _ => None,
+            })
+            .sum();
+        assert_eq!(said, dropped);
+        assert_eq!(trail.len() as u64, 100 - dropped + 1);
+        assert_eq!(stats.waiting.get(), 0);
     }
 }

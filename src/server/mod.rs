@@ -3,7 +3,10 @@
 
 pub mod audit;
 pub mod auth;
+pub mod body;
 pub mod contracts;
+mod cut;
+pub mod faults;
 mod handshakes;
 mod idle;
 pub mod login_limits;
@@ -77,6 +80,13 @@ pub struct Config {
     pub receivers: crate::domain::Receivers,
     /// How much of the audit trail is kept.
     pub journal: audit::JournalLimits,
+    /// The fault rules a tester sets, shared with the admin API.
+    pub faults: Arc<faults::Faults>,
+    /// Only these networks are answered (`--allow-from`); a connection from elsewhere
+    /// is held unanswered. Everyone when `None`.
+    pub allow_from: Option<Vec<ipnet::IpNet>>,
+    /// The counts `/metrics` shows, shared with the dispatcher and the admin API.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Config {
@@ -105,6 +115,9 @@ impl Config {
             notify: None,
             receivers: crate::domain::Receivers::default(),
             journal: audit::JournalLimits::default(),
+            faults: Arc::new(faults::Faults::new(faults::DEFAULT_MAX_HOLD)),
+            allow_from: None,
+            metrics: Arc::new(crate::metrics::Metrics::new()),
         }
     }
 }
@@ -202,7 +215,12 @@ pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<RunningServe
         addr: config.addr,
         source,
     })?;
-    let audit = AuditSink::start(store.clone(), config.journal, config.clock.clone());
+    let audit = AuditSink::start(
+        store.clone(),
+        config.journal,
+        config.clock.clone(),
+        config.metrics.clone(),
+    );
     let writer = RegisterWriter::start(store.clone()).map_err(ServerError::Writer)?;
     let gateway = Arc::new(Gateway::new(store, &config, audit.clone(), writer));
     let (stop, stopped) = watch::channel(false);
@@ -309,6 +327,24 @@ async fn accept_loop(
     while let Some((tcp, peer)) = next_handshake(&listener, &mut connections, &mut stopped).await {
         let _ = tcp.set_nodelay(true);
         let (waiting, mut dropped) = handshakes.enter();
+        if let Some(allowed) = &config.allow_from
+            && !allowed.iter().any(|net| net.contains(&peer.ip()))
+        {
+            // As the network treats an address it has not registered: no answer, not
+            // even a handshake, until the client gives up. Such connections count
+            // among the handshakes in progress, so they cannot crowd out others for
+            // longer than the newest ones take to arrive.
+            let hold = config.faults.max_hold;
+            connections.spawn(async move {
+                tracing::debug!(%peer, "connection from an address not allowed: unanswered");
+                tokio::select! {
+                    _ = tokio::time::sleep(hold) => {}
+                    _ = &mut dropped => {}
+                }
+                drop((tcp, waiting));
+            });
+            continue;
+        }
         let slots = slots.clone();
         let acceptor = acceptor.clone();
         let gateway = gateway.clone();
@@ -362,12 +398,14 @@ async fn accept_loop(
             // HTTP/2 carries no request heads to time: its frames come and go between
             // requests.
             let http2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+            let cut = Arc::new(cut::CutSignal::default());
             let info = Arc::new(ConnectionInfo {
                 peer,
                 certificate,
                 bodies: Arc::new(Semaphore::new(connection_bodies)),
+                cut: cut.clone(),
             });
-            let (io, activity) = idle::Tracked::new(tls);
+            let (io, activity) = idle::Tracked::new(cut::Cuttable::new(tls, cut.clone()));
             let requests = activity.clone();
             let service = service_fn(move |req| {
                 let gateway = gateway.clone();
@@ -375,6 +413,18 @@ async fn accept_loop(
                 let serving = requests.serving();
                 async move {
                     let response = gateway.handle(req, &info).await;
+                    // An injected fault that withholds the answer: the connection's
+                    // task ends the connection, and this answer is never sent.
+                    if let Some(withheld) = response.extensions().get::<faults::Withheld>() {
+                        match *withheld {
+                            faults::Withheld::Reset => info.cut.reset(),
+                            faults::Withheld::Hold(hold) => {
+                                tokio::time::sleep(hold).await;
+                                info.cut.close();
+                            }
+                        }
+                        std::future::pending::<()>().await;
+                    }
                     drop(serving);
                     Ok::<_, std::convert::Infallible>(response)
                 }
@@ -409,6 +459,10 @@ async fn accept_loop(
                     }
                     _ = activity.head_overdue(header_timeout), if !http2 => {
                         tracing::debug!(%peer, "a request's headers did not arrive in time");
+                        break;
+                    }
+                    _ = cut.asked() => {
+                        tracing::debug!(%peer, "connection ended by an injected fault");
                         break;
                     }
                 }

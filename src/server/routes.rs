@@ -3,18 +3,18 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode, header};
 
 use super::audit::AuditSink;
 use super::auth::Authenticator;
+use super::body::AnswerBody;
+use super::faults::{self, Faults};
 use super::{Config, contracts, soap_endpoint};
 use crate::clock::Clock;
 use crate::domain::CertificateFingerprint;
 use crate::services::writer::RegisterWriter;
-use crate::store::Store;
+use crate::store::{AuditMark, AuditRecord, Store};
 use crate::wire::wsdl;
 
 /// What the TLS handshake told us about the peer.
@@ -24,6 +24,8 @@ pub struct ConnectionInfo {
     /// The bytes of request bodies this connection may still hold (its HTTP/2
     /// streams together), one permit a byte.
     pub bodies: Arc<tokio::sync::Semaphore>,
+    /// How a request ends its connection (an injected reset or hold).
+    pub cut: Arc<super::cut::CutSignal>,
 }
 
 pub struct Gateway {
@@ -46,12 +48,19 @@ pub struct Gateway {
     pub receivers: Arc<crate::domain::Receivers>,
     /// The bytes of request bodies all connections together may still hold.
     pub body_memory: Arc<tokio::sync::Semaphore>,
+    /// The fault rules a tester set.
+    pub faults: Arc<Faults>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
-pub type HttpResponse = Response<Full<Bytes>>;
+pub type HttpResponse = Response<AnswerBody>;
+
+/// Paths that injected faults leave alone: what watches the gateway must not be
+/// misled by what a tester asked of its services.
+const OPERATIONAL: [&str; 2] = ["/health", "/ready"];
 
 pub fn plain(status: StatusCode, text: &str) -> HttpResponse {
-    let mut r = Response::new(Full::new(Bytes::from(format!("{text}\n"))));
+    let mut r = Response::new(AnswerBody::whole(format!("{text}\n")));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -61,7 +70,7 @@ pub fn plain(status: StatusCode, text: &str) -> HttpResponse {
 }
 
 fn xml_document(text: String) -> HttpResponse {
-    let mut r = Response::new(Full::new(Bytes::from(text)));
+    let mut r = Response::new(AnswerBody::whole(text));
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("text/xml; charset=utf-8"),
@@ -103,6 +112,8 @@ impl Gateway {
             body_memory: Arc::new(tokio::sync::Semaphore::new(
                 config.body_memory.min(tokio::sync::Semaphore::MAX_PERMITS),
             )),
+            faults: config.faults.clone(),
+            metrics: config.metrics.clone(),
         }
     }
 
@@ -129,21 +140,95 @@ impl Gateway {
                 .headers
                 .insert(header::CONTENT_LENGTH, header::HeaderValue::from(length));
         }
-        Response::from_parts(parts, Full::new(Bytes::new()))
+        Response::from_parts(parts, AnswerBody::empty())
     }
 
     async fn route(&self, req: Request<Incoming>, conn: &ConnectionInfo) -> HttpResponse {
         let path = req.uri().path();
-        if let Some(service) = contracts::at(path) {
-            return match *req.method() {
-                Method::POST => soap_endpoint::serve(self, service, req, conn).await,
-                Method::GET => self.contract_document(&req, service.documents),
-                _ => method_not_allowed(),
-            };
+        let service = contracts::at(path);
+        if let Some(service) = service
+            && req.method() == Method::POST
+        {
+            // A SOAP exchange meets the fault rules once its request is read.
+            return soap_endpoint::serve(self, service, req, conn).await;
         }
-        match path {
-            "/health" if req.method() == Method::GET => plain(StatusCode::OK, "ok"),
-            _ => plain(StatusCode::NOT_FOUND, &format!("no service at {path}")),
+        if path == "/ready" && req.method() == Method::GET {
+            return self.ready().await;
+        }
+        if OPERATIONAL.contains(&path) {
+            return self.answer(&req, service);
+        }
+        let received_ms = self.clock.now_ms();
+        let injection = self.faults.pick(
+            &faults::Request {
+                service: service.map(|s| s.name),
+                operation: None,
+                institution: None,
+                ssin: None,
+                method: req.method().as_str(),
+                path,
+                carries_status: false,
+            },
+            received_ms,
+        );
+        let Some(injection) = injection else {
+            return self.answer(&req, service);
+        };
+        if let Some(delay) = injection.delay {
+            tokio::time::sleep(delay).await;
+        }
+        let started = std::time::Instant::now();
+        let (response, outcome) =
+            faults::shape(self.answer(&req, service), &injection, self.faults.max_hold);
+        self.metrics.injected(injection.rule);
+        self.audit.record(AuditRecord {
+            ticket: super::ticket::new_ticket(received_ms),
+            received_at_ms: received_ms,
+            latency_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            caller: None,
+            operation: None,
+            legal_context: None,
+            ssin: None,
+            outcome: outcome.unwrap_or("INJECTED").into(),
+            http_status: faults::http_status(&response),
+            service: service.map(|s| s.name.into()),
+            mark: Some(AuditMark::Injected {
+                rule: injection.rule,
+                effect: injection.describe(),
+            }),
+        });
+        response
+    }
+
+    /// `/ready`: the store answers and, when notifications are sent, the dispatcher
+    /// runs (`/health` only says the process is alive).
+    async fn ready(&self) -> HttpResponse {
+        let store = self.store.clone();
+        let read = tokio::task::spawn_blocking(move || store.fanned_out()).await;
+        let store_ok = matches!(read, Ok(Ok(_)));
+        let dispatcher_ok = self.notify.is_none() || self.metrics.dispatcher_runs();
+        match (store_ok, dispatcher_ok) {
+            (true, true) => plain(StatusCode::OK, "ready"),
+            (false, _) => plain(StatusCode::SERVICE_UNAVAILABLE, "the store cannot be read"),
+            (true, false) => plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the notification dispatcher is not running",
+            ),
+        }
+    }
+
+    /// What is not a SOAP exchange: the contracts' documents and the health check.
+    fn answer(
+        &self,
+        req: &Request<Incoming>,
+        service: Option<&'static contracts::SoapService>,
+    ) -> HttpResponse {
+        let path = req.uri().path();
+        match (service, req.method()) {
+            (Some(service), &Method::GET) => self.contract_document(req, service.documents),
+            (Some(_), _) => method_not_allowed(),
+            (None, &Method::GET) if path == "/health" => plain(StatusCode::OK, "ok"),
+            (None, _) => plain(StatusCode::NOT_FOUND, &format!("no service at {path}")),
         }
     }
 

@@ -9,21 +9,23 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode, header};
 use tokio::sync::OwnedSemaphorePermit;
 use uuid::Uuid;
 
 use super::auth::AuthError;
+use super::body::AnswerBody;
 use super::contracts::{Answered, Facts, SoapService};
+use super::faults::{self, FaultSpec};
 use super::login_limits;
 use super::routes::{ConnectionInfo, Gateway, HttpResponse};
 use crate::clock;
 use crate::domain::{CbeNumber, Institution};
 use crate::services::ServiceError;
 use crate::services::access::Refusal;
-use crate::store::AuditRecord;
+use crate::store::{AuditMark, AuditRecord};
 use crate::wire::common::{
     CbssFault, FaultDetail, INVALID_STRUCTURE, Information, InformationCbss, InformationCustomer,
     InvalidField, RequestError, Severity,
@@ -58,7 +60,7 @@ impl Exchange {
 pub struct Fault {
     code: FaultCode,
     http_status: Option<StatusCode>,
-    reason_code: &'static str,
+    reason_code: Cow<'static, str>,
     message: String,
     information: Vec<Information>,
     /// The request's informationCustomer, echoed in faults raised once it was read.
@@ -72,7 +74,7 @@ impl Fault {
         Fault {
             code: FaultCode::Client,
             http_status: None,
-            reason_code,
+            reason_code: Cow::Borrowed(reason_code),
             message: message.into(),
             information: Vec::new(),
             customer: None,
@@ -81,16 +83,40 @@ impl Fault {
     }
 
     /// An internal error: the client learns the code, not the cause (that is logged).
-    fn server() -> Self {
+    pub(super) fn server() -> Self {
         Fault {
             code: FaultCode::Server,
             http_status: None,
-            reason_code: "MSG00003",
+            reason_code: Cow::Borrowed("MSG00003"),
             message: "unexpected internal error; the ticket identifies it in the gateway's log"
                 .into(),
             information: Vec::new(),
             customer: None,
             retry_after: None,
+        }
+    }
+
+    /// The fault a rule asks for: MSG00003, a Server fault, unless it says otherwise.
+    pub(super) fn injected(spec: &FaultSpec) -> Self {
+        let reason = spec.reason.as_deref().unwrap_or("MSG00003");
+        let server = match spec.code.as_deref() {
+            Some(code) => code.eq_ignore_ascii_case("server"),
+            None => reason == "MSG00003",
+        };
+        let base = Fault::server();
+        Fault {
+            code: if server {
+                FaultCode::Server
+            } else {
+                FaultCode::Client
+            },
+            reason_code: Cow::Owned(reason.to_owned()),
+            message: spec.message.clone().unwrap_or(if reason == "MSG00003" {
+                base.message
+            } else {
+                format!("the request was refused ({reason})")
+            }),
+            ..Fault::server()
         }
     }
 
@@ -110,7 +136,7 @@ impl Fault {
 }
 
 fn respond(status: StatusCode, version: SoapVersion, body: String) -> HttpResponse {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+    let mut r = Response::new(AnswerBody::from(body));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -143,27 +169,51 @@ pub async fn serve(
         clock,
         version: SoapVersion::from_content_type(content_type.as_deref()),
     };
-    let (caller, facts, answered) = exchange(gw, req, conn, content_type.as_deref(), &mut ex).await;
-    let (response, outcome) = match answered {
+    let (caller, mut facts, answered) =
+        exchange(gw, req, conn, content_type.as_deref(), &mut ex).await;
+    let (mut response, mut outcome) = match answered {
         Ok((body, status_code)) => (
             respond(StatusCode::OK, ex.version, body),
             Cow::Borrowed(status_code),
         ),
         Err(fault) => {
-            let outcome = Cow::Borrowed(fault.reason_code);
+            let outcome = fault.reason_code.clone();
             (fault_response(&ex, fault, gw.auth.modes().basic), outcome)
         }
     };
+    let injection = facts.injected.take();
+    if let Some(injection) = &injection {
+        gw.metrics.injected(injection.rule);
+        let (shaped, replaced) = faults::shape(response, injection, gw.faults.max_hold);
+        response = shaped;
+        if let Some(replaced) = replaced {
+            outcome = Cow::Borrowed(replaced);
+        }
+    }
+    let took = ex.started.elapsed();
+    let http_status = faults::http_status(&response);
+    gw.metrics.exchange(
+        service.name,
+        facts.operation,
+        outcome.clone(),
+        http_status,
+        took,
+    );
     gw.audit.record(AuditRecord {
         ticket: ex.ticket,
         received_at_ms: ex.received_ms,
-        latency_us: u64::try_from(ex.started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        latency_us: u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
         caller,
         operation: facts.operation.map(Cow::Borrowed),
         legal_context: facts.legal_context,
         ssin: facts.ssin,
         outcome,
-        http_status: response.status().as_u16(),
+        http_status,
+        service: Some(Cow::Borrowed(service.name)),
+        mark: injection.map(|i| AuditMark::Injected {
+            rule: i.rule,
+            effect: i.describe(),
+        }),
     });
     response
 }
@@ -174,7 +224,7 @@ fn fault_response(ex: &Exchange, fault: Fault, basic_accepted: bool) -> HttpResp
         cbss: ex.cbss(),
         details: vec![FaultDetail {
             severity: Severity::Fatal,
-            reason_code: fault.reason_code,
+            reason_code: fault.reason_code.clone(),
             diagnostic: fault.message.clone(),
             information: fault.information,
         }],

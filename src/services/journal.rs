@@ -21,6 +21,10 @@ pub struct JournalQuery {
     pub outcome: Option<String>,
     pub http_status: Option<u16>,
     pub ticket: Option<Uuid>,
+    /// As the services' table names it (`LivingWagesService v2`), in any case.
+    pub service: Option<String>,
+    /// Only exchanges an injected fault changed (true), or only the others (false).
+    pub injected: Option<bool>,
 }
 
 impl JournalQuery {
@@ -37,6 +41,14 @@ impl JournalQuery {
             && self.outcome.as_deref().is_none_or(|o| r.outcome == o)
             && self.http_status.is_none_or(|h| r.http_status == h)
             && self.ticket.is_none_or(|t| r.ticket == t)
+            && self.service.as_deref().is_none_or(|s| {
+                r.service
+                    .as_deref()
+                    .is_some_and(|have| have.eq_ignore_ascii_case(s.trim()))
+            })
+            && self.injected.is_none_or(|i| {
+                i == matches!(r.mark, Some(crate::store::AuditMark::Injected { .. }))
+            })
     }
 
     /// The window, narrowed to the ticket's millisecond when one is asked for.

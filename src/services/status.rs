@@ -84,3 +84,40 @@ pub fn legal_context_refused(service: &str, legal_context: &str) -> Status {
     )
     .with(Information::new("legalContext", Some(legal_context)))
 }
+
+/// The statuses a tester may force a consultation to answer (an injected fault), as
+/// the network words them.
+pub const FORCEABLE: &[(&str, StatusValue, &str)] = &[
+    ("MSG00005", StatusValue::NoResult, "SSIN unknown"),
+    ("MSG00007", StatusValue::NoResult, "SSIN cancelled"),
+    ("MSG00008", StatusValue::NoResult, "Validation error"),
+    ("MSG00011", StatusValue::NoResult, "Invalid SSIN structure"),
+    (
+        "MSG00012",
+        StatusValue::NoResult,
+        "SSIN not integrated for the calling organisation in the requested period",
+    ),
+    (
+        "MSG00013",
+        StatusValue::NoResult,
+        "Operation not allowed: the legal context is not granted to this organisation",
+    ),
+    (
+        "MSG00100",
+        StatusValue::NoDataFound,
+        "No data found for this person in the requested period",
+    ),
+];
+
+/// The forceable status `code` (one of `FORCEABLE`), about `ssin` when the request
+/// named one.
+pub fn forced(code: &str, ssin: Option<&str>) -> Option<Status> {
+    let (code, value, description) = FORCEABLE
+        .iter()
+        .find(|(c, _, _)| c.eq_ignore_ascii_case(code))?;
+    let status = Status::new(*value, code, *description);
+    Some(match ssin {
+        Some(ssin) if *code != "MSG00100" => status.with(Information::new("ssin", Some(ssin))),
+        _ => status,
+    })
+}

@@ -194,6 +194,21 @@ pub struct AuditRecord {
     /// The status code (MSG00000, ...) or the fault's reason code.
     pub outcome: Cow<'static, str>,
     pub http_status: u16,
+    /// The service, as its row names it ("LivingWagesService v2"): services share
+    /// operation names.
+    pub service: Option<Cow<'static, str>>,
+    /// What set this record apart from a plain exchange: an injected fault, or the
+    /// exchanges the trail could not keep.
+    pub mark: Option<AuditMark>,
+}
+
+/// A record that is not (only) what a client sent and was answered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuditMark {
+    /// The answer was changed by a fault rule: its id and what it did.
+    Injected { rule: u64, effect: String },
+    /// Exchanges before this record were not kept: the audit writer was behind.
+    Dropped { exchanges: u64 },
 }
 
 /// The register's reference data: persons and their files, PCSAs, institutions and
@@ -346,6 +361,8 @@ pub trait Outbox {
     fn outbox(&self, after: OutboxSequence, limit: usize) -> Result<Vec<OutboxEvent>, StoreError>;
     /// The outbox sequence up to which events have been turned into notifications.
     fn fanned_out(&self) -> Result<OutboxSequence, StoreError>;
+    /// The last event's sequence (0 for an empty outbox).
+    fn outbox_head(&self) -> Result<OutboxSequence, StoreError>;
     /// Queues `notifications` (each subscriber's next sequence numbers are given here,
     /// in the order listed) and moves the fan-out from outbox sequence `from` to `to`,
     /// in one durable transaction. Subscribers that no longer receive are skipped.

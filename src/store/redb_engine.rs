@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use redb::{
     Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle,
 };
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
@@ -91,8 +91,9 @@ const AUDIT_RECORDS: &str = "audit_records";
 /// changes: an older file is then upgraded when `open` knows how, else refused with a
 /// clear message instead of misread. 3: forms B carry rubrics 21–42 and 63–72.
 /// 4: the audit trail is kept in chunks. 5: each registration keeps the decided
-/// rights. 6: the audit trail's length is kept.
-const FORMAT: u32 = 6;
+/// rights. 6: the audit trail's length is kept. 7: audit records name their service
+/// and carry a mark.
+const FORMAT: u32 = 7;
 
 /// Layout 2 → 3: a form B of layout 2 ends where the rubrics added in 3 (measures and
 /// resources, the last fields of `FormB`, and `form` the last of `RegisteredForm`)
@@ -128,11 +129,11 @@ fn migrate_audit_from_3(tx: &redb::WriteTransaction) -> Result<usize, StoreError
         let mut batch = Vec::with_capacity(BATCH);
         for row in old.iter()? {
             let (k, v) = row?;
-            batch.push(decode::<AuditRecord>(
+            batch.push(AuditRecord::from(decode::<AuditRecordBefore7>(
                 "audit",
                 &audit_key(k.value()),
                 v.value(),
-            )?);
+            )?));
             if batch.len() == BATCH {
                 write_audit(tx, &batch)?;
                 moved += batch.len();
@@ -187,6 +188,59 @@ fn build_decided_from_4(tx: &redb::WriteTransaction) -> Result<usize, StoreError
     }
     write(&of_person)?;
     Ok(histories)
+}
+
+/// An audit record as layouts 3 to 6 wrote it.
+#[derive(Deserialize)]
+struct AuditRecordBefore7 {
+    ticket: Uuid,
+    received_at_ms: i64,
+    latency_us: u64,
+    caller: Option<CbeNumber>,
+    operation: Option<std::borrow::Cow<'static, str>>,
+    legal_context: Option<String>,
+    ssin: Option<String>,
+    outcome: std::borrow::Cow<'static, str>,
+    http_status: u16,
+}
+
+impl From<AuditRecordBefore7> for AuditRecord {
+    fn from(r: AuditRecordBefore7) -> AuditRecord {
+        AuditRecord {
+            ticket: r.ticket,
+            received_at_ms: r.received_at_ms,
+            latency_us: r.latency_us,
+            caller: r.caller,
+            operation: r.operation,
+            legal_context: r.legal_context,
+            ssin: r.ssin,
+            outcome: r.outcome,
+            http_status: r.http_status,
+            service: None,
+            mark: None,
+        }
+    }
+}
+
+/// Layout 6 → 7: every chunk of the audit trail rewritten with the two new fields
+/// (postcard values are concatenated, so an old chunk cannot be read as a new one).
+fn migrate_audit_from_6(tx: &redb::WriteTransaction) -> Result<usize, StoreError> {
+    let mut audit = tx.open_table(AUDIT)?;
+    let mut firsts = Vec::new();
+    for row in audit.iter()? {
+        firsts.push(row?.0.value());
+    }
+    let mut rewritten = 0;
+    for first in firsts {
+        let Some(bytes) = audit.get(first)?.map(|v| v.value().to_vec()) else {
+            continue;
+        };
+        let old: Vec<AuditRecordBefore7> = decode("audit", &audit_key(first), &bytes)?;
+        rewritten += old.len();
+        let chunk: Vec<AuditRecord> = old.into_iter().map(AuditRecord::from).collect();
+        audit.insert(first, encode(&chunk)?.as_slice())?;
+    }
+    Ok(rewritten)
 }
 
 /// Layout 5 → 6 (and after the earlier steps): the audit trail's length, counted
@@ -609,7 +663,7 @@ impl RedbStore {
                 None if !has_data => {
                     meta.insert("format", FORMAT)?;
                 }
-                Some(found @ 2..=5) => {
+                Some(found @ 2..=6) => {
                     let forms_b = if found == 2 {
                         migrate_forms_from_2(&tx)?
                     } else {
@@ -625,6 +679,12 @@ impl RedbStore {
                     } else {
                         0
                     };
+                    // Layout 3's records were moved into chunks of the new kind.
+                    let audit_rewritten = if (4..=6).contains(&found) {
+                        migrate_audit_from_6(&tx)?
+                    } else {
+                        0
+                    };
                     let audit_counted = count_audit(&tx)?;
                     meta.insert("format", FORMAT)?;
                     tracing::info!(
@@ -632,6 +692,7 @@ impl RedbStore {
                         forms_b,
                         audit_records,
                         decided_histories,
+                        audit_rewritten,
                         audit_counted,
                         "store upgraded from layout {found} to {FORMAT}"
                     );
@@ -1478,6 +1539,11 @@ impl Outbox for RedbStore {
             table.get("fanned_out")?.map_or(0, |v| v.value()),
         ))
     }
+    fn outbox_head(&self) -> Result<OutboxSequence, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(OUTBOX)?;
+        Ok(OutboxSequence(table.last()?.map_or(0, |(k, _)| k.value())))
+    }
     fn enqueue_notifications(
         &self,
         from: OutboxSequence,
@@ -1734,17 +1800,20 @@ mod tests {
                 ssin: Some("85073100130".into()),
                 outcome: "MSG00000".into(),
                 http_status: 200,
+                service: None,
+                mark: None,
             })
             .collect();
         {
-            // What layout 3 wrote: one row per record under its ticket.
+            // What layout 3 wrote: one row per record under its ticket, without the
+            // fields of layout 7.
             let db = Database::create(&path).unwrap();
             let tx = db.begin_write().unwrap();
             tx.open_table(META).unwrap().insert("format", 3).unwrap();
             {
                 let mut old = tx.open_table(AUDIT_BY_TICKET).unwrap();
                 for r in &records {
-                    old.insert(r.ticket.as_u128(), encode(r).unwrap().as_slice())
+                    old.insert(r.ticket.as_u128(), encode(&before_7(r)).unwrap().as_slice())
                         .unwrap();
                 }
             }
@@ -1761,6 +1830,84 @@ mod tests {
                     .all(|t| t.name() != AUDIT_BY_TICKET.name())
             );
             drop(tx);
+            drop(store);
+        }
+    }
+
+    /// A record as layouts 3 to 6 encoded it: the same fields, in order, without the
+    /// last two.
+    #[allow(clippy::type_complexity)]
+    fn before_7(
+        r: &AuditRecord,
+    ) -> (
+        Uuid,
+        i64,
+        u64,
+        Option<CbeNumber>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        u16,
+    ) {
+        (
+            r.ticket,
+            r.received_at_ms,
+            r.latency_us,
+            r.caller,
+            r.operation.as_deref().map(str::to_owned),
+            r.legal_context.clone(),
+            r.ssin.clone(),
+            r.outcome.to_string(),
+            r.http_status,
+        )
+    }
+
+    #[test]
+    fn a_layout_6_store_opens_with_its_audit_records_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.redb");
+        let records: Vec<AuditRecord> = (0..(AUDIT_CHUNK as u64 * 2 + 3))
+            .map(|i| AuditRecord {
+                ticket: uuid::Builder::from_unix_timestamp_millis(1_700_000_000_000 + i, &[9; 10])
+                    .into_uuid(),
+                received_at_ms: 1_700_000_000_000 + i as i64,
+                latency_us: i,
+                caller: Some(CbeNumber::parse("0123456749").unwrap()),
+                operation: Some("getLivingWages".into()),
+                legal_context: None,
+                ssin: Some("85073100130".into()),
+                outcome: "MSG00000".into(),
+                http_status: 200,
+                service: None,
+                mark: None,
+            })
+            .collect();
+        {
+            // What layout 6 wrote: chunks of records without the fields of layout 7,
+            // and their count.
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(META).unwrap().insert("format", 6).unwrap();
+            {
+                let mut audit = tx.open_table(AUDIT).unwrap();
+                for chunk in records.chunks(AUDIT_CHUNK) {
+                    let old: Vec<_> = chunk.iter().map(before_7).collect();
+                    audit
+                        .insert(chunk[0].ticket.as_u128(), encode(&old).unwrap().as_slice())
+                        .unwrap();
+                }
+            }
+            tx.open_table(COUNTERS)
+                .unwrap()
+                .insert(AUDIT_RECORDS, records.len() as u64)
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        for _ in 0..2 {
+            let store = RedbStore::open(&path).unwrap();
+            assert_eq!(store.audit_trail(None, 10_000).unwrap(), records);
+            assert_eq!(store.audit_len().unwrap(), records.len() as u64);
             drop(store);
         }
     }

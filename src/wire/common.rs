@@ -495,7 +495,7 @@ pub enum Severity {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FaultDetail {
     pub severity: Severity,
-    pub reason_code: &'static str,
+    pub reason_code: std::borrow::Cow<'static, str>,
     pub diagnostic: String,
     pub information: Vec<Information>,
 }
@@ -529,7 +529,7 @@ impl CbssFault {
             let diagnostic: String = d.diagnostic.chars().take(256).collect();
             w.open("detail")
                 .leaf("severity", severity)
-                .leaf("reasonCode", d.reason_code)
+                .leaf("reasonCode", &d.reason_code)
                 .leaf("diagnostic", &diagnostic)
                 .leaf("authorCode", AUTHOR_CODE);
             for info in d.information.iter().take(15) {

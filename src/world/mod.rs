@@ -31,6 +31,7 @@ use crate::domain::{
     Right, SectorInstitution, Service, Ssin, Subscription,
 };
 use crate::server::auth::hash_password;
+use crate::server::faults::{self, RuleSpec};
 use crate::services::pcsa_decision::judge;
 use crate::services::statements::RegisterCheck;
 use crate::services::subscriptions;
@@ -84,6 +85,10 @@ pub struct WorldFile {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub subscriptions: Vec<SubscriptionEntry>,
+    /// Fault rules for the gateway that runs this world (`server::faults`), as the
+    /// admin API takes them.
+    #[serde(default, rename = "fault", skip_serializing)]
+    pub faults: Vec<Spanned<RuleSpec>>,
 }
 
 /// A CPAS's monthly statements of payments: a NOVAPRIMA file, or its lines.
@@ -376,6 +381,8 @@ pub struct Checked {
     /// Statements, one per CPAS and month, each replacing what the register held.
     pub statements: Vec<(InsCode, Month, Vec<PaymentLine>)>,
     pub subscriptions: Vec<(CbeNumber, Delivery, DeliveryMode)>,
+    /// Fault rules, for the running gateway only (the store never holds them).
+    pub faults: Vec<RuleSpec>,
 }
 
 impl Checked {
@@ -390,6 +397,7 @@ impl Checked {
                 .map(|(_, _, l)| l.len())
                 .sum::<usize>()
             + self.subscriptions.len()
+            + self.faults.len()
     }
 }
 
@@ -490,6 +498,16 @@ pub fn check(sources: &[Source], register: &dyn ReferenceData) -> Result<Checked
     let forms = c.forms(sources, &pcsas, register)?;
     let statements = c.statements(sources, &pcsas, &persons, register)?;
     let subscriptions = c.subscriptions(sources, &institutions, register)?;
+    let mut fault_rules = Vec::new();
+    for source in sources {
+        c.source = Some(source);
+        for (i, rule) in source.world.faults.iter().enumerate() {
+            match faults::check(rule.get_ref()) {
+                Ok(()) => fault_rules.push(rule.get_ref().clone()),
+                Err(e) => c.problem(rule.span(), format!("fault[{i}].{}", e.field), e.reason),
+            }
+        }
+    }
     if !c.problems.is_empty() {
         // In reading order, whichever pass found them.
         let order: Vec<&Path> = sources.iter().map(|s| s.path.as_path()).collect();
@@ -509,6 +527,7 @@ pub fn check(sources: &[Source], register: &dyn ReferenceData) -> Result<Checked
         forms,
         statements,
         subscriptions,
+        faults: fault_rules,
     })
 }
 
@@ -630,8 +649,13 @@ pub fn write(
 /// Reads, checks and writes world files to `store` in one transaction (`write`: their
 /// forms are the register's past, not notified); the CAs they declare are then
 /// written into `trusted_cas` (a directory the server reads its trusted client CAs
-/// from). Returns how many declarations were applied.
-pub fn load(paths: &[PathBuf], store: &dyn Store, trusted_cas: &Path) -> Result<usize, WorldError> {
+/// from). Returns how many declarations were applied, and the fault rules for the
+/// gateway about to serve them.
+pub fn load(
+    paths: &[PathBuf],
+    store: &dyn Store,
+    trusted_cas: &Path,
+) -> Result<Loaded, WorldError> {
     let sources = read(paths)?;
     let checked = check(&sources, store)?;
     write(
@@ -652,7 +676,16 @@ pub fn load(paths: &[PathBuf], store: &dyn Store, trusted_cas: &Path) -> Result<
         crate::files::write(&file, pem, false)
             .map_err(|source| WorldError::Write { file, source })?;
     }
-    Ok(checked.declarations())
+    Ok(Loaded {
+        declarations: checked.declarations(),
+        faults: checked.faults,
+    })
+}
+
+/// What `load` wrote, and what it leaves to the gateway.
+pub struct Loaded {
+    pub declarations: usize,
+    pub faults: Vec<RuleSpec>,
 }
 
 /// Applies a world fragment sent to the running gateway over the admin API, named
@@ -700,6 +733,8 @@ pub struct Applied {
     pub declarations: usize,
     /// An outbox event was written: the dispatcher has notifications to make.
     pub announced: bool,
+    /// Fault rules for the running gateway to add.
+    pub faults: Vec<RuleSpec>,
 }
 
 /// Applies world files to a running gateway's register: as `load`, all of them or
@@ -739,6 +774,7 @@ pub fn apply_running(
     Ok(Applied {
         declarations: checked.declarations(),
         announced,
+        faults: checked.faults,
     })
 }
 

@@ -67,6 +67,8 @@ pub struct Gateway {
     /// the dispatcher trusts): what a notification sink presents.
     pub server_certificate: PathBuf,
     pub server_key: PathBuf,
+    /// The fault rules of the running server.
+    pub faults: Arc<bcss_gateway::server::faults::Faults>,
     _dir: tempfile::TempDir,
 }
 
@@ -89,6 +91,10 @@ pub struct Options {
     pub batch_size: usize,
     /// Where receivers may be: this machine's too, where the tests' sinks run.
     pub receivers: Receivers,
+    /// The longest an injected fault keeps a request.
+    pub max_hold: std::time::Duration,
+    /// Only these networks are answered.
+    pub allow_from: Option<Vec<ipnet::IpNet>>,
 }
 
 impl Default for Options {
@@ -110,6 +116,8 @@ impl Default for Options {
             answer_timeout: std::time::Duration::from_secs(2),
             batch_size: 100,
             receivers: Receivers::default().with_loopback(),
+            max_hold: std::time::Duration::from_secs(60),
+            allow_from: None,
         }
     }
 }
@@ -188,6 +196,9 @@ impl Gateway {
         config.shutdown_grace = std::time::Duration::from_secs(10);
         config.propagation_delay = options.propagation_delay;
         config.receivers = options.receivers.clone();
+        config.faults = Arc::new(bcss_gateway::server::faults::Faults::new(options.max_hold));
+        config.allow_from = options.allow_from.clone();
+        let faults = config.faults.clone();
         let clock = config.clock.clone();
         let notifications = NotifyConfig {
             tls: PushTls {
@@ -224,6 +235,7 @@ impl Gateway {
             dispatcher,
             server_certificate: files.server_certificate.clone(),
             server_key: files.server_key.clone(),
+            faults,
             _dir: dir,
         }
     }

@@ -71,4 +71,7 @@ impl Contract for LivingWagesV2 {
     fn outcome((status, _): &Self::Answer) -> &'static str {
         status.code
     }
+
+    const WITH_STATUS: Option<fn(Status) -> Self::Answer> =
+        Some(|status| (status, lw::Answer::Nothing));
 }

@@ -85,4 +85,7 @@ impl Contract for LivingWagesV3 {
     fn outcome((status, _): &Self::Answer) -> &'static str {
         status.code
     }
+
+    const WITH_STATUS: Option<fn(Status) -> Self::Answer> =
+        Some(|status| (status, lw3::Answer::Nothing));
 }

@@ -80,4 +80,7 @@ impl Contract for LivingWagesWithAmountV1 {
     fn outcome((status, _): &Self::Answer) -> &'static str {
         status.code
     }
+
+    const WITH_STATUS: Option<fn(Status) -> Self::Answer> =
+        Some(|status| (status, lwa::Answer::default()));
 }

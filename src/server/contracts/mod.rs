@@ -25,13 +25,14 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+use super::faults::{self, Effect, Injection};
 use super::routes::Gateway;
 use super::soap_endpoint::{Exchange, Fault, check_action, request_fault, service_fault};
 use crate::domain::Institution;
 use crate::services::ServiceError;
 use crate::services::access::{self, Refusal, Role};
 use crate::services::effects::Effects;
-use crate::wire::common::{CbssFault, InformationCbss, RequestError, RequestHead};
+use crate::wire::common::{CbssFault, InformationCbss, RequestError, RequestHead, Status};
 use crate::wire::soap;
 use crate::wire::wsdl;
 use crate::wire::xml::{Element, XmlWriter};
@@ -104,6 +105,13 @@ pub trait Contract: Sync + 'static {
     /// The outcome the audit trail keeps: a status or result code.
     fn outcome(answer: &Self::Answer) -> &'static str;
 
+    /// An answer carrying only `status`, for a contract whose answers carry one (the
+    /// consultations): what an injected fault forcing a status answers.
+    const WITH_STATUS: Option<fn(Status) -> Self::Answer> = None;
+
+    /// Its outcomes are registrations (`bcss_registrations_total`).
+    const REGISTERS: bool = false;
+
     /// The person the exchange was about, for the audit trail.
     fn subject<'r>(request: &'r Self::Request, _answer: &'r Self::Answer) -> Option<&'r str> {
         Self::head(request).ssin
@@ -116,6 +124,8 @@ pub struct Facts {
     pub operation: Option<&'static str>,
     pub legal_context: Option<String>,
     pub ssin: Option<String>,
+    /// The fault rule that fired for the exchange, if one did.
+    pub injected: Option<Injection>,
 }
 
 /// The response body and the outcome the audit keeps.
@@ -145,10 +155,10 @@ pub fn operate<'a, C: Contract>(
 }
 
 /// The stages after the envelope, the same for every contract, in order: read the
-/// request, check its SOAPAction, authorise the caller, answer (or answer the
-/// refusal), wake whom the effects concern, write the response. The audit facts come
-/// back with the result; a fault raised once the request was read echoes its
-/// informationCustomer.
+/// request, meet the fault rules, check its SOAPAction, authorise the caller, answer
+/// (or answer the refusal), wake whom the effects concern, write the response. The
+/// audit facts come back with the result; a fault raised once the request was read
+/// echoes its informationCustomer.
 async fn exchange<C: Contract>(
     gw: &Gateway,
     caller: &Arc<Institution>,
@@ -161,12 +171,33 @@ async fn exchange<C: Contract>(
         Err(e) => return (Facts::default(), Err(request_fault(e, ex.service))),
     };
     let head = C::head(&request);
+    let injection = gw.faults.pick(
+        &faults::Request {
+            service: Some(ex.service.name),
+            operation: Some(head.operation),
+            institution: Some(caller.cbe),
+            ssin: head.ssin,
+            method: "POST",
+            path: ex.service.path,
+            carries_status: C::WITH_STATUS.is_some(),
+        },
+        ex.received_ms,
+    );
     let mut facts = Facts {
         operation: Some(head.operation),
         legal_context: head.legal_context.map(str::to_owned),
         ssin: head.ssin.map(str::to_owned),
+        injected: None,
     };
     let answered = async {
+        if let Some(injection) = &injection {
+            if let Some(delay) = injection.delay {
+                tokio::time::sleep(delay).await;
+            }
+            if injection.replaces_answer() {
+                return injected::<C>(injection, &request, head.ssin, ex);
+            }
+        }
         check_action(action, |a| head.action_matches(a), head.operation)?;
         let cx = Cx {
             gw,
@@ -195,6 +226,9 @@ async fn exchange<C: Contract>(
             C::write(w, &request, &cbss, &handled.answer)
         });
         facts.ssin = C::subject(&request, &handled.answer).map(str::to_owned);
+        if C::REGISTERS {
+            gw.metrics.registration(C::outcome(&handled.answer));
+        }
         Ok((body, C::outcome(&handled.answer)))
     }
     .await;
@@ -202,7 +236,30 @@ async fn exchange<C: Contract>(
         Some(customer) => f.about(customer),
         None => f,
     });
+    facts.injected = injection;
     (facts, answered)
+}
+
+/// The answer of an injected fault that replaces the operation's: a forced status in
+/// an otherwise normal response, or a fault. An effect on the HTTP exchange itself (an
+/// HTTP error, a reset, a hold) replaces whatever this returns (`faults::shape`).
+fn injected<C: Contract>(
+    injection: &Injection,
+    request: &C::Request,
+    ssin: Option<&str>,
+    ex: &Exchange,
+) -> Result<Answered, Fault> {
+    match (&injection.effect, injection.status, C::WITH_STATUS) {
+        (Some(Effect::Fault(spec)), _, _) => Err(Fault::injected(spec)),
+        (Some(Effect::Status(_)), Some(code), Some(with_status)) => {
+            let status = crate::services::status::forced(code, ssin).ok_or_else(Fault::server)?;
+            let answer = with_status(status);
+            let cbss = ex.cbss();
+            let body = soap::envelope(ex.version, |w| C::write(w, request, &cbss, &answer));
+            Ok((body, C::outcome(&answer)))
+        }
+        _ => Err(Fault::server()),
+    }
 }
 
 pub struct SoapService {

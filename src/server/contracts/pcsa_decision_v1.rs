@@ -77,4 +77,6 @@ impl Contract for PcsaDecisionV1 {
     fn outcome((_, result): &Self::Answer) -> &'static str {
         result.outcome()
     }
+
+    const REGISTERS: bool = true;
 }
