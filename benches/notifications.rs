@@ -116,7 +116,14 @@ async fn main() -> Result<(), Error> {
         setup.store.clone(),
         clock,
         config,
-        std::sync::Arc::new(bcss_gateway::metrics::Metrics::new()),
+        bcss_gateway::notify::Shared {
+            wake: bcss_gateway::notify::Wake::default(),
+            metrics: std::sync::Arc::new(bcss_gateway::metrics::Metrics::new()),
+            faults: std::sync::Arc::new(bcss_gateway::server::injected::registry(
+                std::time::Duration::from_secs(60),
+            )),
+            journal: std::sync::Arc::new(Unrecorded),
+        },
     )?;
     for sink in &sinks {
         let all = usize::try_from(events)?;
@@ -220,4 +227,11 @@ async fn send(
         accepted.extend(t.await??);
     }
     Ok(accepted)
+}
+
+/// The benchmark keeps no journal.
+struct Unrecorded;
+
+impl bcss_gateway::services::journal::Recorder for Unrecorded {
+    fn record(&self, _: bcss_gateway::store::AuditRecord) {}
 }

@@ -9,7 +9,7 @@ use thiserror::Error;
 
 use crate::admin::{self, AdminConfig, AdminError, RunningAdmin};
 use crate::clock::Clock;
-use crate::notify::{Dispatcher, NotifyConfig};
+use crate::notify::{Dispatcher, NotifyConfig, Shared, Wake};
 use crate::server::{self, RunningServer, ServerError};
 use crate::store::Store;
 use crate::tls::TlsError;
@@ -63,19 +63,11 @@ impl App {
             admin,
         } = self;
         let clock = config.clock.clone();
-        let dispatcher = match notifications {
-            Some(notify) => {
-                let dispatcher = Dispatcher::start(
-                    store.clone(),
-                    clock.clone(),
-                    notify,
-                    config.metrics.clone(),
-                )?;
-                config.notify = Some(dispatcher.waker());
-                Some(dispatcher)
-            }
-            None => None,
-        };
+        // The dispatcher starts last, with the server's journal; the wake-up the server
+        // rings after a registration is made first.
+        if notifications.is_some() {
+            config.notify = Some(Wake::default());
+        }
         let wake = config.notify.clone();
         let admin = match admin {
             Some(admin) => Some(
@@ -83,7 +75,7 @@ impl App {
                     admin,
                     store.clone(),
                     clock.clone(),
-                    wake,
+                    wake.clone(),
                     config.faults.clone(),
                     config.metrics.clone(),
                 )
@@ -91,7 +83,26 @@ impl App {
             ),
             None => None,
         };
-        let server = server::start(config, store).await?;
+        let (metrics, faults) = (config.metrics.clone(), config.faults.clone());
+        let server = server::start(config, store.clone()).await?;
+        let dispatcher = match (notifications, wake) {
+            (Some(notify), Some(wake)) => {
+                let shared = Shared {
+                    wake,
+                    metrics,
+                    faults,
+                    journal: Arc::new(server.journal()),
+                };
+                match Dispatcher::start(store, clock.clone(), notify, shared) {
+                    Ok(dispatcher) => Some(dispatcher),
+                    Err(e) => {
+                        let _ = server.shutdown().await;
+                        return Err(e.into());
+                    }
+                }
+            }
+            _ => None,
+        };
         Ok(RunningApp {
             server,
             dispatcher,

@@ -10,7 +10,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use bcss_gateway::server::faults::RuleSpec;
+use bcss_gateway::services::faults::RuleSpec;
 use bcss_gateway::store::AuditMark;
 use support::{Call, Gateway, LW3_NS, LW3_PATH, Options, PATH, PD_PATH, envelope, liege_form_b};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -20,7 +20,7 @@ fn rule(json: serde_json::Value) -> RuleSpec {
 }
 
 fn add(gw: &Gateway, json: serde_json::Value) -> u64 {
-    gw.faults.add(vec![rule(json)]).unwrap()[0]
+    gw.faults.add(vec![rule(json)], gw.clock.now_ms()).unwrap()[0]
 }
 
 fn consultation(gw: &Gateway, ssin: &str) -> String {

@@ -680,3 +680,85 @@ async fn receivers_are_where_the_operator_allows_and_failures_do_not_map_ports()
         "a closed port and an open one look alike"
     );
 }
+
+fn add_rule(gw: &Gateway, rule: serde_json::Value) -> u64 {
+    let spec = serde_json::from_value(rule).unwrap();
+    gw.faults.add(vec![spec], gw.clock.now_ms()).unwrap()[0]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_faults_duplicate_and_pause_deliveries_without_breaking_their_order() {
+    let gw = Gateway::start().await;
+    let sink = gw.sink(Behaviour::Acknowledge).await;
+    subscribe(&gw, "cin", Some(&sink.url()), "SSIN_ONLY").await;
+    let liege = gw.cbe("cpas-liege");
+    let cin = gw.cbe("cin");
+    let marie = gw.ssins.no_right.clone();
+
+    // The next batch twice: the same notification, the same id.
+    let duplicate = add_rule(
+        &gw,
+        serde_json::json!({"match": {"institution": cin}, "effect": "duplicate", "count": 1}),
+    );
+    register(&gw, &form_b(&liege, &marie, "2024-01-01", 12)).await;
+    assert!(sink.wait_for(2, PATIENCE).await, "{:?}", events(&sink));
+    let received = sink.accepted();
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[0].1.id, received[1].1.id);
+    assert_eq!(received[0].1.sequence, 1);
+
+    // Paused: nothing arrives; resumed by removing the rule: everything, in order.
+    let pause = add_rule(
+        &gw,
+        serde_json::json!({"match": {"institution": cin}, "effect": {"pause": {}}}),
+    );
+    register(&gw, &withdrawal(&liege, &marie, "2024-07-01")).await;
+    register(&gw, &withdrawal(&liege, &marie, "2024-01-01")).await;
+    assert!(
+        !sink.wait_for(3, Duration::from_millis(1500)).await,
+        "delivered while paused"
+    );
+    assert!(gw.faults.remove(pause));
+    gw.dispatcher_wake();
+    assert!(sink.wait_for(4, PATIENCE).await, "{:?}", events(&sink));
+    assert_eq!(
+        events(&sink)[2..],
+        [
+            (2, "MODIFY".into(), marie.clone()),
+            (3, "CANCEL".into(), marie.clone())
+        ]
+    );
+
+    // Held for a while: delivered once the pause is over, by the gateway's clock.
+    add_rule(
+        &gw,
+        serde_json::json!({"match": {"institution": cin}, "effect": {"pause": {"ms": 1000}}}),
+    );
+    let held_from = std::time::Instant::now();
+    register(&gw, &form_b(&liege, &marie, "2025-01-01", 3)).await;
+    assert!(sink.wait_for(5, PATIENCE).await, "{:?}", events(&sink));
+    assert!(held_from.elapsed() >= Duration::from_millis(900));
+
+    gw.flush_audit().await;
+    let marks: Vec<(Option<String>, String)> = gw
+        .store
+        .audit_trail(None, 1000)
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| match r.mark {
+            Some(bcss_gateway::store::AuditMark::Injected { rule, effect }) => Some((
+                r.caller.map(|c| c.to_string()),
+                format!("{rule} {effect} {}", r.outcome),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        marks[..2],
+        [
+            (Some(cin.clone()), format!("{duplicate} duplicate OK")),
+            (Some(cin.clone()), format!("{pause} pause PAUSED")),
+        ]
+    );
+    assert_eq!(marks.len(), 3, "{marks:?}");
+}

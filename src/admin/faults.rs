@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{Admin, Problem, bad_json};
-use crate::server::faults::RuleSpec;
+use crate::services::faults::RuleSpec;
 
 /// `GET /v1/faults`.
 pub(super) async fn list(State(admin): State<Admin>) -> Response {
@@ -36,7 +36,7 @@ pub(super) async fn add(
         .collect::<Result<Vec<_>, _>>()?;
     let ids = admin
         .faults
-        .add(specs)
+        .add(specs, admin.clock.now_ms())
         .map_err(|(i, e)| Problem::new(StatusCode::BAD_REQUEST, format!("rule {}: {e}", i + 1)))?;
     tracing::info!(?ids, "fault rules added through the admin API");
     let added: Vec<_> = admin
@@ -51,6 +51,7 @@ pub(super) async fn add(
 /// `DELETE /v1/faults`.
 pub(super) async fn clear(State(admin): State<Admin>) -> Response {
     let removed = admin.faults.clear();
+    wake(&admin);
     tracing::info!(removed, "fault rules cleared through the admin API");
     axum::Json(json!({ "removed": removed })).into_response()
 }
@@ -64,6 +65,7 @@ pub(super) async fn remove(
         .parse::<u64>()
         .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, format!("{id:?} is not a rule id")))?;
     if admin.faults.remove(number) {
+        wake(&admin);
         tracing::info!(id = number, "fault rule removed through the admin API");
         Ok(axum::Json(json!({ "removed": 1 })).into_response())
     } else {
@@ -71,5 +73,12 @@ pub(super) async fn remove(
             StatusCode::NOT_FOUND,
             format!("no fault rule {number} (GET /v1/faults lists them)"),
         ))
+    }
+}
+
+/// Paused deliveries resume at once when their rule goes.
+fn wake(admin: &Admin) {
+    if let Some(wake) = &admin.wake {
+        wake.wake();
     }
 }

@@ -109,7 +109,7 @@ struct Admin {
     store: Arc<dyn Store>,
     clock: Arc<Clock>,
     wake: Option<Wake>,
-    faults: Arc<crate::server::faults::Faults>,
+    faults: Arc<crate::services::faults::Faults>,
     metrics: Arc<crate::metrics::Metrics>,
     /// The register as started, unless the gateway started with reset off.
     snapshot: Option<Arc<PathBuf>>,
@@ -145,7 +145,7 @@ pub async fn start(
     store: Arc<dyn Store>,
     clock: Arc<Clock>,
     wake: Option<Wake>,
-    faults: Arc<crate::server::faults::Faults>,
+    faults: Arc<crate::services::faults::Faults>,
     metrics: Arc<crate::metrics::Metrics>,
 ) -> Result<RunningAdmin, AdminError> {
     let snapshot = config.data_dir.join(SNAPSHOT_FILE);

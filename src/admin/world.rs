@@ -68,7 +68,7 @@ fn answer(admin: &Admin, applied: world::Applied) -> Result<Response, Problem> {
     }
     let rules = admin
         .faults
-        .add(applied.faults)
+        .add(applied.faults, admin.clock.now_ms())
         .map_err(|(_, e)| Problem::internal(e))?;
     Ok(axum::Json(json!({ "applied": applied.declarations, "faultRules": rules })).into_response())
 }

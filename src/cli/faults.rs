@@ -102,6 +102,12 @@ pub struct AddArgs {
     /// Send the answer BYTES at a time, one piece every DURATION: 16/200ms.
     #[arg(long, group = "effect")]
     pub dribble: Option<String>,
+    /// Push a subscriber's next batch twice (--institution names the subscriber).
+    #[arg(long, group = "effect")]
+    pub duplicate: bool,
+    /// Hold a subscriber's deliveries, for DURATION or until the rule is removed.
+    #[arg(long, group = "effect", num_args = 0..=1, default_missing_value = "")]
+    pub pause: Option<String>,
 }
 
 fn bad(name: &'static str, reason: impl Into<String>) -> CliError {
@@ -200,6 +206,13 @@ impl AddArgs {
             Some(
                 json!({ "dribble": { "bytes": bytes, "everyMs": duration_ms("dribble", every)? } }),
             )
+        } else if self.duplicate {
+            Some(json!("duplicate"))
+        } else if let Some(pause) = &self.pause {
+            Some(match pause.as_str() {
+                "" => json!({ "pause": {} }),
+                d => json!({ "pause": { "ms": duration_ms("pause", d)? } }),
+            })
         } else {
             None
         };

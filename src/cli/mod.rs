@@ -1500,11 +1500,11 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             ),
         });
     }
-    config.faults = Arc::new(server::faults::Faults::new(Duration::from_secs(
+    config.faults = Arc::new(server::injected::registry(Duration::from_secs(
         args.max_hold,
     )));
     // Checked with the world: they cannot be refused here.
-    if let Err((_, e)) = config.faults.add(world_faults) {
+    if let Err((_, e)) = config.faults.add(world_faults, config.clock.now_ms()) {
         return Err(CliError::Value {
             name: "world",
             reason: format!("fault rule: {e}"),

@@ -27,7 +27,9 @@ use crate::domain::{
     Attempt, AttemptOutcome, CbeNumber, Delivery, RetrySchedule, SubscriptionState,
 };
 use crate::metrics::Metrics;
-use crate::store::{Store, StoreError};
+use crate::services::faults::{Effect, Faults, Request};
+use crate::services::journal::Recorder;
+use crate::store::{AuditMark, AuditRecord, Store, StoreError};
 use crate::tls::TlsError;
 use push::{PushTls, Pusher, Timeouts};
 
@@ -58,19 +60,35 @@ pub struct Dispatcher {
     wake: Wake,
 }
 
+/// What the dispatcher shares with the rest of the gateway: the wake-up the server
+/// rings after a registration, the counts `/metrics` shows, the fault rules on
+/// deliveries, and the journal where what they did is recorded.
+#[derive(Clone)]
+pub struct Shared {
+    pub wake: Wake,
+    pub metrics: Arc<Metrics>,
+    pub faults: Arc<Faults>,
+    pub journal: Arc<dyn Recorder>,
+}
+
 impl Dispatcher {
     pub fn start(
         store: Arc<dyn Store>,
         clock: Arc<Clock>,
         config: NotifyConfig,
-        metrics: Arc<Metrics>,
+        shared: Shared,
     ) -> Result<Dispatcher, TlsError> {
         let pusher = Arc::new(Pusher::new(
             &config.tls,
             config.timeouts,
             config.receivers.clone(),
         )?);
-        let wake = Wake::default();
+        let Shared {
+            wake,
+            metrics,
+            faults,
+            journal,
+        } = shared;
         let (stop, stopped) = watch::channel(false);
         let run = Run {
             store,
@@ -79,6 +97,8 @@ impl Dispatcher {
             pusher,
             stopped,
             metrics,
+            faults,
+            journal,
         };
         let task = tokio::spawn(run.main_loop(wake.clone()));
         Ok(Dispatcher { stop, task, wake })
@@ -103,6 +123,8 @@ struct Run {
     pusher: Arc<Pusher>,
     stopped: watch::Receiver<bool>,
     metrics: Arc<Metrics>,
+    faults: Arc<Faults>,
+    journal: Arc<dyn Recorder>,
 }
 
 impl Run {
@@ -165,10 +187,89 @@ impl Run {
         }
     }
 
+    /// How long to wait before looking again when a fault rule pauses `institution`'s
+    /// deliveries; the first time a pause holds a batch back, the journal says so.
+    fn held_back(&self, institution: CbeNumber, now: i64, holding: &mut bool) -> Option<Duration> {
+        let Some(paused) = self.faults.paused(institution, now) else {
+            *holding = false;
+            return None;
+        };
+        if !*holding {
+            *holding = true;
+            self.faults.fired(&paused.rules);
+            for rule in &paused.rules {
+                self.metrics.injected(*rule);
+                self.injected(institution, *rule, "pause", "PAUSED", now);
+            }
+        }
+        let left = paused.until_ms.map_or(POLL, |u| {
+            Duration::from_millis(u64::try_from(u - now).unwrap_or(0))
+        });
+        Some(left.min(POLL))
+    }
+
+    /// Pushes an acknowledged batch again when a fault rule asks for a duplicate: the
+    /// same notifications, ids and order, before anything after them.
+    async fn duplicate(
+        &self,
+        institution: CbeNumber,
+        endpoint: &str,
+        batch: &[crate::domain::Notification],
+    ) {
+        let now = self.clock.now_ms();
+        let Some(fired) = self.faults.pick(&Request::delivery(institution), now) else {
+            return;
+        };
+        if fired.effect != Some(Effect::Duplicate) {
+            return;
+        }
+        let again = self.pusher.push(endpoint, &institution, batch).await;
+        let outcome = again.outcome.wire_name();
+        self.metrics.delivery(institution.as_str(), outcome);
+        self.metrics.injected(fired.rule);
+        self.injected(institution, fired.rule, "duplicate", outcome, now);
+    }
+
+    /// The journal's record of what a fault rule did to `institution`'s deliveries.
+    fn injected(
+        &self,
+        institution: CbeNumber,
+        rule: u64,
+        effect: &str,
+        outcome: &'static str,
+        at_ms: i64,
+    ) {
+        let random = uuid::Uuid::new_v4();
+        let random: &[u8; 10] = random.as_bytes()[..10].try_into().unwrap_or(&[0; 10]);
+        self.journal.record(AuditRecord {
+            // Time-ordered by the gateway's clock, as the server's tickets.
+            ticket: uuid::Builder::from_unix_timestamp_millis(
+                u64::try_from(at_ms).unwrap_or(0),
+                random,
+            )
+            .into_uuid(),
+            received_at_ms: at_ms,
+            latency_us: 0,
+            caller: Some(institution),
+            operation: Some("notify".into()),
+            legal_context: None,
+            ssin: None,
+            outcome: outcome.into(),
+            http_status: 0,
+            service: Some(crate::services::faults::DELIVERIES.into()),
+            mark: Some(AuditMark::Injected {
+                rule,
+                effect: effect.to_owned(),
+            }),
+        });
+    }
+
     /// Delivers one subscriber's queue until it is empty and nothing wakes it, or the
     /// subscription stops being pushed.
     async fn deliver(self, institution: CbeNumber, notify: Arc<Notify>) {
         let mut stopped = self.stopped.clone();
+        // A fault rule pauses this subscriber's deliveries.
+        let mut holding = false;
         loop {
             if *stopped.borrow() {
                 return;
@@ -199,6 +300,7 @@ impl Run {
             } else {
                 None
             };
+            let wait = wait.or_else(|| self.held_back(institution, now, &mut holding));
             if let Some(wait) = wait {
                 tokio::select! {
                     () = notify.notified() => {}
@@ -226,6 +328,9 @@ impl Run {
             let result = self.pusher.push(endpoint, &institution, &batch).await;
             self.metrics
                 .delivery(institution.as_str(), result.outcome.wire_name());
+            if result.outcome == AttemptOutcome::Ok {
+                self.duplicate(institution, endpoint, &batch).await;
+            }
             // The next attempt's wait counts from the end of this one, not its start:
             // an attempt that timed out must not be followed by another at once.
             let ended_at = self.clock.now_ms();

@@ -211,6 +211,12 @@ fn write_loop(
     }
 }
 
+impl crate::services::journal::Recorder for AuditSink {
+    fn record(&self, record: AuditRecord) {
+        AuditSink::record(self, record);
+    }
+}
+
 /// The record that says `exchanges` records were dropped before it.
 fn dropped_record(exchanges: u64, clock: &Clock) -> AuditRecord {
     let now_ms = clock.setting().at(clock::unix_millis());

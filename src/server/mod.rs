@@ -6,9 +6,9 @@ pub mod auth;
 pub mod body;
 pub mod contracts;
 mod cut;
-pub mod faults;
 mod handshakes;
 mod idle;
+pub mod injected;
 pub mod login_limits;
 mod routes;
 mod soap_endpoint;
@@ -81,7 +81,7 @@ pub struct Config {
     /// How much of the audit trail is kept.
     pub journal: audit::JournalLimits,
     /// The fault rules a tester sets, shared with the admin API.
-    pub faults: Arc<faults::Faults>,
+    pub faults: Arc<crate::services::faults::Faults>,
     /// Only these networks are answered (`--allow-from`); a connection from elsewhere
     /// is held unanswered. Everyone when `None`.
     pub allow_from: Option<Vec<ipnet::IpNet>>,
@@ -115,7 +115,9 @@ impl Config {
             notify: None,
             receivers: crate::domain::Receivers::default(),
             journal: audit::JournalLimits::default(),
-            faults: Arc::new(faults::Faults::new(faults::DEFAULT_MAX_HOLD)),
+            faults: Arc::new(injected::registry(
+                crate::services::faults::DEFAULT_MAX_HOLD,
+            )),
             allow_from: None,
             metrics: Arc::new(crate::metrics::Metrics::new()),
         }
@@ -161,6 +163,11 @@ impl RunningServer {
             .map_err(|e| ServerError::Task(e.to_string()))?;
         self.audit.flush().await;
         Ok(())
+    }
+
+    /// The audit writer, for what else records exchanges (the dispatcher).
+    pub fn journal(&self) -> AuditSink {
+        self.audit.clone()
     }
 
     /// Commits every audit record of exchanges answered so far.
@@ -415,10 +422,10 @@ async fn accept_loop(
                     let response = gateway.handle(req, &info).await;
                     // An injected fault that withholds the answer: the connection's
                     // task ends the connection, and this answer is never sent.
-                    if let Some(withheld) = response.extensions().get::<faults::Withheld>() {
+                    if let Some(withheld) = response.extensions().get::<injected::Withheld>() {
                         match *withheld {
-                            faults::Withheld::Reset => info.cut.reset(),
-                            faults::Withheld::Hold(hold) => {
+                            injected::Withheld::Reset => info.cut.reset(),
+                            injected::Withheld::Hold(hold) => {
                                 tokio::time::sleep(hold).await;
                                 info.cut.close();
                             }

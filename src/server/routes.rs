@@ -9,10 +9,11 @@ use hyper::{Method, Request, Response, StatusCode, header};
 use super::audit::AuditSink;
 use super::auth::Authenticator;
 use super::body::AnswerBody;
-use super::faults::{self, Faults};
+use super::injected;
 use super::{Config, contracts, soap_endpoint};
 use crate::clock::Clock;
 use crate::domain::CertificateFingerprint;
+use crate::services::faults::{self, Faults};
 use crate::services::writer::RegisterWriter;
 use crate::store::{AuditMark, AuditRecord, Store};
 use crate::wire::wsdl;
@@ -168,6 +169,7 @@ impl Gateway {
                 method: req.method().as_str(),
                 path,
                 carries_status: false,
+                delivery: false,
             },
             received_ms,
         );
@@ -179,7 +181,7 @@ impl Gateway {
         }
         let started = std::time::Instant::now();
         let (response, outcome) =
-            faults::shape(self.answer(&req, service), &injection, self.faults.max_hold);
+            injected::shape(self.answer(&req, service), &injection, self.faults.max_hold);
         self.metrics.injected(injection.rule);
         self.audit.record(AuditRecord {
             ticket: super::ticket::new_ticket(received_ms),
@@ -190,7 +192,7 @@ impl Gateway {
             legal_context: None,
             ssin: None,
             outcome: outcome.unwrap_or("INJECTED").into(),
-            http_status: faults::http_status(&response),
+            http_status: injected::http_status(&response),
             service: service.map(|s| s.name.into()),
             mark: Some(AuditMark::Injected {
                 rule: injection.rule,

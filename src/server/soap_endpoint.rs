@@ -18,13 +18,14 @@ use uuid::Uuid;
 use super::auth::AuthError;
 use super::body::AnswerBody;
 use super::contracts::{Answered, Facts, SoapService};
-use super::faults::{self, FaultSpec};
+use super::injected;
 use super::login_limits;
 use super::routes::{ConnectionInfo, Gateway, HttpResponse};
 use crate::clock;
 use crate::domain::{CbeNumber, Institution};
 use crate::services::ServiceError;
 use crate::services::access::Refusal;
+use crate::services::faults::FaultSpec;
 use crate::store::{AuditMark, AuditRecord};
 use crate::wire::common::{
     CbssFault, FaultDetail, INVALID_STRUCTURE, Information, InformationCbss, InformationCustomer,
@@ -184,14 +185,14 @@ pub async fn serve(
     let injection = facts.injected.take();
     if let Some(injection) = &injection {
         gw.metrics.injected(injection.rule);
-        let (shaped, replaced) = faults::shape(response, injection, gw.faults.max_hold);
+        let (shaped, replaced) = injected::shape(response, injection, gw.faults.max_hold);
         response = shaped;
         if let Some(replaced) = replaced {
             outcome = Cow::Borrowed(replaced);
         }
     }
     let took = ex.started.elapsed();
-    let http_status = faults::http_status(&response);
+    let http_status = injected::http_status(&response);
     gw.metrics.exchange(
         service.name,
         facts.operation,

@@ -6,6 +6,12 @@
 use uuid::Uuid;
 
 use crate::domain::CbeNumber;
+
+/// Where exchanges are recorded: the server's audit writer, which the dispatcher also
+/// tells what an injected fault did to a delivery.
+pub trait Recorder: Send + Sync {
+    fn record(&self, record: AuditRecord);
+}
 use crate::store::{AuditRecord, AuditWindow, Store, StoreError};
 
 /// Records in one page at most.

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod effects;
+pub mod faults;
 pub mod journal;
 pub mod living_wages_v2;
 pub mod living_wages_v3;

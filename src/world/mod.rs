@@ -31,7 +31,8 @@ use crate::domain::{
     Right, SectorInstitution, Service, Ssin, Subscription,
 };
 use crate::server::auth::hash_password;
-use crate::server::faults::{self, RuleSpec};
+use crate::server::injected;
+use crate::services::faults::RuleSpec;
 use crate::services::pcsa_decision::judge;
 use crate::services::statements::RegisterCheck;
 use crate::services::subscriptions;
@@ -85,7 +86,7 @@ pub struct WorldFile {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub subscriptions: Vec<SubscriptionEntry>,
-    /// Fault rules for the gateway that runs this world (`server::faults`), as the
+    /// Fault rules for the gateway that runs this world (`services::faults`), as the
     /// admin API takes them.
     #[serde(default, rename = "fault", skip_serializing)]
     pub faults: Vec<Spanned<RuleSpec>>,
@@ -502,7 +503,7 @@ pub fn check(sources: &[Source], register: &dyn ReferenceData) -> Result<Checked
     for source in sources {
         c.source = Some(source);
         for (i, rule) in source.world.faults.iter().enumerate() {
-            match faults::check(rule.get_ref()) {
+            match injected::check(rule.get_ref()) {
                 Ok(()) => fault_rules.push(rule.get_ref().clone()),
                 Err(e) => c.problem(rule.span(), format!("fault[{i}].{}", e.field), e.reason),
             }

@@ -68,7 +68,7 @@ pub struct Gateway {
     pub server_certificate: PathBuf,
     pub server_key: PathBuf,
     /// The fault rules of the running server.
-    pub faults: Arc<bcss_gateway::server::faults::Faults>,
+    pub faults: Arc<bcss_gateway::services::faults::Faults>,
     _dir: tempfile::TempDir,
 }
 
@@ -196,7 +196,7 @@ impl Gateway {
         config.shutdown_grace = std::time::Duration::from_secs(10);
         config.propagation_delay = options.propagation_delay;
         config.receivers = options.receivers.clone();
-        config.faults = Arc::new(bcss_gateway::server::faults::Faults::new(options.max_hold));
+        config.faults = Arc::new(bcss_gateway::server::injected::registry(options.max_hold));
         config.allow_from = options.allow_from.clone();
         let faults = config.faults.clone();
         let clock = config.clock.clone();
@@ -303,6 +303,13 @@ impl Gateway {
             .await,
             "start sink",
         )
+    }
+
+    /// Rings the dispatcher, as the admin API does when a rule on deliveries goes.
+    pub fn dispatcher_wake(&self) {
+        if let Some(d) = &self.dispatcher {
+            d.waker().wake();
+        }
     }
 
     pub async fn flush_audit(&self) {

@@ -25,13 +25,13 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::faults::{self, Effect, Injection};
 use super::routes::Gateway;
 use super::soap_endpoint::{Exchange, Fault, check_action, request_fault, service_fault};
 use crate::domain::Institution;
 use crate::services::ServiceError;
 use crate::services::access::{self, Refusal, Role};
 use crate::services::effects::Effects;
+use crate::services::faults::{self, Effect, Injection};
 use crate::wire::common::{CbssFault, InformationCbss, RequestError, RequestHead, Status};
 use crate::wire::soap;
 use crate::wire::wsdl;
@@ -180,6 +180,7 @@ async fn exchange<C: Contract>(
             method: "POST",
             path: ex.service.path,
             carries_status: C::WITH_STATUS.is_some(),
+            delivery: false,
         },
         ex.received_ms,
     );
@@ -242,7 +243,7 @@ async fn exchange<C: Contract>(
 
 /// The answer of an injected fault that replaces the operation's: a forced status in
 /// an otherwise normal response, or a fault. An effect on the HTTP exchange itself (an
-/// HTTP error, a reset, a hold) replaces whatever this returns (`faults::shape`).
+/// HTTP error, a reset, a hold) replaces whatever this returns (`injected::shape`).
 fn injected<C: Contract>(
     injection: &Injection,
     request: &C::Request,

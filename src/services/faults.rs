@@ -1,5 +1,6 @@
 //! Injected faults: rules a tester sets (admin API, `bcss-gateway faults`, world files)
-//! to see how their application lives with a network that is slow, refuses or breaks.
+//! to see how their application lives with a network that is slow, refuses or breaks,
+//! and how their notification receiver lives with at-least-once delivery.
 //!
 //! A rule matches requests (service, operation, caller, SSIN, HTTP method and path),
 //! fires for the next `count` of them, with a probability drawn from its own seeded
@@ -9,26 +10,22 @@
 //! effect. Effects that replace the answer (a status, a fault, an HTTP error, a reset,
 //! a hold) run instead of the operation, so nothing is registered; effects on the
 //! delivery (truncated, malformed, dribbled) deliver the answer of an operation that
-//! ran, as a network failing after the fact does. Rules live in memory only: they
-//! never change stored data, and a restart clears them.
-
+//! ran, as a network failing after the fact does. Rules on deliveries (a subscriber's
+//! next batch pushed twice, its deliveries paused) match the subscriber and never
+//! reorder its queue. Rules live in memory only: they never change stored data, and a
+//! restart clears them. How the HTTP exchange is changed is `server::injected`; how
+//! deliveries are, `notify`.
 use std::sync::Mutex;
 use std::sync::PoisonError;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
-use hyper::{Response, StatusCode, header};
 use rand::{RngExt, SeedableRng, rngs::ChaCha8Rng};
 use rand_distr::{Distribution, LogNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::clock;
 use crate::domain::CbeNumber;
-
-use super::body::AnswerBody;
-use super::contracts;
-use super::routes::HttpResponse;
 use crate::services::status::FORCEABLE;
 
 /// A rule as a tester writes it (the admin API's JSON, a world file's `[[faults]]`).
@@ -127,7 +124,30 @@ pub enum Effect {
     Malformed,
     /// The answer a few bytes at a time.
     Dribble(DribbleSpec),
+    /// A subscriber's next batch pushed twice, the same notifications with the same
+    /// ids (as at-least-once delivery allows).
+    Duplicate,
+    /// A subscriber's deliveries wait while the rule lasts (for `ms` from when it was
+    /// added, or until it is removed); its queue keeps its order.
+    Pause(PauseSpec),
 }
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PauseSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ms: Option<u64>,
+}
+
+impl Effect {
+    /// It acts on the deliveries of notifications, not on requests.
+    pub fn on_deliveries(&self) -> bool {
+        matches!(self, Effect::Duplicate | Effect::Pause(_))
+    }
+}
+
+/// What the rules call the deliveries of notifications, as a service to match.
+pub const DELIVERIES: &str = "LivingWagesNotificationService v1";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -185,9 +205,10 @@ fn invalid(field: &str, reason: impl Into<String>) -> RuleError {
     }
 }
 
-/// Checks a rule as `Faults::add` would, without adding it (a world file's).
-pub fn check(spec: &RuleSpec) -> Result<(), RuleError> {
-    Rule::check(spec.clone()).map(|_| ())
+/// Checks a rule as `Faults::add` would, without adding it (a world file's), for a
+/// gateway serving `services`.
+pub fn check(spec: &RuleSpec, services: &[&'static str]) -> Result<(), RuleError> {
+    Rule::check(spec.clone(), services, 0).map(|_| ())
 }
 
 /// A checked rule, ready to match.
@@ -203,19 +224,19 @@ struct Rule {
 }
 
 impl Rule {
-    fn check(spec: RuleSpec) -> Result<Rule, RuleError> {
+    /// `now_ms` starts a pause of `ms`.
+    fn check(spec: RuleSpec, services: &[&'static str], now_ms: i64) -> Result<Rule, RuleError> {
         if spec.delay.is_none() && spec.effect.is_none() {
             return Err(invalid("effect", "a rule needs an effect, a delay or both"));
         }
+        let known = || services.iter().copied().chain([DELIVERIES]);
         let service = match spec.when.service.as_deref() {
             None => None,
             Some(name) => Some(
-                contracts::SERVICES
-                    .iter()
-                    .map(|s| s.name)
+                known()
                     .find(|n| n.eq_ignore_ascii_case(name.trim()))
                     .ok_or_else(|| {
-                        let known: Vec<&str> = contracts::SERVICES.iter().map(|s| s.name).collect();
+                        let known: Vec<&str> = known().collect();
                         invalid(
                             "match.service",
                             format!("{name:?} is not one of {}", known.join(", ")),
@@ -252,7 +273,7 @@ impl Rule {
                 .transpose()
         };
         let from_ms = instant("from", &spec.from)?;
-        let until_ms = instant("until", &spec.until)?;
+        let mut until_ms = instant("until", &spec.until)?;
         if let (Some(f), Some(u)) = (from_ms, until_ms)
             && u <= f
         {
@@ -337,7 +358,52 @@ impl Rule {
                     return Err(invalid("effect.dribble.everyMs", "not from 1 to 10000"));
                 }
             }
+            Some(Effect::Pause(p)) => {
+                if spec.count.is_some() || spec.probability.is_some() || spec.delay.is_some() {
+                    return Err(invalid(
+                        "effect.pause",
+                        "a pause lasts (ms, until, or until removed): no count, probability or delay",
+                    ));
+                }
+                if let Some(ms) = p.ms {
+                    let ends = now_ms.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX));
+                    until_ms = Some(until_ms.map_or(ends, |u| u.min(ends)));
+                }
+            }
             _ => {}
+        }
+        let on_deliveries = spec.effect.as_ref().is_some_and(Effect::on_deliveries);
+        if on_deliveries {
+            if spec.delay.is_some() {
+                return Err(invalid(
+                    "delay",
+                    "a rule on deliveries takes no delay: pause them instead",
+                ));
+            }
+            for (field, given) in [
+                ("match.operation", spec.when.operation.is_some()),
+                ("match.ssin", spec.when.ssin.is_some()),
+                ("match.method", spec.when.method.is_some()),
+                ("match.path", spec.when.path.is_some()),
+            ] {
+                if given {
+                    return Err(invalid(
+                        field,
+                        "a rule on deliveries matches the subscriber (institution) only",
+                    ));
+                }
+            }
+            if service.is_some_and(|s| s != DELIVERIES) {
+                return Err(invalid(
+                    "match.service",
+                    format!("a rule on deliveries is about {DELIVERIES}"),
+                ));
+            }
+        } else if service == Some(DELIVERIES) {
+            return Err(invalid(
+                "effect",
+                "deliveries take the effects duplicate and pause",
+            ));
         }
         Ok(Rule {
             spec,
@@ -355,11 +421,13 @@ impl Rule {
             want.as_deref()
                 .is_none_or(|w| have.is_some_and(|h| h.eq_ignore_ascii_case(w.trim())))
         };
-        // What only a SOAP exchange can carry is not tried elsewhere.
+        // What only a SOAP exchange can carry is not tried elsewhere, and effects on
+        // deliveries only on deliveries.
         let fits = match &self.spec.effect {
             Some(Effect::Status(_)) => request.carries_status,
             Some(Effect::Fault(_)) => request.operation.is_some(),
-            _ => true,
+            Some(e) => e.on_deliveries() == request.delivery,
+            None => !request.delivery,
         };
         fits && self.from_ms.is_none_or(|f| now_ms >= f)
             && self.until_ms.is_none_or(|u| now_ms < u)
@@ -387,6 +455,24 @@ pub struct Request<'a> {
     pub path: &'a str,
     /// The contract answers with a status that a rule may force.
     pub carries_status: bool,
+    /// A push of notifications to a subscriber (`institution`), not a request.
+    pub delivery: bool,
+}
+
+impl<'a> Request<'a> {
+    /// A push of notifications to `subscriber`.
+    pub fn delivery(subscriber: CbeNumber) -> Request<'a> {
+        Request {
+            service: Some(DELIVERIES),
+            operation: None,
+            institution: Some(subscriber),
+            ssin: None,
+            method: "POST",
+            path: "",
+            carries_status: false,
+            delivery: true,
+        }
+    }
 }
 
 /// A rule that fired for a request: its id, the delay drawn and the effect.
@@ -421,6 +507,8 @@ impl Injection {
             Some(Effect::Dribble(d)) => {
                 parts.push(format!("dribble {} bytes every {} ms", d.bytes, d.every_ms))
             }
+            Some(Effect::Duplicate) => parts.push("duplicate".into()),
+            Some(Effect::Pause(_)) => parts.push("pause".into()),
         }
         parts.join(", ")
     }
@@ -438,91 +526,6 @@ impl Injection {
             )
         )
     }
-}
-
-/// An answer that must not be sent: the connection's task ends the connection
-/// instead (`cut::CutSignal`), at once or after the hold.
-#[derive(Clone, Copy, Debug)]
-pub enum Withheld {
-    Reset,
-    Hold(Duration),
-}
-
-/// `response` as the injected effect delivers it, and the outcome the journal keeps
-/// when the effect replaced the answer. The answer's own effects (a delay, a status, a
-/// fault) were applied before it was made.
-pub fn shape(
-    response: HttpResponse,
-    injection: &Injection,
-    max_hold: Duration,
-) -> (HttpResponse, Option<&'static str>) {
-    match &injection.effect {
-        Some(Effect::Http(h)) => (http_error(h), Some("HTTP_ERROR")),
-        Some(Effect::Reset) => (withheld(Withheld::Reset), Some("NO_ANSWER")),
-        Some(Effect::Hold(h)) => {
-            let hold = h.ms.map_or(max_hold, Duration::from_millis).min(max_hold);
-            (withheld(Withheld::Hold(hold)), Some("NO_ANSWER"))
-        }
-        Some(Effect::Truncate) => (reshape(response, AnswerBody::truncated), None),
-        Some(Effect::Malformed) => (
-            reshape(response, |b: Bytes| {
-                AnswerBody::whole(b.slice(..b.len() / 2))
-            }),
-            None,
-        ),
-        Some(Effect::Dribble(d)) => {
-            let (bytes, every) = (d.bytes, Duration::from_millis(d.every_ms));
-            let body = |b| AnswerBody::dribbled(b, bytes, every, max_hold);
-            (reshape(response, body), None)
-        }
-        _ => (response, None),
-    }
-}
-
-/// The HTTP status the journal keeps: 0 for an answer never sent.
-pub fn http_status(response: &HttpResponse) -> u16 {
-    if response.extensions().get::<Withheld>().is_some() {
-        0
-    } else {
-        response.status().as_u16()
-    }
-}
-
-fn withheld(how: Withheld) -> HttpResponse {
-    let mut r = Response::new(AnswerBody::empty());
-    r.extensions_mut().insert(how);
-    r
-}
-
-fn reshape(response: HttpResponse, body: impl FnOnce(Bytes) -> AnswerBody) -> HttpResponse {
-    let (parts, whole) = response.into_parts();
-    Response::from_parts(parts, body(whole.into_bytes()))
-}
-
-/// An error page as a load balancer in front of the network writes one.
-fn http_error(h: &HttpSpec) -> HttpResponse {
-    let status = StatusCode::from_u16(h.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-    let page = h.body.clone().unwrap_or_else(|| {
-        let title = format!(
-            "{} {}",
-            status.as_u16(),
-            status.canonical_reason().unwrap_or("Error")
-        );
-        format!(
-            "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
-        )
-    });
-    let mut r = Response::new(AnswerBody::whole(page));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/html"),
-    );
-    if let Some(seconds) = h.retry_after {
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
-    }
-    r
 }
 
 /// A rule as listed: its id, what was asked, and how often it fired.
@@ -564,14 +567,17 @@ pub struct Faults {
     rules: Mutex<Rules>,
     /// The longest a hold, a delay or a dribble may keep a request.
     pub max_hold: Duration,
+    /// The services' names a rule may match (besides `DELIVERIES`).
+    services: Vec<&'static str>,
 }
 
 impl Faults {
-    pub fn new(max_hold: Duration) -> Faults {
+    pub fn new(max_hold: Duration, services: Vec<&'static str>) -> Faults {
         Faults {
             any: AtomicBool::new(false),
             rules: Mutex::new(Rules::default()),
             max_hold,
+            services,
         }
     }
 
@@ -579,12 +585,13 @@ impl Faults {
         self.rules.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Checks `specs` and adds them all, or none; returns their ids.
-    pub fn add(&self, specs: Vec<RuleSpec>) -> Result<Vec<u64>, (usize, RuleError)> {
+    /// Checks `specs` and adds them all, or none; returns their ids. A pause of `ms`
+    /// runs from `now_ms` (the gateway's clock).
+    pub fn add(&self, specs: Vec<RuleSpec>, now_ms: i64) -> Result<Vec<u64>, (usize, RuleError)> {
         let checked = specs
             .into_iter()
             .enumerate()
-            .map(|(i, spec)| Rule::check(spec).map_err(|e| (i, e)))
+            .map(|(i, spec)| Rule::check(spec, &self.services, now_ms).map_err(|e| (i, e)))
             .collect::<Result<Vec<_>, _>>()?;
         let mut rules = self.lock();
         let mut ids = Vec::with_capacity(checked.len());
@@ -646,7 +653,10 @@ impl Faults {
         let max_hold = self.max_hold;
         let mut fired = None;
         for (i, armed) in rules.armed.iter_mut().enumerate() {
-            if !armed.rule.matches(request, now_ms) {
+            // A pause is not picked: it lasts, and `paused` reads it.
+            if matches!(armed.rule.spec.effect, Some(Effect::Pause(_)))
+                || !armed.rule.matches(request, now_ms)
+            {
                 continue;
             }
             // Every matching request draws, so a seed gives one sequence of outcomes.
@@ -685,6 +695,52 @@ impl Faults {
         }
         Some(injection)
     }
+
+    /// Whether `subscriber`'s deliveries are paused at `now_ms`, until when, and by
+    /// which rules. A pause neither counts nor draws; pauses past their end go.
+    pub fn paused(&self, subscriber: CbeNumber, now_ms: i64) -> Option<Paused> {
+        if !self.any.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut rules = self.lock();
+        let is_pause = |a: &Armed| matches!(a.rule.spec.effect, Some(Effect::Pause(_)));
+        rules
+            .armed
+            .retain(|a| !(is_pause(a) && a.rule.until_ms.is_some_and(|u| now_ms >= u)));
+        self.any.store(!rules.armed.is_empty(), Ordering::Release);
+        let request = Request::delivery(subscriber);
+        let mut paused: Option<Paused> = None;
+        for a in rules.armed.iter().filter(|a| is_pause(a)) {
+            if !a.rule.matches(&request, now_ms) {
+                continue;
+            }
+            let p = paused.get_or_insert(Paused {
+                until_ms: a.rule.until_ms,
+                rules: Vec::new(),
+            });
+            p.until_ms = match (p.until_ms, a.rule.until_ms) {
+                (Some(t), Some(u)) => Some(t.max(u)),
+                _ => None,
+            };
+            p.rules.push(a.id);
+        }
+        paused
+    }
+
+    /// Counts rules as fired (a pause, once for each stretch it held deliveries back).
+    pub fn fired(&self, ids: &[u64]) {
+        for a in self.lock().armed.iter_mut().filter(|a| ids.contains(&a.id)) {
+            a.fired += 1;
+        }
+    }
+}
+
+/// A subscriber's deliveries held back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paused {
+    /// By the gateway's clock; `None` until the rules are removed.
+    pub until_ms: Option<i64>,
+    pub rules: Vec<u64>,
 }
 
 fn draw(delay: &Delay, rng: &mut ChaCha8Rng) -> Duration {
@@ -715,6 +771,7 @@ mod tests {
             method: "POST",
             path: "/LivingWagesService/v2",
             carries_status: true,
+            delivery: false,
         }
     }
 
@@ -725,11 +782,14 @@ mod tests {
     #[test]
     fn a_seed_gives_the_same_sequence_and_a_count_ends_the_rule() {
         let run = || {
-            let faults = Faults::new(Duration::from_secs(60));
+            let faults = Faults::new(Duration::from_secs(60), vec!["LivingWagesService v2"]);
             faults
-                .add(vec![spec(serde_json::json!({
-                    "effect": "reset", "probability": 0.3, "seed": 7, "count": 20
-                }))])
+                .add(
+                    vec![spec(serde_json::json!({
+                        "effect": "reset", "probability": 0.3, "seed": 7, "count": 20
+                    }))],
+                    0,
+                )
                 .unwrap();
             (0..200)
                 .map(|_| faults.pick(&request(), 0).is_some())
@@ -744,12 +804,15 @@ mod tests {
 
     #[test]
     fn rules_match_on_what_they_name_only() {
-        let faults = Faults::new(Duration::from_secs(60));
+        let faults = Faults::new(Duration::from_secs(60), vec!["LivingWagesService v2"]);
         faults
-            .add(vec![spec(serde_json::json!({
-                "match": {"ssin": "85073100130", "service": "livingwagesservice V2"},
-                "effect": {"status": "MSG00012"}
-            }))])
+            .add(
+                vec![spec(serde_json::json!({
+                    "match": {"ssin": "85073100130", "service": "livingwagesservice V2"},
+                    "effect": {"status": "MSG00012"}
+                }))],
+                0,
+            )
             .unwrap();
         let other = Request {
             ssin: Some("00000000097"),
@@ -768,12 +831,15 @@ mod tests {
 
     #[test]
     fn a_window_follows_the_clock_and_bad_rules_name_their_field() {
-        let faults = Faults::new(Duration::from_secs(60));
+        let faults = Faults::new(Duration::from_secs(60), vec!["LivingWagesService v2"]);
         faults
-            .add(vec![spec(serde_json::json!({
-                "effect": "truncate",
-                "from": "2027-01-01T00:00:00Z", "until": "2027-01-02T00:00:00Z"
-            }))])
+            .add(
+                vec![spec(serde_json::json!({
+                    "effect": "truncate",
+                    "from": "2027-01-01T00:00:00Z", "until": "2027-01-02T00:00:00Z"
+                }))],
+                0,
+            )
             .unwrap();
         let jan_1 = clock::parse_instant("2027-01-01T12:00:00Z").unwrap();
         assert!(faults.pick(&request(), jan_1 - 86_400_000).is_none());
@@ -802,20 +868,69 @@ mod tests {
             ),
             (serde_json::json!({}), "effect"),
         ] {
-            let (i, e) = faults.add(vec![spec(json)]).unwrap_err();
+            let (i, e) = faults.add(vec![spec(json)], 0).unwrap_err();
             assert_eq!((i, e.field.as_str()), (0, field));
         }
         assert_eq!(faults.list().len(), 1);
     }
 
     #[test]
+    fn rules_on_deliveries_match_deliveries_only() {
+        let faults = Faults::new(Duration::from_secs(60), vec!["LivingWagesService v2"]);
+        let cin = CbeNumber::parse("0206737484").unwrap();
+        let ids = faults
+            .add(
+                vec![
+                    spec(serde_json::json!({"match": {"institution": "0206737484"}, "effect": "duplicate", "count": 1})),
+                    spec(serde_json::json!({"effect": {"pause": {"ms": 1000}}})),
+                ],
+                10_000,
+            )
+            .unwrap();
+        // A request is never duplicated or paused.
+        assert!(faults.pick(&request(), 10_000).is_none());
+        let fired = faults.pick(&Request::delivery(cin), 10_000).unwrap();
+        assert_eq!(
+            (fired.rule, fired.effect),
+            (ids[0], Some(Effect::Duplicate))
+        );
+        assert!(faults.pick(&Request::delivery(cin), 10_000).is_none());
+        assert_eq!(
+            faults.paused(cin, 10_500),
+            Some(Paused {
+                until_ms: Some(11_000),
+                rules: vec![ids[1]]
+            })
+        );
+        assert_eq!(faults.paused(cin, 11_000), None);
+        assert!(faults.list().is_empty(), "a pause past its end is gone");
+        for (json, field) in [
+            (
+                serde_json::json!({"effect": {"pause": {}}, "count": 2}),
+                "effect.pause",
+            ),
+            (
+                serde_json::json!({"effect": "duplicate", "match": {"ssin": "85073100130"}}),
+                "match.ssin",
+            ),
+            (
+                serde_json::json!({"effect": "reset", "match": {"service": DELIVERIES}}),
+                "effect",
+            ),
+        ] {
+            let (_, e) = faults.add(vec![spec(json)], 0).unwrap_err();
+            assert_eq!(e.field, field);
+        }
+    }
+
+    #[test]
     fn delays_stay_within_their_bounds() {
-        let faults = Faults::new(Duration::from_millis(500));
+        let faults = Faults::new(Duration::from_millis(500), vec!["LivingWagesService v2"]);
         faults
             .add(vec![
                 spec(serde_json::json!({"match": {"path": "/u"}, "delay": {"uniform": {"minMs": 10, "maxMs": 20}}})),
                 spec(serde_json::json!({"delay": {"logNormal": {"medianMs": 100, "sigma": 3.0}}})),
-            ])
+            ], 0)
             .unwrap();
         let u = Request {
             path: "/u",
