@@ -92,6 +92,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             lw::write_response(w, &request, &cbss, &status, &answer)
         }));
     });
+    // What `/metrics` costs an exchange: its counter and its latency histogram.
+    let metrics = bcss_gateway::metrics::Metrics::new();
+    time("metrics (counted and timed)", || {
+        metrics.exchange(
+            "LivingWagesService v2",
+            Some("getLivingWages"),
+            std::borrow::Cow::Borrowed("MSG00000"),
+            200,
+            std::time::Duration::from_micros(300),
+        );
+    });
+    // What the fault rules cost an exchange when none is set: one atomic load.
+    let faults = bcss_gateway::server::injected::registry(std::time::Duration::from_secs(60));
+    let offered = bcss_gateway::services::faults::Request {
+        service: Some("LivingWagesService v2"),
+        operation: Some("getLivingWages"),
+        institution: Some(onem),
+        ssin: Some(ssin.as_str()),
+        method: "POST",
+        path: "/SOA4520/LivingWagesService/v2/consult",
+        carries_status: true,
+        delivery: false,
+    };
+    time("fault rules (none set)", || {
+        black_box(faults.pick(&offered, 0).is_some());
+    });
     let record = AuditRecord {
         ticket: cbss.ticket,
         received_at_ms: 0,

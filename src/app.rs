@@ -75,9 +75,12 @@ impl App {
                     admin,
                     store.clone(),
                     clock.clone(),
-                    wake.clone(),
-                    config.faults.clone(),
-                    config.metrics.clone(),
+                    admin::Shared {
+                        wake: wake.clone(),
+                        faults: config.faults.clone(),
+                        metrics: config.metrics.clone(),
+                        bodies: config.bodies.clone(),
+                    },
                 )
                 .await?,
             ),

@@ -486,6 +486,7 @@ async fn the_api_requires_its_token_and_describes_itself() {
         "/v1/journal/count",
         "/v1/faults",
         "/v1/faults/{id}",
+        "/v1/journal/{ticket}/bodies",
         "/metrics",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
@@ -1082,6 +1083,23 @@ async fn metrics_move_as_requests_are_made_and_ready_says_the_gateway_serves() {
         "{after}"
     );
 
+    // Bodies are kept only when asked for.
+    let (status, refused) = gw
+        .json(
+            "GET",
+            "/v1/journal/01a2338d-8ce5-798f-b2d4-994102b07eef/bodies",
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("--journal-bodies"),
+        "{refused}"
+    );
+
     // Without the token, nothing; /ready and /health on the service's own listener.
     let anonymous = gw.admin.send("GET", "/metrics", &[], Vec::new()).await;
     assert_eq!(anonymous.status, 401);
@@ -1089,4 +1107,67 @@ async fn metrics_move_as_requests_are_made_and_ready_says_the_gateway_serves() {
     let ready = service.get("/ready").await;
     assert_eq!((ready.status, ready.body.trim()), (200, "ready"));
     assert_eq!(service.get("/health").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journal_bodies_show_what_was_sent_and_answered_within_their_bounds() {
+    let gw = start_with(&["--journal-bodies", "--journal-bodies-mb", "1"]);
+    let two_pcsas = gw.demo_ssin("two PCSAs");
+    let onem = gw.institution("onem").cbe_number.clone();
+    let sent = Call::new("getLivingWages", &onem, &two_pcsas).soap11();
+    let reply = gw.partner("onem").soap_at(PATH, &sent).await;
+    let ticket = reply.text_of("ticketCBSS").unwrap_or_default();
+    let (status, bodies) = gw
+        .json("GET", &format!("/v1/journal/{ticket}/bodies"), None)
+        .await;
+    assert_eq!(status, 200, "{bodies}");
+    assert_eq!(bodies["request"]["text"], json!(sent));
+    assert_eq!(bodies["response"]["text"], json!(reply.body));
+    assert!(bodies["request"].get("cutAt").is_none());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, page) = gw
+            .json("GET", &format!("/v1/journal?ticket={ticket}"), None)
+            .await;
+        if page["records"][0]["bodies"] == json!(true) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{page}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (ok, out) = cli(gw.data_dir(), &["journal", "--ticket", &ticket, "--bodies"]);
+    assert!(
+        ok && out.contains("--- request\n") && out.contains(&sent),
+        "{out}"
+    );
+
+    // A body of 600 KB is kept up to 256 KiB; four of them push the first exchange out.
+    let padding = "x".repeat(600_000);
+    let big = sent.replace("<soap:Header/>", &format!("<soap:Header/><!--{padding}-->"));
+    let mut big_tickets = Vec::new();
+    for _ in 0..4 {
+        let reply = gw.partner("onem").soap_at(PATH, &big).await;
+        assert_eq!(reply.status_code(), "MSG00000", "{}", reply.body);
+        big_tickets.push(reply.text_of("ticketCBSS").unwrap_or_default());
+    }
+    let (_, last) = gw
+        .json(
+            "GET",
+            &format!("/v1/journal/{}/bodies", big_tickets[3]),
+            None,
+        )
+        .await;
+    assert_eq!(last["request"]["cutAt"], json!(256 * 1024), "{last}");
+    assert_eq!(last["request"]["length"], json!(big.len()));
+    let (status, gone) = gw
+        .json("GET", &format!("/v1/journal/{ticket}/bodies"), None)
+        .await;
+    assert_eq!(status, 404, "{gone}");
+    assert!(
+        gone["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("--journal-bodies-mb"),
+        "{gone}"
+    );
 }

@@ -132,7 +132,9 @@ fn zeep_generated_from_the_served_wsdl_gets_every_expected_status() {
 
 /// The integration tester's pipeline example: the binary started on a world file, a
 /// person added through the admin API and consulted with zeep, the register reset
-/// before each test; run as the example says, with and without `REQUESTS_CA_BUNDLE`.
+/// before each test, faults injected and seen by zeep as on the wire (a forced
+/// status, a Server fault, a reset, no answer); run as the example says, with and
+/// without `REQUESTS_CA_BUNDLE`.
 #[test]
 fn the_ci_example_runs_against_the_binary() {
     if !zeep_available() {
@@ -158,6 +160,6 @@ fn the_ci_example_runs_against_the_binary() {
             .unwrap_or_else(|e| panic!("cannot run the example: {e}"));
         let text = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{bundle:?}\n{text}");
-        assert!(text.contains("Ran 3 tests"), "{text}");
+        assert!(text.contains("Ran 6 tests"), "{text}");
     }
 }

@@ -779,3 +779,24 @@ async fn half_open_handshakes_do_not_keep_clients_waiting() {
         a.abort();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_of_connections_opened_at_once_is_verified_once_and_not_throttled() {
+    use bcss_gateway::server::login_limits::PER_SOURCE;
+    let gw = Gateway::start().await;
+    let body = onem_call(&gw);
+    // Twice the burst of the login limits, all before any verification ends, as a
+    // client's connection pool starts: the same credentials wait for one verification.
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..(2 * PER_SOURCE.burst) {
+        let (client, body) = (gw.basic("onem"), body.clone());
+        calls.spawn(async move { client.soap(&body).await });
+    }
+    let mut answered = 0;
+    while let Some(reply) = calls.join_next().await {
+        let reply = reply.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        answered += 1;
+    }
+    assert_eq!(answered, 2 * PER_SOURCE.burst);
+}

@@ -4,7 +4,9 @@
 It starts bcss-gateway on a world file (its own institution, CPAS and test persons),
 resets the register before every test through the admin API, adds what a test needs
 through that API, and consults with a zeep client generated from the WSDL the
-gateway serves, as the application does against the real network.
+gateway serves, as the application does against the real network. The last tests
+inject faults (a forced status, a Server fault, a reset, no answer) to check how the
+application copes, and tell them apart in the journal.
 
     BCSS_GATEWAY=target/release/bcss-gateway python3 -m unittest examples/ci/test_living_wages.py
 
@@ -85,7 +87,7 @@ class Gateway:
 
     def call(self, method: str, path: str, **kwargs) -> dict:
         answer = self.admin.request(method, self.admin_url + path, timeout=30, **kwargs)
-        if answer.status_code != 200:
+        if answer.status_code not in (200, 201):
             raise AssertionError(f"{method} {path}: {answer.status_code} {answer.text}")
         return answer.json()
 
@@ -117,8 +119,13 @@ class LivingWagesTest(unittest.TestCase):
         cls.gateway.stop()
 
     def setUp(self) -> None:
-        # Every test starts from the world file, whatever the one before added.
+        # Every test starts from the world file, whatever the one before added, and
+        # with no fault rule.
         self.gateway.call("POST", "/v1/reset")
+        self.gateway.call("DELETE", "/v1/faults")
+
+    def fault(self, rule: dict) -> int:
+        return self.gateway.call("POST", "/v1/faults", json=rule)["rules"][0]["id"]
 
     def consult(self, ssin: str):
         return self.service.getLivingWages(
@@ -170,6 +177,43 @@ end = "2024-06-30"
         self.add_person_with_a_right()
         self.gateway.call("POST", "/v1/reset")
         self.assertEqual(self.consult(NEW_PERSON).status.code, "MSG00005")
+
+    def test_a_forced_status_is_answered_once(self) -> None:
+        self.fault({"match": {"ssin": "90011512363"}, "effect": {"status": "MSG00012"},
+                    "count": 1})
+        self.assertEqual(self.consult("90011512363").status.code, "MSG00012")
+        self.assertEqual(self.consult("90011512363").status.code, "MSG00000")
+
+    def test_the_networks_internal_error_is_a_server_fault(self) -> None:
+        self.fault({"effect": {"fault": {}}, "count": 1})
+        with self.assertRaises(zeep.exceptions.Fault) as raised:
+            self.consult("90011512363")
+        self.assertIn("unexpected internal error", raised.exception.message)
+
+    def test_a_reset_and_a_silent_network_fail_as_on_the_wire(self) -> None:
+        self.fault({"effect": "reset", "count": 1})
+        with self.assertRaises(requests.exceptions.ConnectionError):
+            self.consult("90011512363")
+        # No answer: the application's own timeout ends the wait.
+        session = self.gateway.session()
+        session.auth = HTTPBasicAuth(f"E{INSTITUTION}", PASSWORD)
+        impatient = zeep.Client(self.gateway.url + V2 + "?wsdl",
+                                transport=zeep.Transport(session=session,
+                                                         operation_timeout=1))
+        self.fault({"effect": {"hold": {"ms": 5000}}, "count": 1})
+        with self.assertRaises(requests.exceptions.Timeout):
+            impatient.service.getLivingWages(
+                informationCustomer={"customerIdentification": {"cbeNumber": INSTITUTION}},
+                legalContext=LEGAL_CONTEXT,
+                criteria={"ssin": "90011512363", "period": {"beginDate": dt.date(2020, 1, 1)}},
+            )
+        self.assertEqual(self.consult("90011512363").status.code, "MSG00000")
+        # The journal tells the injected failures from real ones (the last two, newest
+        # first: the journal outlives resets).
+        injected = self.gateway.call("GET", "/v1/journal?injected=true&limit=2")
+        notes = [r["injected"] for r in injected["records"]]
+        self.assertEqual(len(notes), 2, notes)
+        self.assertTrue(notes[0].endswith("hold") and notes[1].endswith("reset"), notes)
 
 
 if __name__ == "__main__":

@@ -116,6 +116,9 @@ pub struct Shown {
     /// before it were not recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dropped: Option<u64>,
+    /// Its bodies are kept (`--journal-bodies`): `GET /v1/journal/{ticket}/bodies`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bodies: bool,
 }
 
 impl From<AuditRecord> for Shown {
@@ -141,6 +144,7 @@ impl From<AuditRecord> for Shown {
                 Some(AuditMark::Dropped { exchanges }) => Some(exchanges),
                 _ => None,
             },
+            bodies: false,
         }
     }
 }
@@ -173,8 +177,19 @@ pub(super) async fn find(
     }
     let store = admin.store.clone();
     let page = blocking(move || Ok(journal::find(store.as_ref(), &query, limit)?)).await?;
+    let records = page
+        .records
+        .into_iter()
+        .map(|r| {
+            let kept = admin.bodies.as_ref().is_some_and(|b| b.has(&r.ticket));
+            Shown {
+                bodies: kept,
+                ..Shown::from(r)
+            }
+        })
+        .collect();
     Ok(axum::Json(ShownPage {
-        records: page.records.into_iter().map(Shown::from).collect(),
+        records,
         next: page.next.map(|t| t.to_string()),
     })
     .into_response())
@@ -193,4 +208,48 @@ pub(super) async fn count(
     let store = admin.store.clone();
     let n = blocking(move || Ok(journal::count(store.as_ref(), &query)?)).await?;
     Ok(axum::Json(serde_json::json!({ "count": n })).into_response())
+}
+
+/// One body as the API shows it: its text when it is UTF-8 (SOAP nearly always is),
+/// else base64, and its length as it came when only its beginning was kept.
+fn shown_body(bytes: &[u8], length: usize) -> serde_json::Value {
+    use base64::Engine;
+    let mut shown = match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::json!({ "text": text }),
+        Err(_) => serde_json::json!({
+            "base64": base64::engine::general_purpose::STANDARD.encode(bytes)
+        }),
+    };
+    if length > bytes.len() {
+        shown["cutAt"] = serde_json::json!(bytes.len());
+        shown["length"] = serde_json::json!(length);
+    }
+    shown
+}
+
+/// `GET /v1/journal/{ticket}/bodies`: what the client sent and what it was answered.
+pub(super) async fn bodies(
+    State(admin): State<Admin>,
+    axum::extract::Path(ticket): axum::extract::Path<String>,
+) -> Result<Response, Problem> {
+    let Some(bodies) = &admin.bodies else {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "bodies are not kept: start the gateway with --journal-bodies",
+        ));
+    };
+    let ticket = uuid::Uuid::parse_str(&ticket)
+        .map_err(|_| refused(format!("{ticket:?} is not a ticket (a UUID)")))?;
+    let kept = bodies.get(&ticket).ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            format!("no bodies kept for {ticket}: none such, or older than what --journal-bodies-mb holds"),
+        )
+    })?;
+    Ok(axum::Json(serde_json::json!({
+        "ticket": ticket.to_string(),
+        "request": shown_body(&kept.request, kept.request_length),
+        "response": shown_body(&kept.response, kept.response_length),
+    }))
+    .into_response())
 }

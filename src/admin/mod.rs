@@ -103,6 +103,15 @@ pub struct Listen {
     pub token: String,
 }
 
+/// What the admin API shares with the running gateway: the dispatcher's wake-up, the
+/// fault rules, the metrics and the kept bodies.
+pub struct Shared {
+    pub wake: Option<Wake>,
+    pub faults: Arc<crate::services::faults::Faults>,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    pub bodies: Option<Arc<crate::server::bodies::JournalBodies>>,
+}
+
 /// What every handler reaches.
 #[derive(Clone)]
 struct Admin {
@@ -111,6 +120,7 @@ struct Admin {
     wake: Option<Wake>,
     faults: Arc<crate::services::faults::Faults>,
     metrics: Arc<crate::metrics::Metrics>,
+    bodies: Option<Arc<crate::server::bodies::JournalBodies>>,
     /// The register as started, unless the gateway started with reset off.
     snapshot: Option<Arc<PathBuf>>,
     data_dir: Arc<PathBuf>,
@@ -144,10 +154,14 @@ pub async fn start(
     config: AdminConfig,
     store: Arc<dyn Store>,
     clock: Arc<Clock>,
-    wake: Option<Wake>,
-    faults: Arc<crate::services::faults::Faults>,
-    metrics: Arc<crate::metrics::Metrics>,
+    shared: Shared,
 ) -> Result<RunningAdmin, AdminError> {
+    let Shared {
+        wake,
+        faults,
+        metrics,
+        bodies,
+    } = shared;
     let snapshot = config.data_dir.join(SNAPSHOT_FILE);
     let (snapshot_store, path, keep) = (store.clone(), snapshot.clone(), config.reset);
     let started = std::time::Instant::now();
@@ -181,6 +195,7 @@ pub async fn start(
         wake,
         faults,
         metrics,
+        bodies,
         snapshot: config.reset.then(|| Arc::new(snapshot)),
         data_dir: Arc::new(config.data_dir.clone()),
     };
@@ -265,6 +280,7 @@ fn routes() -> Router<Admin> {
         .route("/metrics", get(metrics::scrape))
         .route("/v1/journal", get(journal::find))
         .route("/v1/journal/count", get(journal::count))
+        .route("/v1/journal/{ticket}/bodies", get(journal::bodies))
         .route("/v1/subscriptions", get(subscriptions::list))
         .route(
             "/v1/subscriptions/{institution}",

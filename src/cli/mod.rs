@@ -146,6 +146,10 @@ pub struct JournalArgs {
     /// Only the exchanges a fault rule changed.
     #[arg(long)]
     pub injected: bool,
+    /// With --ticket: the exchange's request and response bodies, as the running
+    /// gateway kept them (serve --journal-bodies).
+    #[arg(long, requires = "ticket", conflicts_with_all = ["count", "follow", "json"])]
+    pub bodies: bool,
     /// Oldest first.
     #[arg(long)]
     pub oldest: bool,
@@ -357,6 +361,14 @@ pub struct ServeArgs {
     /// or d, or `forever`.
     #[arg(long, default_value = "7d", value_parser = journal_age)]
     pub journal_max_age: JournalAge,
+    /// Keep the request and response bodies of the latest SOAP exchanges, in memory,
+    /// for `journal --ticket T --bodies` and the admin API.
+    #[arg(long)]
+    pub journal_bodies: bool,
+    /// MiB the kept bodies may take, the oldest going first (each body is kept up to
+    /// 256 KiB).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    pub journal_bodies_mb: u64,
     /// MiB of request bodies held at once, all connections together (503 beyond; one
     /// connection holds at most four bodies' worth).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
@@ -546,6 +558,29 @@ async fn journal(args: JournalArgs) -> Result<(), CliError> {
     }
     if args.follow {
         return follow_journal(&args, &params).await;
+    }
+    if let (true, Some(ticket)) = (args.bodies, &args.ticket) {
+        let answer = remote::call(
+            &args.data_dir,
+            "GET",
+            &format!("/v1/journal/{ticket}/bodies"),
+            None,
+        )
+        .await?;
+        for side in ["request", "response"] {
+            let body = &answer[side];
+            let text = body["text"]
+                .as_str()
+                .map(str::to_owned)
+                .or_else(|| body["base64"].as_str().map(|b| format!("(base64) {b}")))
+                .unwrap_or_default();
+            let cut = match (body["cutAt"].as_u64(), body["length"].as_u64()) {
+                (Some(at), Some(length)) => format!(" (the first {at} of {length} bytes)"),
+                _ => String::new(),
+            };
+            println!("--- {side}{cut}\n{text}");
+        }
+        return Ok(());
     }
     if remote::running(&args.data_dir) {
         let mut path = format!(
@@ -1511,6 +1546,11 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         });
     }
     config.allow_from = (!args.allow_from.is_empty()).then(|| args.allow_from.clone());
+    config.bodies = args.journal_bodies.then(|| {
+        Arc::new(server::bodies::JournalBodies::new(
+            usize::try_from(args.journal_bodies_mb << 20).unwrap_or(usize::MAX),
+        ))
+    });
     config.shutdown_grace = Duration::from_secs(args.shutdown_grace);
     config.public_url = args.public_url.clone();
     config.propagation_delay = Duration::from_secs(args.propagation_delay);

@@ -11,6 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use hyper::HeaderMap;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
+use tokio::sync::OnceCell;
 
 use super::login_limits::{LoginLimits, Throttled};
 use crate::domain::{CbeNumber, CertificateFingerprint, Institution};
@@ -52,6 +53,9 @@ pub enum AuthError {
 /// triples already verified are remembered by digest so keep-alive clients pay once.
 const VERIFIED_CACHE_LIMIT: usize = 10_000;
 
+/// One verification's outcome, which the requests that wait for it share.
+type Verification = OnceCell<Result<bool, Throttled>>;
+
 pub struct Authenticator {
     store: Arc<dyn Store>,
     modes: AuthModes,
@@ -59,6 +63,10 @@ pub struct Authenticator {
     known: Mutex<Known>,
     verifications: tokio::sync::Semaphore,
     limits: LoginLimits,
+    /// Verifications running, by credentials: the same credentials arriving on many
+    /// connections at once (a client's pool opening) wait for the one verification,
+    /// which costs one Argon2 run and one token of the login limits.
+    in_flight: Mutex<HashMap<[u8; 32], Arc<Verification>>>,
 }
 
 /// Institutions read from the store, valid while the store's generation is unchanged:
@@ -111,6 +119,7 @@ impl Authenticator {
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
             ),
             limits: LoginLimits::default(),
+            in_flight: Mutex::new(HashMap::new()),
         }
     }
 
@@ -270,18 +279,49 @@ impl Authenticator {
         {
             return Ok(inst.clone());
         }
-        self.limits
-            .begin(source, &cbe)
-            .map_err(AuthError::Throttled)?;
-        // An unknown user costs the same verification as a known one (against a decoy
-        // hash), so the time of a refusal does not tell which users exist.
-        let target = match &hash {
-            Some(h) => h.clone(),
-            None => decoy_hash().to_owned(),
-        };
+        let target = hash.unwrap_or_else(|| decoy_hash().to_owned());
+        let ok = match digest {
+            // Credentials being verified for another request: its verification is
+            // this one's.
+            Some(d) => {
+                let cell = match self.in_flight.lock() {
+                    Ok(mut running) => running.entry(d).or_default().clone(),
+                    Err(_) => Arc::new(OnceCell::new()),
+                };
+                let outcome = cell
+                    .get_or_init(|| self.check(source, &cbe, target, password, Some(d)))
+                    .await
+                    .clone();
+                if let Ok(mut running) = self.in_flight.lock()
+                    && running.get(&d).is_some_and(|c| Arc::ptr_eq(c, &cell))
+                {
+                    running.remove(&d);
+                }
+                outcome
+            }
+            None => self.check(source, &cbe, target, password, None).await,
+        }
+        .map_err(AuthError::Throttled)?;
+        match institution {
+            Some(inst) if ok => Ok(inst),
+            _ => Err(rejected()),
+        }
+    }
+
+    /// One Argon2 verification of `password` against `target`, within the login
+    /// limits; a success is cached under `digest`.
+    async fn check(
+        &self,
+        source: IpAddr,
+        cbe: &CbeNumber,
+        target: String,
+        password: &str,
+        digest: Option<[u8; 32]>,
+    ) -> Result<bool, Throttled> {
+        self.limits.begin(source, cbe)?;
         // Each verification holds ~19 MiB for ~15 ms: at most one per CPU at a time.
         let Ok(_permit) = self.verifications.acquire().await else {
-            return Err(rejected());
+            return Ok(false);
         };
         let password = password.to_owned();
         let ok = tokio::task::spawn_blocking(move || {
@@ -293,19 +333,19 @@ impl Authenticator {
         })
         .await
         .unwrap_or(false);
-        match (institution, digest) {
-            (Some(inst), Some(d)) if ok => {
-                self.limits.succeeded(source, &cbe);
-                if let Ok(mut set) = self.verified.lock() {
-                    if set.len() >= VERIFIED_CACHE_LIMIT {
-                        set.clear();
-                    }
-                    set.insert(d);
+        // An unknown user (no digest) never succeeds: its verification ran against
+        // a decoy hash, so the time of a refusal does not tell which users exist.
+        if let (true, Some(d)) = (ok, digest) {
+            self.limits.succeeded(source, cbe);
+            if let Ok(mut set) = self.verified.lock() {
+                if set.len() >= VERIFIED_CACHE_LIMIT {
+                    set.clear();
                 }
-                Ok(inst)
+                set.insert(d);
             }
-            _ => Err(rejected()),
+            return Ok(true);
         }
+        Ok(false)
     }
 }
 

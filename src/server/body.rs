@@ -51,6 +51,14 @@ impl AnswerBody {
         AnswerBody(Kind::Whole(None))
     }
 
+    /// The bytes of a whole body, to keep a copy of (`--journal-bodies`).
+    pub fn bytes(&self) -> Option<&Bytes> {
+        match &self.0 {
+            Kind::Whole(bytes) => bytes.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The bytes of a whole body (an answer an injected fault reshapes); a body
     /// already reshaped has none to give.
     pub fn into_bytes(self) -> Bytes {

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bodies;
 pub mod body;
 pub mod contracts;
 mod cut;
@@ -87,6 +88,8 @@ pub struct Config {
     pub allow_from: Option<Vec<ipnet::IpNet>>,
     /// The counts `/metrics` shows, shared with the dispatcher and the admin API.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The latest exchanges' bodies (`--journal-bodies`), shared with the admin API.
+    pub bodies: Option<Arc<bodies::JournalBodies>>,
 }
 
 impl Config {
@@ -120,6 +123,7 @@ impl Config {
             )),
             allow_from: None,
             metrics: Arc::new(crate::metrics::Metrics::new()),
+            bodies: None,
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct Gateway {
     /// The fault rules a tester set.
     pub faults: Arc<Faults>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The latest exchanges' bodies, with `--journal-bodies`.
+    pub bodies: Option<Arc<super::bodies::JournalBodies>>,
 }
 
 pub type HttpResponse = Response<AnswerBody>;
@@ -115,6 +117,7 @@ impl Gateway {
             )),
             faults: config.faults.clone(),
             metrics: config.metrics.clone(),
+            bodies: config.bodies.clone(),
         }
     }
 
@@ -160,6 +163,7 @@ impl Gateway {
             return self.answer(&req, service);
         }
         let received_ms = self.clock.now_ms();
+        let started = std::time::Instant::now();
         let injection = self.faults.pick(
             &faults::Request {
                 service: service.map(|s| s.name),
@@ -179,7 +183,6 @@ impl Gateway {
         if let Some(delay) = injection.delay {
             tokio::time::sleep(delay).await;
         }
-        let started = std::time::Instant::now();
         let (response, outcome) =
             injected::shape(self.answer(&req, service), &injection, self.faults.max_hold);
         self.metrics.injected(injection.rule);

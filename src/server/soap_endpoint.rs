@@ -45,6 +45,8 @@ pub struct Exchange {
     /// The clock's setting when the request arrived: both timestamps follow it.
     clock: clock::Setting,
     pub version: SoapVersion,
+    /// The request's body, when the journal keeps bodies.
+    request_body: Option<Bytes>,
 }
 
 impl Exchange {
@@ -169,6 +171,7 @@ pub async fn serve(
         received_ms,
         clock,
         version: SoapVersion::from_content_type(content_type.as_deref()),
+        request_body: None,
     };
     let (caller, mut facts, answered) =
         exchange(gw, req, conn, content_type.as_deref(), &mut ex).await;
@@ -182,6 +185,15 @@ pub async fn serve(
             (fault_response(&ex, fault, gw.auth.modes().basic), outcome)
         }
     };
+    if let Some(bodies) = &gw.bodies {
+        let empty = Bytes::new();
+        let answer = response.body().bytes().unwrap_or(&empty);
+        bodies.keep(
+            ex.ticket,
+            ex.request_body.as_ref().unwrap_or(&empty),
+            answer,
+        );
+    }
     let injection = facts.injected.take();
     if let Some(injection) = &injection {
         gw.metrics.injected(injection.rule);
@@ -295,6 +307,9 @@ async fn exchange(
         Ok(read) => read,
         Err(fault) => return (Some(caller.cbe), Facts::default(), Err(fault)),
     };
+    if gw.bodies.is_some() {
+        ex.request_body = Some(body.clone());
+    }
     let envelope = match soap::parse_envelope(&body) {
         Ok(envelope) => envelope,
         Err((version, e)) => {

@@ -46,6 +46,10 @@ const AUDIT: TableDefinition<u128, &[u8]> = TableDefinition::new("audit_chunks")
 const AUDIT_BY_TICKET: TableDefinition<u128, &[u8]> = TableDefinition::new("audit");
 /// Records in one audit chunk at most: a page of the trail decodes a few chunks.
 const AUDIT_CHUNK: usize = 256;
+/// Bytes of one encoded chunk at most. redb gives a large value a page of a power of
+/// two (4 KiB × 2ⁿ): a chunk of 33 KB takes 64 KiB, one of 30 KiB fits 32 KiB. Cut by
+/// records alone, chunks of a little more than 32 KB had nearly doubled the file.
+const AUDIT_CHUNK_BYTES: usize = 30 << 10;
 /// The tickets of one chunk lie within this many milliseconds of its first. A record
 /// committed late (a long exchange) then starts a chunk of its own, and the trail after
 /// a ticket is found among the chunks that start at most this long before it.
@@ -273,6 +277,26 @@ fn chunk_len(first: u128, bytes: &[u8]) -> Result<u64, StoreError> {
     })
 }
 
+/// Encoded values as postcard encodes the sequence of them: its length as a varint,
+/// then each.
+fn sequence(encoded: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(encoded.iter().map(Vec::len).sum::<usize>() + 10);
+    let mut n = encoded.len() as u64;
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            break;
+        }
+        out.push(byte | 0x80);
+    }
+    for e in encoded {
+        out.extend_from_slice(e);
+    }
+    out
+}
+
 /// An audit key as errors show it: the ticket.
 fn audit_key(ticket: u128) -> Vec<u8> {
     Uuid::from_u128(ticket).to_string().into_bytes()
@@ -289,13 +313,23 @@ fn write_audit(tx: &redb::WriteTransaction, records: &[AuditRecord]) -> Result<(
     while let Some(first) = rest.first() {
         let first_ticket = first.ticket.as_u128();
         let last_ms = (first_ticket >> UUID_MS_SHIFT).saturating_add(AUDIT_SPAN_MS);
-        let len = rest
-            .iter()
-            .take(AUDIT_CHUNK)
-            .take_while(|r| r.ticket.as_u128() >> UUID_MS_SHIFT < last_ms)
-            .count()
-            .max(1);
-        let (chunk, tail) = rest.split_at(len);
+        // Each record encoded alone: a chunk is their count and them, end to end, as
+        // postcard writes a sequence, so it is cut by its size as it grows.
+        let mut encoded: Vec<Vec<u8>> = Vec::new();
+        let mut size = 0;
+        for r in rest.iter().take(AUDIT_CHUNK) {
+            if r.ticket.as_u128() >> UUID_MS_SHIFT >= last_ms && !encoded.is_empty() {
+                break;
+            }
+            let e = encode(r)?;
+            if size + e.len() > AUDIT_CHUNK_BYTES && !encoded.is_empty() {
+                break;
+            }
+            size += e.len();
+            encoded.push(e);
+        }
+        let len = encoded.len().max(1);
+        let (chunk, tail) = rest.split_at(len.min(rest.len()));
         rest = tail;
         // Tickets are unique, so two chunks starting with the same one mean the same
         // records were given twice: keep each once.
@@ -306,7 +340,7 @@ fn write_audit(tx: &redb::WriteTransaction, records: &[AuditRecord]) -> Result<(
         let bytes = match existing {
             None => {
                 added += chunk.len() as u64;
-                encode(&chunk)?
+                sequence(&encoded)
             }
             Some(mut merged) => {
                 let before = merged.len();
@@ -1910,6 +1944,48 @@ mod tests {
             assert_eq!(store.audit_len().unwrap(), records.len() as u64);
             drop(store);
         }
+    }
+
+    #[test]
+    fn audit_chunks_stay_within_their_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RedbStore::open(&dir.path().join("s.redb")).unwrap();
+        // Records of nearly 300 bytes: 256 of them would make a 75 KB chunk.
+        let records: Vec<AuditRecord> = (0..1000u64)
+            .map(|i| AuditRecord {
+                // Within a second: only their size cuts them into chunks.
+                ticket: uuid::Builder::from_unix_timestamp_millis(1_700_000_000_000 + i, &[7; 10])
+                    .into_uuid(),
+                received_at_ms: 1_700_000_000_000,
+                latency_us: i,
+                caller: None,
+                operation: Some("getLivingWages".into()),
+                legal_context: Some("X".repeat(200)),
+                ssin: Some("85073100130".into()),
+                outcome: "MSG00000".into(),
+                http_status: 200,
+                service: Some("LivingWagesService v2".into()),
+                mark: None,
+            })
+            .collect();
+        store.append_audit(&records).unwrap();
+        let tx = store.db.begin_read().unwrap();
+        let audit = tx.open_table(AUDIT).unwrap();
+        for row in audit.iter().unwrap() {
+            let (_, v) = row.unwrap();
+            assert!(
+                v.value().len() <= AUDIT_CHUNK_BYTES + 10,
+                "{}",
+                v.value().len()
+            );
+        }
+        let total: usize = records.iter().map(|r| encode(r).unwrap().len()).sum();
+        assert!(total > 256 * 1000, "{total}");
+        assert!(audit.len().unwrap() as usize >= total.div_ceil(AUDIT_CHUNK_BYTES));
+        drop(audit);
+        drop(tx);
+        assert_eq!(store.audit_trail(None, 10_000).unwrap(), records);
+        assert_eq!(store.audit_len().unwrap(), records.len() as u64);
     }
 
     #[test]
