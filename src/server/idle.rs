@@ -3,7 +3,8 @@
 //! HTTP/1.1 it also times a request's head: from the first byte that arrives while no
 //! request is being served until the server starts serving it. Between two requests a
 //! kept-alive connection is idle, not slow (hyper's own header timer would start as
-//! soon as it waits for the next request).
+//! soon as it waits for the next request). The same wrapper ends the connection with a
+//! reset when an injected fault asked for one (`cut.rs`).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -14,9 +15,34 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
-pub struct Tracked<T> {
+use super::cut::CutSignal;
+
+pub struct Tracked<T: Linger> {
     inner: T,
     activity: Activity,
+    cut: Arc<CutSignal>,
+}
+
+/// A stream whose socket can be closed with a zero linger, which the kernel answers
+/// with an RST.
+pub trait Linger {
+    fn zero_linger(&self) -> std::io::Result<()>;
+}
+
+impl Linger for tokio_rustls::server::TlsStream<tokio::net::TcpStream> {
+    fn zero_linger(&self) -> std::io::Result<()> {
+        self.get_ref().0.set_zero_linger()
+    }
+}
+
+impl<T: Linger> Drop for Tracked<T> {
+    fn drop(&mut self) {
+        if self.cut.resets()
+            && let Err(e) = self.inner.zero_linger()
+        {
+            tracing::debug!(error = %e, "cannot reset the connection: it is closed instead");
+        }
+    }
 }
 
 /// No request head is on its way.
@@ -101,8 +127,8 @@ impl Drop for Serving {
     }
 }
 
-impl<T> Tracked<T> {
-    pub fn new(inner: T) -> (Self, Activity) {
+impl<T: Linger> Tracked<T> {
+    pub fn new(inner: T, cut: Arc<CutSignal>) -> (Self, Activity) {
         let activity = Activity {
             opened: Instant::now(),
             last_ms: Arc::new(AtomicU64::new(0)),
@@ -114,13 +140,14 @@ impl<T> Tracked<T> {
             Tracked {
                 inner,
                 activity: activity.clone(),
+                cut,
             },
             activity,
         )
     }
 }
 
-impl<T: AsyncRead + Unpin> AsyncRead for Tracked<T> {
+impl<T: AsyncRead + Linger + Unpin> AsyncRead for Tracked<T> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -135,7 +162,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for Tracked<T> {
     }
 }
 
-impl<T: AsyncWrite + Unpin> AsyncWrite for Tracked<T> {
+impl<T: AsyncWrite + Linger + Unpin> AsyncWrite for Tracked<T> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

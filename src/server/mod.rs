@@ -416,7 +416,7 @@ async fn accept_loop(
                 bodies: Arc::new(Semaphore::new(connection_bodies)),
                 cut: cut.clone(),
             });
-            let (io, activity) = idle::Tracked::new(cut::Cuttable::new(tls, cut.clone()));
+            let (io, activity) = idle::Tracked::new(tls, cut.clone());
             let requests = activity.clone();
             let service = service_fn(move |req| {
                 let gateway = gateway.clone();
