@@ -26,7 +26,7 @@ pub struct JournalLimits {
 }
 
 impl Default for JournalLimits {
-    /// A million records (about 180 MB of store), a week.
+    /// A million records (about 142 MB of store for consultations), a week.
     fn default() -> Self {
         JournalLimits {
             max_records: 1_000_000,

@@ -277,11 +277,11 @@ fn chunk_len(first: u128, bytes: &[u8]) -> Result<u64, StoreError> {
     })
 }
 
-/// Encoded values as postcard encodes the sequence of them: its length as a varint,
-/// then each.
-fn sequence(encoded: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(encoded.iter().map(Vec::len).sum::<usize>() + 10);
-    let mut n = encoded.len() as u64;
+/// `count` items encoded end to end, as postcard encodes the sequence of them: its
+/// length as a varint, then the items.
+fn sequence(count: usize, items: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.len() + 10);
+    let mut n = count as u64;
     loop {
         let byte = (n & 0x7f) as u8;
         n >>= 7;
@@ -291,9 +291,7 @@ fn sequence(encoded: &[Vec<u8>]) -> Vec<u8> {
         }
         out.push(byte | 0x80);
     }
-    for e in encoded {
-        out.extend_from_slice(e);
-    }
+    out.extend_from_slice(items);
     out
 }
 
@@ -313,22 +311,24 @@ fn write_audit(tx: &redb::WriteTransaction, records: &[AuditRecord]) -> Result<(
     while let Some(first) = rest.first() {
         let first_ticket = first.ticket.as_u128();
         let last_ms = (first_ticket >> UUID_MS_SHIFT).saturating_add(AUDIT_SPAN_MS);
-        // Each record encoded alone: a chunk is their count and them, end to end, as
-        // postcard writes a sequence, so it is cut by its size as it grows.
-        let mut encoded: Vec<Vec<u8>> = Vec::new();
-        let mut size = 0;
+        // The records encoded end to end, as postcard writes a sequence's items, so
+        // that the chunk is cut by its size as it grows; one past the size is taken
+        // back and begins the next chunk.
+        let mut items = Vec::with_capacity(AUDIT_CHUNK_BYTES);
+        let mut count = 0;
         for r in rest.iter().take(AUDIT_CHUNK) {
-            if r.ticket.as_u128() >> UUID_MS_SHIFT >= last_ms && !encoded.is_empty() {
+            if r.ticket.as_u128() >> UUID_MS_SHIFT >= last_ms && count > 0 {
                 break;
             }
-            let e = encode(r)?;
-            if size + e.len() > AUDIT_CHUNK_BYTES && !encoded.is_empty() {
+            let before = items.len();
+            items = postcard::to_extend(r, items)?;
+            if items.len() > AUDIT_CHUNK_BYTES && count > 0 {
+                items.truncate(before);
                 break;
             }
-            size += e.len();
-            encoded.push(e);
+            count += 1;
         }
-        let len = encoded.len().max(1);
+        let len = count.max(1);
         let (chunk, tail) = rest.split_at(len.min(rest.len()));
         rest = tail;
         // Tickets are unique, so two chunks starting with the same one mean the same
@@ -340,7 +340,7 @@ fn write_audit(tx: &redb::WriteTransaction, records: &[AuditRecord]) -> Result<(
         let bytes = match existing {
             None => {
                 added += chunk.len() as u64;
-                sequence(&encoded)
+                sequence(chunk.len(), &items)
             }
             Some(mut merged) => {
                 let before = merged.len();
