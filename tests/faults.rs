@@ -434,3 +434,26 @@ async fn a_caller_outside_the_allow_list_gets_no_answer() {
     .await;
     assert_eq!(allowed.anonymous().get("/health").await.status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_request_does_not_keep_shutdown_waiting() {
+    let mut gw = Gateway::start().await;
+    let body = consultation(&gw, &gw.ssins.two_pcsas.clone());
+    add(&gw, serde_json::json!({"effect": {"hold": {}}}));
+    let mut tls = gw.anonymous().connect().await;
+    let head = gw.raw_post_head("onem", body.len());
+    tls.write_all(head.as_bytes()).await.unwrap();
+    tls.write_all(body.as_bytes()).await.unwrap();
+    // The request is held for up to a minute; the tests' shutdown grace is 10 s.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stopping = Instant::now();
+    gw.stop().await;
+    assert!(
+        stopping.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        stopping.elapsed()
+    );
+    let mut rest = Vec::new();
+    let _ = tls.read_to_end(&mut rest).await;
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+}

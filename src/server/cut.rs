@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct CutSignal {
     asked: tokio::sync::Notify,
     reset: AtomicBool,
+    /// A request of the connection is held unanswered.
+    holding: AtomicBool,
 }
 
 impl CutSignal {
@@ -17,6 +19,15 @@ impl CutSignal {
     pub fn reset(&self) {
         self.reset.store(true, Ordering::Release);
         self.asked.notify_one();
+    }
+
+    /// A request of the connection is held, to be answered by a close.
+    pub fn holding(&self) {
+        self.holding.store(true, Ordering::Release);
+    }
+
+    pub fn holds(&self) -> bool {
+        self.holding.load(Ordering::Acquire)
     }
 
     /// Ends the connection with a plain close.

@@ -346,11 +346,13 @@ async fn accept_loop(
             // among the handshakes in progress, so they cannot crowd out others for
             // longer than the newest ones take to arrive.
             let hold = config.faults.max_hold;
+            let mut stopped = stopped.clone();
             connections.spawn(async move {
                 tracing::debug!(%peer, "connection from an address not allowed: unanswered");
                 tokio::select! {
                     _ = tokio::time::sleep(hold) => {}
                     _ = &mut dropped => {}
+                    _ = stopped.changed() => {}
                 }
                 drop((tcp, waiting));
             });
@@ -430,6 +432,7 @@ async fn accept_loop(
                         match *withheld {
                             injected::Withheld::Reset => info.cut.reset(),
                             injected::Withheld::Hold(hold) => {
+                                info.cut.holding();
                                 tokio::time::sleep(hold).await;
                                 info.cut.close();
                             }
@@ -455,6 +458,11 @@ async fn accept_loop(
                         break;
                     }
                     _ = stopped.changed(), if !closing => {
+                        // A request held by an injected fault would keep shutdown
+                        // waiting for nothing.
+                        if cut.holds() {
+                            break;
+                        }
                         closing = true;
                         conn.as_mut().graceful_shutdown();
                     }
