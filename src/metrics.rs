@@ -335,6 +335,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_series_the_example_dashboard_draws_is_written() {
+        let metrics = Metrics::new();
+        // One sample in each family, so that each is written.
+        metrics.exchange(
+            "s",
+            Some("o"),
+            Cow::Borrowed("MSG00000"),
+            200,
+            Duration::ZERO,
+        );
+        metrics.registration("ACCEPTED");
+        metrics.injected(1);
+        metrics.delivery("0206737484", "OK");
+        metrics.dead_letter("0206737484");
+        let text = metrics
+            .render(Readings {
+                subscribers: vec![SubscriberReading {
+                    institution: "0206737484".into(),
+                    queued: 0,
+                    failing: false,
+                }],
+                ..Readings::default()
+            })
+            .unwrap();
+        let dashboard = include_str!("../examples/grafana-dashboard.json");
+        let mut drawn: Vec<&str> = dashboard
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.starts_with("bcss_"))
+            .map(|w| w.strip_suffix("_bucket").unwrap_or(w))
+            .collect();
+        drawn.sort_unstable();
+        drawn.dedup();
+        assert!(drawn.len() >= 10, "{drawn:?}");
+        for series in drawn {
+            assert!(
+                text.lines()
+                    .any(|l| l.starts_with(&format!("# TYPE {series} "))),
+                "the dashboard draws {series}, which /metrics does not write:\n{text}"
+            );
+        }
+    }
+
+    #[test]
     fn counts_and_readings_are_written_as_prometheus_reads_them() {
         let metrics = Metrics::new();
         for _ in 0..3 {
