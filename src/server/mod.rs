@@ -338,8 +338,11 @@ async fn accept_loop(
     while let Some((tcp, peer)) = next_handshake(&listener, &mut connections, &mut stopped).await {
         let _ = tcp.set_nodelay(true);
         let (waiting, mut dropped) = handshakes.enter();
+        // An IPv4 client of a dual-stack listener comes as ::ffff:a.b.c.d.
         if let Some(allowed) = &config.allow_from
-            && !allowed.iter().any(|net| net.contains(&peer.ip()))
+            && !allowed
+                .iter()
+                .any(|net| net.contains(&peer.ip().to_canonical()))
         {
             // As the network treats an address it has not registered: no answer, not
             // even a handshake, until the client gives up. Such connections count
