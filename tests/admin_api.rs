@@ -100,6 +100,21 @@ impl Running {
         (reply.status, value)
     }
 
+    /// GETs `path` until its JSON answer satisfies `done` (the journal is committed
+    /// every 50 ms), within 10 s; each answer must be a 200.
+    async fn json_until(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let (status, answer) = self.json("GET", path, None).await;
+            assert_eq!(status, 200, "{answer}");
+            if done(&answer) {
+                return answer;
+            }
+            assert!(std::time::Instant::now() < deadline, "{answer}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     async fn apply(&self, fragment: &str) -> (u16, Value) {
         let reply = self
             .call(
@@ -689,18 +704,10 @@ async fn the_journal_answers_queries_and_counts() {
         .await;
     assert_eq!(wrong.status, 401);
     // The journal is committed every 50 ms: wait for the last exchange.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let (status, answer) = gw
-            .json("GET", "/v1/journal/count?httpStatus=401", None)
-            .await;
-        assert_eq!(status, 200, "{answer}");
-        if answer["count"] == json!(1) {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{answer}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    gw.json_until("/v1/journal/count?httpStatus=401", |a| {
+        a["count"] == json!(1)
+    })
+    .await;
     let (_, counted) = gw
         .json(
             "GET",
@@ -964,17 +971,10 @@ async fn fault_rules_come_from_world_files_the_api_and_the_command_line() {
     );
 
     // The journal tells injected exchanges apart.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let (_, counted) = gw
-            .json("GET", "/v1/journal/count?injected=true", None)
-            .await;
-        if counted["count"] == json!(3) {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{counted}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    gw.json_until("/v1/journal/count?injected=true", |c| {
+        c["count"] == json!(3)
+    })
+    .await;
     let (_, page) = gw
         .json(
             "GET",
@@ -1124,17 +1124,10 @@ async fn journal_bodies_show_what_was_sent_and_answered_within_their_bounds() {
     assert_eq!(bodies["request"]["text"], json!(sent));
     assert_eq!(bodies["response"]["text"], json!(reply.body));
     assert!(bodies["request"].get("cutAt").is_none());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let (_, page) = gw
-            .json("GET", &format!("/v1/journal?ticket={ticket}"), None)
-            .await;
-        if page["records"][0]["bodies"] == json!(true) {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{page}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    gw.json_until(&format!("/v1/journal?ticket={ticket}"), |p| {
+        p["records"][0]["bodies"] == json!(true)
+    })
+    .await;
     let (ok, out) = cli(gw.data_dir(), &["journal", "--ticket", &ticket, "--bodies"]);
     assert!(
         ok && out.contains("--- request\n") && out.contains(&sent),
