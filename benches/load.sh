@@ -43,6 +43,51 @@ wrk.headers["Authorization"] = "$auth"
 local f = io.open("$work/body.xml", "rb"); wrk.body = f:read("*a"); f:close()
 LUA
 sed "s#body.xml#body3.xml#" "$work/soap.lua" >"$work/soap3.lua"
+# Every request a new TLS connection: the handshake's cost, which a WS-Security check
+# sits beside.
+sed 's#^wrk.method = "POST"#wrk.method = "POST"\nwrk.headers["Connection"] = "close"#' "$work/soap.lua" >"$work/close.lua"
+
+# The same request signed as the network's clients sign (WS-Security X.509: a
+# timestamp and the Body, exclusive canonicalization, RSA-SHA256 with the demo
+# institution's client certificate sent as a BinarySecurityToken), by xmlsec1. It
+# stays valid for the benchmark's hour; no credential but the signature is sent.
+signed=""
+if command -v xmlsec1 >/dev/null; then
+  certificate="$work/data/certs/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["defaultInstitution"])' "$work/data/demo.json")"
+  python3 - "$work/body.xml" "$certificate.pem" >"$work/template.xml" <<'PY'
+import base64, datetime, sys
+body = open(sys.argv[1]).read().strip()
+token = "".join(l for l in open(sys.argv[2]).read().splitlines() if not l.startswith("-----"))
+# The method follows the key: the EC public key OID in the certificate says ECDSA.
+ec = bytes.fromhex("06072a8648ce3d0201") in base64.b64decode(token)
+method = "http://www.w3.org/2001/04/xmldsig-more#" + ("ecdsa-sha256" if ec else "rsa-sha256")
+now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+at = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")
+wsu = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+x509 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
+ref = lambda uri: (f'<ds:Reference URI="#{uri}"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>'
+                   '</ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue/></ds:Reference>')
+header = (f'<soapenv:Header><wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd" soapenv:mustUnderstand="1">'
+          f'<wsu:Timestamp wsu:Id="TS-1"><wsu:Created>{at(now)}</wsu:Created><wsu:Expires>{at(now + datetime.timedelta(hours=1))}</wsu:Expires></wsu:Timestamp>'
+          f'<wsse:BinarySecurityToken wsu:Id="X509-1" ValueType="{x509}" EncodingType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary">{token}</wsse:BinarySecurityToken>'
+          '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>'
+          f'<ds:SignatureMethod Algorithm="{method}"/>{ref("Body-1")}{ref("TS-1")}</ds:SignedInfo><ds:SignatureValue/>'
+          f'<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#X509-1" ValueType="{x509}"/></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature></wsse:Security></soapenv:Header>')
+body = body.replace('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">',
+                    f'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsu="{wsu}">' + header, 1)
+print(body.replace("<soapenv:Body>", '<soapenv:Body wsu:Id="Body-1">', 1), end="")
+PY
+  wsu=http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd
+  xmlsec1 --sign --privkey-pem "$certificate.key" \
+    --id-attr:Id "http://schemas.xmlsoap.org/soap/envelope/:Body" --id-attr:Id "$wsu:Timestamp" \
+    --output "$work/signed.xml" "$work/template.xml"
+  curl -sk -H 'content-type: text/xml' --data-binary @"$work/signed.xml" "$base$path" | grep -q '<code>MSG00000</code>' \
+    || { echo "the signed benchmark request is not answered with MSG00000" >&2; exit 1; }
+  grep -v Authorization "$work/soap.lua" | sed "s#body.xml#signed.xml#" >"$work/signed.lua"
+  signed=yes
+else
+  echo "no xmlsec1 (apt-get install -y xmlsec1): the signed request is not measured" >&2
+fi
 
 # CPU time (user + system, in clock ticks) the server has used so far.
 server_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
@@ -94,6 +139,13 @@ for _ in $(seq 1 "$rounds"); do
   ceilings="$ceilings $last_rps"
 done
 wrk_run "HTTP/1.1 getLivingWages V3" "$path3" -s "$work/soap3.lua"
+# What a signature costs beside a TLS handshake: unsigned, signed, and unsigned with a
+# new connection each time, twice in turn.
+for _ in 1 2; do
+  wrk_run "HTTP/1.1 getLivingWages (Basic)" "$path" -s "$work/soap.lua"
+  [ -z "$signed" ] || wrk_run "HTTP/1.1 getLivingWages signed" "$path" -s "$work/signed.lua"
+  wrk_run "HTTP/1.1 getLivingWages, a handshake each" "$path" -s "$work/close.lua"
+done
 h2_run "HTTP/2 GET /health (ceiling)" /health
 h2_run "HTTP/2 getLivingWages" "$path" -d "$work/body.xml" -H "authorization: $auth" -H 'content-type: text/xml; charset=utf-8'
 awk -v o="$operations" -v c="$ceilings" 'BEGIN {

@@ -8,17 +8,20 @@ institutions and their credentials, demo SSINs).
 
     python3 examples/zeep_client.py                          # all five operations
     python3 examples/zeep_client.py --auth cert --ssin 85073100136
+    python3 examples/zeep_client.py --auth signature          # WS-Security X.509
     python3 examples/zeep_client.py --all-ssins              # interoperability check
 
 Exit status: 0 when every call was answered with a status (and, with --all-ssins, every
 status code is the expected one); 1 otherwise; 2 for a usage or manifest problem.
 
-Requires: pip install zeep (which brings requests and lxml).
+Requires: pip install zeep (which brings requests and lxml); --auth signature also
+needs xmlsec (pip install xmlsec).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import json
 import secrets
@@ -149,6 +152,55 @@ def load_manifest(path: Path) -> Manifest:
 # --------------------------------------------------------------------------- client
 
 
+class Timestamp:
+    """A zeep WS-Security plugin adding a wsu:Timestamp (valid five minutes) to the
+    Security header: zeep's signature covers it when it is there."""
+
+    def apply(self, envelope: Any, headers: dict[str, str]) -> tuple[Any, dict[str, str]]:
+        from zeep.wsse import utils
+
+        security = utils.get_security_header(envelope)
+        created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        timestamp = utils.WSU("Timestamp")
+        timestamp.append(utils.WSU("Created", created.isoformat().replace("+00:00", "Z")))
+        expires = created + dt.timedelta(minutes=5)
+        timestamp.append(utils.WSU("Expires", expires.isoformat().replace("+00:00", "Z")))
+        security.append(timestamp)
+        return envelope, headers
+
+    def verify(self, envelope: Any) -> None:
+        pass
+
+
+def signature_plugins(inst: Institution) -> Any:
+    """What an institution's client adds to sign its requests as the network expects:
+    a timestamp, then an X.509 signature over the Body and the timestamp with the
+    certificate sent as a BinarySecurityToken. The method follows the key (the demo's
+    client keys are ECDSA P-256; the network's application certificates are RSA)."""
+    import xmlsec
+    from zeep.wsse import Compose
+    from zeep.wsse.signature import BinarySignature
+
+    class SignedRequests(BinarySignature):
+        """zeep also verifies the answer's signature; the gateway's answers are not
+        signed, so only the requests are."""
+
+        def verify(self, envelope: Any) -> Any:
+            return envelope
+
+    if not inst.certificate or not inst.private_key:
+        raise UsageError(f"institution {inst.key!r} has no client certificate in the manifest")
+    # The EC public key OID (1.2.840.10045.2.1) in the certificate says ECDSA.
+    pem = inst.certificate.read_text()
+    der = base64.b64decode("".join(line for line in pem.splitlines() if not line.startswith("-----")))
+    ec = bytes.fromhex("06072a8648ce3d0201") in der
+    method = xmlsec.Transform.ECDSA_SHA256 if ec else xmlsec.Transform.RSA_SHA256
+    signature = SignedRequests(
+        str(inst.private_key), str(inst.certificate), signature_method=method, digest_method=xmlsec.Transform.SHA256
+    )
+    return Compose([Timestamp(), signature])
+
+
 def make_session(manifest: Manifest, inst: Institution, auth: str) -> requests.Session:
     session = requests.Session()
     # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override session.verify; the demo
@@ -157,6 +209,8 @@ def make_session(manifest: Manifest, inst: Institution, auth: str) -> requests.S
     session.verify = str(manifest.ca_certificate)
     if auth == "basic":
         session.auth = HTTPBasicAuth(inst.username, inst.password)
+    elif auth == "signature":
+        pass  # the signature in each message identifies the institution
     else:
         if not inst.certificate or not inst.private_key:
             raise UsageError(f"institution {inst.key!r} has no client certificate in the manifest")
@@ -164,10 +218,12 @@ def make_session(manifest: Manifest, inst: Institution, auth: str) -> requests.S
     return session
 
 
-def make_client(wsdl: str, endpoint: str, session: requests.Session, soap12: bool) -> tuple[zeep.Client, Any]:
+def make_client(
+    wsdl: str, endpoint: str, session: requests.Session, soap12: bool, wsse: Any = None
+) -> tuple[zeep.Client, Any]:
     """Build the zeep client and a service proxy whose calls go to ``endpoint``, whatever
     address the WSDL holds (it matters for --wsdl with the project's own file)."""
-    client = zeep.Client(wsdl, transport=zeep.Transport(session=session, timeout=30))
+    client = zeep.Client(wsdl, transport=zeep.Transport(session=session, timeout=30), wsse=wsse)
     return client, client.create_service(SOAP12_BINDING if soap12 else SOAP11_BINDING, endpoint)
 
 
@@ -332,9 +388,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--auth",
-        choices=("basic", "cert"),
+        choices=("basic", "cert", "signature"),
         default="basic",
-        help="HTTP Basic (default) or TLS client certificate",
+        help="HTTP Basic (default), TLS client certificate, or a WS-Security X.509 signature",
     )
     parser.add_argument("--ssin", help="SSIN to look up (default: the first demo SSIN expecting MSG00000)")
     parser.add_argument(
@@ -391,7 +447,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         session = make_session(manifest, inst, args.auth)
         wsdl = args.wsdl or manifest.wsdl
         try:
-            client, service = make_client(wsdl, manifest.endpoint, session, args.soap12)
+            wsse = signature_plugins(inst) if args.auth == "signature" else None
+            client, service = make_client(wsdl, manifest.endpoint, session, args.soap12, wsse)
         except (
             requests.exceptions.RequestException,
             zeep.exceptions.Error,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::certs::{CertError, DevelopmentPki};
+use crate::certs::{CertError, DevelopmentPki, KeyType};
 use crate::domain::{CbeNumber, CertificateFingerprint, Institution};
 use crate::server::TlsFiles;
 use crate::server::auth::hash_password;
@@ -345,7 +345,8 @@ pub fn prepare(data_dir: &Path, store: &dyn Store) -> Result<DemoSetup, DemoErro
         "127.0.0.1".to_owned(),
         "::1".to_owned(),
     ];
-    let pki = DevelopmentPki::generate(&hosts, &clients)?;
+    // RSA, as the network's application certificates (and every WS-Security stack).
+    let pki = DevelopmentPki::generate(&hosts, &clients, KeyType::Rsa)?;
     let files = pki.write(&certs_dir)?;
 
     let mut credentials = Vec::new();

@@ -117,6 +117,8 @@ async fn a_certificate_only_gateway_refuses_basic_and_anonymous_connections() {
         auth: AuthModes {
             basic: false,
             client_certificate: true,
+            ws_security: false,
+            require_signature: false,
         },
         ..Options::default()
     })
@@ -140,6 +142,8 @@ async fn a_basic_only_gateway_ignores_certificates() {
         auth: AuthModes {
             basic: true,
             client_certificate: false,
+            ws_security: false,
+            require_signature: false,
         },
         ..Options::default()
     })

@@ -74,7 +74,11 @@ impl Setup {
         let persons: Vec<Ssin> = active.iter().map(|p| p.ssin).collect();
         let changes: Vec<Change> = active.into_iter().map(Change::Person).collect();
         store.apply(&changes)?;
-        let pki = DevelopmentPki::generate(&["localhost".into(), "127.0.0.1".into()], &[])?;
+        let pki = DevelopmentPki::generate(
+            &["localhost".into(), "127.0.0.1".into()],
+            &[],
+            bcss_gateway::certs::KeyType::Ecdsa,
+        )?;
         let files = pki.write(&dir.path().join("certs"))?;
         Ok(Setup {
             dir,

@@ -282,6 +282,9 @@ pub enum AuthMode {
     Basic,
     /// A client certificate (mutual TLS) registered for the institution.
     ClientCertificate,
+    /// A WS-Security X.509 signature made with a certificate registered for the
+    /// institution.
+    WsSecurity,
 }
 
 /// Durations are bounded: a day is the longest any of them makes sense.
@@ -349,8 +352,12 @@ pub struct ServeArgs {
     #[arg(long)]
     pub client_ca: Option<PathBuf>,
     /// Accepted ways to identify a caller (comma separated).
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [AuthMode::Basic, AuthMode::ClientCertificate])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [AuthMode::Basic, AuthMode::ClientCertificate, AuthMode::WsSecurity])]
     pub auth: Vec<AuthMode>,
+    /// Refuse every request that is not signed (WS-Security), however else it is
+    /// identified (needs ws-security in --auth).
+    #[arg(long)]
+    pub require_signature: bool,
     /// Largest request body in bytes (larger ones get 413), up to 1 GiB.
     #[arg(long, default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
     pub body_limit: u64,
@@ -466,6 +473,16 @@ pub struct CertsArgs {
     /// A client certificate to make, as FILE_STEM or FILE_STEM=COMMON NAME (repeatable).
     #[arg(long = "client")]
     pub clients: Vec<String>,
+    /// The client certificates' keys: RSA 2048 (as the network's application
+    /// certificates) or ECDSA P-256.
+    #[arg(long, value_enum, default_value_t = ClientKey::Rsa)]
+    pub key_type: ClientKey,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClientKey {
+    Rsa,
+    Ecdsa,
 }
 
 #[derive(Debug, Error)]
@@ -1396,7 +1413,11 @@ fn certs(args: CertsArgs) -> Result<(), CliError> {
             None => (c.clone(), c.clone()),
         })
         .collect();
-    let pki = DevelopmentPki::generate(&args.hosts, &clients)?;
+    let key_type = match args.key_type {
+        ClientKey::Rsa => crate::certs::KeyType::Rsa,
+        ClientKey::Ecdsa => crate::certs::KeyType::Ecdsa,
+    };
+    let pki = DevelopmentPki::generate(&args.hosts, &clients, key_type)?;
     let files = pki.write(&args.out)?;
     println!("CA certificate      {}", files.ca.display());
     println!(
@@ -1509,7 +1530,18 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     config.auth = AuthModes {
         basic: args.auth.contains(&AuthMode::Basic),
         client_certificate: args.auth.contains(&AuthMode::ClientCertificate),
+        ws_security: args.auth.contains(&AuthMode::WsSecurity),
+        // Where a signature is all that identifies, it is required.
+        require_signature: args.require_signature
+            || !(args.auth.contains(&AuthMode::Basic)
+                || args.auth.contains(&AuthMode::ClientCertificate)),
     };
+    if args.require_signature && !config.auth.ws_security {
+        return Err(CliError::Argument {
+            flag: "require-signature",
+            reason: "needs ws-security among --auth".into(),
+        });
+    }
     config.body_limit = usize::try_from(args.body_limit).unwrap_or(usize::MAX);
     config.body_memory = usize::try_from(args.body_memory << 20).unwrap_or(usize::MAX);
     if config.body_memory < config.body_limit {

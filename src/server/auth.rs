@@ -1,5 +1,7 @@
 //! Who is calling: an institution identified by its client certificate (mutual TLS) or
-//! by HTTP Basic with `E<CBE>` and its password, as the deployment allows.
+//! by HTTP Basic with `E<CBE>` and its password, as the deployment allows. A WS-Security
+//! signature, read with the body, is checked in `ws_security` and joined to these in the
+//! SOAP endpoint.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -22,11 +24,30 @@ use crate::store::{Store, StoreError};
 pub struct AuthModes {
     pub basic: bool,
     pub client_certificate: bool,
+    /// A WS-Security X.509 signature in the message.
+    pub ws_security: bool,
+    /// Every request must be signed, whatever else identifies it.
+    pub require_signature: bool,
+}
+
+impl Default for AuthModes {
+    /// Everything the network's clients send is accepted; nothing more is required.
+    fn default() -> Self {
+        AuthModes {
+            basic: true,
+            client_certificate: true,
+            ws_security: true,
+            require_signature: false,
+        }
+    }
 }
 
 #[derive(Debug, Error)]
 pub enum AuthError {
-    #[error("no credentials: send HTTP Basic (user E<CBE number>) or a client certificate")]
+    #[error(
+        "no credentials: send HTTP Basic (user E<CBE number>), a client certificate or a \
+         WS-Security signature, as the gateway accepts"
+    )]
     Missing,
     #[error("malformed Authorization header: {0}")]
     Malformed(&'static str),
@@ -156,7 +177,7 @@ impl Authenticator {
         Ok(Some(found))
     }
 
-    fn institution_by_certificate(
+    pub fn institution_by_certificate(
         &self,
         fp: &CertificateFingerprint,
     ) -> Result<Option<Arc<Institution>>, AuthError> {

@@ -14,6 +14,7 @@ pub mod login_limits;
 mod routes;
 mod soap_endpoint;
 mod ticket;
+pub mod ws_security;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -98,10 +99,7 @@ impl Config {
             addr,
             tls,
             client_cas: Vec::new(),
-            auth: AuthModes {
-                basic: true,
-                client_certificate: true,
-            },
+            auth: AuthModes::default(),
             body_limit: 1024 * 1024,
             body_memory: 256 << 20,
             handshake_timeout: Duration::from_secs(10),
@@ -137,7 +135,7 @@ pub enum ServerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("no way to log in: enable HTTP Basic, or client certificates with a client CA")]
+    #[error("no way to log in: enable HTTP Basic, client certificates or WS-Security (--auth)")]
     NoAuthentication,
     #[error("the server task failed: {0}")]
     Task(String),
@@ -194,7 +192,7 @@ pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<RunningServe
     // A client certificate identifies its institution when it chains to a trusted CA
     // or is registered (pinned) itself.
     let mtls = config.auth.client_certificate;
-    if !config.auth.basic && !mtls {
+    if !config.auth.basic && !mtls && !config.auth.ws_security {
         return Err(ServerError::NoAuthentication);
     }
     // No client certificate is asked for where none is accepted.
@@ -214,7 +212,9 @@ pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<RunningServe
         tls_files.client_ca = None;
         tls::ClientTrust::default()
     };
-    let tls_config = tls::server_config(&tls_files, mtls && !config.auth.basic, &trust)?;
+    // Mandatory only where nothing else could identify the caller.
+    let certificate_only = mtls && !config.auth.basic && !config.auth.ws_security;
+    let tls_config = tls::server_config(&tls_files, certificate_only, &trust)?;
     let acceptor = TlsAcceptor::from(Arc::new(tls_config));
     let listener = TcpListener::bind(config.addr)
         .await

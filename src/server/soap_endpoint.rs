@@ -21,6 +21,7 @@ use super::contracts::{Answered, Facts, SoapService};
 use super::injected;
 use super::login_limits;
 use super::routes::{ConnectionInfo, Gateway, HttpResponse};
+use super::ws_security;
 use crate::clock;
 use crate::domain::{CbeNumber, Institution};
 use crate::services::ServiceError;
@@ -31,7 +32,8 @@ use crate::wire::common::{
     CbssFault, FaultDetail, INVALID_STRUCTURE, Information, InformationCbss, InformationCustomer,
     InvalidField, RequestError, Severity,
 };
-use crate::wire::soap::{self, FaultCode, SoapVersion};
+use crate::wire::soap::{self, EnvelopeError, FaultCode, SoapVersion};
+use crate::wire::ws_security::{Secured, SecurityError, SecurityFault};
 use crate::wire::xml::XmlWriter;
 
 /// What every stage knows of the exchange: which service, its ticket, when it
@@ -127,6 +129,16 @@ impl Fault {
     pub fn about(mut self, customer: &InformationCustomer) -> Self {
         self.customer = Some(Box::new(customer.clone()));
         self
+    }
+
+    /// A WS-Security fault: raised before the service reads the request, so without
+    /// the service's detail; the journal keeps its QName.
+    fn security(e: SecurityError) -> Self {
+        Fault {
+            code: FaultCode::Security(e.fault),
+            reason_code: Cow::Owned(e.fault.qname()),
+            ..Fault::client("", e.reason)
+        }
     }
 
     fn invalid(field: InvalidField) -> Self {
@@ -250,6 +262,7 @@ fn fault_response(ex: &Exchange, fault: Fault, basic_accepted: bool) -> HttpResp
     let detail_writer: Option<&dyn Fn(&mut XmlWriter)> = ex
         .service
         .fault_detail
+        .filter(|_| !matches!(fault.code, FaultCode::Security(_)))
         .map(|_| &write_detail as &dyn Fn(&mut XmlWriter));
     let body = soap::fault(ex.version, fault.code, &fault.message, detail_writer);
     let status = fault.http_status.unwrap_or_else(|| {
@@ -289,8 +302,9 @@ fn declared_action<'a>(
 }
 
 /// The stages up to the envelope: identify the caller, read the body, read the
-/// envelope; then the contract's own (`contracts::exchange`). Returns who called, what
-/// the audit trail keeps of the request, and the answer or fault.
+/// envelope and its signature; then the contract's own (`contracts::exchange`).
+/// Returns who called, what the audit trail keeps of the request, and the answer or
+/// fault.
 async fn exchange(
     gw: &Gateway,
     req: Request<Incoming>,
@@ -298,35 +312,130 @@ async fn exchange(
     content_type: Option<&str>,
     ex: &mut Exchange,
 ) -> (Option<CbeNumber>, Facts, Result<Answered, Fault>) {
-    let caller = match authenticate(gw, &req, conn).await {
-        Ok(caller) => caller,
-        Err(fault) => return (None, Facts::default(), Err(fault)),
+    // Without credentials, a signature in the body may still identify the caller.
+    let transport = match authenticate(gw, &req, conn).await {
+        Ok(caller) => Some(caller),
+        Err(None) => None,
+        Err(Some(fault)) => return (None, Facts::default(), Err(fault)),
     };
+    let known = transport.as_ref().map(|c| c.cbe);
     // The body's share of memory is held until the exchange ends.
     let (body, soap_action, _held) = match read_body(gw, req, conn).await {
         Ok(read) => read,
-        Err(fault) => return (Some(caller.cbe), Facts::default(), Err(fault)),
+        Err(fault) => return (known, Facts::default(), Err(fault)),
     };
     if gw.bodies.is_some() {
         ex.request_body = Some(body.clone());
     }
-    let envelope = match soap::parse_envelope(&body) {
+    let mut envelope = match soap::parse_envelope(&body) {
         Ok(envelope) => envelope,
         Err((version, e)) => {
             if let Some(v) = version {
                 ex.version = v;
             }
-            let fault = Fault {
-                code: e.fault_code(),
-                ..Fault::client(INVALID_STRUCTURE, e.to_string())
-            };
-            return (Some(caller.cbe), Facts::default(), Err(fault));
+            return (known, Facts::default(), Err(envelope_fault(e)));
         }
     };
     ex.version = envelope.version;
+    let secured = envelope.security.take();
+    let caller = match identify(gw, transport, secured, &body, ex).await {
+        Ok(caller) => caller,
+        Err(fault) => return (known, Facts::default(), Err(fault)),
+    };
     let action = declared_action(ex.version, soap_action.as_deref(), content_type);
     let (facts, answered) = (ex.service.operate)(gw, &caller, &envelope.payload, action, ex).await;
     (Some(caller.cbe), facts, answered)
+}
+
+fn envelope_fault(e: EnvelopeError) -> Fault {
+    Fault {
+        code: e.fault_code(),
+        ..Fault::client(INVALID_STRUCTURE, e.to_string())
+    }
+}
+
+/// Signed messages up to this size are checked on the worker that read them.
+const INLINE_CHECK_BYTES: usize = 16 << 10;
+
+/// The caller, from what the transport proved (`transport`) and the message's
+/// WS-Security header: a signature must name the same institution as the client
+/// certificate or Basic credentials sent with it, and is required where the
+/// deployment says so.
+async fn identify(
+    gw: &Gateway,
+    transport: Option<Arc<Institution>>,
+    secured: Option<Box<Secured<'_>>>,
+    body: &Bytes,
+    ex: &Exchange,
+) -> Result<Arc<Institution>, Fault> {
+    let modes = gw.auth.modes();
+    let unsigned = |transport: Option<Arc<Institution>>| {
+        if modes.require_signature {
+            return Err(Fault::security(SecurityError::new(
+                SecurityFault::InvalidSecurity,
+                "this gateway requires every request to be signed (WS-Security X.509                  signature in a wsse:Security header)",
+            )));
+        }
+        transport.ok_or_else(|| refused_fault(AuthError::Missing))
+    };
+    let secured = match secured {
+        Some(s) if modes.ws_security => s,
+        Some(s) if s.must_understand => {
+            let block = s.header.expanded_name();
+            return Err(envelope_fault(EnvelopeError::MustUnderstand(block)));
+        }
+        _ => return unsigned(transport),
+    };
+    let header = crate::wire::ws_security::read(&secured.header).map_err(Fault::security)?;
+    if header.signature.is_none() {
+        return unsigned(transport);
+    }
+    let Secured { body_id, ids, .. } = *secured;
+    let parts = ws_security::Parts {
+        body_id,
+        ids: ids.map_err(Fault::security)?,
+    };
+    let message = body.clone();
+    let now = ex.received_ms.div_euclid(1000);
+    // A request's check takes a quarter of a millisecond, less than the TLS handshake
+    // these workers also run, and handing it to another thread would cost a fifth
+    // more; a large message goes to the blocking pool, where its canonicalization
+    // cannot hold a worker back.
+    let checked = if message.len() <= INLINE_CHECK_BYTES {
+        ws_security::verify(&message, &header, &parts, now)
+    } else {
+        tokio::task::spawn_blocking(move || ws_security::verify(&message, &header, &parts, now))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "the signature check failed to run");
+                Fault::server()
+            })?
+    };
+    let certificate = checked.map_err(Fault::security)?;
+    let fingerprint = crate::tls::fingerprint(&rustls_pki_types::CertificateDer::from(certificate));
+    let signer = gw
+        .auth
+        .institution_by_certificate(&fingerprint)
+        .map_err(|e| {
+            tracing::error!(error = %e, "store failure during authentication");
+            Fault::server()
+        })?
+        .ok_or_else(|| {
+            Fault::security(SecurityError::new(
+                SecurityFault::FailedAuthentication,
+                format!("the signing certificate {fingerprint} belongs to no institution"),
+            ))
+        })?;
+    match transport {
+        Some(other) if other.cbe != signer.cbe => Err(Fault::security(SecurityError::new(
+            SecurityFault::FailedAuthentication,
+            format!(
+                "the signature's certificate identifies institution {} but the client                  certificate or HTTP Basic names {}",
+                signer.cbe, other.cbe
+            ),
+        ))),
+        _ => Ok(signer),
+    }
 }
 
 /// How much of a body over the limit is still read, and dropped, before the 413 is
@@ -516,33 +625,40 @@ pub(super) fn service_fault(e: ServiceError, caller: &Institution, ex: &Exchange
     }
 }
 
+/// The caller the transport names (client certificate, Basic). `Err(None)`: no
+/// credentials at all where a signature may still identify the caller.
 async fn authenticate(
     gw: &Gateway,
     req: &Request<Incoming>,
     conn: &ConnectionInfo,
-) -> Result<Arc<Institution>, Fault> {
+) -> Result<Arc<Institution>, Option<Fault>> {
     gw.auth
         .authenticate(req.headers(), conn.certificate.as_ref(), conn.peer.ip())
         .await
         .map_err(|e| match e {
+            AuthError::Missing if gw.auth.modes().ws_security => None,
             AuthError::Store(err) => {
                 tracing::error!(error = %err, "store failure during authentication");
-                Fault::server()
+                Some(Fault::server())
             }
             AuthError::Throttled(throttled) => {
                 tracing::warn!(peer = %conn.peer, reason = %throttled, "login refused without verification");
-                Fault {
+                Some(Fault {
                     http_status: Some(StatusCode::TOO_MANY_REQUESTS),
                     retry_after: Some(login_limits::retry_seconds(throttled.retry_after)),
                     ..Fault::client("MSG00015", throttled.to_string())
-                }
+                })
             }
             refused => {
                 tracing::info!(peer = %conn.peer, reason = %refused, "authentication refused");
-                Fault {
-                    http_status: Some(StatusCode::UNAUTHORIZED),
-                    ..Fault::client("MSG00015", refused.to_string())
-                }
+                Some(refused_fault(refused))
             }
         })
+}
+
+fn refused_fault(refused: AuthError) -> Fault {
+    Fault {
+        http_status: Some(StatusCode::UNAUTHORIZED),
+        ..Fault::client("MSG00015", refused.to_string())
+    }
 }

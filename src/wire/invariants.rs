@@ -13,7 +13,7 @@ use super::common::{InformationCbss, RequestError, Status, StatusValue};
 use super::xml::{self, Element, XmlWriter};
 use super::{
     living_wages_notification_v1, living_wages_v2, living_wages_v3, living_wages_with_amount_v1,
-    novaprima, pcsa_decision_v1, soap, ssdn, subscription_v1,
+    novaprima, pcsa_decision_v1, soap, ssdn, subscription_v1, ws_security,
 };
 use crate::domain::decision::{self, History, Registration};
 use crate::domain::{Date, Person, RegisterStatus};
@@ -25,6 +25,7 @@ pub type Check = fn(&[u8]);
 pub const TARGETS: &[(&str, Check)] = &[
     ("xml", xml_tree),
     ("envelope", envelope),
+    ("security_header", security_header),
     ("living_wages_v2", living_wages_v2_request),
     ("living_wages_v3", living_wages_v3_request),
     ("living_wages_with_amount", living_wages_with_amount_request),
@@ -125,6 +126,46 @@ pub fn envelope(data: &[u8]) {
                 !e.to_string().is_empty(),
                 "a refusal without a reason: {e:?}"
             );
+        }
+    }
+}
+
+/// A WS-Security header is read, or refused with one of the specification's faults
+/// and a reason; the IDs of a signed message are unique or refused by name; each
+/// certificate read from a token encodes back to the token's text.
+pub fn security_header(data: &[u8]) {
+    let Ok(envelope) = soap::parse_envelope(data) else {
+        return;
+    };
+    let Some(secured) = envelope.security else {
+        return;
+    };
+    if let Err(e) = &secured.ids {
+        assert!(
+            e.reason.contains("ID"),
+            "a duplicate ID refused without naming it: {e:?}"
+        );
+    }
+    match ws_security::read(&secured.header) {
+        Ok(read) => {
+            use base64::Engine;
+            let texts = secured
+                .header
+                .children
+                .iter()
+                .filter(|c| c.is(ws_security::WSSE_NS, "BinarySecurityToken"));
+            for (token, element) in read.tokens.iter().zip(texts) {
+                let compact: String = element.text.split_ascii_whitespace().collect();
+                let again = base64::engine::general_purpose::STANDARD.encode(&token.der);
+                assert_eq!(again, compact, "a token read as other bytes than it holds");
+            }
+            if let Some(t) = &read.timestamp {
+                assert!(t.created > i64::MIN, "{t:?}");
+            }
+        }
+        Err(e) => {
+            assert!(!e.reason.is_empty(), "a refusal without a reason: {e:?}");
+            assert!(e.fault.qname().contains(':'), "{:?}", e.fault);
         }
     }
 }

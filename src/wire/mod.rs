@@ -13,5 +13,6 @@ pub mod schema;
 pub mod soap;
 pub mod ssdn;
 pub mod subscription_v1;
+pub mod ws_security;
 pub mod wsdl;
 pub mod xml;

@@ -3,6 +3,7 @@
 
 use thiserror::Error;
 
+use super::ws_security::{self, Secured, SecurityFault};
 use super::xml::{self, Element, XmlError, XmlWriter};
 
 pub const SOAP11_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -41,11 +42,13 @@ impl SoapVersion {
 }
 
 /// A request envelope reduced to what the services read: its version and the one
-/// element of its body.
+/// element of its body; and the WS-Security header block, when there is one, with
+/// what checking its signature needs.
 #[derive(Debug)]
 pub struct Envelope<'a> {
     pub version: SoapVersion,
     pub payload: Element<'a>,
+    pub security: Option<Box<Secured<'a>>>,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -107,12 +110,19 @@ pub fn parse_envelope_bounded(
     if !root.text.trim().is_empty() {
         return Err(fail(EnvelopeError::TextInEnvelope("Envelope")));
     }
+    // IDs are only looked at when a signature may refer to them.
+    let ids = root
+        .children
+        .iter()
+        .any(|c| c.is(ns, "Header") && c.children.iter().any(|b| is_security(b, version)))
+        .then(|| ws_security::index_ids(&root));
     let mut header_seen = false;
+    let mut security = None;
     let mut body = None;
     for child in root.children {
         if child.is(ns, "Header") && !header_seen && body.is_none() {
             header_seen = true;
-            check_headers(&child, version).map_err(fail)?;
+            security = check_headers(child, version).map_err(fail)?;
         } else if child.is(ns, "Body") && body.is_none() {
             body = Some(child);
         } else {
@@ -125,28 +135,64 @@ pub fn parse_envelope_bounded(
     if !body.text.trim().is_empty() {
         return Err(fail(EnvelopeError::TextInEnvelope("Body")));
     }
+    let security = match (security, ids) {
+        (Some((header, must_understand)), Some(ids)) => Some(Box::new(Secured {
+            header,
+            must_understand,
+            body_id: ws_security::id_of(&body).map(str::to_owned),
+            ids,
+        })),
+        _ => None,
+    };
     match body.children.len() {
         0 => Err(fail(EnvelopeError::EmptyBody)),
         1 => Ok(Envelope {
             version,
             payload: body.children.remove(0),
+            security,
         }),
         n => Err(fail(EnvelopeError::SeveralBodyElements(n))),
     }
 }
 
-/// No header block is processed, so one that must be understood is a fault.
-fn check_headers(header: &Element, version: SoapVersion) -> Result<(), EnvelopeError> {
-    for block in &header.children {
+/// The one header block the gateway may process is WS-Security's, addressed to it (no
+/// actor or role): it is returned, with whether it must be understood, for the caller
+/// to judge. Any other block that must be understood is a fault.
+fn check_headers(
+    header: Element<'_>,
+    version: SoapVersion,
+) -> Result<Option<(Element<'_>, bool)>, EnvelopeError> {
+    let mut security = None;
+    for block in header.children {
         // An xsd:boolean: surrounding whitespace collapses.
         let must = block
             .attribute(Some(version.namespace()), "mustUnderstand")
             .map(str::trim);
-        if matches!(must, Some("1") | Some("true")) {
+        let must = matches!(must, Some("1") | Some("true"));
+        if is_security(&block, version) && security.is_none() {
+            security = Some((block, must));
+        } else if must {
             return Err(EnvelopeError::MustUnderstand(block.expanded_name()));
         }
     }
-    Ok(())
+    Ok(security)
+}
+
+/// A `wsse:Security` block for the gateway: none names another actor (SOAP 1.1) or
+/// role (SOAP 1.2) than the next node or the ultimate receiver.
+fn is_security(block: &Element, version: SoapVersion) -> bool {
+    const NEXT_11: &str = "http://schemas.xmlsoap.org/soap/actor/next";
+    const NEXT_12: &str = "http://www.w3.org/2003/05/soap-envelope/role/next";
+    const ULTIMATE_12: &str = "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver";
+    let target = match version {
+        SoapVersion::Soap11 => block.attribute(Some(SOAP11_NS), "actor"),
+        SoapVersion::Soap12 => block.attribute(Some(SOAP12_NS), "role"),
+    };
+    block.is(ws_security::WSSE_NS, "Security")
+        && matches!(
+            target.map(str::trim),
+            None | Some("" | NEXT_11 | NEXT_12 | ULTIMATE_12)
+        )
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,6 +203,9 @@ pub enum FaultCode {
     Server,
     VersionMismatch,
     MustUnderstand,
+    /// A WS-Security fault: the sender's, under its own QName (SOAP 1.2: a subcode of
+    /// Sender).
+    Security(SecurityFault),
 }
 
 impl FaultCode {
@@ -168,6 +217,8 @@ impl FaultCode {
             (FaultCode::Server, SoapVersion::Soap12) => "Receiver",
             (FaultCode::VersionMismatch, _) => "VersionMismatch",
             (FaultCode::MustUnderstand, _) => "MustUnderstand",
+            (FaultCode::Security(_), SoapVersion::Soap11) => "Client",
+            (FaultCode::Security(_), SoapVersion::Soap12) => "Sender",
         }
     }
 
@@ -175,7 +226,7 @@ impl FaultCode {
     /// fault with 400.
     pub fn http_status(self, version: SoapVersion) -> u16 {
         match (self, version) {
-            (FaultCode::Client, SoapVersion::Soap12) => 400,
+            (FaultCode::Client | FaultCode::Security(_), SoapVersion::Soap12) => 400,
             _ => 500,
         }
     }
@@ -202,11 +253,19 @@ pub fn fault(
     write_detail: Option<&dyn Fn(&mut XmlWriter)>,
 ) -> String {
     envelope(version, |w| {
-        w.open("soapenv:Fault");
+        let security = match code {
+            FaultCode::Security(fault) => Some((fault.namespace(), fault.qname())),
+            _ => None,
+        };
+        match &security {
+            Some(((prefix, uri), _)) => w.open_ns("soapenv:Fault", &[(prefix, uri)]),
+            None => w.open("soapenv:Fault"),
+        };
         let code_name = format!("{PREFIX}:{}", code.local_name(version));
         match version {
             SoapVersion::Soap11 => {
-                w.leaf("faultcode", &code_name).leaf("faultstring", reason);
+                let code_name = security.as_ref().map_or(&code_name, |(_, qname)| qname);
+                w.leaf("faultcode", code_name).leaf("faultstring", reason);
                 if let Some(detail) = write_detail {
                     w.open("detail");
                     detail(w);
@@ -214,9 +273,13 @@ pub fn fault(
                 }
             }
             SoapVersion::Soap12 => {
-                w.open("soapenv:Code")
-                    .leaf("soapenv:Value", &code_name)
-                    .close("soapenv:Code");
+                w.open("soapenv:Code").leaf("soapenv:Value", &code_name);
+                if let Some((_, qname)) = &security {
+                    w.open("soapenv:Subcode")
+                        .leaf("soapenv:Value", qname)
+                        .close("soapenv:Subcode");
+                }
+                w.close("soapenv:Code");
                 w.open("soapenv:Reason")
                     .raw("<soapenv:Text xml:lang=\"en\">")
                     .text(reason)
@@ -267,7 +330,7 @@ mod tests {
         let doc = env(SOAP11_NS, "<x xmlns='urn:a'/>");
         let e = parse_envelope(doc.as_bytes());
         assert!(
-            matches!(e, Ok(Envelope { version: SoapVersion::Soap11, ref payload }) if payload.is("urn:a", "x"))
+            matches!(e, Ok(Envelope { version: SoapVersion::Soap11, ref payload, .. }) if payload.is("urn:a", "x"))
         );
         let doc = env(SOAP12_NS, "<x xmlns='urn:a'/>");
         let e = parse_envelope(doc.as_bytes());
@@ -278,6 +341,59 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn the_ws_security_block_for_the_gateway_is_handed_over_with_the_ids() {
+        let wsse = ws_security::WSSE_NS;
+        let wsu = ws_security::WSU_NS;
+        let doc = format!(
+            r#"<e:Envelope xmlns:e="{SOAP11_NS}" xmlns:u="{wsu}"><e:Header><s:Security xmlns:s="{wsse}" e:mustUnderstand="1"><u:Timestamp u:Id="T"/></s:Security></e:Header><e:Body u:Id="B"><x/></e:Body></e:Envelope>"#
+        );
+        let envelope = parse_envelope(doc.as_bytes()).unwrap();
+        let secured = envelope.security.unwrap();
+        assert!(secured.must_understand);
+        assert_eq!(secured.body_id.as_deref(), Some("B"));
+        let ids = secured.ids.unwrap();
+        assert_eq!(
+            ids.get("T").map(String::as_str),
+            Some(&*format!("{{{wsu}}}Timestamp"))
+        );
+        // Addressed to another actor, it is not the gateway's to process.
+        let other = doc.replace("e:mustUnderstand", "e:actor=\"urn:other\" e:mustUnderstand");
+        assert!(matches!(
+            parse_envelope(other.as_bytes()),
+            Err((_, EnvelopeError::MustUnderstand(_)))
+        ));
+        // Without a Security block, IDs are not even looked at.
+        let plain = env(SOAP11_NS, "<x xmlns='urn:a'/>");
+        assert!(parse_envelope(plain.as_bytes()).unwrap().security.is_none());
+    }
+
+    #[test]
+    fn a_ws_security_fault_is_written_under_its_qname() {
+        let fault = SecurityFault::MessageExpired;
+        let soap11 = super::fault(
+            SoapVersion::Soap11,
+            FaultCode::Security(fault),
+            "late",
+            None,
+        );
+        let root = xml::parse(soap11.as_bytes()).unwrap();
+        let written = &root.children[0].children[0];
+        assert_eq!(written.children[0].text, "wsu:MessageExpired");
+        assert!(soap11.contains(&format!("xmlns:wsu=\"{}\"", ws_security::WSU_NS)));
+        let soap12 = super::fault(
+            SoapVersion::Soap12,
+            FaultCode::Security(fault),
+            "late",
+            None,
+        );
+        assert!(soap12.contains("<soapenv:Value>soapenv:Sender</soapenv:Value><soapenv:Subcode><soapenv:Value>wsu:MessageExpired</soapenv:Value></soapenv:Subcode>"), "{soap12}");
+        assert_eq!(
+            FaultCode::Security(fault).http_status(SoapVersion::Soap12),
+            400
+        );
     }
 
     #[test]

@@ -1,0 +1,473 @@
+//! The `wsse:Security` header block of OASIS Web Services Security 1.0/1.1 with the
+//! X.509 Token Profile, read into what checking a signature needs: the timestamp, the
+//! binary security tokens, and the signature's method, references and key reference.
+//! The cryptography is not here (see `server::ws_security`); this module only reads,
+//! and names what it refuses with the fault the specification defines for it.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use thiserror::Error;
+
+use super::xml::{Attribute, Element};
+
+pub const WSSE_NS: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
+pub const WSSE11_NS: &str = "http://docs.oasis-open.org/wss/oasis-wss-wssecurity-secext-1.1.xsd";
+pub const WSU_NS: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd";
+pub const DS_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+const X509V3: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3";
+const BASE64_BINARY: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary";
+
+/// The faults of WS-Security 1.1 (section 12), each a QName in the wsse namespace but
+/// `MessageExpired`, which the utility schema defines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecurityFault {
+    UnsupportedSecurityToken,
+    UnsupportedAlgorithm,
+    InvalidSecurity,
+    InvalidSecurityToken,
+    FailedAuthentication,
+    FailedCheck,
+    SecurityTokenUnavailable,
+    MessageExpired,
+}
+
+impl SecurityFault {
+    pub fn local_name(self) -> &'static str {
+        match self {
+            SecurityFault::UnsupportedSecurityToken => "UnsupportedSecurityToken",
+            SecurityFault::UnsupportedAlgorithm => "UnsupportedAlgorithm",
+            SecurityFault::InvalidSecurity => "InvalidSecurity",
+            SecurityFault::InvalidSecurityToken => "InvalidSecurityToken",
+            SecurityFault::FailedAuthentication => "FailedAuthentication",
+            SecurityFault::FailedCheck => "FailedCheck",
+            SecurityFault::SecurityTokenUnavailable => "SecurityTokenUnavailable",
+            SecurityFault::MessageExpired => "MessageExpired",
+        }
+    }
+
+    /// The prefix and namespace the fault's QName is written with.
+    pub fn namespace(self) -> (&'static str, &'static str) {
+        match self {
+            SecurityFault::MessageExpired => ("wsu", WSU_NS),
+            _ => ("wsse", WSSE_NS),
+        }
+    }
+
+    /// `wsse:FailedCheck`: the QName as written in a fault and kept in the journal.
+    pub fn qname(self) -> String {
+        format!("{}:{}", self.namespace().0, self.local_name())
+    }
+}
+
+/// A refusal of the security header: its fault and a reason a person can act on.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[error("{reason}")]
+pub struct SecurityError {
+    pub fault: SecurityFault,
+    pub reason: String,
+}
+
+impl SecurityError {
+    pub fn new(fault: SecurityFault, reason: impl Into<String>) -> Self {
+        SecurityError {
+            fault,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The `wsse:Security` header block addressed to the gateway, with what of the rest of
+/// the envelope checking its signature needs.
+#[derive(Debug)]
+pub struct Secured<'a> {
+    pub header: Element<'a>,
+    /// Whether the client marked it `mustUnderstand`.
+    pub must_understand: bool,
+    /// The `wsu:Id` (or `Id`) of the SOAP Body, what a signature must cover.
+    pub body_id: Option<String>,
+    /// Every ID of the document and the element that bears it; refused when one is
+    /// borne twice.
+    pub ids: Result<HashMap<String, String>, SecurityError>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Timestamp {
+    pub id: Option<String>,
+    /// Seconds since the epoch.
+    pub created: i64,
+    pub expires: Option<i64>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct BinaryToken {
+    pub id: Option<String>,
+    /// The X.509 certificate, DER.
+    pub der: Vec<u8>,
+}
+
+/// Where the signature's key is.
+#[derive(Debug, PartialEq, Eq)]
+pub enum KeyReference {
+    /// A `wsse:SecurityTokenReference/wsse:Reference` to a token of the message.
+    Token(String),
+    /// A certificate in the `ds:KeyInfo` itself (`ds:X509Data/ds:X509Certificate`).
+    Embedded(Vec<u8>),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Signature {
+    pub method: String,
+    /// The `URI` of each `ds:Reference` of `ds:SignedInfo`, in order.
+    pub references: Vec<String>,
+    pub key: KeyReference,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SecurityHeader {
+    pub timestamp: Option<Timestamp>,
+    pub tokens: Vec<BinaryToken>,
+    pub signature: Option<Signature>,
+}
+
+/// The ID attributes an XML Signature reference may point to: `wsu:Id`, `xml:id`, and
+/// the unqualified spellings XML-DSig stacks use.
+pub fn id_of<'e>(element: &'e Element) -> Option<&'e str> {
+    element
+        .attributes
+        .iter()
+        .find(|a| is_id(a))
+        .map(|a| a.value.as_str())
+}
+
+fn is_id(a: &Attribute) -> bool {
+    match a.ns.as_deref() {
+        Some(WSU_NS) => a.local == "Id",
+        Some(XML_NS) => a.local == "id",
+        None => matches!(a.local.as_str(), "Id" | "ID" | "id"),
+        Some(_) => false,
+    }
+}
+
+/// Every ID of the document, refusing one that appears twice: with two elements of
+/// the same ID, what the signature covers and what the gateway reads may differ (the
+/// "signature wrapping" attack).
+pub fn index_ids(root: &Element) -> Result<HashMap<String, String>, SecurityError> {
+    let mut ids = HashMap::new();
+    let mut stack = vec![root];
+    while let Some(element) = stack.pop() {
+        for a in element.attributes.iter().filter(|a| is_id(a)) {
+            if let Some(first) = ids.insert(a.value.clone(), element.expanded_name()) {
+                return Err(SecurityError::new(
+                    SecurityFault::InvalidSecurity,
+                    format!(
+                        "the ID {:?} is borne by two elements ({first} and {}): a signed \
+                         message's IDs must be unique",
+                        a.value,
+                        element.expanded_name()
+                    ),
+                ));
+            }
+        }
+        stack.extend(element.children.iter());
+    }
+    Ok(ids)
+}
+
+/// Reads the header block. Elements it does not know are refused rather than ignored:
+/// the client marked the block as one the gateway must understand in full.
+pub fn read(header: &Element) -> Result<SecurityHeader, SecurityError> {
+    let mut read = SecurityHeader::default();
+    for child in &header.children {
+        let ns = child.ns.as_deref();
+        match (ns, child.local.as_ref()) {
+            (Some(WSU_NS), "Timestamp") => {
+                if read.timestamp.is_some() {
+                    return Err(invalid("the wsse:Security header holds two wsu:Timestamp"));
+                }
+                read.timestamp = Some(timestamp(child)?);
+            }
+            (Some(WSSE_NS), "BinarySecurityToken") => read.tokens.push(token(child)?),
+            (Some(DS_NS), "Signature") => {
+                if read.signature.is_some() {
+                    return Err(invalid(
+                        "the wsse:Security header holds two ds:Signature; the gateway checks one",
+                    ));
+                }
+                read.signature = Some(signature(child)?);
+            }
+            (Some(WSSE_NS), "UsernameToken") => {
+                return Err(SecurityError::new(
+                    SecurityFault::UnsupportedSecurityToken,
+                    "wsse:UsernameToken is not accepted: identify with an X.509 signature, \
+                     HTTP Basic or a client certificate",
+                ));
+            }
+            _ => {
+                return Err(SecurityError::new(
+                    SecurityFault::UnsupportedSecurityToken,
+                    format!(
+                        "{} in the wsse:Security header is not supported (the gateway reads \
+                         wsu:Timestamp, wsse:BinarySecurityToken and ds:Signature)",
+                        child.expanded_name()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(read)
+}
+
+fn invalid(reason: impl Into<String>) -> SecurityError {
+    SecurityError::new(SecurityFault::InvalidSecurity, reason)
+}
+
+fn timestamp(element: &Element) -> Result<Timestamp, SecurityError> {
+    let instant = |name: &str| -> Result<Option<i64>, SecurityError> {
+        let mut found = element.children.iter().filter(|c| c.is(WSU_NS, name));
+        let Some(first) = found.next() else {
+            return Ok(None);
+        };
+        if found.next().is_some() {
+            return Err(invalid(format!("wsu:Timestamp holds two wsu:{name}")));
+        }
+        let text = first.text.trim();
+        text.parse::<jiff::Timestamp>()
+            .map(|t| Some(t.as_second()))
+            .map_err(|_| {
+                invalid(format!(
+                    "wsu:Timestamp/wsu:{name} {text:?} is not an xsd:dateTime with a time zone \
+                     (e.g. 2026-12-01T10:00:00Z)"
+                ))
+            })
+    };
+    let created = instant("Created")?.ok_or_else(|| {
+        invalid("wsu:Timestamp has no wsu:Created: the gateway needs it to judge the message's age")
+    })?;
+    Ok(Timestamp {
+        id: id_of(element).map(str::to_owned),
+        created,
+        expires: instant("Expires")?,
+    })
+}
+
+fn base64(text: &str, what: &str) -> Result<Vec<u8>, SecurityError> {
+    let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    STANDARD.decode(compact).map_err(|e| {
+        SecurityError::new(
+            SecurityFault::InvalidSecurityToken,
+            format!("{what} is not base64: {e}"),
+        )
+    })
+}
+
+fn token(element: &Element) -> Result<BinaryToken, SecurityError> {
+    let value_type = element.attribute(None, "ValueType").unwrap_or_default();
+    if value_type != X509V3 {
+        return Err(SecurityError::new(
+            SecurityFault::UnsupportedSecurityToken,
+            format!(
+                "wsse:BinarySecurityToken of ValueType {value_type:?}: the gateway accepts X.509 \
+                 v3 certificates ({X509V3})"
+            ),
+        ));
+    }
+    if let Some(encoding) = element.attribute(None, "EncodingType")
+        && encoding != BASE64_BINARY
+    {
+        return Err(SecurityError::new(
+            SecurityFault::UnsupportedSecurityToken,
+            format!("wsse:BinarySecurityToken of EncodingType {encoding:?}: only {BASE64_BINARY}"),
+        ));
+    }
+    Ok(BinaryToken {
+        id: id_of(element).map(str::to_owned),
+        der: base64(&element.text, "the wsse:BinarySecurityToken")?,
+    })
+}
+
+fn only_child<'e>(parent: &'e Element<'e>, ns: &str, local: &str) -> Option<&'e Element<'e>> {
+    parent.children.iter().find(|c| c.is(ns, local))
+}
+
+fn signature(element: &Element) -> Result<Signature, SecurityError> {
+    let signed_info = only_child(element, DS_NS, "SignedInfo")
+        .ok_or_else(|| invalid("ds:Signature has no ds:SignedInfo"))?;
+    let method = only_child(signed_info, DS_NS, "SignatureMethod")
+        .and_then(|m| m.attribute(None, "Algorithm"))
+        .ok_or_else(|| invalid("ds:SignedInfo has no ds:SignatureMethod Algorithm"))?
+        .to_owned();
+    let references = signed_info
+        .children
+        .iter()
+        .filter(|c| c.is(DS_NS, "Reference"))
+        .map(|r| r.attribute(None, "URI").unwrap_or_default().to_owned())
+        .collect();
+    let key_info = only_child(element, DS_NS, "KeyInfo").ok_or_else(|| {
+        SecurityError::new(
+            SecurityFault::SecurityTokenUnavailable,
+            "ds:Signature has no ds:KeyInfo: the gateway cannot tell which certificate signed",
+        )
+    })?;
+    Ok(Signature {
+        method,
+        references,
+        key: key_reference(key_info)?,
+    })
+}
+
+fn key_reference(key_info: &Element) -> Result<KeyReference, SecurityError> {
+    let unavailable =
+        |reason: String| SecurityError::new(SecurityFault::SecurityTokenUnavailable, reason);
+    if let Some(str_) = only_child(key_info, WSSE_NS, "SecurityTokenReference") {
+        if let Some(reference) = only_child(str_, WSSE_NS, "Reference") {
+            let uri = reference.attribute(None, "URI").unwrap_or_default();
+            let Some(id) = uri.strip_prefix('#') else {
+                return Err(unavailable(format!(
+                    "wsse:Reference URI {uri:?} does not name a token of the message (#id)"
+                )));
+            };
+            return Ok(KeyReference::Token(id.to_owned()));
+        }
+        if let Some(data) = only_child(str_, DS_NS, "X509Data")
+            && let Some(cert) = only_child(data, DS_NS, "X509Certificate")
+        {
+            return Ok(KeyReference::Embedded(base64(
+                &cert.text,
+                "ds:X509Certificate",
+            )?));
+        }
+        let what = str_
+            .children
+            .first()
+            .map(|c| {
+                let kind = c.attribute(None, "ValueType").unwrap_or_default();
+                format!("{} {kind}", c.expanded_name())
+            })
+            .unwrap_or_else(|| "an empty reference".into());
+        return Err(unavailable(format!(
+            "the wsse:SecurityTokenReference holds {what}: send the certificate in a \
+             wsse:BinarySecurityToken and reference it (wsse:Reference URI=\"#id\"), or embed it \
+             in ds:X509Data"
+        )));
+    }
+    if let Some(data) = only_child(key_info, DS_NS, "X509Data")
+        && let Some(cert) = only_child(data, DS_NS, "X509Certificate")
+    {
+        return Ok(KeyReference::Embedded(base64(
+            &cert.text,
+            "ds:X509Certificate",
+        )?));
+    }
+    Err(unavailable(
+        "ds:KeyInfo names no certificate the gateway can read: use a wsse:SecurityTokenReference \
+         to a wsse:BinarySecurityToken, or ds:X509Data/ds:X509Certificate"
+            .into(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::xml;
+
+    fn header(inner: &str) -> String {
+        format!(
+            r#"<wsse:Security xmlns:wsse="{WSSE_NS}" xmlns:wsu="{WSU_NS}" xmlns:ds="{DS_NS}">{inner}</wsse:Security>"#
+        )
+    }
+
+    #[test]
+    fn a_timestamp_a_token_and_a_signature_are_read() {
+        let doc = header(&format!(
+            r##"<wsu:Timestamp wsu:Id="TS-1"><wsu:Created>2026-12-01T10:00:00.250Z</wsu:Created><wsu:Expires>2026-12-01T10:05:00+01:00</wsu:Expires></wsu:Timestamp>
+            <wsse:BinarySecurityToken ValueType="{X509V3}" EncodingType="{BASE64_BINARY}" wsu:Id="X1">AQID
+            BA==</wsse:BinarySecurityToken>
+            <ds:Signature><ds:SignedInfo><ds:SignatureMethod Algorithm="urn:m"/><ds:Reference URI="#B"/><ds:Reference URI="#TS-1"/></ds:SignedInfo>
+            <ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#X1"/></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature>"##
+        ));
+        let root = xml::parse(doc.as_bytes()).unwrap();
+        let read = read(&root).unwrap();
+        let ts = read.timestamp.unwrap();
+        assert_eq!(ts.id.as_deref(), Some("TS-1"));
+        assert_eq!(ts.created, 1_796_119_200);
+        assert_eq!(ts.expires, Some(1_796_119_200 - 3600 + 300));
+        assert_eq!(
+            read.tokens,
+            vec![BinaryToken {
+                id: Some("X1".into()),
+                der: vec![1, 2, 3, 4]
+            }]
+        );
+        let sig = read.signature.unwrap();
+        assert_eq!(sig.references, ["#B", "#TS-1"]);
+        assert_eq!(sig.key, KeyReference::Token("X1".into()));
+    }
+
+    #[test]
+    fn refusals_name_the_fault_and_the_element() {
+        let cases = [
+            (
+                "<wsse:UsernameToken/>".to_owned(),
+                SecurityFault::UnsupportedSecurityToken,
+                "UsernameToken",
+            ),
+            (
+                r#"<wsse:BinarySecurityToken ValueType="urn:kerberos">AA==</wsse:BinarySecurityToken>"#.to_owned(),
+                SecurityFault::UnsupportedSecurityToken,
+                "urn:kerberos",
+            ),
+            (
+                format!(r#"<wsse:BinarySecurityToken ValueType="{X509V3}">not base64!</wsse:BinarySecurityToken>"#),
+                SecurityFault::InvalidSecurityToken,
+                "base64",
+            ),
+            (
+                "<wsu:Timestamp><wsu:Created>yesterday</wsu:Created></wsu:Timestamp>".to_owned(),
+                SecurityFault::InvalidSecurity,
+                "yesterday",
+            ),
+            (
+                "<wsu:Timestamp><wsu:Expires>2026-12-01T10:00:00Z</wsu:Expires></wsu:Timestamp>".to_owned(),
+                SecurityFault::InvalidSecurity,
+                "no wsu:Created",
+            ),
+            (
+                r#"<ds:Signature><ds:SignedInfo><ds:SignatureMethod Algorithm="urn:m"/></ds:SignedInfo><ds:KeyInfo><wsse:SecurityTokenReference><wsse:KeyIdentifier ValueType="urn:thumb">AA==</wsse:KeyIdentifier></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature>"#.to_owned(),
+                SecurityFault::SecurityTokenUnavailable,
+                "KeyIdentifier urn:thumb",
+            ),
+            (
+                "<other xmlns='urn:x'/>".to_owned(),
+                SecurityFault::UnsupportedSecurityToken,
+                "{urn:x}other",
+            ),
+        ];
+        for (inner, fault, names) in cases {
+            let doc = header(&inner);
+            let root = xml::parse(doc.as_bytes()).unwrap();
+            let err = read(&root).unwrap_err();
+            assert_eq!(err.fault, fault, "{inner}");
+            assert!(err.reason.contains(names), "{inner}: {}", err.reason);
+        }
+    }
+
+    #[test]
+    fn an_id_borne_twice_is_refused() {
+        let doc = format!(
+            r#"<e xmlns:wsu="{WSU_NS}"><a wsu:Id="x"/><b><c Id="y"/><d xml:id="x"/></b></e>"#
+        );
+        let root = xml::parse(doc.as_bytes()).unwrap();
+        let err = index_ids(&root).unwrap_err();
+        assert_eq!(err.fault, SecurityFault::InvalidSecurity);
+        assert!(err.reason.contains("\"x\""), "{}", err.reason);
+        let doc = format!(r#"<e xmlns:wsu="{WSU_NS}"><a wsu:Id="x"/><c Id="y"/></e>"#);
+        let ids = index_ids(&xml::parse(doc.as_bytes()).unwrap()).unwrap();
+        assert_eq!(ids.get("y").map(String::as_str), Some("c"));
+    }
+}

@@ -1,0 +1,178 @@
+//! Messages signed by xmlsec1 (libxmlsec1) as the network's clients sign them
+//! (WS-Security X.509 Token Profile: a timestamp and the Body, exclusive
+//! canonicalization, the certificate in a BinarySecurityToken), byte for byte as
+//! xmlsec1 writes them. Shared by the signature tests and benchmark.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bcss_gateway::domain::CertificateFingerprint;
+use sha2::{Digest, Sha256};
+
+pub const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+pub const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
+pub const WSSE: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
+pub const WSU: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd";
+pub const X509V3: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3";
+pub const BASE64: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary";
+pub const RSA_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
+pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+pub const ECDSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
+pub const SHA1: &str = "http://www.w3.org/2000/09/xmldsig#sha1";
+pub const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+
+pub fn xmlsec1_available() -> bool {
+    Command::new("xmlsec1")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A key and its certificate, as files for xmlsec1.
+pub struct Signer {
+    pub key: PathBuf,
+    pub cert_pem: String,
+    pub method: &'static str,
+    pub digest: &'static str,
+}
+
+impl Signer {
+    pub fn from_pem(
+        dir: &Path,
+        name: &str,
+        cert_pem: &str,
+        key_pem: &str,
+        method: &'static str,
+    ) -> Self {
+        let key = dir.join(format!("{name}.key"));
+        std::fs::write(&key, key_pem).unwrap();
+        Signer {
+            key,
+            cert_pem: cert_pem.to_owned(),
+            method,
+            digest: SHA256,
+        }
+    }
+
+    /// A new RSA key and self-signed certificate, made by openssl.
+    pub fn rsa(dir: &Path, name: &str, method: &'static str, digest: &'static str) -> Self {
+        let key = dir.join(format!("{name}.key"));
+        let cert = dir.join(format!("{name}.pem"));
+        let out = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
+            .args(["-subj", &format!("/CN={name}")])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Signer {
+            key,
+            cert_pem: std::fs::read_to_string(&cert).unwrap(),
+            method,
+            digest,
+        }
+    }
+
+    pub fn der(&self) -> Vec<u8> {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(self.base64())
+            .unwrap()
+    }
+
+    pub fn base64(&self) -> String {
+        self.cert_pem
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect()
+    }
+
+    pub fn fingerprint(&self) -> CertificateFingerprint {
+        CertificateFingerprint::from_bytes(Sha256::digest(self.der()).into())
+    }
+}
+
+/// How a message is signed: which parts the signature references and its timestamp.
+pub struct Template<'a> {
+    pub soap: &'a str,
+    pub payload: String,
+    pub created: i64,
+    pub expires: i64,
+    pub references: Vec<&'a str>,
+}
+
+impl<'a> Template<'a> {
+    pub fn new(payload: String, now: i64) -> Self {
+        Template {
+            soap: SOAP11,
+            payload,
+            created: now - 5,
+            expires: now + 300,
+            references: vec!["#Body-1", "#TS-1"],
+        }
+    }
+
+    pub fn xml(&self, signer: &Signer) -> String {
+        let at = |s: i64| jiff::Timestamp::from_second(s).unwrap().to_string();
+        let references: String = self
+            .references
+            .iter()
+            .map(|uri| {
+                format!(
+                    r#"<ds:Reference URI="{uri}"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms><ds:DigestMethod Algorithm="{}"/><ds:DigestValue/></ds:Reference>"#,
+                    signer.digest
+                )
+            })
+            .collect();
+        format!(
+            r##"<soapenv:Envelope xmlns:soapenv="{soap}" xmlns:wsu="{WSU}"><soapenv:Header><wsse:Security xmlns:wsse="{WSSE}" soapenv:mustUnderstand="1"><wsu:Timestamp wsu:Id="TS-1"><wsu:Created>{created}</wsu:Created><wsu:Expires>{expires}</wsu:Expires></wsu:Timestamp><wsse:BinarySecurityToken wsu:Id="X509-1" ValueType="{X509V3}" EncodingType="{BASE64}">{token}</wsse:BinarySecurityToken><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="{method}"/>{references}</ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#X509-1" ValueType="{X509V3}"/></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature></wsse:Security></soapenv:Header><soapenv:Body wsu:Id="Body-1">{payload}</soapenv:Body></soapenv:Envelope>"##,
+            soap = self.soap,
+            created = at(self.created),
+            expires = at(self.expires),
+            token = signer.base64(),
+            method = signer.method,
+            payload = self.payload,
+        )
+    }
+
+    /// The message as xmlsec1 signs it, byte for byte.
+    pub fn sign(&self, signer: &Signer, dir: &Path) -> String {
+        let template = dir.join("template.xml");
+        let signed = dir.join("signed.xml");
+        std::fs::write(&template, self.xml(signer)).unwrap();
+        let out = Command::new("xmlsec1")
+            .arg("--sign")
+            .arg("--privkey-pem")
+            .arg(&signer.key)
+            .args(["--id-attr:Id", &format!("{}:Body", self.soap)])
+            .args(["--id-attr:Id", &format!("{WSU}:Timestamp")])
+            .arg("--output")
+            .arg(&signed)
+            .arg(&template)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "xmlsec1: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read_to_string(&signed).unwrap()
+    }
+}
+
+pub fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
