@@ -37,7 +37,7 @@ for i in $(seq 1 $(( minutes * 2 ))); do
   rps="$(awk '/^Requests\/sec/ {print $2}' <<<"$out")"
   requests="$(awk '/requests in/ {print $1}' <<<"$out")"
   errors="$(awk '/Non-2xx/ {n=$NF} /Socket errors/ {n+=0} END {print n+0}' <<<"$out")"
-  cpu_per_request="$(awk -v t=$(( (after_server - before_server) * tick_us )) -v n="$requests" 'BEGIN {printf "%.1f", n > 0 ? t / n : 0}')"
-  steal="$(awk -v s=$(( after_steal - before_steal )) -v t=$(( after_total - before_total )) 'BEGIN {printf "%.1f", t > 0 ? 100 * s / t : 0}')"
+  cpu_per_request="$(awk -v t=$(( (after_server - before_server) * tick_us )) -v n="$requests" 'BEGIN {printf "%.1f", (n > 0 ? t / n : 0)}')"
+  steal="$(awk -v s=$(( after_steal - before_steal )) -v t=$(( after_total - before_total )) 'BEGIN {printf "%.1f", (t > 0 ? 100 * s / t : 0)}')"
   printf '%6s %10s %10s %12s %8s %12s %7s\n' "$(( i * 30 ))s" "$(awk '/VmRSS/ {printf "%.0f", $2/1024}' /proc/$server/status)" "$(du -m "$store" | cut -f1)" "$rps" "$errors" "$cpu_per_request" "$steal"
 done

@@ -373,7 +373,8 @@ async fn identify(
         if modes.require_signature {
             return Err(Fault::security(SecurityError::new(
                 SecurityFault::InvalidSecurity,
-                "this gateway requires every request to be signed (WS-Security X.509                  signature in a wsse:Security header)",
+                "this gateway requires every request to be signed (WS-Security X.509 \
+                 signature in a wsse:Security header)",
             )));
         }
         transport.ok_or_else(|| refused_fault(AuthError::Missing))
@@ -430,7 +431,8 @@ async fn identify(
         Some(other) if other.cbe != signer.cbe => Err(Fault::security(SecurityError::new(
             SecurityFault::FailedAuthentication,
             format!(
-                "the signature's certificate identifies institution {} but the client                  certificate or HTTP Basic names {}",
+                "the signature's certificate identifies institution {} but the client \
+                 certificate or HTTP Basic names {}",
                 signer.cbe, other.cbe
             ),
         ))),
