@@ -14,11 +14,9 @@ use super::xml::{Attribute, Element};
 
 pub const WSSE_NS: &str =
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
-pub const WSSE11_NS: &str = "http://docs.oasis-open.org/wss/oasis-wss-wssecurity-secext-1.1.xsd";
 pub const WSU_NS: &str =
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd";
 pub const DS_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
-const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 const X509V3: &str =
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3";
 const BASE64_BINARY: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary";
@@ -135,8 +133,10 @@ pub struct SecurityHeader {
     pub signature: Option<Signature>,
 }
 
-/// The ID attributes an XML Signature reference may point to: `wsu:Id`, `xml:id`, and
-/// the unqualified spellings XML-DSig stacks use.
+/// The ID attributes an XML Signature reference may point to: `xml:id`, and `Id`,
+/// `ID` or `id` in any namespace or none (`wsu:Id` among them). That is as many as
+/// the signature library may take for IDs, or more: two elements it could confuse
+/// are always seen as bearing one ID.
 pub fn id_of<'e>(element: &'e Element) -> Option<&'e str> {
     element
         .attributes
@@ -146,12 +146,7 @@ pub fn id_of<'e>(element: &'e Element) -> Option<&'e str> {
 }
 
 fn is_id(a: &Attribute) -> bool {
-    match a.ns.as_deref() {
-        Some(WSU_NS) => a.local == "Id",
-        Some(XML_NS) => a.local == "id",
-        None => matches!(a.local.as_str(), "Id" | "ID" | "id"),
-        Some(_) => false,
-    }
+    matches!(a.local.as_str(), "Id" | "ID" | "id")
 }
 
 /// Every ID of the document, refusing one that appears twice: with two elements of
@@ -459,13 +454,19 @@ mod tests {
 
     #[test]
     fn an_id_borne_twice_is_refused() {
-        let doc = format!(
-            r#"<e xmlns:wsu="{WSU_NS}"><a wsu:Id="x"/><b><c Id="y"/><d xml:id="x"/></b></e>"#
-        );
-        let root = xml::parse(doc.as_bytes()).unwrap();
-        let err = index_ids(&root).unwrap_err();
-        assert_eq!(err.fault, SecurityFault::InvalidSecurity);
-        assert!(err.reason.contains("\"x\""), "{}", err.reason);
+        for second in [
+            r#"xml:id="x""#,
+            r#"o:Id="x" xmlns:o="urn:other""#,
+            r#"ID="x""#,
+        ] {
+            let doc = format!(
+                r#"<e xmlns:wsu="{WSU_NS}"><a wsu:Id="x"/><b><c Id="y"/><d {second}/></b></e>"#
+            );
+            let root = xml::parse(doc.as_bytes()).unwrap();
+            let err = index_ids(&root).unwrap_err();
+            assert_eq!(err.fault, SecurityFault::InvalidSecurity, "{second}");
+            assert!(err.reason.contains("\"x\""), "{}", err.reason);
+        }
         let doc = format!(r#"<e xmlns:wsu="{WSU_NS}"><a wsu:Id="x"/><c Id="y"/></e>"#);
         let ids = index_ids(&xml::parse(doc.as_bytes()).unwrap()).unwrap();
         assert_eq!(ids.get("y").map(String::as_str), Some("c"));
