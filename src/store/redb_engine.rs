@@ -1728,6 +1728,24 @@ mod tests {
     use crate::domain::decision::tests::b;
     use crate::domain::decision::{Attestation, Form};
 
+    /// The `i`th of a run of plain consultations, a millisecond apart by ticket.
+    fn consultation(i: u64) -> AuditRecord {
+        AuditRecord {
+            ticket: uuid::Builder::from_unix_timestamp_millis(1_700_000_000_000 + i, &[7; 10])
+                .into_uuid(),
+            received_at_ms: 1_700_000_000_000,
+            latency_us: i,
+            caller: None,
+            operation: Some("getLivingWages".into()),
+            legal_context: Some("UNEMPLOYMENT:LIVING_WAGE_CHECK".into()),
+            ssin: Some("85073100130".into()),
+            outcome: "MSG00000".into(),
+            http_status: 200,
+            service: None,
+            mark: None,
+        }
+    }
+
     #[test]
     fn a_layout_2_store_opens_with_its_forms_b_intact() {
         let dir = tempfile::tempdir().unwrap();
@@ -1823,20 +1841,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.redb");
         let records: Vec<AuditRecord> = (0..(AUDIT_CHUNK as u64 * 3 + 5))
-            .map(|i| AuditRecord {
-                ticket: uuid::Builder::from_unix_timestamp_millis(1_700_000_000_000 + i, &[7; 10])
-                    .into_uuid(),
-                received_at_ms: 1_700_000_000_000,
-                latency_us: i,
-                caller: None,
-                operation: Some("getLivingWages".into()),
-                legal_context: Some("UNEMPLOYMENT:LIVING_WAGE_CHECK".into()),
-                ssin: Some("85073100130".into()),
-                outcome: "MSG00000".into(),
-                http_status: 200,
-                service: None,
-                mark: None,
-            })
+            .map(consultation)
             .collect();
         {
             // What layout 3 wrote: one row per record under its ticket, without the
@@ -1906,15 +1911,9 @@ mod tests {
                 ticket: uuid::Builder::from_unix_timestamp_millis(1_700_000_000_000 + i, &[9; 10])
                     .into_uuid(),
                 received_at_ms: 1_700_000_000_000 + i as i64,
-                latency_us: i,
                 caller: Some(CbeNumber::parse("0123456749").unwrap()),
-                operation: Some("getLivingWages".into()),
                 legal_context: None,
-                ssin: Some("85073100130".into()),
-                outcome: "MSG00000".into(),
-                http_status: 200,
-                service: None,
-                mark: None,
+                ..consultation(i)
             })
             .collect();
         {
@@ -1952,20 +1951,11 @@ mod tests {
         let store = RedbStore::open(&dir.path().join("s.redb")).unwrap();
         // Records of nearly 300 bytes: 256 of them would make a 75 KB chunk.
         let records: Vec<AuditRecord> = (0..1000u64)
+            // Within a second: only their size cuts them into chunks.
             .map(|i| AuditRecord {
-                // Within a second: only their size cuts them into chunks.
-                ticket: uuid::Builder::from_unix_timestamp_millis(1_700_000_000_000 + i, &[7; 10])
-                    .into_uuid(),
-                received_at_ms: 1_700_000_000_000,
-                latency_us: i,
-                caller: None,
-                operation: Some("getLivingWages".into()),
                 legal_context: Some("X".repeat(200)),
-                ssin: Some("85073100130".into()),
-                outcome: "MSG00000".into(),
-                http_status: 200,
                 service: Some("LivingWagesService v2".into()),
-                mark: None,
+                ..consultation(i)
             })
             .collect();
         store.append_audit(&records).unwrap();

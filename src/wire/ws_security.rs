@@ -329,13 +329,8 @@ fn key_reference(key_info: &Element) -> Result<KeyReference, SecurityError> {
             };
             return Ok(KeyReference::Token(id.to_owned()));
         }
-        if let Some(data) = only_child(str_, DS_NS, "X509Data")
-            && let Some(cert) = only_child(data, DS_NS, "X509Certificate")
-        {
-            return Ok(KeyReference::Embedded(base64(
-                &cert.text,
-                "ds:X509Certificate",
-            )?));
+        if let Some(embedded) = embedded(str_)? {
+            return Ok(embedded);
         }
         let what = str_
             .children
@@ -351,19 +346,27 @@ fn key_reference(key_info: &Element) -> Result<KeyReference, SecurityError> {
              in ds:X509Data"
         )));
     }
-    if let Some(data) = only_child(key_info, DS_NS, "X509Data")
-        && let Some(cert) = only_child(data, DS_NS, "X509Certificate")
-    {
-        return Ok(KeyReference::Embedded(base64(
-            &cert.text,
-            "ds:X509Certificate",
-        )?));
+    if let Some(embedded) = embedded(key_info)? {
+        return Ok(embedded);
     }
     Err(unavailable(
         "ds:KeyInfo names no certificate the gateway can read: use a wsse:SecurityTokenReference \
          to a wsse:BinarySecurityToken, or ds:X509Data/ds:X509Certificate"
             .into(),
     ))
+}
+
+/// A certificate in `parent`'s `ds:X509Data/ds:X509Certificate`, if it holds one.
+fn embedded(parent: &Element) -> Result<Option<KeyReference>, SecurityError> {
+    let Some(cert) = only_child(parent, DS_NS, "X509Data")
+        .and_then(|data| only_child(data, DS_NS, "X509Certificate"))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(KeyReference::Embedded(base64(
+        &cert.text,
+        "ds:X509Certificate",
+    )?)))
 }
 
 #[cfg(test)]
@@ -402,6 +405,21 @@ mod tests {
         let sig = read.signature.unwrap();
         assert_eq!(sig.references, ["#B", "#TS-1"]);
         assert_eq!(sig.key, KeyReference::Token("X1".into()));
+    }
+
+    #[test]
+    fn an_embedded_certificate_is_read_directly_or_inside_a_token_reference() {
+        for key_info in [
+            "<ds:X509Data><ds:X509Certificate>AQID</ds:X509Certificate></ds:X509Data>",
+            "<wsse:SecurityTokenReference><ds:X509Data><ds:X509IssuerSerial/><ds:X509Certificate>AQID</ds:X509Certificate></ds:X509Data></wsse:SecurityTokenReference>",
+        ] {
+            let doc = header(&format!(
+                r#"<ds:Signature><ds:SignedInfo><ds:SignatureMethod Algorithm="urn:m"/></ds:SignedInfo><ds:KeyInfo>{key_info}</ds:KeyInfo></ds:Signature>"#
+            ));
+            let root = xml::parse(doc.as_bytes()).unwrap();
+            let key = read(&root).unwrap().signature.unwrap().key;
+            assert_eq!(key, KeyReference::Embedded(vec![1, 2, 3]), "{key_info}");
+        }
     }
 
     #[test]
