@@ -446,6 +446,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         session = make_session(manifest, inst, args.auth)
         wsdl = args.wsdl or manifest.wsdl
+        if args.soap12 and wsdl.endswith("?wsdl"):
+            wsdl += "12"  # the server describes its SOAP 1.2 binding in a WSDL of its own
         try:
             wsse = signature_plugins(inst) if args.auth == "signature" else None
             client, service = make_client(wsdl, manifest.endpoint, session, args.soap12, wsse)

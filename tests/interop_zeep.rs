@@ -1,81 +1,34 @@
-//! Interoperability: the real binary in demo mode, called by a Python zeep client that
-//! is generated from the WSDL the server publishes, with Basic credentials, a client
-//! certificate, and a WS-Security signature (zeep's BinarySignature). Skipped (with the reason printed)
-//! when Python's zeep is not installed; CI installs it.
+//! Interoperability: the real binary in demo mode, called by Python clients generated
+//! from the WSDL the server publishes: zeep with Basic credentials, a client
+//! certificate, and a WS-Security signature (zeep's BinarySignature), and suds. Each
+//! is skipped (with the reason printed) when its library is not installed; CI
+//! installs them.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-struct Server(Child);
+use std::process::Command;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use support::DemoServer;
 
-fn zeep_available() -> bool {
+fn python_has(module: &str) -> bool {
     Command::new("python3")
-        .args(["-c", "import zeep"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn python_xmlsec_available() -> bool {
-    Command::new("python3")
-        .args(["-c", "import xmlsec"])
+        .args(["-c", &format!("import {module}")])
         .output()
         .is_ok_and(|o| o.status.success())
 }
 
 #[test]
 fn zeep_generated_from_the_served_wsdl_gets_every_expected_status() {
-    if !zeep_available() {
+    if !python_has("zeep") {
         eprintln!("SKIPPED: python3 with zeep is not installed (python3 -m pip install zeep)");
         return;
     }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bcss-gateway"))
-        .args([
-            "serve",
-            "--demo",
-            "--addr",
-            "127.0.0.1:0",
-            "--admin-addr",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start the gateway: {e}"));
-    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
-    let server = Server(child);
-    // The manifest is written once the server listens; its path is printed. A reader
-    // thread passes the lines on, so a silent server fails the test instead of hanging it.
-    let (lines, receive) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut manifest = None;
-    while let Ok(line) = receive.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        if let Some(path) = line.strip_prefix("demo manifest") {
-            manifest = Some(path.trim().to_owned());
-            break;
-        }
-    }
-    let manifest = manifest.unwrap_or_else(|| panic!("the demo printed no manifest"));
+    let server = DemoServer::start(dir.path());
+    let manifest = server.manifest_arg();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/zeep_client.py");
     // zeep signs with python-xmlsec (libxmlsec1): a signer no project code wrote.
-    let signing = python_xmlsec_available();
+    let signing = python_has("xmlsec");
     if !signing {
         eprintln!("SKIPPED: zeep's WS-Security signature: python3 -m pip install xmlsec");
     }
@@ -91,7 +44,7 @@ fn zeep_generated_from_the_served_wsdl_gets_every_expected_status() {
         }
         let out = Command::new("python3")
             .arg(script)
-            .args(["--manifest", &manifest])
+            .args(["--manifest", manifest])
             .args(&args)
             .output()
             .unwrap_or_else(|e| panic!("cannot run zeep: {e}"));
@@ -107,7 +60,7 @@ fn zeep_generated_from_the_served_wsdl_gets_every_expected_status() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/zeep_with_amount.py");
     let out = Command::new("python3")
         .arg(script)
-        .args(["--manifest", &manifest])
+        .args(["--manifest", manifest])
         .output()
         .unwrap_or_else(|e| panic!("cannot run zeep: {e}"));
     let text = String::from_utf8_lossy(&out.stdout);
@@ -127,7 +80,7 @@ fn zeep_generated_from_the_served_wsdl_gets_every_expected_status() {
     for region in [None, Some("FLANDERS")] {
         let out = Command::new("python3")
             .arg(script)
-            .args(["--manifest", &manifest])
+            .args(["--manifest", manifest])
             .args(region.map(|r| ["--region", r]).iter().flatten())
             .output()
             .unwrap_or_else(|e| panic!("cannot run zeep: {e}"));
@@ -155,7 +108,7 @@ fn zeep_generated_from_the_served_wsdl_gets_every_expected_status() {
 /// without `REQUESTS_CA_BUNDLE`.
 #[test]
 fn the_ci_example_runs_against_the_binary() {
-    if !zeep_available() {
+    if !python_has("zeep") {
         eprintln!("SKIPPED: python3 with zeep is not installed (python3 -m pip install zeep)");
         return;
     }
@@ -180,4 +133,58 @@ fn the_ci_example_runs_against_the_binary() {
         assert!(out.status.success(), "{bundle:?}\n{text}");
         assert!(text.contains("Ran 6 tests"), "{text}");
     }
+}
+
+/// suds writes requests its own way: it qualifies the operation's children with the
+/// schema's target namespace unless the schema binds a prefix to it. Every demo SSIN's
+/// getLivingWages answers the status the manifest expects.
+#[test]
+fn suds_generated_from_the_served_wsdl_gets_every_expected_status() {
+    if !python_has("suds") {
+        eprintln!(
+            "SKIPPED: python3 with suds is not installed (python3 -m pip install suds-community)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let server = DemoServer::start(dir.path());
+    let manifest = server.manifest_arg();
+    let text = std::fs::read_to_string(manifest).unwrap_or_else(|e| panic!("{manifest}: {e}"));
+    let parsed: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{manifest}: {e}"));
+    let expected: Vec<(String, String)> = parsed["ssins"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let field = |name: &str| s[name].as_str().unwrap_or_default().to_owned();
+            (field("ssin"), field("expectedStatus"))
+        })
+        .collect();
+    assert!(expected.len() > 5, "{text}");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/suds_client.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .args(["--manifest", manifest])
+        .args(expected.iter().map(|(ssin, _)| ssin))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run suds: {e}"));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = said.lines().collect();
+    assert_eq!(lines.len(), expected.len(), "{said}");
+    for (line, (ssin, status)) in lines.iter().zip(&expected) {
+        let mut fields = line.split(' ');
+        assert_eq!(fields.next(), Some(ssin.as_str()), "{said}");
+        let code = fields.next().unwrap_or_default();
+        assert_eq!(code.trim_start_matches("fault:"), status, "{line}");
+        if status == "MSG00000" {
+            assert_ne!(fields.next(), Some("-"), "{line}: no PCSA");
+        }
+    }
+    drop(server);
 }

@@ -284,6 +284,35 @@ async fn the_wsdl_and_every_schema_it_reaches_are_published_without_login() {
     assert_eq!(client.get(PATH).await.status, 400);
 }
 
+/// `?wsdl` holds the SOAP 1.1 binding alone (WS-I Basic Profile 1.1, as the network
+/// publishes it), `?wsdl12` the SOAP 1.2 one, both at this address; a service without
+/// a SOAP 1.2 binding says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_soap_version_has_its_own_wsdl() {
+    let gw = Gateway::start().await;
+    let client = gw.anonymous();
+    let base = format!("https://localhost:{}{PATH}", gw.addr.port());
+    let soap11 = client.get(&format!("{PATH}?wsdl")).await.body;
+    let soap12 = client.get(&format!("{PATH}?wsdl12")).await.body;
+    for (doc, ours, theirs) in [
+        (&soap11, "<soap:address", "<wsoap12:"),
+        (&soap12, "<wsoap12:address", "<soap:"),
+    ] {
+        assert!(
+            doc.contains(&format!("{ours} location=\"{base}\"")),
+            "{doc}"
+        );
+        assert!(!doc.contains(theirs), "{doc}");
+        assert_eq!(doc.matches("<wsdl:binding ").count(), 1, "{doc}");
+        assert_eq!(doc.matches("<wsdl:operation name=").count(), 10, "{doc}");
+    }
+    let connector = "/connectors/webservice/KSZBCSSWebServiceConnectorPort";
+    let none = client.get(&format!("{connector}?wsdl12")).await;
+    assert_eq!(none.status, 404);
+    assert!(none.body.contains("no SOAP 1.2 binding"), "{}", none.body);
+    assert_eq!(client.get(&format!("{connector}?wsdl")).await.status, 200);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_unknown_paths_and_methods() {
     let gw = Gateway::start().await;

@@ -1670,13 +1670,13 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let base = format!("https://{}", running.local_addr());
     println!("bcss-gateway listening on {base}");
     // One line per service of the table the routes come from; each publishes its
-    // WSDL at ?wsdl.
+    // WSDL at ?wsdl (SOAP 1.1) and ?wsdl12 (SOAP 1.2).
     for service in crate::server::contracts::SERVICES {
         println!("  {:<16}{base}{}", service.banner, service.path);
     }
     if let Some(first) = crate::server::contracts::SERVICES.first() {
         println!(
-            "  WSDL            {base}{}?wsdl (each service: its address + ?wsdl)",
+            "  WSDL            {base}{}?wsdl (each service: its address + ?wsdl; SOAP 1.2: ?wsdl12)",
             first.path
         );
     }

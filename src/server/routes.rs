@@ -16,6 +16,7 @@ use crate::domain::CertificateFingerprint;
 use crate::services::faults::{self, Faults};
 use crate::services::writer::RegisterWriter;
 use crate::store::{AuditMark, AuditRecord, Store};
+use crate::wire::soap::SoapVersion;
 use crate::wire::wsdl;
 
 /// What the TLS handshake told us about the peer.
@@ -237,15 +238,29 @@ impl Gateway {
         }
     }
 
-    /// `?wsdl` or `?xsd=NAME`, with addresses pointing back at this server.
+    /// `?wsdl` (SOAP 1.1), `?wsdl12` (SOAP 1.2) or `?xsd=NAME`, with addresses pointing
+    /// back at this server.
     fn contract_document(
         &self,
         req: &Request<Incoming>,
         contract: &wsdl::Contract,
     ) -> HttpResponse {
         let base = self.endpoint_url(req);
+        let version = match req.uri().query() {
+            Some(q) if q.eq_ignore_ascii_case("wsdl") => Some(SoapVersion::Soap11),
+            Some(q) if q.eq_ignore_ascii_case("wsdl12") => Some(SoapVersion::Soap12),
+            _ => None,
+        };
+        if let Some(version) = version {
+            return match contract.wsdl(&base, version) {
+                Some(doc) => xml_document(doc),
+                None => plain(
+                    StatusCode::NOT_FOUND,
+                    "this service has no SOAP 1.2 binding; GET ?wsdl for its SOAP 1.1 one",
+                ),
+            };
+        }
         match req.uri().query() {
-            Some(q) if q.eq_ignore_ascii_case("wsdl") => xml_document(contract.wsdl(&base)),
             Some(q) => match q
                 .strip_prefix("xsd=")
                 .and_then(|name| contract.schema(name, &base))
@@ -253,7 +268,7 @@ impl Gateway {
                 Some(doc) => xml_document(doc),
                 None => plain(
                     StatusCode::NOT_FOUND,
-                    &format!("no document {q:?}; try ?wsdl"),
+                    &format!("no document {q:?}; try ?wsdl (SOAP 1.1) or ?wsdl12 (SOAP 1.2)"),
                 ),
             },
             None => plain(

@@ -33,9 +33,12 @@ const METHODS: [SignatureAlgorithm; 8] = [
     SignatureAlgorithm::EcdsaSha512,
 ];
 
-/// The transforms a reference may use: canonicalizations only (XPath and XSLT would
-/// let a message make the gateway run arbitrary work).
-const TRANSFORMS: [&str; 6] = [
+/// The transforms a reference may use: canonicalizations (XPath and XSLT would let a
+/// message make the gateway run arbitrary work), and the enveloped-signature transform,
+/// which node-soap's signer (xml-crypto) puts on every reference: it drops the
+/// signature from what it covers, nothing when, as here, the signature is outside it.
+const TRANSFORMS: [&str; 7] = [
+    "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
     "http://www.w3.org/2001/10/xml-exc-c14n#",
     "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
     "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",

@@ -933,6 +933,36 @@ pub fn validate_ssdn_reply(document: &str) {
     }
 }
 
+/// A demo binary that is stopped when the test ends, however it ends.
+pub struct DemoServer {
+    child: Child,
+    /// The manifest it wrote: endpoints, credentials, certificates, SSINs.
+    pub manifest: PathBuf,
+}
+
+impl DemoServer {
+    pub fn start(data_dir: &Path) -> DemoServer {
+        let (child, _) = demo_binary(data_dir, &[]);
+        DemoServer {
+            child,
+            manifest: data_dir.join("demo.json"),
+        }
+    }
+
+    pub fn manifest_arg(&self) -> &str {
+        self.manifest
+            .to_str()
+            .unwrap_or_else(|| panic!("{} is not UTF-8", self.manifest.display()))
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Starts the binary with `serve --demo` on `data_dir` and `extra` arguments, and
 /// returns it with its address once it listens and its manifest is written.
 pub fn demo_binary(data_dir: &Path, extra: &[&str]) -> (Child, SocketAddr) {
