@@ -4,7 +4,8 @@
 //! SHA-256 (both by aws-lc) and ECDSA P-256 SHA-1 (by `xml-sec`'s own arithmetic,
 //! which aws-lc lacks for that pair). The messages are signed by xmlsec1, as in the
 //! tests. Then libxmlsec1, the other candidate, on the RSA message
-//! (`benches/libxmlsec1.py`). `cargo bench --bench signatures`; needs xmlsec1 and
+//! (`benches/libxmlsec1.py`), and what `--sign-answers` costs an answer (RSA-2048 and
+//! ECDSA P-256, by `xml-sec`). `cargo bench --bench signatures`; needs xmlsec1 and
 //! openssl (and python-xmlsec for the comparison).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -15,6 +16,7 @@ mod xmlsec1;
 use std::hint::black_box;
 use std::time::Instant;
 
+use bcss_gateway::server::signed_answers::{self, AnswerSigner};
 use bcss_gateway::server::ws_security::{self, Parts};
 use bcss_gateway::wire::soap;
 use bcss_gateway::wire::ws_security as header;
@@ -114,6 +116,26 @@ fn main() {
         assert!(ws_security::verify(message.as_bytes(), &read, &parts, now).is_ok());
         time(&format!("signature checked, {name}"), 2_000, || {
             black_box(ws_security::verify(message.as_bytes(), &read, &parts, now).is_ok());
+        });
+    }
+    // A signed answer: the template written, then digests and signature filled in.
+    for (name, signer) in signers.iter().take(2) {
+        let certificate = dir.path().join("answer.pem");
+        std::fs::write(&certificate, &signer.cert_pem).unwrap();
+        let answers = AnswerSigner::load(&certificate, &signer.key).unwrap();
+        let blocks =
+            |w: &mut bcss_gateway::wire::xml::XmlWriter| answers.write_header(w, now * 1000);
+        let head = soap::Head {
+            blocks: Some(&blocks),
+            body_id: Some(signed_answers::BODY_ID),
+        };
+        let template = soap::envelope_with_head(soap::SoapVersion::Soap11, head, |w| {
+            w.raw(PAYLOAD);
+        });
+        assert!(answers.sign(&template).is_ok());
+        let label = name.split(" (").next().unwrap_or(name);
+        time(&format!("answer signed, {label} (xml-sec)"), 500, || {
+            black_box(answers.sign(black_box(&template)).is_ok());
         });
     }
     // The other candidate, on the RSA message, in the same run.

@@ -82,6 +82,7 @@ class Manifest:
     endpoint: str
     wsdl: str
     ca_certificate: Path
+    server_certificate: Path | None
     default_institution: str
     institutions: list[Institution]
     ssins: list[DemoSsin]
@@ -140,6 +141,7 @@ def load_manifest(path: Path) -> Manifest:
             endpoint=raw["endpoints"][SERVICE_KEY],
             wsdl=raw.get("wsdl", {}).get(SERVICE_KEY) or raw["endpoints"][SERVICE_KEY] + "?wsdl",
             ca_certificate=ca,
+            server_certificate=file(raw.get("serverCertificate")),
             default_institution=raw.get("defaultInstitution")
             or (institutions[0].key if institutions else ""),
             institutions=institutions,
@@ -172,20 +174,26 @@ class Timestamp:
         pass
 
 
-def signature_plugins(inst: Institution) -> Any:
+def signature_plugins(inst: Institution, server_certificate: Path | None) -> Any:
     """What an institution's client adds to sign its requests as the network expects:
     a timestamp, then an X.509 signature over the Body and the timestamp with the
     certificate sent as a BinarySecurityToken. The method follows the key (the demo's
-    client keys are ECDSA P-256; the network's application certificates are RSA)."""
+    client keys are RSA, as the network's application certificates; ECDSA works too).
+    With ``server_certificate``, the answers' signatures are verified with it (the
+    server signs them with ``--sign-answers``); without, they are not checked."""
     import xmlsec
     from zeep.wsse import Compose
-    from zeep.wsse.signature import BinarySignature
+    from zeep.wsse.signature import BinarySignature, _verify_envelope_with_key
 
     class SignedRequests(BinarySignature):
-        """zeep also verifies the answer's signature; the gateway's answers are not
-        signed, so only the requests are."""
+        """zeep verifies an answer with the client's own certificate; the gateway signs
+        with its own, so this checks with that one, when given."""
 
         def verify(self, envelope: Any) -> Any:
+            if server_certificate is None:
+                return envelope
+            key = xmlsec.Key.from_file(str(server_certificate), xmlsec.constants.KeyDataFormatCertPem)
+            _verify_envelope_with_key(envelope, key)
             return envelope
 
     if not inst.certificate or not inst.private_key:
@@ -318,6 +326,8 @@ def call(service: Any, operation: str, request: dict[str, Any]) -> Outcome:
         return Outcome(None, False, [f"HTTP error {err.status_code}: {err.message}{hint}"])
     except requests.exceptions.RequestException as err:
         return Outcome(None, False, [f"transport error: {err}"])
+    except zeep.exceptions.SignatureVerificationFailed:
+        return Outcome(None, False, ["the answer's signature does not verify with the server's certificate"])
     except zeep.exceptions.Error as err:
         return Outcome(None, False, [f"unexpected answer: {err}"])
     status = getattr(response, "status", None)
@@ -412,6 +422,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--soap12", action="store_true", help="use the SOAP 1.2 port instead of SOAP 1.1")
     parser.add_argument(
+        "--verify-answers",
+        action="store_true",
+        help="with --auth signature, verify each answer's signature with the server's certificate "
+        "(the server must run with --sign-answers)",
+    )
+    parser.add_argument(
         "--wsdl",
         metavar="PATH_OR_URL",
         help="load the WSDL from here instead of the server (e.g. wsdl/LivingWagesV2.wsdl)",
@@ -424,6 +440,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.all_ssins and args.ssin:
         parser.error("--all-ssins and --ssin are exclusive")
+    if args.verify_answers and args.auth != "signature":
+        parser.error("--verify-answers needs --auth signature")
     return args
 
 
@@ -449,7 +467,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.soap12 and wsdl.endswith("?wsdl"):
             wsdl += "12"  # the server describes its SOAP 1.2 binding in a WSDL of its own
         try:
-            wsse = signature_plugins(inst) if args.auth == "signature" else None
+            answers = manifest.server_certificate if args.verify_answers else None
+            wsse = signature_plugins(inst, answers) if args.auth == "signature" else None
             client, service = make_client(wsdl, manifest.endpoint, session, args.soap12, wsse)
         except (
             requests.exceptions.RequestException,

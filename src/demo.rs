@@ -44,6 +44,10 @@ pub struct Manifest {
     pub endpoints: Endpoints,
     pub wsdl: Endpoints,
     pub ca_certificate: PathBuf,
+    /// The server's certificate: what signs its answers with `--sign-answers`. Absent
+    /// from manifests written by earlier versions.
+    #[serde(default)]
+    pub server_certificate: PathBuf,
     pub default_institution: String,
     pub institutions: Vec<DemoInstitution>,
     pub ssins: Vec<DemoSsin>,
@@ -77,6 +81,8 @@ pub struct Endpoints {
     pub with_amount_v1: String,
     #[serde(default)]
     pub living_wages_v3: String,
+    #[serde(default)]
+    pub test_connection_v1: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -393,6 +399,7 @@ pub fn prepare(data_dir: &Path, store: &dyn Store) -> Result<DemoSetup, DemoErro
         endpoints: Endpoints::default(),
         wsdl: Endpoints::default(),
         ca_certificate: absolute(&files.ca),
+        server_certificate: absolute(&files.server_certificate),
         default_institution: "onem".to_owned(),
         institutions,
         ssins: Vec::new(),
@@ -447,6 +454,11 @@ pub fn write_manifest(
             &mut e.with_amount_v1,
             &mut w.with_amount_v1,
             crate::wire::living_wages_with_amount_v1::PATH,
+        ),
+        (
+            &mut e.test_connection_v1,
+            &mut w.test_connection_v1,
+            crate::wire::test_connection_v1::PATH,
         ),
     ] {
         *endpoint = url(path);

@@ -179,8 +179,16 @@ fn java_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The example client, compiled against the classes `wsimport` generated from the
-/// served V2 WSDL, run with onem's Basic credentials; its lines, one per call.
-fn java_client(gw: &Gateway, dir: &Path, trust: &[String], cbe: &str, ssins: &[&str]) -> String {
+/// served V2 WSDL, run with onem's Basic credentials and `options` (JVM options, then
+/// the client's); its lines, one per call, and JAX-WS's own output.
+fn java_client(
+    gw: &Gateway,
+    dir: &Path,
+    trust: &[String],
+    options: &[&str],
+    cbe: &str,
+    ssins: &[&str],
+) -> (String, String) {
     let classes = dir.join("classes");
     if !classes.join("LivingWagesClient.class").exists() {
         let url = format!("https://localhost:{}{}?wsdl", gw.addr.port(), support::PATH);
@@ -202,9 +210,11 @@ fn java_client(gw: &Gateway, dir: &Path, trust: &[String], cbe: &str, ssins: &[&
     let out = run(
         Command::new("java")
             .args(trust)
+            .args(options.iter().filter(|o| o.starts_with("-D")))
             .arg("-cp")
             .arg(format!("{}:{JAXWS_RUNTIME}", classes.display()))
             .arg("LivingWagesClient")
+            .args(options.iter().filter(|o| o.starts_with("--")))
             .arg(format!(
                 "https://localhost:{}{}?wsdl",
                 gw.addr.port(),
@@ -217,7 +227,12 @@ fn java_client(gw: &Gateway, dir: &Path, trust: &[String], cbe: &str, ssins: &[&
         "the Java client",
     );
     assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let said = String::from_utf8_lossy(&out.stdout);
+    // JAX-WS's message dump, when asked for, goes to the same output: it is kept apart.
+    let (calls, dump): (Vec<&str>, Vec<&str>) = said
+        .lines()
+        .partition(|l| l.starts_with("get") && !l.contains('<'));
+    (calls.join("\n"), dump.join("\n"))
 }
 
 fn listed(items: Vec<String>) -> String {
@@ -250,7 +265,7 @@ async fn a_wsimport_client_reads_every_v2_operation_as_the_suite_does() {
         &s.unknown,
     ];
     let onem = gw.cbe("onem");
-    let said = java_client(&gw, dir.path(), &trust, &onem, &ssins);
+    let (said, _) = java_client(&gw, dir.path(), &trust, &[], &onem, &ssins);
     let lines: Vec<&str> = said.lines().collect();
     assert_eq!(lines.len(), ssins.len() * 5, "{said}");
     let mut statuses = std::collections::BTreeSet::new();
@@ -286,9 +301,37 @@ async fn a_wsimport_client_reads_every_v2_operation_as_the_suite_does() {
     // The contract's fault, read through the class wsimport generated for it: another
     // institution named in customerIdentification than the credentials'.
     let vdab = gw.cbe("vdab");
-    let said = java_client(&gw, dir.path(), &trust, &vdab, &[&s.two_pcsas]);
+    let (said, _) = java_client(&gw, dir.path(), &trust, &[], &vdab, &[&s.two_pcsas]);
     assert_eq!(said.lines().count(), 5, "{said}");
     for line in said.lines() {
         assert!(line.ends_with(" fault:MSG00014"), "{said}");
     }
+
+    // With JAX-WS's WS-Addressing on, the same answers: JAX-WS sent its addressing
+    // headers (its dump shows them) and accepted the answers that relate to them.
+    let dump = "-Dcom.sun.xml.ws.transport.http.client.HttpTransportPipe.dump=true";
+    let few = [s.two_pcsas.as_str(), &s.no_right];
+    let (plain, _) = java_client(&gw, dir.path(), &trust, &[], &onem, &few);
+    let (addressed, exchanged) = java_client(
+        &gw,
+        dir.path(),
+        &trust,
+        &["--addressing", dump],
+        &onem,
+        &few,
+    );
+    assert_eq!(addressed, plain);
+    for header in ["Action", "MessageID", "ReplyTo"] {
+        let sent = format!("<{header} xmlns=\"http://www.w3.org/2005/08/addressing\"");
+        assert_eq!(
+            exchanged.matches(&sent).count(),
+            10,
+            "{header}:\n{exchanged}"
+        );
+    }
+    assert_eq!(
+        exchanged.matches("<wsa:RelatesTo").count(),
+        10,
+        "{exchanged}"
+    );
 }

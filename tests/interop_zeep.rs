@@ -101,6 +101,60 @@ fn zeep_generated_from_the_served_wsdl_gets_every_expected_status() {
     drop(server);
 }
 
+/// With `--sign-answers`, zeep verifies every answer's signature with the server's
+/// certificate from the manifest (python-xmlsec, libxmlsec1), over both SOAP versions;
+/// with another certificate, it refuses the answers.
+#[test]
+fn zeep_verifies_the_signed_answers() {
+    if !python_has("zeep") || !python_has("xmlsec") {
+        eprintln!("SKIPPED: needs zeep and python-xmlsec (python3 -m pip install zeep xmlsec)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let server = DemoServer::start_with(dir.path(), &["--sign-answers"]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/zeep_client.py");
+    let zeep = |manifest: &str, extra: &[&str]| {
+        Command::new("python3")
+            .arg(script)
+            .args([
+                "--manifest",
+                manifest,
+                "--auth",
+                "signature",
+                "--verify-answers",
+            ])
+            .args(extra)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run zeep: {e}"))
+    };
+    for extra in [&["--all-ssins"][..], &["--soap12"]] {
+        let out = zeep(server.manifest_arg(), extra);
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{extra:?}\n{said}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The client's own certificate in the server's place: every answer refused.
+    let text = std::fs::read_to_string(&server.manifest).unwrap_or_else(|e| panic!("{e}"));
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    manifest["serverCertificate"] = manifest["institutions"][0]["certificate"].clone();
+    let wrong = dir.path().join("wrong.json");
+    std::fs::write(&wrong, manifest.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let out = zeep(wrong.to_str().unwrap_or_default(), &[]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{said}");
+    assert_eq!(
+        said.matches("does not verify with the server's certificate")
+            .count(),
+        5,
+        "{said}"
+    );
+    drop(server);
+}
+
 /// The integration tester's pipeline example: the binary started on a world file, a
 /// person added through the admin API and consulted with zeep, the register reset
 /// before each test, faults injected and seen by zeep as on the wire (a forced

@@ -12,6 +12,9 @@ mod support;
 
 use std::path::Path;
 
+use base64::Engine;
+use rustls::pki_types::pem::PemObject;
+
 use bcss_gateway::server::AuthModes;
 use bcss_gateway::store::Change;
 use support::xmlsec1::{
@@ -338,4 +341,55 @@ fn texts_between(s: &str, open: &str, close: &str) -> String {
     let start = s.find(open).unwrap() + open.len();
     let end = start + s[start..].find(close).unwrap();
     s[start..end].to_owned()
+}
+
+/// With `--sign-answers`, every answer, a fault too, carries the server's certificate
+/// and a signature over its Body and timestamp that xmlsec1 verifies with that
+/// certificate; changing one byte of the Body breaks it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_are_signed_with_the_servers_certificate_when_asked() {
+    require_xmlsec1!();
+    let gw = Gateway::start_with(Options {
+        sign_answers: true,
+        ..Options::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let onem = gw.cbe("onem");
+    let vdab = gw.cbe("vdab");
+    let call = Call::new("getLivingWages", &onem, &gw.ssins.two_pcsas);
+    let refused = Call::new("getLivingWages", &vdab, &gw.ssins.two_pcsas);
+    let server_der = rustls::pki_types::CertificateDer::pem_file_iter(&gw.server_certificate)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let token = base64::engine::general_purpose::STANDARD.encode(server_der.as_ref());
+    for (body, soap, status) in [
+        (call.soap11(), xmlsec1::SOAP11, 200),
+        (call.soap12(), SOAP12, 200),
+        // MSG00014: customerIdentification of another institution than the caller.
+        (refused.soap11(), xmlsec1::SOAP11, 500),
+    ] {
+        let r = gw.basic("onem").soap(&body).await;
+        assert_eq!(r.status, status, "{}", r.body);
+        assert_eq!(r.texts_of("BinarySecurityToken"), [token.as_str()]);
+        assert_eq!(r.texts_of("Created").len(), 1, "{}", r.body);
+        xmlsec1::verify(&r.body, soap, &gw.server_certificate, dir.path())
+            .unwrap_or_else(|e| panic!("{e}\n{}", r.body));
+        let ticket = r.text_of("ticketCBSS").unwrap();
+        let tampered = r
+            .body
+            .replace(&ticket, &ticket.replace('0', "1").replace('a', "b"));
+        assert_ne!(tampered, r.body);
+        assert!(
+            xmlsec1::verify(&tampered, soap, &gw.server_certificate, dir.path()).is_err(),
+            "a changed Body still verified"
+        );
+    }
+    // The timestamp follows the gateway's clock.
+    let r = gw.basic("onem").soap(&call.soap11()).await;
+    let created = r.text_of("Created").unwrap();
+    let received = r.text_of("timestampReceive").unwrap();
+    assert_eq!(created[..16], received[..16], "{}", r.body);
 }

@@ -8,9 +8,13 @@
 //
 // Lists are comma-separated, in the answer's order; "-" when empty.
 //
-// Usage (see README.md beside this file):
-//     java -Djavax.net.ssl.trustStore=ca.p12 -cp classes LivingWagesClient \
+// Usage (see examples/README.md):
+//     java -Djavax.net.ssl.trustStore=ca.p12 -cp classes LivingWagesClient [--addressing] \
 //         WSDL_URL USER PASSWORD CBE_NUMBER LEGAL_CONTEXT SSIN...
+//
+// --addressing turns JAX-WS's WS-Addressing on (AddressingFeature, required): each
+// request carries wsa:Action, MessageID, To and ReplyTo, and JAX-WS checks that the
+// answer relates to it.
 
 import be.fgov.kszbcss.intf.livingwagesservice.v2.LivingWagesFaultMsg;
 import be.fgov.kszbcss.intf.livingwagesservice.v2.LivingWagesPortType;
@@ -39,6 +43,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import javax.xml.datatype.DatatypeFactory;
 import javax.xml.ws.BindingProvider;
+import javax.xml.ws.soap.AddressingFeature;
 
 public final class LivingWagesClient {
     private final LivingWagesPortType port;
@@ -46,9 +51,12 @@ public final class LivingWagesClient {
     private final String legalContext;
     private final DatatypeFactory dates;
 
-    private LivingWagesClient(String wsdl, String user, String password, String cbeNumber,
-            String legalContext) throws Exception {
-        this.port = new LivingWagesService(new URL(wsdl)).getLivingWagesService();
+    private LivingWagesClient(String wsdl, boolean addressing, String user, String password,
+            String cbeNumber, String legalContext) throws Exception {
+        LivingWagesService service = new LivingWagesService(new URL(wsdl));
+        this.port = addressing
+            ? service.getLivingWagesService(new AddressingFeature(true, true))
+            : service.getLivingWagesService();
         Map<String, Object> context = ((BindingProvider) port).getRequestContext();
         context.put(BindingProvider.USERNAME_PROPERTY, user);
         context.put(BindingProvider.PASSWORD_PROPERTY, password);
@@ -58,13 +66,15 @@ public final class LivingWagesClient {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 6) {
-            System.err.println(
-                "usage: LivingWagesClient WSDL_URL USER PASSWORD CBE_NUMBER LEGAL_CONTEXT SSIN...");
+        int first = args.length > 0 && args[0].equals("--addressing") ? 1 : 0;
+        if (args.length - first < 6) {
+            System.err.println("usage: LivingWagesClient [--addressing] WSDL_URL USER PASSWORD"
+                + " CBE_NUMBER LEGAL_CONTEXT SSIN...");
             System.exit(2);
         }
-        LivingWagesClient client = new LivingWagesClient(args[0], args[1], args[2], args[3], args[4]);
-        for (int i = 5; i < args.length; i++) {
+        LivingWagesClient client = new LivingWagesClient(args[first], first == 1,
+            args[first + 1], args[first + 2], args[first + 3], args[first + 4]);
+        for (int i = first + 5; i < args.length; i++) {
             client.consult(args[i]);
         }
     }

@@ -358,6 +358,10 @@ pub struct ServeArgs {
     /// identified (needs ws-security in --auth).
     #[arg(long)]
     pub require_signature: bool,
+    /// Sign every SOAP answer with the server's certificate and key (WS-Security: a
+    /// timestamp and the Body signed), for clients whose policy verifies answers.
+    #[arg(long)]
+    pub sign_answers: bool,
     /// Largest request body in bytes (larger ones get 413), up to 1 GiB.
     #[arg(long, default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
     pub body_limit: u64,
@@ -491,6 +495,8 @@ pub enum CliError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Server(#[from] ServerError),
+    #[error(transparent)]
+    AnswerSigner(#[from] crate::server::signed_answers::AnswerSignerError),
     #[error(transparent)]
     App(#[from] crate::app::AppError),
     #[error(transparent)]
@@ -1525,7 +1531,17 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         (None, Some(setup)) => setup.tls.clone(),
         (None, None) => tls_files(&args)?,
     };
+    let answer_signer = match args.sign_answers {
+        true => Some(std::sync::Arc::new(
+            crate::server::signed_answers::AnswerSigner::load(
+                &tls.certificate_chain,
+                &tls.private_key,
+            )?,
+        )),
+        false => None,
+    };
     let mut config = server::Config::new(args.addr, tls);
+    config.answer_signer = answer_signer;
     config.client_cas = crate::world::trusted_cas(&crate::world::trusted_cas_dir(&args.data_dir))?;
     config.auth = AuthModes {
         basic: args.auth.contains(&AuthMode::Basic),

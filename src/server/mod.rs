@@ -12,6 +12,7 @@ mod idle;
 pub mod injected;
 pub mod login_limits;
 mod routes;
+pub mod signed_answers;
 mod soap_endpoint;
 mod ticket;
 pub mod ws_security;
@@ -91,6 +92,8 @@ pub struct Config {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The latest exchanges' bodies (`--journal-bodies`), shared with the admin API.
     pub bodies: Option<Arc<bodies::JournalBodies>>,
+    /// Signs every SOAP answer, with `--sign-answers`.
+    pub answer_signer: Option<Arc<signed_answers::AnswerSigner>>,
 }
 
 impl Config {
@@ -122,6 +125,7 @@ impl Config {
             allow_from: None,
             metrics: Arc::new(crate::metrics::Metrics::new()),
             bodies: None,
+            answer_signer: None,
         }
     }
 }

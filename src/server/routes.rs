@@ -55,6 +55,8 @@ pub struct Gateway {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The latest exchanges' bodies, with `--journal-bodies`.
     pub bodies: Option<Arc<super::bodies::JournalBodies>>,
+    /// Signs every SOAP answer, with `--sign-answers`.
+    pub answer_signer: Option<Arc<super::signed_answers::AnswerSigner>>,
 }
 
 pub type HttpResponse = Response<AnswerBody>;
@@ -119,6 +121,7 @@ impl Gateway {
             faults: config.faults.clone(),
             metrics: config.metrics.clone(),
             bodies: config.bodies.clone(),
+            answer_signer: config.answer_signer.clone(),
         }
     }
 

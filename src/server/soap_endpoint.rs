@@ -21,6 +21,7 @@ use super::contracts::{Answered, Facts, SoapService};
 use super::injected;
 use super::login_limits;
 use super::routes::{ConnectionInfo, Gateway, HttpResponse};
+use super::signed_answers::{self, AnswerSigner};
 use super::ws_security;
 use crate::clock;
 use crate::domain::{CbeNumber, Institution};
@@ -33,6 +34,7 @@ use crate::wire::common::{
     InvalidField, RequestError, Severity,
 };
 use crate::wire::soap::{self, EnvelopeError, FaultCode, SoapVersion};
+use crate::wire::ws_addressing::{self, Addressing, AddressingError, AddressingFault};
 use crate::wire::ws_security::{Secured, SecurityError, SecurityFault};
 use crate::wire::xml::XmlWriter;
 
@@ -47,6 +49,10 @@ pub struct Exchange {
     /// The clock's setting when the request arrived: both timestamps follow it.
     clock: clock::Setting,
     pub version: SoapVersion,
+    /// The request's WS-Addressing properties: the answer relates to them.
+    addressing: Option<Addressing>,
+    /// Signs the answer, with `--sign-answers`.
+    signer: Option<Arc<AnswerSigner>>,
     /// The request's body, when the journal keeps bodies.
     request_body: Option<Bytes>,
 }
@@ -57,6 +63,54 @@ impl Exchange {
             ticket: self.ticket,
             received_ms: self.received_ms,
             replied_ms: self.clock.at(clock::unix_millis()),
+        }
+    }
+
+    /// The envelope of `operation`'s answer, with its header (`reply_header`).
+    pub fn envelope(&self, operation: &str, write_body: impl FnOnce(&mut XmlWriter)) -> String {
+        let action = self.addressing.as_ref().map(|_| {
+            ws_addressing::default_action(
+                self.service.namespace,
+                self.service.port_type,
+                &format!("{operation}Response"),
+            )
+        });
+        let blocks = self.reply_header(action.as_deref());
+        soap::envelope_with_head(self.version, self.head(blocks.as_ref()), write_body)
+    }
+
+    /// What the answer's header says, if anything: WS-Addressing's reply, with
+    /// `action` (a fault's when `None`), when the request had addressing headers; the
+    /// template of the answer's signature, with `--sign-answers`.
+    fn reply_header(&self, action: Option<&str>) -> Option<impl Fn(&mut XmlWriter) + '_> {
+        if self.addressing.is_none() && self.signer.is_none() {
+            return None;
+        }
+        let action = self
+            .addressing
+            .as_ref()
+            .map(|a| action.unwrap_or(a.version.fault_action()).to_owned());
+        let now_ms = self.clock.at(clock::unix_millis());
+        Some(move |w: &mut XmlWriter| {
+            if let (Some(addressing), Some(action)) = (&self.addressing, &action) {
+                ws_addressing::Reply {
+                    version: addressing.version,
+                    action,
+                    message_id: format!("urn:uuid:{}", self.ticket),
+                    relates_to: addressing.message_id.as_deref(),
+                }
+                .write(w);
+            }
+            if let Some(signer) = &self.signer {
+                signer.write_header(w, now_ms);
+            }
+        })
+    }
+
+    fn head<'a>(&self, blocks: Option<&'a (impl Fn(&mut XmlWriter) + 'a)>) -> soap::Head<'a> {
+        soap::Head {
+            blocks: blocks.map(|b| b as &dyn Fn(&mut XmlWriter)),
+            body_id: self.signer.as_ref().map(|_| signed_answers::BODY_ID),
         }
     }
 }
@@ -141,6 +195,16 @@ impl Fault {
         }
     }
 
+    /// A WS-Addressing fault: about the header, so without the service's detail
+    /// either; the journal keeps its QName.
+    fn addressing(e: AddressingError) -> Self {
+        Fault {
+            code: FaultCode::Addressing(e.fault, e.version),
+            reason_code: Cow::Owned(e.fault.qname()),
+            ..Fault::client("", e.reason)
+        }
+    }
+
     fn invalid(field: InvalidField) -> Self {
         let message = field.message();
         let mut f = Fault::client(field.code, message);
@@ -183,19 +247,32 @@ pub async fn serve(
         received_ms,
         clock,
         version: SoapVersion::from_content_type(content_type.as_deref()),
+        addressing: None,
+        signer: gw.answer_signer.clone(),
         request_body: None,
     };
     let (caller, mut facts, answered) =
         exchange(gw, req, conn, content_type.as_deref(), &mut ex).await;
-    let (mut response, mut outcome) = match answered {
-        Ok((body, status_code)) => (
-            respond(StatusCode::OK, ex.version, body),
-            Cow::Borrowed(status_code),
+    let (body, mut outcome, fault) = match answered {
+        Ok((body, status_code)) => (body, Cow::Borrowed(status_code), None),
+        Err(fault) => (
+            fault_body(&ex, &fault),
+            fault.reason_code.clone(),
+            Some(fault),
         ),
-        Err(fault) => {
-            let outcome = fault.reason_code.clone();
-            (fault_response(&ex, fault, gw.auth.modes().basic), outcome)
+    };
+    let (body, fault) = match signed(&mut ex, body).await {
+        Ok(body) => (body, fault),
+        Err(e) => {
+            tracing::error!(ticket = %ex.ticket, error = %e, "answer left unsigned");
+            let fault = Fault::server();
+            outcome = fault.reason_code.clone();
+            (fault_body(&ex, &fault), Some(fault))
         }
+    };
+    let mut response = match fault {
+        None => respond(StatusCode::OK, ex.version, body),
+        Some(fault) => fault_response(fault, ex.version, body, gw.auth.modes().basic),
     };
     if let Some(bodies) = &gw.bodies {
         let empty = Bytes::new();
@@ -243,15 +320,35 @@ pub async fn serve(
     response
 }
 
-fn fault_response(ex: &Exchange, fault: Fault, basic_accepted: bool) -> HttpResponse {
+/// The answer signed, with `--sign-answers`: off the async workers, since an RSA
+/// signature takes a millisecond or more. An answer that cannot be signed is not sent:
+/// the error is returned, and the exchange's signer dropped, so the Server fault that
+/// replaces it is written unsigned.
+async fn signed(
+    ex: &mut Exchange,
+    body: String,
+) -> Result<String, signed_answers::AnswerSignerError> {
+    let Some(signer) = ex.signer.clone() else {
+        return Ok(body);
+    };
+    let result = tokio::task::spawn_blocking(move || signer.sign(&body))
+        .await
+        .unwrap_or_else(|e| Err(signed_answers::AnswerSignerError::Sign(e.to_string())));
+    if result.is_err() {
+        ex.signer = None;
+    }
+    result
+}
+
+fn fault_body(ex: &Exchange, fault: &Fault) -> String {
     let detail = CbssFault {
-        information_customer: fault.customer.map(|c| *c),
+        information_customer: fault.customer.as_deref().cloned(),
         cbss: ex.cbss(),
         details: vec![FaultDetail {
             severity: Severity::Fatal,
             reason_code: fault.reason_code.clone(),
             diagnostic: fault.message.clone(),
-            information: fault.information,
+            information: fault.information.clone(),
         }],
     };
     let write_detail = |w: &mut XmlWriter| {
@@ -262,14 +359,29 @@ fn fault_response(ex: &Exchange, fault: Fault, basic_accepted: bool) -> HttpResp
     let detail_writer: Option<&dyn Fn(&mut XmlWriter)> = ex
         .service
         .fault_detail
-        .filter(|_| !matches!(fault.code, FaultCode::Security(_)))
+        .filter(|_| !fault.code.is_header_fault())
         .map(|_| &write_detail as &dyn Fn(&mut XmlWriter));
-    let body = soap::fault(ex.version, fault.code, &fault.message, detail_writer);
+    let blocks = ex.reply_header(None);
+    soap::fault(
+        ex.version,
+        fault.code,
+        &fault.message,
+        ex.head(blocks.as_ref()),
+        detail_writer,
+    )
+}
+
+fn fault_response(
+    fault: Fault,
+    version: SoapVersion,
+    body: String,
+    basic_accepted: bool,
+) -> HttpResponse {
     let status = fault.http_status.unwrap_or_else(|| {
-        StatusCode::from_u16(fault.code.http_status(ex.version))
+        StatusCode::from_u16(fault.code.http_status(version))
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     });
-    let mut r = respond(status, ex.version, body);
+    let mut r = respond(status, version, body);
     if let Some(seconds) = fault.retry_after {
         r.headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
@@ -333,10 +445,19 @@ async fn exchange(
             if let Some(v) = version {
                 ex.version = v;
             }
+            // A fault about the addressing headers is addressed as the answer would be.
+            if let EnvelopeError::Addressing(e) = &e {
+                ex.addressing = Some(Addressing {
+                    version: e.version,
+                    action: None,
+                    message_id: e.message_id.clone(),
+                });
+            }
             return (known, Facts::default(), Err(envelope_fault(e)));
         }
     };
     ex.version = envelope.version;
+    ex.addressing = envelope.addressing.take();
     let secured = envelope.security.take();
     let caller = match identify(gw, transport, secured, &body, ex).await {
         Ok(caller) => caller,
@@ -348,9 +469,12 @@ async fn exchange(
 }
 
 fn envelope_fault(e: EnvelopeError) -> Fault {
-    Fault {
-        code: e.fault_code(),
-        ..Fault::client(INVALID_STRUCTURE, e.to_string())
+    match e {
+        EnvelopeError::Addressing(e) => Fault::addressing(e),
+        e => Fault {
+            code: e.fault_code(),
+            ..Fault::client(INVALID_STRUCTURE, e.to_string())
+        },
     }
 }
 
@@ -585,19 +709,54 @@ fn wrong_namespace(element: &str, namespace: &str) -> Fault {
     )
 }
 
-/// A declared SOAPAction must name the operation of the body.
+/// A declared SOAPAction must name the operation of the body; so must WS-Addressing's
+/// `Action`, which a message with addressing headers has to carry: the operation's
+/// SOAPAction (what JAX-WS, WCF and zeep send when the WSDL declares no other), or the
+/// action of its input by the metadata's default pattern.
 pub fn check_action(
     action: Option<&str>,
     matches: impl Fn(&str) -> bool,
     operation: &str,
+    ex: &Exchange,
 ) -> Result<(), Fault> {
-    match action {
-        Some(action) if !matches(action) => Err(Fault::client(
+    if let Some(action) = action.filter(|a| !matches(a)) {
+        return Err(Fault::client(
             INVALID_STRUCTURE,
             format!("SOAPAction {action:?} does not match the operation {operation} of the body"),
-        )),
-        _ => Ok(()),
+        ));
     }
+    let Some(addressing) = &ex.addressing else {
+        return Ok(());
+    };
+    let refuse = |fault, reason: String| {
+        Fault::addressing(AddressingError {
+            fault,
+            version: addressing.version,
+            reason,
+            message_id: addressing.message_id.clone(),
+        })
+    };
+    let Some(action) = addressing.action.as_deref() else {
+        return Err(refuse(
+            AddressingFault::MessageAddressingHeaderRequired,
+            "the message has WS-Addressing headers but no wsa:Action".into(),
+        ));
+    };
+    let input = ws_addressing::default_action(
+        ex.service.namespace,
+        ex.service.port_type,
+        &format!("{operation}Request"),
+    );
+    if (action.is_empty() || !matches(action)) && action != input {
+        return Err(refuse(
+            AddressingFault::ActionNotSupported,
+            format!(
+                "wsa:Action {action:?} is not the operation {operation} of the body: \
+                 send its SOAPAction or {input}"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A handler's error as the fault the network answers with.

@@ -38,6 +38,24 @@ pub struct Cpas;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Partner(pub Service);
 
+/// Any institution the gateway identified: the connection test, which an institution
+/// calls before anything is granted to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Identified;
+
+impl Role for Identified {
+    type Proof = ();
+
+    fn prove(
+        self,
+        _store: &dyn Store,
+        _caller: &Institution,
+        _legal_context: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        Ok(())
+    }
+}
+
 impl Role for Cpas {
     type Proof = Pcsa;
 

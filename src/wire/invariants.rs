@@ -111,7 +111,8 @@ fn escape(text: &str, out: &mut String) {
 }
 
 /// An envelope either gives its one payload element, which is a tree like any other,
-/// or a refusal that says what it is.
+/// or a refusal that says what it is. Addressing properties it gives make a reply
+/// header that reads back to them.
 pub fn envelope(data: &[u8]) {
     match soap::parse_envelope(data) {
         Ok(envelope) => {
@@ -119,6 +120,31 @@ pub fn envelope(data: &[u8]) {
             write_tree(&envelope.payload, &mut out);
             let again = xml::parse(out.as_bytes());
             assert!(again.is_ok(), "payload written back unreadable: {out}");
+            if let Some(addressing) = &envelope.addressing {
+                let action = addressing.action.as_deref().unwrap_or("urn:a");
+                let blocks = |w: &mut xml::XmlWriter| {
+                    super::ws_addressing::Reply {
+                        version: addressing.version,
+                        action,
+                        message_id: "urn:uuid:0".into(),
+                        relates_to: addressing.message_id.as_deref(),
+                    }
+                    .write(w)
+                };
+                let head = soap::Head {
+                    blocks: Some(&blocks),
+                    body_id: None,
+                };
+                let reply = soap::envelope_with_head(envelope.version, head, |_| {});
+                let read = xml::parse(reply.as_bytes());
+                let header = read.as_ref().ok().and_then(|r| r.children.first());
+                let texts: Vec<&str> = header
+                    .map(|h| h.children.iter().map(|c| c.text.as_ref()).collect())
+                    .unwrap_or_default();
+                let mut expected = vec![action, "urn:uuid:0"];
+                expected.extend(addressing.message_id.as_deref());
+                assert_eq!(texts, expected, "reply header unreadable: {reply}");
+            }
         }
         Err((_, e)) => {
             let _ = e.fault_code();

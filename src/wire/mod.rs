@@ -13,6 +13,8 @@ pub mod schema;
 pub mod soap;
 pub mod ssdn;
 pub mod subscription_v1;
+pub mod test_connection_v1;
+pub mod ws_addressing;
 pub mod ws_security;
 pub mod wsdl;
 pub mod xml;

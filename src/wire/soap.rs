@@ -3,6 +3,7 @@
 
 use thiserror::Error;
 
+use super::ws_addressing::{self, Addressing, AddressingError, AddressingFault, AddressingVersion};
 use super::ws_security::{self, Secured, SecurityFault};
 use super::xml::{self, Element, XmlError, XmlWriter};
 
@@ -42,13 +43,14 @@ impl SoapVersion {
 }
 
 /// A request envelope reduced to what the services read: its version and the one
-/// element of its body; and the WS-Security header block, when there is one, with
-/// what checking its signature needs.
+/// element of its body; the WS-Security header block, when there is one, with what
+/// checking its signature needs; and the WS-Addressing properties, when it has some.
 #[derive(Debug)]
 pub struct Envelope<'a> {
     pub version: SoapVersion,
     pub payload: Element<'a>,
     pub security: Option<Box<Secured<'a>>>,
+    pub addressing: Option<Addressing>,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -69,6 +71,8 @@ pub enum EnvelopeError {
     SeveralBodyElements(usize),
     #[error("the header block {0} must be understood but is not supported")]
     MustUnderstand(String),
+    #[error("{0}")]
+    Addressing(AddressingError),
 }
 
 impl EnvelopeError {
@@ -76,6 +80,7 @@ impl EnvelopeError {
         match self {
             EnvelopeError::NotAnEnvelope { .. } => FaultCode::VersionMismatch,
             EnvelopeError::MustUnderstand(_) => FaultCode::MustUnderstand,
+            EnvelopeError::Addressing(e) => FaultCode::Addressing(e.fault, e.version),
             _ => FaultCode::Client,
         }
     }
@@ -118,11 +123,12 @@ pub fn parse_envelope_bounded(
         .then(|| ws_security::index_ids(&root));
     let mut header_seen = false;
     let mut security = None;
+    let mut addressing = None;
     let mut body = None;
     for child in root.children {
         if child.is(ns, "Header") && !header_seen && body.is_none() {
             header_seen = true;
-            security = check_headers(child, version).map_err(fail)?;
+            (security, addressing) = check_headers(child, version).map_err(fail)?;
         } else if child.is(ns, "Body") && body.is_none() {
             body = Some(child);
         } else {
@@ -150,37 +156,54 @@ pub fn parse_envelope_bounded(
             version,
             payload: body.children.remove(0),
             security,
+            addressing,
         }),
         n => Err(fail(EnvelopeError::SeveralBodyElements(n))),
     }
 }
 
-/// The one header block the gateway may process is WS-Security's, addressed to it (no
-/// actor or role): it is returned, with whether it must be understood, for the caller
-/// to judge. Any other block that must be understood is a fault.
+/// A WS-Security block, with whether it must be understood.
+type SecurityBlock<'a> = (Element<'a>, bool);
+
+/// The header blocks the gateway processes, when addressed to it: WS-Security's,
+/// returned with whether it must be understood for the caller to judge, and
+/// WS-Addressing's, read into their properties. Any other block that must be
+/// understood is a fault.
 fn check_headers(
     header: Element<'_>,
     version: SoapVersion,
-) -> Result<Option<(Element<'_>, bool)>, EnvelopeError> {
+) -> Result<(Option<SecurityBlock<'_>>, Option<Addressing>), EnvelopeError> {
     let mut security = None;
+    let mut addressing = ws_addressing::Reader::default();
     for block in header.children {
         // An xsd:boolean: surrounding whitespace collapses.
         let must = block
             .attribute(Some(version.namespace()), "mustUnderstand")
             .map(str::trim);
         let must = matches!(must, Some("1") | Some("true"));
+        let ours = addressed_to_us(&block, version);
+        let wsa = AddressingVersion::of(block.ns.as_deref()).filter(|_| ours);
         if is_security(&block, version) && security.is_none() {
             security = Some((block, must));
+        } else if let Some(wsa) = wsa {
+            addressing
+                .block(&block, wsa)
+                .map_err(EnvelopeError::Addressing)?;
         } else if must {
             return Err(EnvelopeError::MustUnderstand(block.expanded_name()));
         }
     }
-    Ok(security)
+    Ok((security, addressing.finish()))
 }
 
-/// A `wsse:Security` block for the gateway: none names another actor (SOAP 1.1) or
-/// role (SOAP 1.2) than the next node or the ultimate receiver.
+/// A `wsse:Security` block for the gateway.
 fn is_security(block: &Element, version: SoapVersion) -> bool {
+    block.is(ws_security::WSSE_NS, "Security") && addressed_to_us(block, version)
+}
+
+/// A block names no other actor (SOAP 1.1) or role (SOAP 1.2) than the next node or
+/// the ultimate receiver.
+fn addressed_to_us(block: &Element, version: SoapVersion) -> bool {
     const NEXT_11: &str = "http://schemas.xmlsoap.org/soap/actor/next";
     const NEXT_12: &str = "http://www.w3.org/2003/05/soap-envelope/role/next";
     const ULTIMATE_12: &str = "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver";
@@ -188,11 +211,10 @@ fn is_security(block: &Element, version: SoapVersion) -> bool {
         SoapVersion::Soap11 => block.attribute(Some(SOAP11_NS), "actor"),
         SoapVersion::Soap12 => block.attribute(Some(SOAP12_NS), "role"),
     };
-    block.is(ws_security::WSSE_NS, "Security")
-        && matches!(
-            target.map(str::trim),
-            None | Some("" | NEXT_11 | NEXT_12 | ULTIMATE_12)
-        )
+    matches!(
+        target.map(str::trim),
+        None | Some("" | NEXT_11 | NEXT_12 | ULTIMATE_12)
+    )
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -206,6 +228,16 @@ pub enum FaultCode {
     /// A WS-Security fault: the sender's, under its own QName (SOAP 1.2: a subcode of
     /// Sender).
     Security(SecurityFault),
+    /// A WS-Addressing fault, the sender's too, in the client's WS-Addressing.
+    Addressing(AddressingFault, AddressingVersion),
+}
+
+/// The QNames a fault names below its code, and the namespace their prefix stands for.
+struct Subcodes {
+    prefix: &'static str,
+    namespace: &'static str,
+    first: String,
+    second: Option<String>,
 }
 
 impl FaultCode {
@@ -217,16 +249,49 @@ impl FaultCode {
             (FaultCode::Server, SoapVersion::Soap12) => "Receiver",
             (FaultCode::VersionMismatch, _) => "VersionMismatch",
             (FaultCode::MustUnderstand, _) => "MustUnderstand",
-            (FaultCode::Security(_), SoapVersion::Soap11) => "Client",
-            (FaultCode::Security(_), SoapVersion::Soap12) => "Sender",
+            (FaultCode::Security(_) | FaultCode::Addressing(..), SoapVersion::Soap11) => "Client",
+            (FaultCode::Security(_) | FaultCode::Addressing(..), SoapVersion::Soap12) => "Sender",
         }
+    }
+
+    fn subcodes(self) -> Option<Subcodes> {
+        match self {
+            FaultCode::Security(fault) => {
+                let (prefix, namespace) = fault.namespace();
+                Some(Subcodes {
+                    prefix,
+                    namespace,
+                    first: fault.qname(),
+                    second: None,
+                })
+            }
+            FaultCode::Addressing(fault, version) => {
+                let (first, second) = fault.subcodes();
+                Some(Subcodes {
+                    prefix: "wsa",
+                    namespace: version.namespace(),
+                    first: format!("wsa:{first}"),
+                    second: second.map(|s| format!("wsa:{s}")),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// A fault about the header rather than the service's request: it carries no
+    /// detail of the contract's.
+    pub fn is_header_fault(self) -> bool {
+        matches!(self, FaultCode::Security(_) | FaultCode::Addressing(..))
     }
 
     /// SOAP 1.1 over HTTP answers every fault with 500; SOAP 1.2 answers a sender's
     /// fault with 400.
     pub fn http_status(self, version: SoapVersion) -> u16 {
         match (self, version) {
-            (FaultCode::Client | FaultCode::Security(_), SoapVersion::Soap12) => 400,
+            (
+                FaultCode::Client | FaultCode::Security(_) | FaultCode::Addressing(..),
+                SoapVersion::Soap12,
+            ) => 400,
             _ => 500,
         }
     }
@@ -234,37 +299,65 @@ impl FaultCode {
 
 const PREFIX: &str = "soapenv";
 
+/// What an answer's envelope carries besides its body: header blocks, and a `wsu:Id`
+/// on the Body for a signature to cover.
+#[derive(Clone, Copy, Default)]
+pub struct Head<'a> {
+    pub blocks: Option<&'a dyn Fn(&mut XmlWriter)>,
+    pub body_id: Option<&'a str>,
+}
+
 /// Wraps an already written body payload in an envelope of `version`.
 pub fn envelope(version: SoapVersion, write_body: impl FnOnce(&mut XmlWriter)) -> String {
+    envelope_with_head(version, Head::default(), write_body)
+}
+
+/// `envelope`, with what `head` adds.
+pub fn envelope_with_head(
+    version: SoapVersion,
+    head: Head<'_>,
+    write_body: impl FnOnce(&mut XmlWriter),
+) -> String {
     let mut w = XmlWriter::with_capacity(2048);
     w.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     w.open_ns("soapenv:Envelope", &[(PREFIX, version.namespace())]);
-    w.open("soapenv:Body");
+    if let Some(write_blocks) = head.blocks {
+        w.open("soapenv:Header");
+        write_blocks(&mut w);
+        w.close("soapenv:Header");
+    }
+    match head.body_id {
+        Some(id) => w.open_with(
+            "soapenv:Body",
+            &[("wsu", ws_security::WSU_NS)],
+            &[("wsu:Id", id)],
+        ),
+        None => w.open("soapenv:Body"),
+    };
     write_body(&mut w);
     w.close("soapenv:Body").close("soapenv:Envelope");
     w.finish()
 }
 
-/// A fault envelope; `write_detail` writes the contents of the detail element, if any.
+/// A fault envelope, with what `head` adds; `write_detail` writes the contents of the
+/// detail element, if any.
 pub fn fault(
     version: SoapVersion,
     code: FaultCode,
     reason: &str,
+    head: Head<'_>,
     write_detail: Option<&dyn Fn(&mut XmlWriter)>,
 ) -> String {
-    envelope(version, |w| {
-        let security = match code {
-            FaultCode::Security(fault) => Some((fault.namespace(), fault.qname())),
-            _ => None,
-        };
-        match &security {
-            Some(((prefix, uri), _)) => w.open_ns("soapenv:Fault", &[(prefix, uri)]),
+    envelope_with_head(version, head, |w| {
+        let subcodes = code.subcodes();
+        match &subcodes {
+            Some(s) => w.open_ns("soapenv:Fault", &[(s.prefix, s.namespace)]),
             None => w.open("soapenv:Fault"),
         };
         let code_name = format!("{PREFIX}:{}", code.local_name(version));
         match version {
             SoapVersion::Soap11 => {
-                let code_name = security.as_ref().map_or(&code_name, |(_, qname)| qname);
+                let code_name = subcodes.as_ref().map_or(&code_name, |s| &s.first);
                 w.leaf("faultcode", code_name).leaf("faultstring", reason);
                 if let Some(detail) = write_detail {
                     w.open("detail");
@@ -274,10 +367,14 @@ pub fn fault(
             }
             SoapVersion::Soap12 => {
                 w.open("soapenv:Code").leaf("soapenv:Value", &code_name);
-                if let Some((_, qname)) = &security {
-                    w.open("soapenv:Subcode")
-                        .leaf("soapenv:Value", qname)
-                        .close("soapenv:Subcode");
+                if let Some(s) = &subcodes {
+                    w.open("soapenv:Subcode").leaf("soapenv:Value", &s.first);
+                    if let Some(second) = &s.second {
+                        w.open("soapenv:Subcode")
+                            .leaf("soapenv:Value", second)
+                            .close("soapenv:Subcode");
+                    }
+                    w.close("soapenv:Subcode");
                 }
                 w.close("soapenv:Code");
                 w.open("soapenv:Reason")
@@ -377,6 +474,7 @@ mod tests {
             SoapVersion::Soap11,
             FaultCode::Security(fault),
             "late",
+            Head::default(),
             None,
         );
         let root = xml::parse(soap11.as_bytes()).unwrap();
@@ -387,6 +485,7 @@ mod tests {
             SoapVersion::Soap12,
             FaultCode::Security(fault),
             "late",
+            Head::default(),
             None,
         );
         assert!(soap12.contains("<soapenv:Value>soapenv:Sender</soapenv:Value><soapenv:Subcode><soapenv:Value>wsu:MessageExpired</soapenv:Value></soapenv:Subcode>"), "{soap12}");
@@ -422,8 +521,69 @@ mod tests {
     }
 
     #[test]
+    fn addressing_blocks_are_understood_and_read() {
+        use super::ws_addressing::WSA_NS;
+        let doc = format!(
+            r#"<e:Envelope xmlns:e="{SOAP12_NS}" xmlns:a="{WSA_NS}"><e:Header><a:Action e:mustUnderstand="true">urn:x</a:Action><a:MessageID e:mustUnderstand="1">urn:uuid:1</a:MessageID></e:Header><e:Body><x/></e:Body></e:Envelope>"#
+        );
+        let addressing = parse_envelope(doc.as_bytes()).unwrap().addressing.unwrap();
+        assert_eq!(addressing.action.as_deref(), Some("urn:x"));
+        assert_eq!(addressing.message_id.as_deref(), Some("urn:uuid:1"));
+        // Addressed to another node, a block is not the gateway's to understand.
+        let elsewhere = format!(
+            r#"<e:Envelope xmlns:e="{SOAP12_NS}" xmlns:a="{WSA_NS}"><e:Header><a:Action e:role="urn:other" e:mustUnderstand="1">urn:x</a:Action></e:Header><e:Body><x/></e:Body></e:Envelope>"#
+        );
+        assert_eq!(
+            parse_envelope(elsewhere.as_bytes()).err().map(|(_, e)| e),
+            Some(EnvelopeError::MustUnderstand(format!("{{{WSA_NS}}}Action")))
+        );
+        let twice = doc.replace("</e:Header>", "<a:Action>urn:y</a:Action></e:Header>");
+        let e = parse_envelope(twice.as_bytes()).err().map(|(_, e)| e);
+        let Some(e @ EnvelopeError::Addressing(_)) = e else {
+            panic!("{e:?}");
+        };
+        assert_eq!(
+            e.fault_code(),
+            FaultCode::Addressing(
+                AddressingFault::InvalidAddressingHeader,
+                AddressingVersion::W3c
+            )
+        );
+    }
+
+    #[test]
+    fn an_addressing_fault_names_its_subcodes() {
+        let code = FaultCode::Addressing(
+            AddressingFault::OnlyAnonymousAddressSupported,
+            AddressingVersion::W3c,
+        );
+        let header = |w: &mut XmlWriter| {
+            w.leaf("h", "1");
+        };
+        let head = Head {
+            blocks: Some(&header),
+            body_id: Some("B"),
+        };
+        let soap12 = fault(SoapVersion::Soap12, code, "no", head, None);
+        assert!(soap12.contains(&format!(
+            "<soapenv:Header><h>1</h></soapenv:Header><soapenv:Body xmlns:wsu=\"{}\" wsu:Id=\"B\">",
+            ws_security::WSU_NS
+        )));
+        assert!(soap12.contains("<soapenv:Subcode><soapenv:Value>wsa:InvalidAddressingHeader</soapenv:Value><soapenv:Subcode><soapenv:Value>wsa:OnlyAnonymousAddressSupported</soapenv:Value></soapenv:Subcode></soapenv:Subcode>"), "{soap12}");
+        let soap11 = fault(SoapVersion::Soap11, code, "no", Head::default(), None);
+        assert!(soap11.contains("<faultcode>wsa:InvalidAddressingHeader</faultcode>"));
+        assert!(xml::parse(soap11.as_bytes()).is_ok() && xml::parse(soap12.as_bytes()).is_ok());
+    }
+
+    #[test]
     fn faults_follow_the_version() {
-        let f11 = fault(SoapVersion::Soap11, FaultCode::Client, "bad <input>", None);
+        let f11 = fault(
+            SoapVersion::Soap11,
+            FaultCode::Client,
+            "bad <input>",
+            Head::default(),
+            None,
+        );
         assert!(f11.contains(
             "<faultcode>soapenv:Client</faultcode><faultstring>bad &lt;input&gt;</faultstring>"
         ));
@@ -431,6 +591,7 @@ mod tests {
             SoapVersion::Soap12,
             FaultCode::Client,
             "bad",
+            Head::default(),
             Some(&|w: &mut XmlWriter| {
                 w.leaf("d", "1");
             }),

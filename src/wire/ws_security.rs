@@ -17,9 +17,9 @@ pub const WSSE_NS: &str =
 pub const WSU_NS: &str =
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd";
 pub const DS_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
-const X509V3: &str =
+pub const X509V3: &str =
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3";
-const BASE64_BINARY: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary";
+pub const BASE64_BINARY: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary";
 
 /// The faults of WS-Security 1.1 (section 12), each a QName in the wsse namespace but
 /// `MessageExpired`, which the utility schema defines.

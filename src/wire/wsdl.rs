@@ -93,6 +93,18 @@ pub const WITH_AMOUNT_V1: Contract = Contract {
     placeholder_address: "https://localhost:8443/SOA4520/LivingWagesWithAmountService/v1/consult",
 };
 
+pub const TEST_CONNECTION_V1: Contract = Contract {
+    wsdl: include_str!("../../wsdl/TestConnectionV1.wsdl"),
+    schemas: &[
+        (
+            "TestConnectionV1.xsd",
+            include_str!("../../schemas/TestConnectionV1.xsd"),
+        ),
+        ("CommonV3.xsd", include_str!("../../schemas/CommonV3.xsd")),
+    ],
+    placeholder_address: "https://localhost:8443/SOA4520/TestConnectionService/v1",
+};
+
 /// The receivers' contract, which the notification sink serves.
 pub const NOTIFICATION_V1: Contract = Contract {
     wsdl: include_str!("../../wsdl/LivingWagesNotificationV1.wsdl"),
@@ -190,6 +202,7 @@ mod tests {
                 "/SOA4520/LivingWagesSubscriptionService/v1",
             ),
             (&NOTIFICATION_V1, "/LivingWagesNotificationService/v1"),
+            (&TEST_CONNECTION_V1, "/SOA4520/TestConnectionService/v1"),
         ] {
             locations_point_back(contract, &format!("https://gw.example:9443{path}"));
         }
@@ -212,6 +225,7 @@ mod tests {
             &PCSA_DECISION_V1,
             &SUBSCRIPTION_V1,
             &NOTIFICATION_V1,
+            &TEST_CONNECTION_V1,
         ] {
             for (version, ours, theirs) in [
                 (SoapVersion::Soap11, SOAP11_BINDING_NS, SOAP12_BINDING_NS),

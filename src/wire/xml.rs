@@ -478,6 +478,36 @@ impl XmlWriter {
 
     /// `<name xmlns:p="uri" ...>`
     pub fn open_ns(&mut self, name: &str, namespaces: &[(&str, &str)]) -> &mut Self {
+        self.start(name, namespaces, &[]);
+        self.out.push('>');
+        self
+    }
+
+    /// `<name xmlns:p="uri" ... attribute="value" ...>`, values escaped.
+    pub fn open_with(
+        &mut self,
+        name: &str,
+        namespaces: &[(&str, &str)],
+        attributes: &[(&str, &str)],
+    ) -> &mut Self {
+        self.start(name, namespaces, attributes);
+        self.out.push('>');
+        self
+    }
+
+    /// `<name ... attribute="value" .../>`, values escaped.
+    pub fn empty_with(
+        &mut self,
+        name: &str,
+        namespaces: &[(&str, &str)],
+        attributes: &[(&str, &str)],
+    ) -> &mut Self {
+        self.start(name, namespaces, attributes);
+        self.out.push_str("/>");
+        self
+    }
+
+    fn start(&mut self, name: &str, namespaces: &[(&str, &str)], attributes: &[(&str, &str)]) {
         self.out.push('<');
         self.out.push_str(name);
         for (prefix, uri) in namespaces {
@@ -487,8 +517,13 @@ impl XmlWriter {
             escape_into(&mut self.out, uri);
             self.out.push('"');
         }
-        self.out.push('>');
-        self
+        for (attribute, value) in attributes {
+            self.out.push(' ');
+            self.out.push_str(attribute);
+            self.out.push_str("=\"");
+            escape_into(&mut self.out, value);
+            self.out.push('"');
+        }
     }
 
     /// `<prefix:local xmlns:prefix="uri">`: an answer's root element, written without

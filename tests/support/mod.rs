@@ -39,6 +39,8 @@ pub const LWA_PATH: &str = "/SOA4520/LivingWagesWithAmountService/v1/consult";
 pub const LW3_PATH: &str = "/SOA4520/LivingWagesService/v3/consult";
 pub const LW3_NS: &str = "urn:bcss-gateway:intf:LivingWagesService:v3";
 pub const LWA_NS: &str = "urn:bcss-gateway:intf:LivingWagesWithAmountService:v1";
+pub const TC_PATH: &str = "/SOA4520/TestConnectionService/v1";
+pub const TC_NS: &str = "urn:bcss-gateway:intf:TestConnectionService:v1";
 pub const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 pub const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
 
@@ -97,6 +99,8 @@ pub struct Options {
     pub max_hold: std::time::Duration,
     /// Only these networks are answered.
     pub allow_from: Option<Vec<ipnet::IpNet>>,
+    /// `--sign-answers`, with the server's certificate.
+    pub sign_answers: bool,
 }
 
 impl Default for Options {
@@ -117,6 +121,7 @@ impl Default for Options {
             receivers: Receivers::default().with_loopback(),
             max_hold: std::time::Duration::from_secs(60),
             allow_from: None,
+            sign_answers: false,
         }
     }
 }
@@ -202,6 +207,15 @@ impl Gateway {
         config.receivers = options.receivers.clone();
         config.faults = Arc::new(bcss_gateway::server::injected::registry(options.max_hold));
         config.allow_from = options.allow_from.clone();
+        if options.sign_answers {
+            config.answer_signer = Some(Arc::new(ok(
+                bcss_gateway::server::signed_answers::AnswerSigner::load(
+                    &files.server_certificate,
+                    &files.server_key,
+                ),
+                "the answer signer",
+            )));
+        }
         let faults = config.faults.clone();
         let clock = config.clock.clone();
         let notifications = NotifyConfig {
@@ -807,7 +821,8 @@ fn contract_elements(xml: &str) -> Vec<String> {
                         || local == "livingWagesFault"
                         || local == "pcsaDecisionFault"
                         || local == "subscriptionFault"
-                        || local == "livingWagesWithAmountFault")
+                        || local == "livingWagesWithAmountFault"
+                        || local == "testConnectionFault")
                 {
                     open = Some((before, local, depth));
                 }
@@ -870,10 +885,12 @@ pub fn validate_soap_reply(xml: &str) {
     for element in &elements {
         // The gateway's own services have only the project's schemas; LivingWages V2
         // has the real CBSS ones too.
-        let own_service = [PD_NS, LS_NS, LWA_NS, LW3_NS]
+        let own_service = [PD_NS, LS_NS, LWA_NS, LW3_NS, TC_NS]
             .iter()
             .any(|ns| element.contains(ns));
-        let own = project_root().join(if element.contains(LS_NS) {
+        let own = project_root().join(if element.contains(TC_NS) {
+            "schemas/TestConnectionV1.xsd"
+        } else if element.contains(LS_NS) {
             "schemas/LivingWagesSubscriptionV1.xsd"
         } else if element.contains(LWA_NS) {
             "schemas/LivingWagesWithAmountV1.xsd"
@@ -942,7 +959,12 @@ pub struct DemoServer {
 
 impl DemoServer {
     pub fn start(data_dir: &Path) -> DemoServer {
-        let (child, _) = demo_binary(data_dir, &[]);
+        DemoServer::start_with(data_dir, &[])
+    }
+
+    /// `start`, with these arguments of `serve` besides.
+    pub fn start_with(data_dir: &Path, extra: &[&str]) -> DemoServer {
+        let (child, _) = demo_binary(data_dir, extra);
         DemoServer {
             child,
             manifest: data_dir.join("demo.json"),

@@ -173,6 +173,28 @@ impl<'a> Template<'a> {
     }
 }
 
+/// Checks `message`'s signature with xmlsec1 and the key of `certificate` (a PEM
+/// file), the Body and the timestamp found by their `wsu:Id`: what a client that
+/// verifies answers does. The error is xmlsec1's.
+pub fn verify(message: &str, soap: &str, certificate: &Path, dir: &Path) -> Result<(), String> {
+    let file = dir.join("answer.xml");
+    std::fs::write(&file, message).unwrap();
+    let out = Command::new("xmlsec1")
+        .arg("--verify")
+        .arg("--pubkey-cert-pem")
+        .arg(certificate)
+        .args(["--id-attr:Id", &format!("{soap}:Body")])
+        .args(["--id-attr:Id", &format!("{WSU}:Timestamp")])
+        .arg(&file)
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
 pub fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }

@@ -21,6 +21,7 @@ pub const SERVICE: SoapService = SoapService {
     banner: "ManageAccess",
     path: ssdn::PATH,
     namespace: ssdn::CONNECTOR_NS,
+    port_type: "WebServiceConnector",
     documents: &wsdl::CONNECTOR,
     fault_detail: None,
     operate: operate::<Connector>,

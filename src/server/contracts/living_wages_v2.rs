@@ -18,6 +18,7 @@ pub const SERVICE: SoapService = SoapService {
     banner: "LivingWages V2",
     path: lw::PATH,
     namespace: lw::INTF_NS,
+    port_type: "LivingWagesPortType",
     documents: &wsdl::LIVING_WAGES_V2,
     fault_detail: Some(lw::write_fault),
     operate: operate::<LivingWagesV2>,

@@ -18,6 +18,7 @@ pub const SERVICE: SoapService = SoapService {
     banner: "LivingWages V3",
     path: lw3::PATH,
     namespace: lw3::INTF_NS,
+    port_type: "LivingWagesServicePortType",
     documents: &wsdl::LIVING_WAGES_V3,
     fault_detail: Some(lw3::write_fault),
     operate: operate::<LivingWagesV3>,

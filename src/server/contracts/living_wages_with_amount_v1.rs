@@ -18,6 +18,7 @@ pub const SERVICE: SoapService = SoapService {
     banner: "WithAmount",
     path: lwa::PATH,
     namespace: lwa::INTF_NS,
+    port_type: "LivingWagesWithAmountServicePortType",
     documents: &wsdl::WITH_AMOUNT_V1,
     fault_detail: Some(lwa::write_fault),
     operate: operate::<LivingWagesWithAmountV1>,

@@ -18,6 +18,7 @@ mod living_wages_v3;
 mod living_wages_with_amount_v1;
 mod pcsa_decision_v1;
 mod subscription_v1;
+mod test_connection_v1;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -33,7 +34,6 @@ use crate::services::access::{self, Refusal, Role};
 use crate::services::effects::Effects;
 use crate::services::faults::{self, Effect, Injection};
 use crate::wire::common::{CbssFault, InformationCbss, RequestError, RequestHead, Status};
-use crate::wire::soap;
 use crate::wire::wsdl;
 use crate::wire::xml::{Element, XmlWriter};
 
@@ -199,7 +199,7 @@ async fn exchange<C: Contract>(
                 return injected::<C>(injection, &request, head.ssin, ex);
             }
         }
-        check_action(action, |a| head.action_matches(a), head.operation)?;
+        check_action(action, |a| head.action_matches(a), head.operation, ex)?;
         let cx = Cx {
             gw,
             caller,
@@ -223,7 +223,7 @@ async fn exchange<C: Contract>(
         .map_err(|e| service_fault(e, caller, ex))?;
         handled.effects.wake(gw.notify.as_ref());
         let cbss = ex.cbss();
-        let body = soap::envelope(ex.version, |w| {
+        let body = ex.envelope(head.operation, |w| {
             C::write(w, &request, &cbss, &handled.answer)
         });
         facts.ssin = C::subject(&request, &handled.answer).map(str::to_owned);
@@ -256,7 +256,8 @@ fn injected<C: Contract>(
             let status = crate::services::status::forced(code, ssin).ok_or_else(Fault::server)?;
             let answer = with_status(status);
             let cbss = ex.cbss();
-            let body = soap::envelope(ex.version, |w| C::write(w, request, &cbss, &answer));
+            let operation = C::head(request).operation;
+            let body = ex.envelope(operation, |w| C::write(w, request, &cbss, &answer));
             Ok((body, C::outcome(&answer)))
         }
         _ => Err(Fault::server()),
@@ -269,7 +270,11 @@ pub struct SoapService {
     /// As listed by `serve` when it starts.
     pub banner: &'static str,
     pub path: &'static str,
+    /// The WSDL's target namespace.
     pub namespace: &'static str,
+    /// The WSDL's port type: with the namespace, it names the actions WS-Addressing
+    /// gives the operations' messages (`{op}Request`, `{op}Response`).
+    pub port_type: &'static str,
     /// The WSDL and schemas served at `path?wsdl` and `?xsd=NAME`.
     pub documents: &'static wsdl::Contract,
     /// Writes a fault's detail in the contract's own element; `None` for a contract
@@ -280,16 +285,83 @@ pub struct SoapService {
 }
 
 /// Every SOAP service, in the order `serve` lists them.
-pub static SERVICES: [&SoapService; 6] = [
+pub static SERVICES: [&SoapService; 7] = [
     &living_wages_v2::SERVICE,
     &living_wages_v3::SERVICE,
     &living_wages_with_amount_v1::SERVICE,
     &pcsa_decision_v1::SERVICE,
     &connector::SERVICE,
     &subscription_v1::SERVICE,
+    &test_connection_v1::SERVICE,
 ];
 
 /// The service served at `path`, if any.
 pub fn at(path: &str) -> Option<&'static SoapService> {
     SERVICES.iter().copied().find(|s| s.path == path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::soap::SoapVersion;
+    use crate::wire::xml;
+
+    const WSDL_NS: &str = "http://schemas.xmlsoap.org/wsdl/";
+
+    /// A row's namespace and port type are its WSDL's, and every operation's messages
+    /// are named `{op}Request` and `{op}Response` (by the WSDL 1.1 default where the
+    /// WSDL names none): WS-Addressing's actions are made from them.
+    #[test]
+    fn each_row_names_its_wsdl_port_type_and_messages() {
+        for service in SERVICES {
+            let text = service
+                .documents
+                .wsdl("https://gw.example/x", SoapVersion::Soap11)
+                .unwrap_or_default();
+            let wsdl = xml::parse(text.as_bytes()).unwrap_or_default();
+            assert_eq!(
+                wsdl.attribute(None, "targetNamespace"),
+                Some(service.namespace),
+                "{}",
+                service.name
+            );
+            let port_types: Vec<_> = wsdl
+                .children
+                .iter()
+                .filter(|c| c.is(WSDL_NS, "portType"))
+                .collect();
+            assert_eq!(port_types.len(), 1, "{}", service.name);
+            let port_type = port_types[0];
+            assert_eq!(
+                port_type.attribute(None, "name"),
+                Some(service.port_type),
+                "{}",
+                service.name
+            );
+            let operations = port_type
+                .children
+                .iter()
+                .filter(|c| c.is(WSDL_NS, "operation"));
+            let mut count = 0;
+            for operation in operations {
+                count += 1;
+                let name = operation.attribute(None, "name").unwrap_or_default();
+                for (message, suffix) in [("input", "Request"), ("output", "Response")] {
+                    let declared = operation
+                        .children
+                        .iter()
+                        .find(|c| c.is(WSDL_NS, message))
+                        .map(|m| m.attribute(None, "name"));
+                    let expected = format!("{name}{suffix}");
+                    assert_eq!(
+                        declared.map(|n| n.unwrap_or(&expected)),
+                        Some(expected.as_str()),
+                        "{}: {name}",
+                        service.name
+                    );
+                }
+            }
+            assert!(count > 0, "{}", service.name);
+        }
+    }
 }

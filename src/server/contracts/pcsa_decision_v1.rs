@@ -18,6 +18,7 @@ pub const SERVICE: SoapService = SoapService {
     banner: "PcsaDecision",
     path: pd::PATH,
     namespace: pd::INTF_NS,
+    port_type: "PcsaDecisionPortType",
     documents: &wsdl::PCSA_DECISION_V1,
     fault_detail: Some(pd::write_fault),
     operate: operate::<PcsaDecisionV1>,

@@ -18,6 +18,7 @@ pub const SERVICE: SoapService = SoapService {
     banner: "Subscriptions",
     path: ls::PATH,
     namespace: ls::INTF_NS,
+    port_type: "LivingWagesSubscriptionServicePortType",
     documents: &wsdl::SUBSCRIPTION_V1,
     fault_detail: Some(write_fault),
     operate: operate::<SubscriptionV1>,
