@@ -5,7 +5,7 @@
 //! which aws-lc lacks for that pair). The messages are signed by xmlsec1, as in the
 //! tests. Then libxmlsec1, the other candidate, on the RSA message
 //! (`benches/libxmlsec1.py`), and what `--sign-answers` costs an answer (RSA-2048 and
-//! ECDSA P-256, by `xml-sec`). `cargo bench --bench signatures`; needs xmlsec1 and
+//! ECDSA P-256, the arithmetic by aws-lc). `cargo bench --bench signatures`; needs xmlsec1 and
 //! openssl (and python-xmlsec for the comparison).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -134,7 +134,7 @@ fn main() {
         });
         assert!(answers.sign(&template).is_ok());
         let label = name.split(" (").next().unwrap_or(name);
-        time(&format!("answer signed, {label} (xml-sec)"), 500, || {
+        time(&format!("answer signed, {label} (aws-lc)"), 500, || {
             black_box(answers.sign(black_box(&template)).is_ok());
         });
     }

@@ -337,6 +337,31 @@ async fn a_deployment_can_require_signatures_or_not_understand_them() {
     assert_eq!(reply.status, 401, "{}", reply.body);
 }
 
+/// An `InclusiveNamespaces` prefix list, as WSS4J writes one on every exclusive
+/// canonicalization, is applied: the signature covers the declarations it names, so
+/// changing one the Body inherits breaks it, though no byte of the Body changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inclusive_namespace_prefix_lists_are_applied() {
+    require_xmlsec1!();
+    let (gw, dir, signer, payload) = setup().await;
+    let mut template = Template::new(payload, now());
+    template.inclusive_prefixes = Some("soapenv wsu x");
+    template.envelope_namespaces = r#" xmlns:x="urn:example:x""#;
+    let signed = template.sign(&signer, dir.path());
+    assert!(signed.contains("PrefixList=\"soapenv wsu x\""), "{signed}");
+    let reply = gw.anonymous().soap(&signed).await;
+    assert_eq!(reply.status_code(), "MSG00000", "{}", reply.body);
+    let moved = signed.replace(r#"xmlns:x="urn:example:x""#, r#"xmlns:x="urn:example:y""#);
+    let reply = gw.anonymous().soap(&moved).await;
+    assert_eq!(fault_code(&reply), "wsse:FailedCheck", "{}", reply.body);
+    // Without the prefix in the list, the same change is outside what was signed.
+    template.inclusive_prefixes = Some("soapenv wsu");
+    let signed = template.sign(&signer, dir.path());
+    let moved = signed.replace(r#"xmlns:x="urn:example:x""#, r#"xmlns:x="urn:example:y""#);
+    let reply = gw.anonymous().soap(&moved).await;
+    assert_eq!(reply.status_code(), "MSG00000", "{}", reply.body);
+}
+
 fn texts_between(s: &str, open: &str, close: &str) -> String {
     let start = s.find(open).unwrap() + open.len();
     let end = start + s[start..].find(close).unwrap();

@@ -112,6 +112,11 @@ pub struct Template<'a> {
     pub created: i64,
     pub expires: i64,
     pub references: Vec<&'a str>,
+    /// An `InclusiveNamespaces` prefix list on every exclusive canonicalization, as
+    /// WSS4J writes one.
+    pub inclusive_prefixes: Option<&'a str>,
+    /// Namespace declarations the Envelope carries besides SOAP's and wsu's.
+    pub envelope_namespaces: &'a str,
 }
 
 impl<'a> Template<'a> {
@@ -122,6 +127,19 @@ impl<'a> Template<'a> {
             created: now - 5,
             expires: now + 300,
             references: vec!["#Body-1", "#TS-1"],
+            inclusive_prefixes: None,
+            envelope_namespaces: "",
+        }
+    }
+
+    /// An exclusive canonicalization's Algorithm attribute, and its prefix list.
+    fn exclusive(&self, element: &str) -> String {
+        const EXC: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+        match self.inclusive_prefixes {
+            None => format!(r#"<ds:{element} Algorithm="{EXC}"/>"#),
+            Some(prefixes) => format!(
+                r#"<ds:{element} Algorithm="{EXC}"><ec:InclusiveNamespaces xmlns:ec="{EXC}" PrefixList="{prefixes}"/></ds:{element}>"#
+            ),
         }
     }
 
@@ -132,14 +150,17 @@ impl<'a> Template<'a> {
             .iter()
             .map(|uri| {
                 format!(
-                    r#"<ds:Reference URI="{uri}"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms><ds:DigestMethod Algorithm="{}"/><ds:DigestValue/></ds:Reference>"#,
+                    r#"<ds:Reference URI="{uri}"><ds:Transforms>{}</ds:Transforms><ds:DigestMethod Algorithm="{}"/><ds:DigestValue/></ds:Reference>"#,
+                    self.exclusive("Transform"),
                     signer.digest
                 )
             })
             .collect();
         format!(
-            r##"<soapenv:Envelope xmlns:soapenv="{soap}" xmlns:wsu="{WSU}"><soapenv:Header><wsse:Security xmlns:wsse="{WSSE}" soapenv:mustUnderstand="1"><wsu:Timestamp wsu:Id="TS-1"><wsu:Created>{created}</wsu:Created><wsu:Expires>{expires}</wsu:Expires></wsu:Timestamp><wsse:BinarySecurityToken wsu:Id="X509-1" ValueType="{X509V3}" EncodingType="{BASE64}">{token}</wsse:BinarySecurityToken><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="{method}"/>{references}</ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#X509-1" ValueType="{X509V3}"/></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature></wsse:Security></soapenv:Header><soapenv:Body wsu:Id="Body-1">{payload}</soapenv:Body></soapenv:Envelope>"##,
+            r##"<soapenv:Envelope xmlns:soapenv="{soap}" xmlns:wsu="{WSU}"{extra}><soapenv:Header><wsse:Security xmlns:wsse="{WSSE}" soapenv:mustUnderstand="1"><wsu:Timestamp wsu:Id="TS-1"><wsu:Created>{created}</wsu:Created><wsu:Expires>{expires}</wsu:Expires></wsu:Timestamp><wsse:BinarySecurityToken wsu:Id="X509-1" ValueType="{X509V3}" EncodingType="{BASE64}">{token}</wsse:BinarySecurityToken><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>{canonicalization}<ds:SignatureMethod Algorithm="{method}"/>{references}</ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#X509-1" ValueType="{X509V3}"/></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature></wsse:Security></soapenv:Header><soapenv:Body wsu:Id="Body-1">{payload}</soapenv:Body></soapenv:Envelope>"##,
             soap = self.soap,
+            extra = self.envelope_namespaces,
+            canonicalization = self.exclusive("CanonicalizationMethod"),
             created = at(self.created),
             expires = at(self.expires),
             token = signer.base64(),
