@@ -205,7 +205,8 @@ pub const SSINS: [(&str, &str, &str); 11] = [
 ];
 
 /// A demo institution's credentials: its key, password hash and client certificate.
-pub type Credentials<'a> = (&'a str, Option<String>, Option<CertificateFingerprint>);
+/// A demo institution's key, password hash and client certificate (DER).
+pub type Credentials<'a> = (&'a str, Option<String>, Option<Vec<u8>>);
 
 fn data_err(e: impl std::fmt::Display) -> DemoError {
     DemoError::Data(e.to_string())
@@ -267,9 +268,19 @@ fn write_world(
             && let Some((_, hash, certificate)) = credentials.iter().find(|(k, _, _)| k == key)
         {
             i.password_hash = hash.clone();
-            i.certificates = certificate.iter().copied().collect();
+            i.certificates = certificate
+                .iter()
+                .map(|der| CertificateFingerprint::of_der(der))
+                .collect();
         }
     }
+    // Registered whole: a signature may name them instead of carrying them.
+    checked.changes.extend(
+        credentials
+            .iter()
+            .filter_map(|(_, _, der)| der.clone())
+            .map(Change::Certificate),
+    );
     world::write(store, sources, &checked, false, crate::clock::unix_millis())?;
     let mut ssins: Vec<DemoSsin> = SSINS
         .iter()
@@ -363,7 +374,7 @@ pub fn prepare(data_dir: &Path, store: &dyn Store) -> Result<DemoSetup, DemoErro
     {
         let password = uuid::Uuid::new_v4().simple().to_string();
         let hash = hash_password(&password).map_err(|e| DemoError::Password(e.to_string()))?;
-        credentials.push((*key, Some(hash), Some(issued.fingerprint())));
+        credentials.push((*key, Some(hash), Some(issued.der.to_vec())));
         let declared = institution(&checked, key)?;
         let legal_contexts = declared
             .grants

@@ -14,7 +14,6 @@ use rustls::{
 };
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::domain::CertificateFingerprint;
@@ -223,5 +222,5 @@ impl ClientCertVerifier for ClientVerifier {
 }
 
 pub fn fingerprint(cert: &CertificateDer<'_>) -> CertificateFingerprint {
-    CertificateFingerprint::from_bytes(Sha256::digest(cert.as_ref()).into())
+    CertificateFingerprint::of_der(cert.as_ref())
 }

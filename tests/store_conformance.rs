@@ -133,6 +133,7 @@ fn contents_give_back_what_apply_wrote(store: &dyn Store) {
     ));
     // Written in another order: read back by kind, then by key.
     ok(store.apply(&[
+        Change::Certificate(vec![3, 2, 1]),
         Change::Institution(institution(partner, 1)),
         Change::Pcsa(pcsa(p, "44021")),
         Change::Person(person(b)),
@@ -146,6 +147,7 @@ fn contents_give_back_what_apply_wrote(store: &dyn Store) {
         [
             Change::Pcsa(pcsa(p, "44021")),
             Change::Institution(institution(partner, 1)),
+            Change::Certificate(vec![3, 2, 1]),
             Change::Person(person(a)),
             Change::Person(person(b)),
             inscription,
@@ -314,6 +316,17 @@ fn certificates_identify_their_institution(store: &dyn Store) {
         Some(y)
     );
     assert_eq!(ok(store.institutions()).len(), 2);
+    // Certificates registered whole are kept once each, in fingerprint order.
+    assert!(ok(store.registered_certificates()).is_empty());
+    let (first, second) = (vec![1, 2, 3], vec![4, 5]);
+    ok(store.apply(&[
+        Change::Certificate(first.clone()),
+        Change::Certificate(second.clone()),
+        Change::Certificate(first.clone()),
+    ]));
+    let mut expected = vec![first, second];
+    expected.sort_by_key(|der| CertificateFingerprint::of_der(der).to_hex());
+    assert_eq!(ok(store.registered_certificates()), expected);
 }
 
 fn references_are_checked(store: &dyn Store) {

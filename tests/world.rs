@@ -602,6 +602,18 @@ async fn a_testers_own_client_certificates_identify_their_institution() {
     }
     let _ = child.kill();
     let _ = child.wait();
+    // Given as files, both are registered whole: a signature may name them.
+    let store = RedbStore::open_dir(&data).unwrap_or_else(|e| panic!("{e}"));
+    let registered = store
+        .registered_certificates()
+        .unwrap_or_else(|e| panic!("{e}"));
+    for identity in [&issued, &pinned] {
+        use rustls::pki_types::pem::PemObject;
+        let der = rustls::pki_types::CertificateDer::from_pem_slice(identity.cert.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(registered.contains(&der.to_vec()), "{}", identity.cert);
+    }
+    drop(store);
     // The export names the CA the server trusts and the certificates' fingerprints.
     let out = gateway(&["world", "export", "--data-dir", path_arg(&data)]);
     let text = String::from_utf8_lossy(&out.stdout);

@@ -337,6 +337,89 @@ async fn a_deployment_can_require_signatures_or_not_understand_them() {
     assert_eq!(reply.status, 401, "{}", reply.body);
 }
 
+/// A registered certificate may be named instead of sent: by issuer and serial
+/// number, by thumbprint, or by subject key identifier, as WSS4J's key identifier
+/// types do, once it is registered whole (from a file). A certificate registered by
+/// its fingerprint alone, or one registered for nobody, cannot be named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registered_certificate_may_be_named_instead_of_sent() {
+    require_xmlsec1!();
+    let (gw, dir, _, payload) = setup().await;
+    let signer = Signer::rsa(dir.path(), "onem-named", RSA_SHA256, SHA256);
+    register(&gw, "onem", &signer);
+    gw.store
+        .apply(&[Change::Certificate(signer.der())])
+        .unwrap();
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let thumbprint = |signer: &Signer| {
+        let sha1 =
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &signer.der());
+        format!(
+            r#"<wsse:SecurityTokenReference><wsse:KeyIdentifier EncodingType="{}" ValueType="http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#ThumbprintSHA1">{}</wsse:KeyIdentifier></wsse:SecurityTokenReference>"#,
+            xmlsec1::BASE64,
+            b64(sha1.as_ref())
+        )
+    };
+    let (issuer, serial) = signer.issuer_serial(dir.path());
+    let ski = signer.subject_key_identifier(dir.path());
+    assert!(!ski.is_empty());
+    for key_info in [
+        format!(
+            "<wsse:SecurityTokenReference><ds:X509Data><ds:X509IssuerSerial><ds:X509IssuerName>{issuer}</ds:X509IssuerName><ds:X509SerialNumber>{serial}</ds:X509SerialNumber></ds:X509IssuerSerial></ds:X509Data></wsse:SecurityTokenReference>"
+        ),
+        thumbprint(&signer),
+        format!(
+            r#"<wsse:SecurityTokenReference><wsse:KeyIdentifier EncodingType="{}" ValueType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509SubjectKeyIdentifier">{}</wsse:KeyIdentifier></wsse:SecurityTokenReference>"#,
+            xmlsec1::BASE64,
+            b64(&ski)
+        ),
+    ] {
+        let mut template = Template::new(payload.clone(), now());
+        template.key_info = Some(key_info.clone());
+        let signed = template.sign(&signer, dir.path());
+        assert!(!signed.contains("BinarySecurityToken"), "{signed}");
+        let reply = gw.anonymous().soap(&signed).await;
+        assert_eq!(
+            reply.status_code(),
+            "MSG00000",
+            "{key_info}\n{}",
+            reply.body
+        );
+    }
+    // Registered by its fingerprint only, or for nobody: no certificate to name.
+    let fingerprint_only = Signer::rsa(dir.path(), "onem-fingerprint", RSA_SHA256, SHA256);
+    register(&gw, "onem", &fingerprint_only);
+    let stranger = Signer::rsa(dir.path(), "stranger", RSA_SHA256, SHA256);
+    for other in [&fingerprint_only, &stranger] {
+        let mut template = Template::new(payload.clone(), now());
+        template.key_info = Some(thumbprint(other));
+        let reply = gw.anonymous().soap(&template.sign(other, dir.path())).await;
+        assert_eq!(
+            fault_code(&reply),
+            "wsse:SecurityTokenUnavailable",
+            "{}",
+            reply.body
+        );
+        let reason = reply.text_of("faultstring").unwrap_or_default();
+        assert!(reason.contains("certificateFiles"), "{reason}");
+    }
+    // Named by the right issuer and another serial: not the registered certificate.
+    let mut template = Template::new(payload, now());
+    template.key_info = Some(format!(
+        "<ds:X509Data><ds:X509IssuerSerial><ds:X509IssuerName>{issuer}</ds:X509IssuerName><ds:X509SerialNumber>1{serial}</ds:X509SerialNumber></ds:X509IssuerSerial></ds:X509Data>"
+    ));
+    let reply = gw
+        .anonymous()
+        .soap(&template.sign(&signer, dir.path()))
+        .await;
+    assert_eq!(
+        fault_code(&reply),
+        "wsse:SecurityTokenUnavailable",
+        "{}",
+        reply.body
+    );
+}
+
 /// An `InclusiveNamespaces` prefix list, as WSS4J writes one on every exclusive
 /// canonicalization, is applied: the signature covers the declarations it names, so
 /// changing one the Body inherits breaks it, though no byte of the Body changed.

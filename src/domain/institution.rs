@@ -58,6 +58,12 @@ impl CertificateFingerprint {
         CertificateFingerprint(bytes)
     }
 
+    /// The fingerprint of a certificate: SHA-256 of its DER.
+    pub fn of_der(der: &[u8]) -> Self {
+        use sha2::Digest;
+        CertificateFingerprint(sha2::Sha256::digest(der).into())
+    }
+
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }

@@ -511,9 +511,19 @@ async fn identify(
         }
         _ => return unsigned(transport),
     };
-    let header = crate::wire::ws_security::read(&secured.header).map_err(Fault::security)?;
-    if header.signature.is_none() {
+    let mut header = crate::wire::ws_security::read(&secured.header).map_err(Fault::security)?;
+    let Some(signature) = &mut header.signature else {
         return unsigned(transport);
+    };
+    // A certificate the message names without carrying it is one registered whole.
+    if signature.key.is_named() {
+        let registered = gw.store.registered_certificates().map_err(|e| {
+            tracing::error!(error = %e, "store failure reading the registered certificates");
+            Fault::server()
+        })?;
+        let der =
+            ws_security::named_certificate(&signature.key, &registered).map_err(Fault::security)?;
+        signature.key = crate::wire::ws_security::KeyReference::Embedded(der);
     }
     let Secured { body_id, ids, .. } = *secured;
     let parts = ws_security::Parts {

@@ -2,7 +2,8 @@
 //! over the bytes the client sent. XML-DSig itself (canonicalization, digests, the
 //! signature value) is the `xml-sec` crate's; this module decides what a signed request
 //! must show: a signature covering the Body and a timestamp that is still current by
-//! the gateway's clock, made with the key of a certificate the message carries.
+//! the gateway's clock, made with the key of a certificate the message carries or
+//! names among those registered whole (`named_certificate`).
 
 use std::collections::HashMap;
 
@@ -10,7 +11,7 @@ use aws_lc_rs::signature::{self as native, ParsedPublicKey};
 use rustls_pki_types::CertificateDer;
 use xml_sec::xmldsig::{
     DsigError, DsigStatus, FailureReason, SignatureAlgorithm, VerificationKey, VerifyContext,
-    VerifyingKey,
+    VerifyingKey, X509DataInfo, x509_certificate_matches_selectors,
 };
 
 use crate::wire::ws_security::{KeyReference, SecurityError, SecurityFault, SecurityHeader};
@@ -46,6 +47,63 @@ const TRANSFORMS: [&str; 7] = [
     "http://www.w3.org/2006/12/xml-c14n11",
     "http://www.w3.org/2006/12/xml-c14n11#WithComments",
 ];
+
+/// A key reference as a person reads it in a fault.
+fn describe_key(key: &KeyReference) -> String {
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    match key {
+        KeyReference::IssuerSerial { issuer, serial } => {
+            format!("the certificate of issuer {issuer:?} and serial number {serial}")
+        }
+        KeyReference::Thumbprint(t) => format!("the certificate of SHA-1 thumbprint {}", hex(t)),
+        KeyReference::SubjectKeyIdentifier(s) => {
+            format!("the certificate of subject key identifier {}", hex(s))
+        }
+        KeyReference::Token(id) => format!("the token #{id}"),
+        KeyReference::Embedded(_) => "the embedded certificate".into(),
+    }
+}
+
+/// Among the certificates registered whole (DER), the one a key reference names
+/// without carrying it: by issuer and serial number or subject key identifier (as
+/// `xml-sec` matches `ds:X509Data` selectors), or by the SHA-1 digest of its DER.
+pub fn named_certificate(
+    key: &KeyReference,
+    registered: &[Vec<u8>],
+) -> Result<Vec<u8>, SecurityError> {
+    let selectors = |fill: &dyn Fn(&mut X509DataInfo)| {
+        let mut info = X509DataInfo::default();
+        fill(&mut info);
+        info
+    };
+    let info = match key {
+        KeyReference::IssuerSerial { issuer, serial } => Some(selectors(&|i| {
+            i.issuer_serials.push((issuer.clone(), serial.clone()))
+        })),
+        KeyReference::SubjectKeyIdentifier(ski) => Some(selectors(&|i| i.skis.push(ski.clone()))),
+        _ => None,
+    };
+    let provider = xml_sec::provider::default_provider();
+    let found = registered.iter().find(|der| match (key, &info) {
+        (KeyReference::Thumbprint(t), _) => {
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der).as_ref()
+                == t.as_slice()
+        }
+        (_, Some(info)) => x509_certificate_matches_selectors(info, der, provider).unwrap_or(false),
+        _ => false,
+    });
+    found.cloned().ok_or_else(|| {
+        refuse(
+            SecurityFault::SecurityTokenUnavailable,
+            format!(
+                "no registered certificate is {}: send the certificate in a \
+                 wsse:BinarySecurityToken, or register it as a file (a world file's \
+                 certificateFiles) so that it can be named",
+                describe_key(key).trim_start_matches("the certificate of ")
+            ),
+        )
+    })
+}
 
 /// What the envelope told of the signed parts: the Body's ID and every ID's element.
 pub struct Parts {
@@ -143,6 +201,15 @@ pub fn verify(
                 )
             })?,
         KeyReference::Embedded(der) => der.clone(),
+        named => {
+            return Err(refuse(
+                SecurityFault::SecurityTokenUnavailable,
+                format!(
+                    "{} was not looked up among the registered certificates",
+                    describe_key(named)
+                ),
+            ));
+        }
     };
     let algorithm = SignatureAlgorithm::from_uri(&signature.method)
         .filter(|a| METHODS.contains(a))

@@ -106,6 +106,11 @@ pub enum Change {
     Institution(Institution),
     Inscription(Inscription),
     Right(Right),
+    /// A certificate registered whole (DER), not only by its fingerprint: a signature
+    /// may then name it by issuer and serial number, thumbprint or subject key
+    /// identifier instead of carrying it. Which institution it identifies is still
+    /// said by the institutions' `certificates`.
+    Certificate(Vec<u8>),
 }
 
 /// What a registration reads, inside its transaction: the person, every accepted form
@@ -223,12 +228,16 @@ pub trait ReferenceData {
         fingerprint: &CertificateFingerprint,
     ) -> Result<Option<Institution>, StoreError>;
     fn institutions(&self) -> Result<Vec<Institution>, StoreError>;
+    /// Every certificate registered whole (`Change::Certificate`), DER, in fingerprint
+    /// order.
+    fn registered_certificates(&self) -> Result<Vec<Vec<u8>>, StoreError>;
     /// Every PCSA of the register.
     fn pcsas(&self) -> Result<Vec<Pcsa>, StoreError>;
     fn apply(&self, changes: &[Change]) -> Result<(), StoreError>;
     /// Everything `apply` can write, as the changes that would write it again (in an
     /// order `apply` accepts), read in one snapshot: PCSAs and institutions by CBE
-    /// number, then persons, inscriptions and rights, each by SSIN.
+    /// number, the certificates registered whole, then persons, inscriptions and
+    /// rights, each by SSIN.
     fn contents(&self) -> Result<Vec<Change>, StoreError>;
     /// True when nothing of the register is stored yet (the demo seeds only then).
     fn is_empty(&self) -> Result<bool, StoreError>;

@@ -38,6 +38,8 @@ const PCSAS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("pcsas");
 const INSTITUTIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("institutions");
 /// Certificate fingerprint (hex) → CBE of its institution.
 const CERTIFICATES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("certificates");
+/// Certificate fingerprint (hex) → the certificate (DER), for those registered whole.
+const CERTIFICATE_DERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("certificate_ders");
 /// First ticket (UUIDv7, time-ordered) of a chunk → up to `AUDIT_CHUNK` audit records
 /// in ticket order. One row per record had cost a B-tree insert per exchange, a
 /// tenth of a consultation's CPU; a chunk costs one per few hundred.
@@ -744,6 +746,7 @@ impl RedbStore {
         tx.open_table(PCSAS)?;
         tx.open_table(INSTITUTIONS)?;
         tx.open_table(CERTIFICATES)?;
+        tx.open_table(CERTIFICATE_DERS)?;
         tx.open_table(AUDIT)?;
         tx.open_table(FORMS)?;
         tx.open_table(DECIDED)?;
@@ -886,8 +889,13 @@ fn apply_in(tx: &redb::WriteTransaction, changes: &[Change]) -> Result<(), Store
         let mut pcsas = tx.open_table(PCSAS)?;
         let mut institutions = tx.open_table(INSTITUTIONS)?;
         let mut certificates = tx.open_table(CERTIFICATES)?;
+        let mut ders = tx.open_table(CERTIFICATE_DERS)?;
         for change in changes {
             match change {
+                Change::Certificate(der) => {
+                    let key = CertificateFingerprint::of_der(der).to_hex();
+                    ders.insert(key.as_bytes(), der.as_slice())?;
+                }
                 Change::Person(p) => {
                     files.insert(person_key(&p.ssin).as_bytes(), encode(p)?.as_slice())?;
                 }
@@ -987,6 +995,14 @@ impl ReferenceData for RedbStore {
     fn institution(&self, cbe: &CbeNumber) -> Result<Option<Institution>, StoreError> {
         self.get(INSTITUTIONS, "institutions", cbe.as_str())
     }
+    fn registered_certificates(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let mut out = Vec::new();
+        for row in tx.open_table(CERTIFICATE_DERS)?.iter()? {
+            out.push(row?.1.value().to_vec());
+        }
+        Ok(out)
+    }
     fn institution_by_certificate(
         &self,
         fingerprint: &CertificateFingerprint,
@@ -1034,6 +1050,9 @@ impl ReferenceData for RedbStore {
                 k.value(),
                 v.value(),
             )?));
+        }
+        for row in tx.open_table(CERTIFICATE_DERS)?.iter()? {
+            out.push(Change::Certificate(row?.1.value().to_vec()));
         }
         // Persons before what refers to them, as `apply` wants them.
         let (mut inscriptions, mut rights) = (Vec::new(), Vec::new());
@@ -1113,6 +1132,7 @@ fn copy_register(
         PCSAS,
         INSTITUTIONS,
         CERTIFICATES,
+        CERTIFICATE_DERS,
         FORMS,
         DECIDED,
         PAYMENTS,

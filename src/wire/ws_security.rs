@@ -20,6 +20,11 @@ pub const DS_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
 pub const X509V3: &str =
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3";
 pub const BASE64_BINARY: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary";
+/// A `wsse:KeyIdentifier` holding the SHA-1 digest of the certificate (WS-Security 1.1).
+pub const THUMBPRINT_SHA1: &str =
+    "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#ThumbprintSHA1";
+/// A `wsse:KeyIdentifier` holding the certificate's subject key identifier.
+pub const SUBJECT_KEY_IDENTIFIER: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509SubjectKeyIdentifier";
 
 /// The faults of WS-Security 1.1 (section 12), each a QName in the wsse namespace but
 /// `MessageExpired`, which the utility schema defines.
@@ -116,6 +121,25 @@ pub enum KeyReference {
     Token(String),
     /// A certificate in the `ds:KeyInfo` itself (`ds:X509Data/ds:X509Certificate`).
     Embedded(Vec<u8>),
+    /// A registered certificate the message does not carry, named by its issuer and
+    /// serial number (`ds:X509IssuerSerial`).
+    IssuerSerial { issuer: String, serial: String },
+    /// ... by the SHA-1 digest of its DER (`wsse:KeyIdentifier`, ThumbprintSHA1).
+    Thumbprint(Vec<u8>),
+    /// ... by its subject key identifier (`wsse:KeyIdentifier`, X509SubjectKeyIdentifier).
+    SubjectKeyIdentifier(Vec<u8>),
+}
+
+impl KeyReference {
+    /// A registered certificate named without being carried: the gateway looks it up.
+    pub fn is_named(&self) -> bool {
+        matches!(
+            self,
+            KeyReference::IssuerSerial { .. }
+                | KeyReference::Thumbprint(_)
+                | KeyReference::SubjectKeyIdentifier(_)
+        )
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -332,6 +356,26 @@ fn key_reference(key_info: &Element) -> Result<KeyReference, SecurityError> {
         if let Some(embedded) = embedded(str_)? {
             return Ok(embedded);
         }
+        if let Some(named) = issuer_serial(str_)? {
+            return Ok(named);
+        }
+        if let Some(identifier) = only_child(str_, WSSE_NS, "KeyIdentifier") {
+            let kind = identifier.attribute(None, "ValueType").unwrap_or_default();
+            let make: Option<fn(Vec<u8>) -> KeyReference> = match kind {
+                THUMBPRINT_SHA1 => Some(KeyReference::Thumbprint),
+                SUBJECT_KEY_IDENTIFIER => Some(KeyReference::SubjectKeyIdentifier),
+                _ => None,
+            };
+            if let Some(make) = make {
+                let encoding = identifier.attribute(None, "EncodingType");
+                if encoding.is_some_and(|e| e != BASE64_BINARY) {
+                    return Err(unavailable(format!(
+                        "wsse:KeyIdentifier of EncodingType {encoding:?}: only {BASE64_BINARY}"
+                    )));
+                }
+                return Ok(make(base64(&identifier.text, "the wsse:KeyIdentifier")?));
+            }
+        }
         let what = str_
             .children
             .first()
@@ -342,18 +386,46 @@ fn key_reference(key_info: &Element) -> Result<KeyReference, SecurityError> {
             .unwrap_or_else(|| "an empty reference".into());
         return Err(unavailable(format!(
             "the wsse:SecurityTokenReference holds {what}: send the certificate in a \
-             wsse:BinarySecurityToken and reference it (wsse:Reference URI=\"#id\"), or embed it \
-             in ds:X509Data"
+             wsse:BinarySecurityToken and reference it (wsse:Reference URI=\"#id\"), embed it \
+             in ds:X509Data, or name a registered one by ds:X509IssuerSerial or a \
+             wsse:KeyIdentifier (ThumbprintSHA1, X509SubjectKeyIdentifier)"
         )));
     }
     if let Some(embedded) = embedded(key_info)? {
         return Ok(embedded);
+    }
+    if let Some(named) = issuer_serial(key_info)? {
+        return Ok(named);
     }
     Err(unavailable(
         "ds:KeyInfo names no certificate the gateway can read: use a wsse:SecurityTokenReference \
          to a wsse:BinarySecurityToken, or ds:X509Data/ds:X509Certificate"
             .into(),
     ))
+}
+
+/// A certificate named in `parent`'s `ds:X509Data/ds:X509IssuerSerial`, if it names one.
+fn issuer_serial(parent: &Element) -> Result<Option<KeyReference>, SecurityError> {
+    let Some(named) = only_child(parent, DS_NS, "X509Data")
+        .and_then(|data| only_child(data, DS_NS, "X509IssuerSerial"))
+    else {
+        return Ok(None);
+    };
+    let text = |local: &str| {
+        only_child(named, DS_NS, local)
+            .map(|e| e.text.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                SecurityError::new(
+                    SecurityFault::InvalidSecurityToken,
+                    format!("ds:X509IssuerSerial has no ds:{local}"),
+                )
+            })
+    };
+    Ok(Some(KeyReference::IssuerSerial {
+        issuer: text("X509IssuerName")?,
+        serial: text("X509SerialNumber")?,
+    }))
 }
 
 /// A certificate in `parent`'s `ds:X509Data/ds:X509Certificate`, if it holds one.
@@ -423,6 +495,41 @@ mod tests {
     }
 
     #[test]
+    fn a_registered_certificate_may_be_named_instead_of_sent() {
+        for (key_info, expected) in [
+            (
+                "<wsse:SecurityTokenReference><ds:X509Data><ds:X509IssuerSerial><ds:X509IssuerName> CN=CA, O=Test </ds:X509IssuerName><ds:X509SerialNumber>12345</ds:X509SerialNumber></ds:X509IssuerSerial></ds:X509Data></wsse:SecurityTokenReference>".to_owned(),
+                KeyReference::IssuerSerial {
+                    issuer: "CN=CA, O=Test".into(),
+                    serial: "12345".into(),
+                },
+            ),
+            (
+                "<ds:X509Data><ds:X509IssuerSerial><ds:X509IssuerName>CN=CA</ds:X509IssuerName><ds:X509SerialNumber>7</ds:X509SerialNumber></ds:X509IssuerSerial></ds:X509Data>".to_owned(),
+                KeyReference::IssuerSerial {
+                    issuer: "CN=CA".into(),
+                    serial: "7".into(),
+                },
+            ),
+            (
+                format!(r#"<wsse:SecurityTokenReference><wsse:KeyIdentifier EncodingType="{BASE64_BINARY}" ValueType="{THUMBPRINT_SHA1}">AQID</wsse:KeyIdentifier></wsse:SecurityTokenReference>"#),
+                KeyReference::Thumbprint(vec![1, 2, 3]),
+            ),
+            (
+                format!(r#"<wsse:SecurityTokenReference><wsse:KeyIdentifier ValueType="{SUBJECT_KEY_IDENTIFIER}">BAU=</wsse:KeyIdentifier></wsse:SecurityTokenReference>"#),
+                KeyReference::SubjectKeyIdentifier(vec![4, 5]),
+            ),
+        ] {
+            let doc = header(&format!(
+                r#"<ds:Signature><ds:SignedInfo><ds:SignatureMethod Algorithm="urn:m"/></ds:SignedInfo><ds:KeyInfo>{key_info}</ds:KeyInfo></ds:Signature>"#
+            ));
+            let root = xml::parse(doc.as_bytes()).unwrap();
+            let key = read(&root).unwrap().signature.unwrap().key;
+            assert_eq!(key, expected, "{key_info}");
+        }
+    }
+
+    #[test]
     fn refusals_name_the_fault_and_the_element() {
         let cases = [
             (
@@ -454,6 +561,11 @@ mod tests {
                 r#"<ds:Signature><ds:SignedInfo><ds:SignatureMethod Algorithm="urn:m"/></ds:SignedInfo><ds:KeyInfo><wsse:SecurityTokenReference><wsse:KeyIdentifier ValueType="urn:thumb">AA==</wsse:KeyIdentifier></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature>"#.to_owned(),
                 SecurityFault::SecurityTokenUnavailable,
                 "KeyIdentifier urn:thumb",
+            ),
+            (
+                r#"<ds:Signature><ds:SignedInfo><ds:SignatureMethod Algorithm="urn:m"/></ds:SignedInfo><ds:KeyInfo><wsse:SecurityTokenReference><ds:X509Data><ds:X509IssuerSerial><ds:X509IssuerName>CN=x</ds:X509IssuerName></ds:X509IssuerSerial></ds:X509Data></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature>"#.to_owned(),
+                SecurityFault::InvalidSecurityToken,
+                "no ds:X509SerialNumber",
             ),
             (
                 "<other xmlns='urn:x'/>".to_owned(),

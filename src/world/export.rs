@@ -60,6 +60,9 @@ pub fn export(
     for change in contents {
         match change {
             Change::Right(r) if decided.contains(&(r.ssin(), r.pcsa())) => {}
+            // The institutions list every certificate by its fingerprint; the
+            // certificate itself is a file the world file named, not written back.
+            Change::Certificate(_) => {}
             Change::Pcsa(p) => world.pcsas.push(PcsaEntry {
                 cbe_number: text(p.cbe),
                 ins_code: text(p.ins.as_str()),

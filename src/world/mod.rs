@@ -418,6 +418,7 @@ pub fn check(sources: &[Source], register: &dyn ReferenceData) -> Result<Checked
     let mut c = Checker {
         problems: Vec::new(),
         source: None,
+        certificates: Vec::new(),
     };
     let (mut pcsas, mut institutions, mut persons) = (Vec::new(), Vec::new(), Vec::new());
     let (mut declared_pcsas, mut declared_institutions, mut declared_persons) =
@@ -520,6 +521,11 @@ pub fn check(sources: &[Source], register: &dyn ReferenceData) -> Result<Checked
     }
     let mut all: Vec<Change> = pcsas.into_iter().map(Change::Pcsa).collect();
     all.extend(institutions.into_iter().map(Change::Institution));
+    all.extend(
+        std::mem::take(&mut c.certificates)
+            .into_iter()
+            .map(Change::Certificate),
+    );
     all.extend(persons.into_iter().map(Change::Person));
     all.append(&mut changes);
     Ok(Checked {
@@ -825,6 +831,9 @@ struct Known<'a> {
 struct Checker<'a> {
     problems: Vec<Problem>,
     source: Option<&'a Source>,
+    /// Institutions' certificates given as files: registered whole, so that a
+    /// signature may name one rather than carry it.
+    certificates: Vec<Vec<u8>>,
 }
 
 impl<'a> Checker<'a> {
@@ -947,8 +956,9 @@ impl<'a> Checker<'a> {
         }
         for (i, t) in e.certificate_files.iter().enumerate() {
             let field = format!("{at}.certificateFiles[{i}]");
-            if let Some((fingerprint, _)) = self.certificate_file(t, field) {
+            if let Some((fingerprint, _, der)) = self.certificate_file(t, field) {
                 certificates.push(fingerprint);
+                self.certificates.push(der);
             }
         }
         let sector = match &e.sector {
@@ -1015,7 +1025,7 @@ impl<'a> Checker<'a> {
         &mut self,
         t: &Text,
         field: String,
-    ) -> Option<(CertificateFingerprint, String)> {
+    ) -> Option<(CertificateFingerprint, String, Vec<u8>)> {
         let dir = self
             .source
             .and_then(|s| s.path.parent())
@@ -1029,7 +1039,7 @@ impl<'a> Checker<'a> {
                 let first = certs
                     .first()
                     .ok_or_else(|| format!("{} holds no certificate", path.display()))?;
-                Ok((tls::fingerprint(first), pem))
+                Ok((tls::fingerprint(first), pem, first.to_vec()))
             });
         match read {
             Ok(found) => Some(found),
@@ -1043,7 +1053,7 @@ impl<'a> Checker<'a> {
     /// A CA certificate to trust for client certificates: a PEM file whose
     /// certificates can anchor a chain.
     fn client_ca(&mut self, at: &str, t: &Text) -> Option<(String, String)> {
-        let (fingerprint, pem) = self.certificate_file(t, at.to_owned())?;
+        let (fingerprint, pem, _) = self.certificate_file(t, at.to_owned())?;
         let dir = self
             .source
             .and_then(|s| s.path.parent())

@@ -162,7 +162,7 @@ impl Gateway {
             credentials.push((
                 *key,
                 Some(ok(hash_password(&password), "hash")),
-                Some(issued.fingerprint()),
+                Some(issued.der.to_vec()),
             ));
             passwords.insert(*key, password);
         }

@@ -103,6 +103,77 @@ impl Signer {
     pub fn fingerprint(&self) -> CertificateFingerprint {
         CertificateFingerprint::from_bytes(Sha256::digest(self.der()).into())
     }
+
+    /// What openssl prints of the certificate for `args`, without the field's name.
+    fn openssl(&self, dir: &Path, args: &[&str]) -> String {
+        let file = dir.join("certificate-for-openssl.pem");
+        std::fs::write(&file, &self.cert_pem).unwrap();
+        let out = Command::new("openssl")
+            .args(["x509", "-noout", "-in"])
+            .arg(&file)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.split_once('=')
+            .map_or(text.clone(), |(_, v)| v.trim().to_owned())
+    }
+
+    /// The issuer (RFC 2253) and serial number (decimal), as WSS4J's IssuerSerial
+    /// reference names the certificate; read by openssl.
+    pub fn issuer_serial(&self, dir: &Path) -> (String, String) {
+        let issuer = self.openssl(dir, &["-issuer", "-nameopt", "RFC2253"]);
+        let hex = self.openssl(dir, &["-serial"]);
+        (issuer, decimal(&hex))
+    }
+
+    /// The subject key identifier extension's value, read by openssl.
+    pub fn subject_key_identifier(&self, dir: &Path) -> Vec<u8> {
+        let text = self.openssl(dir, &["-ext", "subjectKeyIdentifier"]);
+        let hex = text
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim()
+            .replace(':', "");
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect()
+    }
+}
+
+/// A hexadecimal number of any length, in decimal.
+fn decimal(hex: &str) -> String {
+    let mut digits: Vec<u32> = vec![0]; // little-endian, base 10
+    for c in hex.chars() {
+        let mut carry = c.to_digit(16).unwrap();
+        for d in &mut digits {
+            let v = *d * 16 + carry;
+            *d = v % 10;
+            carry = v / 10;
+        }
+        while carry > 0 {
+            digits.push(carry % 10);
+            carry /= 10;
+        }
+    }
+    let text: String = digits
+        .iter()
+        .rev()
+        .map(|d| char::from(b'0' + *d as u8))
+        .collect();
+    let trimmed = text.trim_start_matches('0');
+    if trimmed.is_empty() {
+        "0".into()
+    } else {
+        trimmed.into()
+    }
 }
 
 /// How a message is signed: which parts the signature references and its timestamp.
@@ -117,6 +188,9 @@ pub struct Template<'a> {
     pub inclusive_prefixes: Option<&'a str>,
     /// Namespace declarations the Envelope carries besides SOAP's and wsu's.
     pub envelope_namespaces: &'a str,
+    /// What `ds:KeyInfo` holds instead of a reference to the message's token, which is
+    /// then left out: a certificate named rather than sent.
+    pub key_info: Option<String>,
 }
 
 impl<'a> Template<'a> {
@@ -129,6 +203,7 @@ impl<'a> Template<'a> {
             references: vec!["#Body-1", "#TS-1"],
             inclusive_prefixes: None,
             envelope_namespaces: "",
+            key_info: None,
         }
     }
 
@@ -157,13 +232,22 @@ impl<'a> Template<'a> {
             })
             .collect();
         format!(
-            r##"<soapenv:Envelope xmlns:soapenv="{soap}" xmlns:wsu="{WSU}"{extra}><soapenv:Header><wsse:Security xmlns:wsse="{WSSE}" soapenv:mustUnderstand="1"><wsu:Timestamp wsu:Id="TS-1"><wsu:Created>{created}</wsu:Created><wsu:Expires>{expires}</wsu:Expires></wsu:Timestamp><wsse:BinarySecurityToken wsu:Id="X509-1" ValueType="{X509V3}" EncodingType="{BASE64}">{token}</wsse:BinarySecurityToken><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>{canonicalization}<ds:SignatureMethod Algorithm="{method}"/>{references}</ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#X509-1" ValueType="{X509V3}"/></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature></wsse:Security></soapenv:Header><soapenv:Body wsu:Id="Body-1">{payload}</soapenv:Body></soapenv:Envelope>"##,
+            r##"<soapenv:Envelope xmlns:soapenv="{soap}" xmlns:wsu="{WSU}"{extra}><soapenv:Header><wsse:Security xmlns:wsse="{WSSE}" soapenv:mustUnderstand="1"><wsu:Timestamp wsu:Id="TS-1"><wsu:Created>{created}</wsu:Created><wsu:Expires>{expires}</wsu:Expires></wsu:Timestamp>{token}<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>{canonicalization}<ds:SignatureMethod Algorithm="{method}"/>{references}</ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo>{key_info}</ds:KeyInfo></ds:Signature></wsse:Security></soapenv:Header><soapenv:Body wsu:Id="Body-1">{payload}</soapenv:Body></soapenv:Envelope>"##,
             soap = self.soap,
             extra = self.envelope_namespaces,
             canonicalization = self.exclusive("CanonicalizationMethod"),
             created = at(self.created),
             expires = at(self.expires),
-            token = signer.base64(),
+            token = match &self.key_info {
+                Some(_) => String::new(),
+                None => format!(
+                    r#"<wsse:BinarySecurityToken wsu:Id="X509-1" ValueType="{X509V3}" EncodingType="{BASE64}">{}</wsse:BinarySecurityToken>"#,
+                    signer.base64()
+                ),
+            },
+            key_info = self.key_info.clone().unwrap_or_else(|| format!(
+                r##"<wsse:SecurityTokenReference><wsse:Reference URI="#X509-1" ValueType="{X509V3}"/></wsse:SecurityTokenReference>"##
+            )),
             method = signer.method,
             payload = self.payload,
         )
