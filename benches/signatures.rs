@@ -124,7 +124,7 @@ fn main() {
         std::fs::write(&certificate, &signer.cert_pem).unwrap();
         let answers = AnswerSigner::load(&certificate, &signer.key).unwrap();
         let blocks =
-            |w: &mut bcss_gateway::wire::xml::XmlWriter| answers.write_header(w, now * 1000);
+            |w: &mut bcss_gateway::wire::xml::XmlWriter| answers.write_header(w, now * 1000, &[]);
         let head = soap::Head {
             blocks: Some(&blocks),
             body_id: Some(signed_answers::BODY_ID),

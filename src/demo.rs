@@ -204,8 +204,8 @@ pub const SSINS: [(&str, &str, &str); 11] = [
     ("85073100137", "check digits wrong (MSG00011)", "MSG00011"),
 ];
 
-/// A demo institution's credentials: its key, password hash and client certificate.
-/// A demo institution's key, password hash and client certificate (DER).
+/// A demo institution's credentials: its key, password hash and client certificate
+/// (DER).
 pub type Credentials<'a> = (&'a str, Option<String>, Option<Vec<u8>>);
 
 fn data_err(e: impl std::fmt::Display) -> DemoError {

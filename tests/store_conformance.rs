@@ -316,17 +316,29 @@ fn certificates_identify_their_institution(store: &dyn Store) {
         Some(y)
     );
     assert_eq!(ok(store.institutions()).len(), 2);
-    // Certificates registered whole are kept once each, in fingerprint order.
+    // Certificates registered whole are kept once each, in fingerprint order, and
+    // given while an institution names them.
     assert!(ok(store.registered_certificates()).is_empty());
     let (first, second) = (vec![1, 2, 3], vec![4, 5]);
+    let mut owner = institution(x, 4);
+    owner.certificates = vec![
+        CertificateFingerprint::of_der(&first),
+        CertificateFingerprint::of_der(&second),
+    ];
     ok(store.apply(&[
         Change::Certificate(first.clone()),
         Change::Certificate(second.clone()),
         Change::Certificate(first.clone()),
+        Change::Institution(owner.clone()),
     ]));
-    let mut expected = vec![first, second];
+    let mut expected = vec![first.clone(), second.clone()];
     expected.sort_by_key(|der| CertificateFingerprint::of_der(der).to_hex());
     assert_eq!(ok(store.registered_certificates()), expected);
+    owner.certificates = vec![CertificateFingerprint::of_der(&second)];
+    ok(store.apply(&[Change::Institution(owner)]));
+    assert_eq!(ok(store.registered_certificates()), [second]);
+    ok(store.apply(&[Change::Certificate(vec![9])]));
+    assert_eq!(ok(store.registered_certificates()).len(), 1);
 }
 
 fn references_are_checked(store: &dyn Store) {

@@ -495,6 +495,32 @@ async fn answers_are_signed_with_the_servers_certificate_when_asked() {
             "a changed Body still verified"
         );
     }
+    // An addressed request: the answer's addressing headers are signed too.
+    let addressed = call.soap11().replace(
+        "<soap:Header/>",
+        &format!(
+            "<soap:Header><a:Action xmlns:a=\"{}\">http://kszbcss.fgov.be/LivingWagesService/getLivingWages</a:Action><a:MessageID xmlns:a=\"{}\">urn:uuid:77</a:MessageID></soap:Header>",
+            xmlsec1::WSA,
+            xmlsec1::WSA
+        ),
+    );
+    assert_ne!(addressed, call.soap11());
+    let r = gw.basic("onem").soap(&addressed).await;
+    assert_eq!(r.texts_of("RelatesTo"), ["urn:uuid:77"], "{}", r.body);
+    assert_eq!(r.body.matches("<ds:Reference ").count(), 5, "{}", r.body);
+    xmlsec1::verify(&r.body, xmlsec1::SOAP11, &gw.server_certificate, dir.path())
+        .unwrap_or_else(|e| panic!("{e}\n{}", r.body));
+    let tampered = r.body.replace(">urn:uuid:77<", ">urn:uuid:78<");
+    assert!(
+        xmlsec1::verify(
+            &tampered,
+            xmlsec1::SOAP11,
+            &gw.server_certificate,
+            dir.path()
+        )
+        .is_err(),
+        "a changed RelatesTo still verified"
+    );
     // The timestamp follows the gateway's clock.
     let r = gw.basic("onem").soap(&call.soap11()).await;
     let created = r.text_of("Created").unwrap();

@@ -167,8 +167,10 @@ impl AnswerSigner {
     }
 
     /// The `wsse:Security` block of a signed answer made at `now_ms`, inside an open
-    /// `soapenv:Header`: the signature's digests and value left empty, for `sign`.
-    pub fn write_header(&self, w: &mut XmlWriter, now_ms: i64) {
+    /// `soapenv:Header`: the signature's digests and value left empty, for `sign`. It
+    /// covers the timestamp, the Body and the header blocks of IDs `also` (the
+    /// answer's WS-Addressing headers, which WCF's policies want signed).
+    pub fn write_header(&self, w: &mut XmlWriter, now_ms: i64, also: &[&str]) {
         w.open_with(
             "wsse:Security",
             &[("wsse", WSSE_NS), ("wsu", WSU_NS)],
@@ -193,7 +195,7 @@ impl AnswerSigner {
             .open("ds:SignedInfo");
         w.empty_with("ds:CanonicalizationMethod", &[], &[("Algorithm", EXC_C14N)])
             .empty_with("ds:SignatureMethod", &[], &[("Algorithm", self.method())]);
-        for id in [TIMESTAMP_ID, BODY_ID] {
+        for id in [TIMESTAMP_ID, BODY_ID].iter().chain(also) {
             w.open_with("ds:Reference", &[], &[("URI", &format!("#{id}"))])
                 .open("ds:Transforms")
                 .empty_with("ds:Transform", &[], &[("Algorithm", EXC_C14N)])

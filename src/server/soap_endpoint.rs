@@ -92,17 +92,24 @@ impl Exchange {
             .map(|a| action.unwrap_or(a.version.fault_action()).to_owned());
         let now_ms = self.clock.at(clock::unix_millis());
         Some(move |w: &mut XmlWriter| {
-            if let (Some(addressing), Some(action)) = (&self.addressing, &action) {
-                ws_addressing::Reply {
-                    version: addressing.version,
+            let reply = self
+                .addressing
+                .as_ref()
+                .zip(action.as_ref())
+                .map(|(a, action)| ws_addressing::Reply {
+                    version: a.version,
                     action,
                     message_id: format!("urn:uuid:{}", self.ticket),
-                    relates_to: addressing.message_id.as_deref(),
+                    relates_to: a.message_id.as_deref(),
+                });
+            match (&reply, &self.signer) {
+                (Some(reply), Some(signer)) => {
+                    reply.write_with_ids(w, crate::wire::ws_security::WSU_NS);
+                    signer.write_header(w, now_ms, &reply.ids());
                 }
-                .write(w);
-            }
-            if let Some(signer) = &self.signer {
-                signer.write_header(w, now_ms);
+                (Some(reply), None) => reply.write(w),
+                (None, Some(signer)) => signer.write_header(w, now_ms, &[]),
+                (None, None) => {}
             }
         })
     }
@@ -200,7 +207,7 @@ impl Fault {
     fn addressing(e: AddressingError) -> Self {
         Fault {
             code: FaultCode::Addressing(e.fault, e.version),
-            reason_code: Cow::Owned(e.fault.qname()),
+            reason_code: Cow::Owned(e.fault.qname(e.version)),
             ..Fault::client("", e.reason)
         }
     }

@@ -300,7 +300,7 @@ pub fn verify(
                     SecurityFault::UnsupportedAlgorithm,
                     format!(
                         "ds:Reference URI=\"{}\" uses a transform the gateway does not apply \
-                         (it applies canonicalizations only)",
+                         (it applies canonicalizations and enveloped-signature only)",
                         uri(ref_index)
                     ),
                 ),

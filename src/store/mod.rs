@@ -228,8 +228,9 @@ pub trait ReferenceData {
         fingerprint: &CertificateFingerprint,
     ) -> Result<Option<Institution>, StoreError>;
     fn institutions(&self) -> Result<Vec<Institution>, StoreError>;
-    /// Every certificate registered whole (`Change::Certificate`), DER, in fingerprint
-    /// order.
+    /// Every certificate registered whole (`Change::Certificate`) that an institution
+    /// still names among its `certificates`, DER, in fingerprint order: one replaced
+    /// since is left out, though kept.
     fn registered_certificates(&self) -> Result<Vec<Vec<u8>>, StoreError>;
     /// Every PCSA of the register.
     fn pcsas(&self) -> Result<Vec<Pcsa>, StoreError>;

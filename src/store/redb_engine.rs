@@ -997,9 +997,13 @@ impl ReferenceData for RedbStore {
     }
     fn registered_certificates(&self) -> Result<Vec<Vec<u8>>, StoreError> {
         let tx = self.db.begin_read()?;
+        let owned = tx.open_table(CERTIFICATES)?;
         let mut out = Vec::new();
         for row in tx.open_table(CERTIFICATE_DERS)?.iter()? {
-            out.push(row?.1.value().to_vec());
+            let (fingerprint, der) = row?;
+            if owned.get(fingerprint.value())?.is_some() {
+                out.push(der.value().to_vec());
+            }
         }
         Ok(out)
     }

@@ -266,7 +266,7 @@ impl FaultCode {
                 })
             }
             FaultCode::Addressing(fault, version) => {
-                let (first, second) = fault.subcodes();
+                let (first, second) = fault.subcodes(version);
                 Some(Subcodes {
                     prefix: "wsa",
                     namespace: version.namespace(),

@@ -79,30 +79,47 @@ pub enum AddressingFault {
 }
 
 impl AddressingFault {
-    fn local_name(self) -> &'static str {
-        match self {
-            AddressingFault::InvalidAddressingHeader => "InvalidAddressingHeader",
-            AddressingFault::OnlyAnonymousAddressSupported => "OnlyAnonymousAddressSupported",
-            AddressingFault::MessageAddressingHeaderRequired => "MessageAddressingHeaderRequired",
-            AddressingFault::ActionNotSupported => "ActionNotSupported",
+    /// The fault's name in `version`: the 2004/08 submission names two of them
+    /// otherwise, and has no subcode for anonymous replies.
+    fn local_name(self, version: AddressingVersion) -> &'static str {
+        match (self, version) {
+            (AddressingFault::InvalidAddressingHeader, AddressingVersion::W3c) => {
+                "InvalidAddressingHeader"
+            }
+            (
+                AddressingFault::InvalidAddressingHeader
+                | AddressingFault::OnlyAnonymousAddressSupported,
+                AddressingVersion::Submission,
+            ) => "InvalidMessageInformationHeader",
+            (AddressingFault::OnlyAnonymousAddressSupported, AddressingVersion::W3c) => {
+                "OnlyAnonymousAddressSupported"
+            }
+            (AddressingFault::MessageAddressingHeaderRequired, AddressingVersion::W3c) => {
+                "MessageAddressingHeaderRequired"
+            }
+            (AddressingFault::MessageAddressingHeaderRequired, AddressingVersion::Submission) => {
+                "MessageInformationHeaderRequired"
+            }
+            (AddressingFault::ActionNotSupported, _) => "ActionNotSupported",
         }
     }
 
-    /// The fault's subcodes, most general first: `wsa:InvalidAddressingHeader` and
-    /// then `wsa:OnlyAnonymousAddressSupported`, or one alone.
-    pub fn subcodes(self) -> (&'static str, Option<&'static str>) {
-        match self {
-            AddressingFault::OnlyAnonymousAddressSupported => (
-                AddressingFault::InvalidAddressingHeader.local_name(),
-                Some(self.local_name()),
+    /// The fault's subcodes in `version`, most general first: W3C's
+    /// `wsa:InvalidAddressingHeader` then `wsa:OnlyAnonymousAddressSupported`, or one
+    /// alone.
+    pub fn subcodes(self, version: AddressingVersion) -> (&'static str, Option<&'static str>) {
+        match (self, version) {
+            (AddressingFault::OnlyAnonymousAddressSupported, AddressingVersion::W3c) => (
+                AddressingFault::InvalidAddressingHeader.local_name(version),
+                Some(self.local_name(version)),
             ),
-            _ => (self.local_name(), None),
+            _ => (self.local_name(version), None),
         }
     }
 
     /// `wsa:ActionNotSupported`: as the journal keeps it.
-    pub fn qname(self) -> String {
-        format!("wsa:{}", self.local_name())
+    pub fn qname(self, version: AddressingVersion) -> String {
+        format!("wsa:{}", self.local_name(version))
     }
 }
 
@@ -137,19 +154,38 @@ pub struct Reply<'a> {
 }
 
 impl Reply<'_> {
+    /// The IDs `write_with_ids` gives the blocks, for a signature to cover them.
+    pub fn ids(&self) -> Vec<&'static str> {
+        let mut ids = vec!["wsa-Action", "wsa-MessageID"];
+        if self.relates_to.is_some() {
+            ids.push("wsa-RelatesTo");
+        }
+        ids
+    }
+
     /// The header blocks, inside an open `soapenv:Header`.
     pub fn write(&self, w: &mut XmlWriter) {
-        let ns = [("wsa", self.version.namespace())];
-        w.open_ns("wsa:Action", &ns)
-            .text(self.action)
-            .close("wsa:Action");
-        w.open_ns("wsa:MessageID", &ns)
-            .text(&self.message_id)
-            .close("wsa:MessageID");
+        self.write_blocks(w, None);
+    }
+
+    /// `write`, each block with a `wsu:Id` (`ids`), in the namespace `wsu`.
+    pub fn write_with_ids(&self, w: &mut XmlWriter, wsu: &str) {
+        self.write_blocks(w, Some(wsu));
+    }
+
+    fn write_blocks(&self, w: &mut XmlWriter, wsu: Option<&str>) {
+        let wsa = self.version.namespace();
+        let mut block = |name: &str, id: &str, text: &str| {
+            match wsu {
+                Some(wsu) => w.open_with(name, &[("wsa", wsa), ("wsu", wsu)], &[("wsu:Id", id)]),
+                None => w.open_ns(name, &[("wsa", wsa)]),
+            };
+            w.text(text).close(name);
+        };
+        block("wsa:Action", "wsa-Action", self.action);
+        block("wsa:MessageID", "wsa-MessageID", &self.message_id);
         if let Some(relates_to) = self.relates_to {
-            w.open_ns("wsa:RelatesTo", &ns)
-                .text(relates_to)
-                .close("wsa:RelatesTo");
+            block("wsa:RelatesTo", "wsa-RelatesTo", relates_to);
         }
     }
 }
@@ -173,15 +209,17 @@ impl Reader {
             action: None,
             message_id: None,
         });
-        let message_id = read.message_id.clone();
-        let refuse = |fault, reason: String| AddressingError {
+        // The message ID is copied only into an error: a header of many blocks costs
+        // no copy of it each.
+        let refuse = |read: &Addressing, fault, reason: String| AddressingError {
             fault,
             version,
             reason,
-            message_id: message_id.clone(),
+            message_id: read.message_id.clone(),
         };
         if read.version != version {
             return Err(refuse(
+                read,
                 AddressingFault::InvalidAddressingHeader,
                 format!(
                     "the header mixes WS-Addressing {} and {}: use one",
@@ -202,14 +240,21 @@ impl Reader {
         };
         if self.seen.contains(&name) {
             return Err(refuse(
+                read,
                 AddressingFault::InvalidAddressingHeader,
                 format!("wsa:{name} appears twice in the header: a message has one"),
             ));
         }
         self.seen.push(name);
         match name {
-            "Action" => read.action = Some(uri(block, name).map_err(|r| refuse(r.0, r.1))?),
-            "MessageID" => read.message_id = Some(uri(block, name).map_err(|r| refuse(r.0, r.1))?),
+            "Action" => match uri(block, name) {
+                Ok(action) => read.action = Some(action),
+                Err((fault, reason)) => return Err(refuse(read, fault, reason)),
+            },
+            "MessageID" => match uri(block, name) {
+                Ok(id) => read.message_id = Some(id),
+                Err((fault, reason)) => return Err(refuse(read, fault, reason)),
+            },
             "ReplyTo" | "FaultTo" => {
                 let address = block
                     .children
@@ -218,6 +263,7 @@ impl Reader {
                     .map(|a| a.text.trim())
                     .ok_or_else(|| {
                         refuse(
+                            read,
                             AddressingFault::InvalidAddressingHeader,
                             format!("wsa:{name} has no wsa:Address"),
                         )
@@ -226,6 +272,7 @@ impl Reader {
                     || (name == "FaultTo" && Some(address) == version.none());
                 if !back_channel {
                     return Err(refuse(
+                        read,
                         AddressingFault::OnlyAnonymousAddressSupported,
                         format!(
                             "wsa:{name} is {address:?}: the gateway answers on the HTTP response \
@@ -362,6 +409,30 @@ mod tests {
                 Ok(read) => panic!("{blocks}: accepted as {read:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_submission_names_its_faults_its_own_way() {
+        use AddressingVersion::{Submission, W3c};
+        assert_eq!(
+            AddressingFault::OnlyAnonymousAddressSupported.subcodes(Submission),
+            ("InvalidMessageInformationHeader", None)
+        );
+        assert_eq!(
+            AddressingFault::MessageAddressingHeaderRequired.qname(Submission),
+            "wsa:MessageInformationHeaderRequired"
+        );
+        assert_eq!(
+            AddressingFault::OnlyAnonymousAddressSupported.subcodes(W3c),
+            (
+                "InvalidAddressingHeader",
+                Some("OnlyAnonymousAddressSupported")
+            )
+        );
+        assert_eq!(
+            AddressingFault::ActionNotSupported.qname(Submission),
+            "wsa:ActionNotSupported"
+        );
     }
 
     #[test]

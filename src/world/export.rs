@@ -28,6 +28,19 @@ fn text(value: impl ToString) -> Text {
     Spanned::new(0..0, value.to_string())
 }
 
+/// A certificate as PEM text.
+fn pem(der: &[u8]) -> String {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in encoded.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}
+
 fn at<T>(value: T) -> Spanned<T> {
     Spanned::new(0..0, value)
 }
@@ -52,6 +65,17 @@ pub fn export(
         }
     }
     forms.sort_by_key(|f| f.number);
+    // Certificates registered whole are written whole, as PEM text.
+    let whole: std::collections::HashMap<String, String> = contents
+        .iter()
+        .filter_map(|c| match c {
+            Change::Certificate(der) => Some((
+                crate::domain::CertificateFingerprint::of_der(der).to_hex(),
+                pem(der),
+            )),
+            _ => None,
+        })
+        .collect();
     // A right of a person at a PCSA that sent forms about them is the forms' to make.
     let decided: std::collections::HashSet<(Ssin, CbeNumber)> = forms
         .iter()
@@ -60,8 +84,7 @@ pub fn export(
     for change in contents {
         match change {
             Change::Right(r) if decided.contains(&(r.ssin(), r.pcsa())) => {}
-            // The institutions list every certificate by its fingerprint; the
-            // certificate itself is a file the world file named, not written back.
+            // Written with the institution that names it.
             Change::Certificate(_) => {}
             Change::Pcsa(p) => world.pcsas.push(PcsaEntry {
                 cbe_number: text(p.cbe),
@@ -73,8 +96,19 @@ pub fn export(
                 name: text(i.name),
                 password: None,
                 password_hash: i.password_hash.map(text),
-                certificates: i.certificates.iter().map(|c| text(c.to_hex())).collect(),
+                certificates: i
+                    .certificates
+                    .iter()
+                    .filter(|c| !whole.contains_key(&c.to_hex()))
+                    .map(|c| text(c.to_hex()))
+                    .collect(),
                 certificate_files: Vec::new(),
+                certificate_pems: i
+                    .certificates
+                    .iter()
+                    .filter_map(|c| whole.get(&c.to_hex()))
+                    .map(|pem| text(pem.clone()))
+                    .collect(),
                 sector: i.sector.map(|s| SectorEntry {
                     sector: at(i64::from(s.sector)),
                     institution: at(i64::from(s.institution)),

@@ -141,6 +141,10 @@ pub struct InstitutionEntry {
     /// Its client certificates as PEM files (relative to the world file).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub certificate_files: Vec<Text>,
+    /// Its client certificates as PEM text, one each: what `world export` writes for
+    /// certificates registered whole, and a fragment sent to the admin API may give.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificate_pems: Vec<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sector: Option<SectorEntry>,
     #[serde(default, rename = "grant", skip_serializing_if = "Vec::is_empty")]
@@ -959,6 +963,17 @@ impl<'a> Checker<'a> {
             if let Some((fingerprint, _, der)) = self.certificate_file(t, field) {
                 certificates.push(fingerprint);
                 self.certificates.push(der);
+            }
+        }
+        for (i, t) in e.certificate_pems.iter().enumerate() {
+            use rustls::pki_types::pem::PemObject;
+            let field = format!("{at}.certificatePems[{i}]");
+            match rustls::pki_types::CertificateDer::from_pem_slice(t.get_ref().as_bytes()) {
+                Ok(der) => {
+                    certificates.push(tls::fingerprint(&der));
+                    self.certificates.push(der.to_vec());
+                }
+                Err(e) => self.problem(t.span(), field, format!("not a PEM certificate: {e}")),
             }
         }
         let sector = match &e.sector {

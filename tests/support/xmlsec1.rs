@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 pub const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 pub const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
+pub const WSA: &str = "http://www.w3.org/2005/08/addressing";
 pub const WSSE: &str =
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
 pub const WSU: &str =
@@ -279,8 +280,8 @@ impl<'a> Template<'a> {
 }
 
 /// Checks `message`'s signature with xmlsec1 and the key of `certificate` (a PEM
-/// file), the Body and the timestamp found by their `wsu:Id`: what a client that
-/// verifies answers does. The error is xmlsec1's.
+/// file), the Body, the timestamp and WS-Addressing's reply headers found by their
+/// `wsu:Id`: what a client that verifies answers does. The error is xmlsec1's.
 pub fn verify(message: &str, soap: &str, certificate: &Path, dir: &Path) -> Result<(), String> {
     let file = dir.join("answer.xml");
     std::fs::write(&file, message).unwrap();
@@ -290,6 +291,11 @@ pub fn verify(message: &str, soap: &str, certificate: &Path, dir: &Path) -> Resu
         .arg(certificate)
         .args(["--id-attr:Id", &format!("{soap}:Body")])
         .args(["--id-attr:Id", &format!("{WSU}:Timestamp")])
+        .args(
+            ["Action", "MessageID", "RelatesTo"]
+                .iter()
+                .flat_map(|h| ["--id-attr:Id".to_owned(), format!("{WSA}:{h}")]),
+        )
         .arg(&file)
         .output()
         .unwrap();
