@@ -710,10 +710,15 @@ async fn a_decision_dated_today_counts_from_midnight_in_brussels() {
 
 /// A payment line of a statement: integration income, category B, article 860 (60 %).
 fn payment(ssin: &str, amount: &str, paid: &str) -> String {
+    payment_on(ssin, "860", amount, paid)
+}
+
+/// The same, booked on another budget article.
+fn payment_on(ssin: &str, article: &str, amount: &str, paid: &str) -> String {
     format!(
         "<payment><law>1</law><fileNumber>D-0042</fileNumber><ssin>{ssin}</ssin>\
          <reference>DOS-2025-1</reference><amountType>1</amountType>\
-         <firstDay>2025-02-01</firstDay><lastDay>2025-02-28</lastDay><budgetArticle>860</budgetArticle>\
+         <firstDay>2025-02-01</firstDay><lastDay>2025-02-28</lastDay><budgetArticle>{article}</budgetArticle>\
          <amount>{amount}</amount><category>B</category><lastName>Dupont</lastName><firstName>Marie</firstName>\
          <personConcerned>00</personConcerned><paidAmount>{paid}</paidAmount></payment>"
     )
@@ -785,6 +790,37 @@ async fn a_statement_of_payments_is_written_whole_and_replaced_when_sent_again()
         ["900014", "900023"]
     );
     assert_eq!(gw.store.statement(&ins, march).unwrap(), lines);
+}
+
+/// Every article of the note's list is accepted with its State share, the integration
+/// projects with students up to « 70% + 10% » (980) among them; one past the list is
+/// refused by name.
+#[tokio::test]
+async fn the_budget_articles_of_the_note_carry_their_state_share() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let cpas = gw.basic("cpas-liege");
+    let a = gw.ssins.no_right.clone();
+    let lines = [
+        payment_on(&a, "980", "100", "80"),
+        payment_on(&a, "960", "100", "60"),
+        payment_on(&a, "870", "100", "70"),
+        payment_on(&a, "133", "100", "10"),
+    ];
+    let reply = cpas
+        .soap_at(PD_PATH, &statement(&liege, LIEGE_INS, &lines))
+        .await;
+    assert_accepted(&reply);
+    assert_eq!(reply.text_of("lineCount").as_deref(), Some("4"));
+    // 80 % of 100 on article 980, not 70 %.
+    let wrong_share = payment_on(&a, "980", "100", "70");
+    let past = payment_on(&a, "981", "100", "81");
+    let reply = cpas
+        .soap_at(PD_PATH, &statement(&liege, LIEGE_INS, &[wrong_share, past]))
+        .await;
+    assert_rejected(&reply);
+    assert_eq!(reply.texts_of("line"), ["1", "2"]);
+    assert_eq!(reply.texts_of("field"), ["paidAmount", "budgetArticle"]);
 }
 
 #[tokio::test]

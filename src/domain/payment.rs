@@ -81,7 +81,9 @@ impl AmountType {
 
 /// The State's share (in percent) of an amount booked on a budget article of the
 /// integration income (seed 003's list: 102–153, 850–870 = 800 + the CPAS's rate,
-/// 960–979 = the CPAS's rate + 10 for integration projects with students).
+/// 960–980 = the CPAS's rate, 50 to 70, + 10 for integration projects with students
+/// before 1 November 2016). The dates the note gives some articles (before
+/// 1 October 2002, contracts after 1 January 2017, ...) are not checked here.
 pub fn state_share_percent(article: u16) -> Option<u8> {
     match article {
         102 => Some(60),
@@ -92,7 +94,7 @@ pub fn state_share_percent(article: u16) -> Option<u8> {
         152 | 153 => Some(20),
         105..=129 | 131 | 134..=145 if article != 117 => Some(100),
         850..=870 => u8::try_from(article - 800).ok(),
-        960..=979 => u8::try_from(article - 900).ok(),
+        960..=980 => u8::try_from(article - 900).ok(),
         _ => None,
     }
 }
@@ -254,7 +256,11 @@ mod tests {
         assert_eq!(state_share_percent(855), Some(55));
         assert_eq!(state_share_percent(960), Some(60));
         assert_eq!(state_share_percent(979), Some(79));
-        assert_eq!(state_share_percent(980), None);
+        // « 70% + 10% », the last of the list.
+        assert_eq!(state_share_percent(980), Some(80));
+        assert_eq!(state_share_percent(981), None);
+        assert_eq!(state_share_percent(959), None);
+        assert_eq!(state_share_percent(871), None);
         assert_eq!(state_share_percent(146), None);
     }
 }
