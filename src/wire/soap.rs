@@ -167,8 +167,9 @@ type SecurityBlock<'a> = (Element<'a>, bool);
 
 /// The header blocks the gateway processes, when addressed to it: WS-Security's,
 /// returned with whether it must be understood for the caller to judge, and
-/// WS-Addressing's, read into their properties. Any other block that must be
-/// understood is a fault.
+/// WS-Addressing's, read into their properties. Any other block addressed to it that
+/// must be understood is a fault; one addressed to another role is not the gateway's
+/// to process (SOAP 1.2, part 1, 5.2.2), so it is left alone.
 fn check_headers(
     header: Element<'_>,
     version: SoapVersion,
@@ -189,7 +190,7 @@ fn check_headers(
             addressing
                 .block(&block, wsa)
                 .map_err(EnvelopeError::Addressing)?;
-        } else if must {
+        } else if must && ours {
             return Err(EnvelopeError::MustUnderstand(block.expanded_name()));
         }
     }
@@ -456,12 +457,10 @@ mod tests {
             ids.get("T").map(String::as_str),
             Some(&*format!("{{{wsu}}}Timestamp"))
         );
-        // Addressed to another actor, it is not the gateway's to process.
+        // Addressed to another actor, it is not the gateway's to process, nor to
+        // understand: left alone.
         let other = doc.replace("e:mustUnderstand", "e:actor=\"urn:other\" e:mustUnderstand");
-        assert!(matches!(
-            parse_envelope(other.as_bytes()),
-            Err((_, EnvelopeError::MustUnderstand(_)))
-        ));
+        assert!(parse_envelope(other.as_bytes()).unwrap().security.is_none());
         // Without a Security block, IDs are not even looked at.
         let plain = env(SOAP11_NS, "<x xmlns='urn:a'/>");
         assert!(parse_envelope(plain.as_bytes()).unwrap().security.is_none());
@@ -529,14 +528,15 @@ mod tests {
         let addressing = parse_envelope(doc.as_bytes()).unwrap().addressing.unwrap();
         assert_eq!(addressing.action.as_deref(), Some("urn:x"));
         assert_eq!(addressing.message_id.as_deref(), Some("urn:uuid:1"));
-        // Addressed to another node, a block is not the gateway's to understand.
-        let elsewhere = format!(
-            r#"<e:Envelope xmlns:e="{SOAP12_NS}" xmlns:a="{WSA_NS}"><e:Header><a:Action e:role="urn:other" e:mustUnderstand="1">urn:x</a:Action></e:Header><e:Body><x/></e:Body></e:Envelope>"#
-        );
-        assert_eq!(
-            parse_envelope(elsewhere.as_bytes()).err().map(|(_, e)| e),
-            Some(EnvelopeError::MustUnderstand(format!("{{{WSA_NS}}}Action")))
-        );
+        // Addressed to another role, a block is not the gateway's to process, nor
+        // to understand, whatever it is.
+        for block in ["a:Action", "t:Trace"] {
+            let elsewhere = format!(
+                r#"<e:Envelope xmlns:e="{SOAP12_NS}" xmlns:a="{WSA_NS}" xmlns:t="urn:t"><e:Header><{block} e:role="urn:other" e:mustUnderstand="1">urn:x</{block}></e:Header><e:Body><x/></e:Body></e:Envelope>"#
+            );
+            let read = parse_envelope(elsewhere.as_bytes()).unwrap();
+            assert!(read.addressing.is_none(), "{block}");
+        }
         let twice = doc.replace("</e:Header>", "<a:Action>urn:y</a:Action></e:Header>");
         let e = parse_envelope(twice.as_bytes()).err().map(|(_, e)| e);
         let Some(e @ EnvelopeError::Addressing(_)) = e else {
