@@ -878,3 +878,36 @@ async fn with_a_propagation_delay_a_right_appears_only_once_the_delay_has_passed
     gw.clock.advance_ms(2 * 24 * 3600 * 1000);
     assert_eq!(onem_sees(&gw, &ssin).await, ["2024-01-01..2024-03-31"]);
 }
+
+/// Real-life situation 44 (« après le 30/03/2007 ») from 30 March 2007, as « après le
+/// 01/01/2005 » is from 1 January 2005; code 20, listed without a meaning or a date,
+/// at any date. The register then holds the rights from the days the note allows.
+#[tokio::test]
+async fn situation_44_from_30_march_2007_and_code_20_at_any_date() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let cpas = gw.basic("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    let mut early = FormB::new(&liege, &ssin, "2007-03-29", 1);
+    early.situation = 44;
+    let reply = cpas.soap_at(PD_PATH, &early.envelope(&liege)).await;
+    assert_rejected(&reply);
+    assert_eq!(reply.texts_of("field"), ["realLifeSituation"]);
+    let mut from = FormB::new(&liege, &ssin, "2007-03-30", 1);
+    from.situation = 44;
+    assert_accepted(&cpas.soap_at(PD_PATH, &from.envelope(&liege)).await);
+    let mut twenty = FormB::new(&liege, &ssin, "2012-05-01", 1);
+    twenty.situation = 20;
+    twenty.category = "A";
+    twenty.reference = Some("DOS-2012-20");
+    assert_accepted(&cpas.soap_at(PD_PATH, &twenty.envelope(&liege)).await);
+    let person = bcss_gateway::domain::Ssin::parse(&ssin).unwrap();
+    let file = gw.store.person_file(&person).unwrap();
+    let mut begins: Vec<String> = file
+        .rights
+        .iter()
+        .flat_map(|(right, _)| right.periods().iter().map(|p| p.begin().to_string()))
+        .collect();
+    begins.sort();
+    assert_eq!(begins, ["2007-03-30", "2012-05-01"], "{:?}", file.rights);
+}

@@ -15,7 +15,10 @@ pub const MAX_REFERENCE: usize = 12;
 
 /// Rubric 12, real-life situation: the codes and the dates they are valid at.
 /// "jusqu'au 31/12/2004", "après le 01/01/2005" and "après le 30/03/2007" are read as
-/// up to and including, and from, those days.
+/// up to and including, and from, those days: the 2005 codes take over from those
+/// valid until 2004 with no day between, and 2007's are the same words. Code 20 has
+/// neither a meaning nor a date in the note, but rubric 15 names it among category
+/// A's situations: it is valid at any date.
 fn situation_validity(code: u8) -> Option<(Option<Date>, Option<Date>)> {
     let until_2004 = Date::from_ymd(2004, 12, 31).ok();
     let from_2005 = Date::from_ymd(2005, 1, 1).ok();
@@ -431,6 +434,8 @@ mod tests {
         assert!(!valid(21, d(2004, 12, 31)));
         assert!(!valid(44, d(2007, 3, 29)));
         assert!(valid(44, d(2007, 3, 30)));
+        // Code 20, listed without a meaning or a date, at either end of time.
+        assert!(valid(20, d(1990, 1, 1)) && valid(20, d(2030, 1, 1)));
         assert!(valid(12, d(1999, 1, 1)) && valid(12, d(2030, 1, 1)));
         assert!(situation_validity(0).is_none() && situation_validity(45).is_none());
     }
