@@ -9,9 +9,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use support::{Call, Gateway, periods};
+use support::{Call, Gateway, periods, run_tool, tool_output};
 
 const LC_ONEM: &str = "UNEMPLOYMENT:LIVING_WAGE_CHECK";
 const STORE_PASSWORD: &str = "changeit";
@@ -26,20 +26,6 @@ const AXIS_JARS: [&str; 7] = [
     "commons-discovery.jar",
     "javax.activation.jar",
 ];
-
-fn run(command: &mut Command, what: &str) -> Output {
-    command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"))
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 fn succeeds(program: &str, arg: &str) -> bool {
     Command::new(program)
@@ -78,7 +64,7 @@ fn trust_options(gw: &Gateway, dir: &Path) -> Vec<String> {
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, &gw.pki.ca.certificate_pem).unwrap_or_else(|e| panic!("{e}"));
     let store = dir.join("trust.p12");
-    let out = run(
+    let out = run_tool(
         Command::new("keytool")
             .args(["-importcert", "-noprompt", "-alias", "gateway", "-file"])
             .arg(&ca)
@@ -92,7 +78,7 @@ fn trust_options(gw: &Gateway, dir: &Path) -> Vec<String> {
             .arg(&store),
         "keytool",
     );
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", tool_output(&out));
     vec![
         format!("-Djavax.net.ssl.trustStore={}", store.display()),
         format!("-Djavax.net.ssl.trustStorePassword={STORE_PASSWORD}"),
@@ -103,7 +89,7 @@ fn trust_options(gw: &Gateway, dir: &Path) -> Vec<String> {
 /// warning that it left a port out.
 fn wsimport(url: &str, trust: &[String], classes: &Path) {
     std::fs::create_dir_all(classes).unwrap_or_else(|e| panic!("{}: {e}", classes.display()));
-    let out = run(
+    let out = run_tool(
         Command::new("wsimport")
             .env("WSIMPORT_OPTS", trust.join(" "))
             .arg("-d")
@@ -111,7 +97,7 @@ fn wsimport(url: &str, trust: &[String], classes: &Path) {
             .arg(url),
         "wsimport",
     );
-    let said = text(&out);
+    let said = tool_output(&out);
     assert!(out.status.success(), "wsimport {url}\n{said}");
     assert!(!said.contains("Ignoring"), "wsimport {url}\n{said}");
 }
@@ -130,7 +116,7 @@ async fn every_served_wsdl_generates_a_client_with_wsimport_and_axis() {
         let name = service.path.replace('/', "_");
         wsimport(&url, &trust, &dir.path().join(format!("{name}-jaxws")));
         let sources = dir.path().join(format!("{name}-axis"));
-        let out = run(
+        let out = run_tool(
             Command::new("java")
                 .args(&trust)
                 .args([
@@ -143,11 +129,15 @@ async fn every_served_wsdl_generates_a_client_with_wsimport_and_axis() {
                 .arg(&url),
             "Axis WSDL2Java",
         );
-        assert!(out.status.success(), "WSDL2Java {url}\n{}", text(&out));
+        assert!(
+            out.status.success(),
+            "WSDL2Java {url}\n{}",
+            tool_output(&out)
+        );
         // What Axis generated compiles against Axis alone.
         let files = java_files(&sources);
         assert!(!files.is_empty(), "WSDL2Java {url} wrote nothing");
-        let out = run(
+        let out = run_tool(
             Command::new("javac")
                 .args(["-nowarn", "-cp", &axis_classpath(), "-d"])
                 .arg(dir.path().join(format!("{name}-axis-classes")))
@@ -157,7 +147,7 @@ async fn every_served_wsdl_generates_a_client_with_wsimport_and_axis() {
         assert!(
             out.status.success(),
             "javac of Axis's {url}\n{}",
-            text(&out)
+            tool_output(&out)
         );
     }
 }
@@ -193,7 +183,7 @@ fn java_client(
     if !classes.join("LivingWagesClient.class").exists() {
         let url = format!("https://localhost:{}{}?wsdl", gw.addr.port(), support::PATH);
         wsimport(&url, trust, &classes);
-        let out = run(
+        let out = run_tool(
             Command::new("javac")
                 .args(["-nowarn", "-cp"])
                 .arg(format!("{}:{JAXWS_RUNTIME}", classes.display()))
@@ -205,9 +195,9 @@ fn java_client(
                 )),
             "javac",
         );
-        assert!(out.status.success(), "javac\n{}", text(&out));
+        assert!(out.status.success(), "javac\n{}", tool_output(&out));
     }
-    let out = run(
+    let out = run_tool(
         Command::new("java")
             .args(trust)
             .args(options.iter().filter(|o| o.starts_with("-D")))
@@ -226,7 +216,7 @@ fn java_client(
             .args(ssins),
         "the Java client",
     );
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", tool_output(&out));
     let said = String::from_utf8_lossy(&out.stdout);
     // JAX-WS's message dump, when asked for, goes to the same output: it is kept apart.
     let (calls, dump): (Vec<&str>, Vec<&str>) = said

@@ -30,15 +30,15 @@ fn node_soap_signs_v2_and_reads_v3_typed() {
     }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let server = DemoServer::start(dir.path());
-    let text = std::fs::read_to_string(&server.manifest).unwrap_or_else(|e| panic!("{e}"));
-    let manifest: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
-    let expected: Vec<(&str, &str, &str)> = manifest["ssins"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let ssins = server.ssins();
+    let expected: Vec<(&str, &str, &str)> = ssins
+        .iter()
         .map(|s| {
-            let field = |name: &str| s[name].as_str().unwrap_or_default();
-            (field("ssin"), field("expectedStatus"), field("illustrates"))
+            (
+                s.ssin.as_str(),
+                s.expected_status.as_str(),
+                s.illustrates.as_str(),
+            )
         })
         .collect();
     let out = Command::new("node")

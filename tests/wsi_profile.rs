@@ -8,23 +8,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use support::Gateway;
-
-fn run(command: &mut Command, what: &str) -> Output {
-    command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"))
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use support::{Gateway, run_tool, tool_output};
 
 /// The checker, compiled into `dir`; `None` when Mono is missing.
 fn checker(dir: &Path) -> Option<PathBuf> {
@@ -40,7 +26,7 @@ fn checker(dir: &Path) -> Option<PathBuf> {
         .ok()?;
     if !compiled.status.success() {
         // Mono's compiler without the library says so: that is a missing tool too.
-        eprintln!("{}", text(&compiled));
+        eprintln!("{}", tool_output(&compiled));
         return None;
     }
     Some(exe)
@@ -68,8 +54,8 @@ async fn every_served_wsdl_meets_the_basic_profile() {
         std::fs::write(&file, &wsdl.body).unwrap_or_else(|e| panic!("{e}"));
         files.push(file);
     }
-    let out = run(Command::new("mono").arg(&exe).args(&files), "mono");
-    let said = text(&out);
+    let out = run_tool(Command::new("mono").arg(&exe).args(&files), "mono");
+    let said = tool_output(&out);
     assert!(out.status.success(), "{said}");
     assert_eq!(said.matches(": conforms").count(), files.len(), "{said}");
 
@@ -79,7 +65,7 @@ async fn every_served_wsdl_meets_the_basic_profile() {
     let encoded = dir.path().join("encoded.wsdl");
     std::fs::write(&encoded, v2.replace("use=\"literal\"", "use=\"encoded\""))
         .unwrap_or_else(|e| panic!("{e}"));
-    let out = run(Command::new("mono").arg(&exe).arg(&encoded), "mono");
-    assert!(!out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("R2706"), "{}", text(&out));
+    let out = run_tool(Command::new("mono").arg(&exe).arg(&encoded), "mono");
+    assert!(!out.status.success(), "{}", tool_output(&out));
+    assert!(tool_output(&out).contains("R2706"), "{}", tool_output(&out));
 }

@@ -971,6 +971,13 @@ impl DemoServer {
         }
     }
 
+    /// The demo SSINs the manifest lists, with the status each is expected to get.
+    pub fn ssins(&self) -> Vec<demo::DemoSsin> {
+        let text = ok(std::fs::read_to_string(&self.manifest), "read the manifest");
+        let manifest: demo::Manifest = ok(serde_json::from_str(&text), "parse the manifest");
+        manifest.ssins
+    }
+
     pub fn manifest_arg(&self) -> &str {
         self.manifest
             .to_str()
@@ -983,6 +990,22 @@ impl Drop for DemoServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs an external tool, which must start; its output either way.
+pub fn run_tool(command: &mut Command, what: &str) -> std::process::Output {
+    command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"))
+}
+
+/// A tool's standard output and error together, for a failure's message.
+pub fn tool_output(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Starts the binary with `serve --demo` on `data_dir` and `extra` arguments, and
