@@ -6,105 +6,11 @@
 mod support;
 
 use bcss_gateway::clock::Setting;
+use support::forms::FormC;
+use support::v3::{ONEM_CONTEXT, RightSeen, ask, request, rights};
 use support::{
-    Call, Gateway, LW3_NS, LW3_PATH, PD_NS, PD_PATH, Reply, SOAP11, SOAP12, envelope, liege_form_b,
-    validate_soap_reply,
+    Call, Gateway, LW3_PATH, PD_PATH, SOAP11, SOAP12, envelope, liege_form_b, validate_soap_reply,
 };
-
-const ONEM_CONTEXT: &str = "UNEMPLOYMENT:LIVING_WAGE_CHECK";
-
-/// A V3 request: `operation`, the SSIN, the period and, when given, the region.
-fn request(
-    operation: &str,
-    cbe: &str,
-    ssin: &str,
-    period: (&str, Option<&str>),
-    region: Option<&str>,
-) -> String {
-    let end = period
-        .1
-        .map(|e| format!("<endDate>{e}</endDate>"))
-        .unwrap_or_default();
-    let region = region
-        .map(|r| format!("<region>{r}</region>"))
-        .unwrap_or_default();
-    format!(
-        "<lw:{operation}Request xmlns:lw=\"{LW3_NS}\">\
-         <informationCustomer><customerIdentification><cbeNumber>{cbe}</cbeNumber></customerIdentification></informationCustomer>\
-         <legalContext>{ONEM_CONTEXT}</legalContext>\
-         <criteria><ssin>{ssin}</ssin><period><beginDate>{begin}</beginDate>{end}</period>{region}</criteria>\
-         </lw:{operation}Request>",
-        begin = period.0
-    )
-}
-
-async fn ask(gw: &Gateway, key: &str, payload: &str) -> Reply {
-    let reply = gw
-        .basic(key)
-        .soap_at(LW3_PATH, &envelope(SOAP11, payload))
-        .await;
-    validate_soap_reply(&reply.body);
-    reply
-}
-
-/// One `<right>` of a getLivingWages answer, as text.
-#[derive(Debug, PartialEq, Eq)]
-struct RightSeen {
-    ins: String,
-    kind: String,
-    period: Option<String>,
-    decision_date: Option<String>,
-    attestation: Option<String>,
-    last_modification: Option<String>,
-    suspension: Option<String>,
-    state: String,
-    /// (days, decision date, attestation) of the withdrawal.
-    withdrawal: Option<(String, String, String)>,
-}
-
-fn first(xml: &str, local: &str) -> Option<String> {
-    support::texts_of(xml, local).into_iter().next()
-}
-
-/// `begin..end` of the first `<period>` in `xml`.
-fn period_in(xml: &str) -> Option<String> {
-    let begin = first(xml, "beginDate")?;
-    let end = first(xml, "endDate")?;
-    Some(format!("{begin}..{end}"))
-}
-
-fn rights(reply: &Reply) -> Vec<RightSeen> {
-    reply
-        .body
-        .split("<right>")
-        .skip(1)
-        .map(|chunk| {
-            let right = chunk.split("</right>").next().unwrap_or_default();
-            let (own, withdrawal) = match right.split_once("<withdrawal>") {
-                Some((own, w)) => (own, Some(w)),
-                None => (right, None),
-            };
-            let own_period = own.split_once("<period>").map(|(_, p)| p);
-            RightSeen {
-                ins: first(own, "insCode").unwrap_or_default(),
-                kind: first(own, "kind").unwrap_or_default(),
-                period: own_period.and_then(period_in),
-                decision_date: first(own, "decisionDate"),
-                attestation: first(own, "attestation"),
-                last_modification: first(own, "lastModification"),
-                suspension: first(own, "suspensionCode"),
-                state: first(own, "state").unwrap_or_default(),
-                withdrawal: withdrawal.map(|w| {
-                    (
-                        period_in(w).unwrap_or_default(),
-                        first(w, "decisionDate").unwrap_or_default(),
-                        first(w, "attestation").unwrap_or_default(),
-                    )
-                }),
-            }
-        })
-        .collect()
-}
 
 /// Fixes the server's clock at `instant` (an xs:dateTime in UTC).
 fn at(gw: &Gateway, instant: &str) -> i64 {
@@ -114,19 +20,6 @@ fn at(gw: &Gateway, instant: &str) -> i64 {
     };
     gw.clock.set(Setting::Fixed(ms));
     ms
-}
-
-fn form_c(cbe: &str, ssin: &str, entry: &str, decided: &str) -> String {
-    envelope(
-        SOAP11,
-        &format!(
-            "<pd:sendFormCRequest xmlns:pd=\"{PD_NS}\">\
-             <informationCustomer><customerIdentification><cbeNumber>{cbe}</cbeNumber></customerIdentification></informationCustomer>\
-             <formC><pcsa><name>CPAS de Liège</name><insCode>62063</insCode><cbeNumber>{cbe}</cbeNumber></pcsa>\
-             <ssin>{ssin}</ssin><entryDate>{entry}</entryDate><decisionDate>{decided}</decisionDate>\
-             <nature>2</nature><status>0</status></formC></pd:sendFormCRequest>"
-        ),
-    )
 }
 
 #[tokio::test]
@@ -171,7 +64,14 @@ async fn a_b_then_a_c_from_the_pcsa_show_as_a_right_then_its_withdrawal() {
     // A month later it withdraws the right from 1 November.
     let withdrawn_ms = at(&gw, "2026-10-20T14:00:00Z");
     let sent = cpas
-        .soap_at(PD_PATH, &form_c(&liege, &marie, "2026-11-01", "2026-10-19"))
+        .soap_at(
+            PD_PATH,
+            &FormC {
+                decision: "2026-10-19",
+                ..FormC::withdrawal(&liege, &marie, "2026-11-01")
+            }
+            .envelope(),
+        )
         .await;
     let c = sent.text_of("attestation").unwrap_or_default();
     assert!(c.starts_with('C'), "{}", sent.body);

@@ -3,109 +3,8 @@
 
 mod support;
 
+use support::forms::{FormB, FormC, LIEGE_INS};
 use support::{Call, Gateway, PD_NS, PD_PATH, SOAP11, envelope, periods, validate_soap_request};
-
-const LIEGE_INS: &str = "62063";
-
-struct FormB<'a> {
-    cbe: &'a str,
-    ssin: &'a str,
-    entry: &'a str,
-    months: u16,
-    category: &'a str,
-    situation: u8,
-    study_grant: u8,
-    partner: Option<&'a str>,
-    decision: &'a str,
-    reference: Option<&'a str>,
-    annual_amount: Option<&'a str>,
-    /// Rubrics 21–42 as XML (`beneficiary`, `partner`, `resources`).
-    rubrics: &'a str,
-    /// Rubrics 63–72 as XML (`subsidies`).
-    subsidies: &'a str,
-}
-
-impl<'a> FormB<'a> {
-    fn new(cbe: &'a str, ssin: &'a str, entry: &'a str, months: u16) -> Self {
-        FormB {
-            cbe,
-            ssin,
-            entry,
-            months,
-            category: "B",
-            situation: 12,
-            study_grant: 0,
-            partner: None,
-            decision: entry,
-            reference: Some("DOS-2024-001"),
-            annual_amount: None,
-            rubrics: "",
-            subsidies: "",
-        }
-    }
-
-    /// Category E: a couple living together, both with a study grant code.
-    fn family(cbe: &'a str, ssin: &'a str, entry: &'a str, months: u16) -> Self {
-        FormB {
-            category: "E",
-            situation: 28,
-            study_grant: 2,
-            partner: Some("87041200238"),
-            ..FormB::new(cbe, ssin, entry, months)
-        }
-    }
-
-    fn envelope(&self, caller: &str) -> String {
-        let partner = self
-            .partner
-            .map(|p| format!("<partnerSsin>{p}</partnerSsin>"))
-            .unwrap_or_default();
-        let reference = self
-            .reference
-            .map(|r| format!("<reference>{r}</reference>"))
-            .unwrap_or_default();
-        let annual = self
-            .annual_amount
-            .map(|a| format!("<annualAmount>{a}</annualAmount>"))
-            .unwrap_or_default();
-        envelope(
-            SOAP11,
-            &format!(
-                "<pd:sendFormBRequest xmlns:pd=\"{PD_NS}\">\
-                 <informationCustomer><customerIdentification><cbeNumber>{caller}</cbeNumber></customerIdentification></informationCustomer>\
-                 <formB><pcsa><name>CPAS de Liège</name><insCode>{LIEGE_INS}</insCode><cbeNumber>{}</cbeNumber></pcsa>\
-                 <ssin>{}</ssin><kind>LIVING_WAGE</kind><entryDate>{}</entryDate><category>{}</category>\
-                 <realLifeSituation>{}</realLifeSituation><nationalRegisterInscription>0</nationalRegisterInscription>\
-                 <homeless>false</homeless><studyGrant>{}</studyGrant>{partner}{}\
-                 <duration><months>{}</months></duration><decisionDate>{}</decisionDate>{annual}{}{reference}</formB>\
-                 </pd:sendFormBRequest>",
-                self.cbe,
-                self.ssin,
-                self.entry,
-                self.category,
-                self.situation,
-                self.study_grant,
-                self.rubrics,
-                self.months,
-                self.decision,
-                self.subsidies
-            ),
-        )
-    }
-}
-
-fn form_c(caller: &str, ssin: &str, entry: &str, nature: u8, status: u8) -> String {
-    envelope(
-        SOAP11,
-        &format!(
-            "<pd:sendFormCRequest xmlns:pd=\"{PD_NS}\">\
-             <informationCustomer><customerIdentification><cbeNumber>{caller}</cbeNumber></customerIdentification></informationCustomer>\
-             <formC><pcsa><name>CPAS de Liège</name><insCode>{LIEGE_INS}</insCode><cbeNumber>{caller}</cbeNumber></pcsa>\
-             <ssin>{ssin}</ssin><entryDate>{entry}</entryDate><decisionDate>{entry}</decisionDate>\
-             <nature>{nature}</nature><status>{status}</status></formC></pd:sendFormCRequest>"
-        ),
-    )
-}
 
 fn form_d(caller: &str, ssin: &str, sequence: u16, amount: &str, start: &str, end: &str) -> String {
     form_d_for_month(caller, ssin, "2024-06", sequence, amount, start, end)
@@ -193,14 +92,24 @@ async fn a_form_b_sent_by_a_cpas_is_seen_by_a_partner_at_once_and_a_c_shortens_i
     assert_eq!(onem_sees(&gw, &ssin).await, ["2024-01-01..2024-12-31"]);
 
     let reply = cpas
-        .soap_at(PD_PATH, &form_c(&liege, &ssin, "2024-04-01", 2, 0))
+        .soap_at(
+            PD_PATH,
+            &FormC::withdrawal(&liege, &ssin, "2024-04-01").envelope(),
+        )
         .await;
     assert_accepted(&reply);
     assert_eq!(onem_sees(&gw, &ssin).await, ["2024-01-01..2024-03-31"]);
 
     // Withdrawing that C (status 9, same data) gives the B its whole duration back.
     let reply = cpas
-        .soap_at(PD_PATH, &form_c(&liege, &ssin, "2024-04-01", 2, 9))
+        .soap_at(
+            PD_PATH,
+            &FormC {
+                status: 9,
+                ..FormC::withdrawal(&liege, &ssin, "2024-04-01")
+            }
+            .envelope(),
+        )
         .await;
     assert_accepted(&reply);
     assert_eq!(onem_sees(&gw, &ssin).await, ["2024-01-01..2024-12-31"]);
@@ -633,8 +542,9 @@ async fn decisions_at_the_end_of_the_supported_calendar_are_judged_and_answered(
     assert_rejected(&reply);
     assert_eq!(reply.texts_of("field"), ["recoveredAmount"]);
 
-    // One month more would end on 10000-01-31: refused, naming the duration.
-    let mut beyond = FormB::new(&liege, &ssin, "9999-01-01", 13);
+    // A revision from February for as long would end on 10000-01-31: refused, naming
+    // the duration.
+    let mut beyond = FormB::new(&liege, &ssin, "9999-02-01", 12);
     beyond.decision = "2024-01-01";
     beyond.reference = Some("DOS-BEYOND");
     let reply = tokio::time::timeout(within, cpas.soap_at(PD_PATH, &beyond.envelope(&liege))).await;
@@ -870,7 +780,10 @@ async fn with_a_propagation_delay_a_right_appears_only_once_the_delay_has_passed
     // A C sent now shortens the right, but only three days after it was sent.
     assert_accepted(
         &cpas
-            .soap_at(PD_PATH, &form_c(&liege, &ssin, "2024-04-01", 2, 0))
+            .soap_at(
+                PD_PATH,
+                &FormC::withdrawal(&liege, &ssin, "2024-04-01").envelope(),
+            )
             .await,
     );
     gw.clock.advance_ms(24 * 3600 * 1000 + 1000);

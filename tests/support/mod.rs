@@ -3,6 +3,10 @@
 //! certificate), and XSD validation of every SOAP answer with xmllint.
 #![allow(dead_code)]
 
+pub mod forms;
+#[allow(unused_imports)]
+pub use forms::liege_form_b;
+pub mod v3;
 pub mod xmlsec1;
 
 use std::collections::HashMap;
@@ -1067,22 +1071,6 @@ pub fn demo_binary_with_admin(data_dir: &Path, extra: &[&str]) -> (Child, Socket
     // Keep draining stdout so the gateway never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     (child, addr, admin)
-}
-
-/// A form B of the CPAS de Liège (`cbe`): living wage, category B, three months.
-pub fn liege_form_b(cbe: &str, ssin: &str, entry: &str, reference: &str) -> String {
-    envelope(
-        SOAP11,
-        &format!(
-            "<pd:sendFormBRequest xmlns:pd=\"{PD_NS}\">\
-             <informationCustomer><customerIdentification><cbeNumber>{cbe}</cbeNumber></customerIdentification></informationCustomer>\
-             <formB><pcsa><name>CPAS de Liège</name><insCode>62063</insCode><cbeNumber>{cbe}</cbeNumber></pcsa>\
-             <ssin>{ssin}</ssin><kind>LIVING_WAGE</kind><entryDate>{entry}</entryDate><category>B</category>\
-             <realLifeSituation>12</realLifeSituation><nationalRegisterInscription>0</nationalRegisterInscription>\
-             <homeless>false</homeless><studyGrant>0</studyGrant><duration><months>3</months></duration>\
-             <decisionDate>{entry}</decisionDate><reference>{reference}</reference></formB></pd:sendFormBRequest>"
-        ),
-    )
 }
 
 /// A certificate and its private key, in PEM.

@@ -1,6 +1,11 @@
 //! Registering a form against what the register already holds about the person:
 //! idempotency, the checks that need the history (regularisation, withdrawal of a C,
 //! installation premium once in a life), and the rights that result.
+//!
+//! Idempotency compares with the forms in force, not with every form ever accepted:
+//! a C withdrawn with status 9 « ne semble jamais avoir existé », and a B replaced by
+//! its regularisation no longer counts, so sending either again is judged as a new
+//! form.
 
 use super::decided::{self, DatedRight};
 use super::forms::{CStatus, FormB};
@@ -35,8 +40,9 @@ pub enum Outcome {
         decided: Vec<DatedRight>,
         event: Option<ChangeEvent>,
     },
-    /// The same form (same CPAS, content and reference) was already accepted: nothing
-    /// changes and the client gets the same attestation.
+    /// The same form (same CPAS, content and reference) was accepted and is still in
+    /// force (for a status-9 C: what it withdrew is still withdrawn): nothing changes
+    /// and the client gets the same attestation.
     AlreadyRegistered(Attestation),
     Rejected(Vec<FormError>),
 }
@@ -54,9 +60,6 @@ pub fn register(
     at: &Registration,
     mut errors: Vec<FormError>,
 ) -> Outcome {
-    if let Some(same) = history.forms.iter().find(|f| f.form == form) {
-        return Outcome::AlreadyRegistered(same.attestation.clone());
-    }
     let pcsa = form.pcsa();
     let of_pcsa: Vec<&RegisteredForm> = history
         .forms
@@ -64,6 +67,9 @@ pub fn register(
         .filter(|f| f.form.pcsa() == pcsa)
         .collect();
     let in_force = timeline::forms_in_force(&of_pcsa);
+    if let Some(same) = already_registered(&form, &of_pcsa, &in_force) {
+        return Outcome::AlreadyRegistered(same);
+    }
 
     match history.person.map(|p| p.status) {
         Some(RegisterStatus::Active) => {}
@@ -89,6 +95,18 @@ pub fn register(
     match &form {
         Form::B(b) => {
             errors.extend(b.check(at.today));
+            if !b.regularisation
+                && let Some(running) = running_b_of_date(&in_force, b)
+            {
+                errors.push(FormError::new(
+                    ErrorCode::RegularisationRequired,
+                    "status",
+                    format!(
+                        "form {running} of {} with entry date {} is accepted and in force: send the correction with status 1, which replaces it",
+                        b.ssin, b.entry_date
+                    ),
+                ));
+            }
             if b.regularisation && !in_force.iter().any(|f| same_date_b(f, b)) {
                 errors.push(FormError::new(
                     ErrorCode::NothingToRegularise,
@@ -178,6 +196,43 @@ pub fn register(
 
 fn same_date_b(f: &RegisteredForm, b: &FormB) -> bool {
     matches!(&f.form, Form::B(old) if old.entry_date == b.entry_date)
+}
+
+/// The attestation `form` already has: the same form in force, or, for a status-9 C,
+/// the same withdrawal while the C it withdrew is still withdrawn (the answer to a
+/// client that sends it again, not having seen the first answer).
+fn already_registered(
+    form: &Form,
+    of_pcsa: &[&RegisteredForm],
+    in_force: &[RegisteredForm],
+) -> Option<Attestation> {
+    if let Some(same) = in_force.iter().find(|f| f.form == *form) {
+        return Some(same.attestation.clone());
+    }
+    let Form::C(c) = form else { return None };
+    if c.status != CStatus::Withdrawal
+        || in_force
+            .iter()
+            .any(|f| matches!(&f.form, Form::C(old) if old.same_decision(c)))
+    {
+        return None;
+    }
+    of_pcsa
+        .iter()
+        .filter(|f| f.form == *form)
+        .max_by_key(|f| f.number)
+        .map(|f| f.attestation.clone())
+}
+
+/// The accepted B of `b`'s date whose right still has days: a status-0 B of its date
+/// would silently replace it, and the note makes a correction a regularisation
+/// (rubric 80). A B that a withdrawal emptied is history: a new B from its date is a
+/// new decision.
+fn running_b_of_date(in_force: &[RegisteredForm], b: &FormB) -> Option<Attestation> {
+    timeline::stretches(in_force)
+        .into_iter()
+        .find(|s| s.b.entry_date == b.entry_date && s.period.is_some())
+        .map(|s| s.form.attestation.clone())
 }
 
 /// An accepted B in force, at any PCSA, that granted the installation premium; a

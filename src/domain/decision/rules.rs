@@ -74,10 +74,13 @@ pub enum ErrorCode {
     SubsidyAboveCeiling,
     /// Article 60 and article 61 subsidies on one Walloon form from 2025.
     Art60AndArt61Combined,
+    /// A form B with status 0 of the SSIN and entry date of an accepted B still in
+    /// force: a correction of that B is a regularisation (status 1).
+    RegularisationRequired,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 31] = [
         ErrorCode::StudyGrantNotValidForSituation,
         ErrorCode::Invalid,
         ErrorCode::SituationNotValidAtDate,
@@ -108,6 +111,7 @@ impl ErrorCode {
         ErrorCode::RubricRequired,
         ErrorCode::SubsidyAboveCeiling,
         ErrorCode::Art60AndArt61Combined,
+        ErrorCode::RegularisationRequired,
     ];
 
     pub fn code(self) -> &'static str {
@@ -142,6 +146,7 @@ impl ErrorCode {
             ErrorCode::RubricRequired => "900026",
             ErrorCode::SubsidyAboveCeiling => "900027",
             ErrorCode::Art60AndArt61Combined => "900028",
+            ErrorCode::RegularisationRequired => "900029",
         }
     }
 }

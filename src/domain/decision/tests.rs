@@ -271,7 +271,11 @@ fn suspension_amount_is_zero_or_below_the_category_and_total_abroad() {
         [("900008", "annualAmount")]
     );
     r.accept(with(Suspension::Unspecified, Some("15770.39")));
-    r.accept(with(Suspension::DepartureAbroad, Some("0")));
+    let Form::B(mut abroad) = with(Suspension::DepartureAbroad, Some("0")) else {
+        unreachable!()
+    };
+    abroad.regularisation = true;
+    r.accept(Form::B(abroad));
 }
 
 #[test]
@@ -469,10 +473,170 @@ fn the_same_form_twice_returns_the_same_attestation_and_changes_nothing() {
     );
     assert_eq!(r.forms.len(), 1);
     assert_eq!(r.events.len(), 1);
-    // Another reference is another sending.
+    // Another reference is another sending: of a B of the same date, a correction.
     f.reference = Some("DOS-43".into());
+    assert_eq!(r.errors(Form::B(f.clone())), [("900029", "status")]);
+    f.regularisation = true;
     let second = r.accept(Form::B(f));
     assert_eq!(second.as_str(), "B00000000000002");
+}
+
+#[test]
+fn a_second_b_of_the_same_date_is_a_regularisation_with_status_1() {
+    // Rubric 80: « le CPAS peut envoyer un formulaire B en vue d'une régularisation
+    // [...] doit avoir la même date d'entrée en vigueur [...] le code '1' ».
+    let mut r = Register::new();
+    let first = r.accept(Form::B(b("2021-01-01", 12)));
+    let correction = b("2021-01-01", 6);
+    let refused = r.send(Form::B(correction.clone()));
+    let Outcome::Rejected(errors) = refused else {
+        panic!("accepted: {refused:?}")
+    };
+    let [e] = errors.as_slice() else {
+        panic!("{errors:?}")
+    };
+    assert_eq!((e.code.code(), e.field), ("900029", "status"));
+    assert!(e.message.contains(first.as_str()), "{}", e.message);
+    assert_eq!(r.periods(), periods(&[("2021-01-01", "2021-12-31")]));
+    // Another date is a revision, status 0 as before.
+    r.accept(Form::B(b("2021-03-01", 12)));
+    r.accept(Form::B(FormB {
+        regularisation: true,
+        ..correction
+    }));
+    assert_eq!(
+        r.periods(),
+        periods(&[("2021-01-01", "2021-02-28"), ("2021-03-01", "2022-02-28")])
+    );
+    // Other CPAS, other timeline: their B of that date is their own decision.
+    r.accept(Form::B(b_of(gent(), "2021-01-01")));
+}
+
+#[test]
+fn a_cancelled_c_no_longer_exists_and_sent_again_withdraws_again() {
+    // Form C, rubric 21: « Le formulaire C initial est ensuite annulé; il ne semble
+    // jamais avoir existé. »
+    let mut r = Register::new();
+    r.accept(Form::B(b("2021-01-01", 12)));
+    let withdrawal = c("2021-04-15", Nature::Withdrawal, CStatus::New);
+    let first = r.accept(Form::C(withdrawal.clone()));
+    let cancel = FormC {
+        status: CStatus::Withdrawal,
+        ..withdrawal.clone()
+    };
+    let cancelled = r.accept(Form::C(cancel.clone()));
+    // The status-9 C sent again while its C stays cancelled: the same answer.
+    assert_eq!(
+        r.send(Form::C(cancel.clone())),
+        Outcome::AlreadyRegistered(cancelled.clone())
+    );
+    assert_eq!(r.periods(), periods(&[("2021-01-01", "2021-12-31")]));
+    // The same C again is a new withdrawal, with its own attestation.
+    let again = r.accept(Form::C(withdrawal));
+    assert_ne!(again, first);
+    assert_eq!(r.periods(), periods(&[("2021-01-01", "2021-04-14")]));
+    // And the status-9 C cancels that one in turn.
+    let cancelled_again = r.accept(Form::C(cancel));
+    assert_ne!(cancelled_again, cancelled);
+    assert_eq!(r.periods(), periods(&[("2021-01-01", "2021-12-31")]));
+    assert_eq!(
+        r.events,
+        [
+            ChangeEvent::Create,
+            ChangeEvent::Modify,
+            ChangeEvent::Modify,
+            ChangeEvent::Modify,
+            ChangeEvent::Modify
+        ]
+    );
+}
+
+#[test]
+fn a_status_9_c_has_the_same_data_but_for_its_own_reference() {
+    // Rubric 21: « il remplit un formulaire C avec exactement les mêmes données ». The
+    // reference (rubric 22) is the CPAS's bookkeeping, not data of the decision.
+    let mut r = Register::new();
+    r.accept(Form::B(b("2021-01-01", 12)));
+    let mut withdrawal = c("2021-04-15", Nature::Withdrawal, CStatus::New);
+    withdrawal.reference = Some("RET-1".into());
+    r.accept(Form::C(withdrawal.clone()));
+    let mut cancel = FormC {
+        status: CStatus::Withdrawal,
+        reference: Some("ANN-1".into()),
+        ..withdrawal
+    };
+    cancel.effective_stop = Some(d("2021-04-01"));
+    assert_eq!(r.errors(Form::C(cancel.clone())), [("900011", "status")]);
+    cancel.effective_stop = None;
+    r.accept(Form::C(cancel));
+    assert_eq!(r.periods(), periods(&[("2021-01-01", "2021-12-31")]));
+}
+
+#[test]
+fn a_b_replaced_by_its_regularisation_is_judged_anew_when_sent_again() {
+    let mut r = Register::new();
+    let wrong = b("2021-01-01", 12);
+    r.accept(Form::B(wrong.clone()));
+    let right = FormB {
+        regularisation: true,
+        ..b("2021-01-01", 6)
+    };
+    let regularised = r.accept(Form::B(right.clone()));
+    // The replaced B is not in force: judged as a new status-0 B of that date.
+    assert_eq!(r.errors(Form::B(wrong.clone())), [("900029", "status")]);
+    // Regularised back, then forward again: each a new registration.
+    r.accept(Form::B(FormB {
+        regularisation: true,
+        ..wrong
+    }));
+    assert_eq!(r.periods(), periods(&[("2021-01-01", "2021-12-31")]));
+    let forward = r.accept(Form::B(right.clone()));
+    assert_ne!(forward, regularised);
+    assert_eq!(r.periods(), periods(&[("2021-01-01", "2021-06-30")]));
+    assert_eq!(r.send(Form::B(right)), Outcome::AlreadyRegistered(forward));
+}
+
+#[test]
+fn a_c_ends_the_b_in_force_when_it_was_registered_not_a_later_decision() {
+    // Form C, rubric 4: « la date à partir de laquelle le formulaire B en cours n'est
+    // plus valable »; the note's example: noticed on 15/02/2021 that the aid should
+    // have ended on 01/12/2020.
+    let late = || {
+        let mut c = c("2021-02-15", Nature::Withdrawal, CStatus::New);
+        c.effective_stop = Some(d("2020-12-01"));
+        c
+    };
+    // A B registered after the C, from 4 January 2021 (between the stop date and the
+    // C's entry date), is a later decision: the C does not erase it.
+    let mut r = Register::new();
+    r.accept(Form::B(b("2020-06-01", 12)));
+    r.accept(Form::C(late()));
+    r.accept(Form::B(b("2021-01-04", 6)));
+    let later = periods(&[("2020-06-01", "2020-11-30"), ("2021-01-04", "2021-07-03")]);
+    assert_eq!(r.periods(), later);
+    // Registered before the C, the same B was in force, and the C ends it whole.
+    let mut r = Register::new();
+    r.accept(Form::B(b("2020-06-01", 12)));
+    r.accept(Form::B(b("2021-01-04", 6)));
+    r.accept(Form::C(late()));
+    assert_eq!(r.periods(), periods(&[("2020-06-01", "2020-11-30")]));
+    // A regularisation corrects a decision in its place: the B regularised after the
+    // C is still the B the C ended, and the C regularised after the later B still
+    // leaves that B alone.
+    let mut r = Register::new();
+    r.accept(Form::B(b("2020-06-01", 12)));
+    r.accept(Form::C(late()));
+    r.accept(Form::B(FormB {
+        regularisation: true,
+        ..b("2020-06-01", 11)
+    }));
+    assert_eq!(r.periods(), periods(&[("2020-06-01", "2020-11-30")]));
+    r.accept(Form::B(b("2021-01-04", 6)));
+    let mut fix = late();
+    fix.status = CStatus::Regularisation;
+    fix.decision_date = d("2021-02-16");
+    r.accept(Form::C(fix));
+    assert_eq!(r.periods(), later);
 }
 
 #[test]
@@ -831,7 +995,6 @@ fn activa_and_insertion_temping_in_wallonia_from_july_2017_are_refused_320771() 
 
 #[test]
 fn activation_codes_end_by_region() {
-    let mut r = Register::new();
     for (sender, entry, code, refused) in [
         (gent(), "2017-01-01", 12, false),
         (gent(), "2017-01-01", 15, true),
@@ -840,6 +1003,7 @@ fn activation_codes_end_by_region() {
         (brussels(), "2021-01-01", 2, true),
         (brussels(), "2021-01-01", 16, false),
     ] {
+        let mut r = Register::new();
         let mut f = b_of(sender, entry);
         f.measures.beneficiary.activation = Some(code);
         let expected = only_if(refused, "beneficiary/activation");
@@ -1206,17 +1370,17 @@ fn a_whole_withdrawal_is_history_until_a_b_of_its_date_replaces_it() {
 /// The stretches computed the plain way, each form against every stretch: what the
 /// register's own computation must give.
 fn stretches_one_by_one(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
-    let mut events: Vec<&RegisteredForm> = in_force.iter().collect();
-    events.sort_by_key(|f| {
+    let mut events: Vec<(usize, &RegisteredForm)> = in_force.iter().enumerate().collect();
+    events.sort_by_key(|&(decided, f)| {
         let date = match &f.form {
             Form::B(b) => b.entry_date,
             Form::C(c) => c.entry_date,
             Form::D(d) => d.period_start,
         };
-        (date, f.number)
+        (date, decided)
     });
     let mut out: Vec<Stretch<'_>> = Vec::new();
-    for f in events {
+    for (decided, f) in events {
         match &f.form {
             Form::B(b) => {
                 let revised_from = b.entry_date;
@@ -1240,6 +1404,7 @@ fn stretches_one_by_one(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
                         form: f,
                         b,
                         withdrawn: None,
+                        decided,
                     });
                 }
             }
@@ -1249,6 +1414,9 @@ fn stretches_one_by_one(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
                     let Some(p) = s.period.filter(|p| p.end() >= first_day_without) else {
                         continue;
                     };
+                    if s.decided > decided {
+                        continue;
+                    }
                     let taken_from = first_day_without.max(p.begin());
                     let days_end = s.withdrawn.as_ref().map_or(p.end(), |w| w.days.end());
                     let Ok(days) = Period::new(taken_from, days_end.max(p.end())) else {

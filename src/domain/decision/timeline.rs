@@ -4,16 +4,20 @@
 //! - A B opens a right for [entry date, entry date + duration − 1].
 //! - A later B revises the right from its entry date: what came before ends the day
 //!   before (all data are carried again by the new B).
-//! - A C withdrawal (nature 2) ends whatever runs the day before its entry date, or
-//!   before its effective stop date when given; a B from a later date opens a right
-//!   again. A refusal (nature 1) is recorded and changes no period.
+//! - A C withdrawal (nature 2) ends the B in force when it was registered (« le
+//!   formulaire B en cours »), the day before its entry date, or before its effective
+//!   stop date when given. A B registered after the C is a later decision, which the C
+//!   does not reach, even when it starts between the stop date and the C's entry date;
+//!   a B from a later date opens a right again. A refusal (nature 1) is recorded and
+//!   changes no period.
 //! - A D (recovery) changes no period.
 //! - Regularisations replace the form of the same date; a C withdrawn with status 9
 //!   is as if it never existed, so the B it interrupted runs again for its whole
 //!   original duration.
 //!
 //! Forms are taken in the order of their dates, and forms of the same date in the
-//! order they were registered.
+//! order of their decisions: the order they were registered, a regularisation taking
+//! the place of the form it replaces (it corrects that decision, it is not a new one).
 
 use std::collections::BTreeMap;
 
@@ -98,8 +102,9 @@ pub struct RegisteredForm {
     pub form: Form,
 }
 
-/// The forms of one PCSA still in force, in registration order: regularised ones
-/// replaced, withdrawn Cs removed.
+/// The forms of one PCSA still in force, in the order of their decisions: each in the
+/// order it was registered, but a regularisation in the place of the form it replaces;
+/// withdrawn Cs removed.
 pub fn forms_in_force(history: &[&RegisteredForm]) -> Vec<RegisteredForm> {
     let mut sorted: Vec<&RegisteredForm> = history.to_vec();
     sorted.sort_by_key(|f| f.number);
@@ -113,24 +118,27 @@ pub fn forms_in_force(history: &[&RegisteredForm]) -> Vec<RegisteredForm> {
 /// The forms in force once `f`, registered after all of them, joins them.
 pub fn join_in_force(in_force: &mut Vec<RegisteredForm>, f: &RegisteredForm) {
     match &f.form {
-        Form::B(b) if b.regularisation => {
-            in_force.retain(|g| !matches!(&g.form, Form::B(old) if old.entry_date == b.entry_date));
-            in_force.push(f.clone());
-        }
+        Form::B(b) if b.regularisation => replace_in_place(
+            in_force,
+            f,
+            |g| matches!(g, Form::B(old) if old.entry_date == b.entry_date),
+        ),
         Form::B(_) => in_force.push(f.clone()),
-        Form::D(d) => {
-            if d.regularisation {
-                in_force.retain(|g| !matches!(&g.form, Form::D(old) if old.same_slot(d)));
-            }
-            in_force.push(f.clone());
+        Form::D(d) if d.regularisation => {
+            replace_in_place(
+                in_force,
+                f,
+                |g| matches!(g, Form::D(old) if old.same_slot(d)),
+            );
         }
+        Form::D(_) => in_force.push(f.clone()),
         Form::C(c) => match c.status {
             CStatus::New => in_force.push(f.clone()),
-            CStatus::Regularisation => {
-                in_force
-                    .retain(|g| !matches!(&g.form, Form::C(old) if old.entry_date == c.entry_date));
-                in_force.push(f.clone());
-            }
+            CStatus::Regularisation => replace_in_place(
+                in_force,
+                f,
+                |g| matches!(g, Form::C(old) if old.entry_date == c.entry_date),
+            ),
             CStatus::Withdrawal => {
                 if let Some(i) = in_force
                     .iter()
@@ -140,6 +148,29 @@ pub fn join_in_force(in_force: &mut Vec<RegisteredForm>, f: &RegisteredForm) {
                 }
             }
         },
+    }
+}
+
+/// `f` in the place of the first form `replaced` matches, the others of them removed;
+/// at the end when none matches.
+fn replace_in_place(
+    in_force: &mut Vec<RegisteredForm>,
+    f: &RegisteredForm,
+    replaced: impl Fn(&Form) -> bool,
+) {
+    match in_force.iter().position(|g| replaced(&g.form)) {
+        Some(i) => {
+            in_force[i] = f.clone();
+            let mut j = i + 1;
+            while j < in_force.len() {
+                if replaced(&in_force[j].form) {
+                    in_force.remove(j);
+                } else {
+                    j += 1;
+                }
+            }
+        }
+        None => in_force.push(f.clone()),
     }
 }
 
@@ -159,6 +190,8 @@ pub struct Stretch<'a> {
     pub form: &'a RegisteredForm,
     pub b: &'a FormB,
     pub withdrawn: Option<Withdrawn<'a>>,
+    /// The B's place in the order of decisions (its index among the forms in force).
+    pub(super) decided: usize,
 }
 
 /// The days of a stretch that withdrawals took away, and the last C that did.
@@ -177,21 +210,21 @@ pub struct Withdrawn<'a> {
 /// (each B ends what runs from its date): a form reaches only the last of them, and a
 /// long history costs no more per form than a short one.
 pub fn stretches(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
-    let mut events: Vec<&RegisteredForm> = in_force.iter().collect();
-    events.sort_by_key(|f| {
+    let mut events: Vec<(usize, &RegisteredForm)> = in_force.iter().enumerate().collect();
+    events.sort_by_key(|&(decided, f)| {
         let date = match &f.form {
             Form::B(b) => b.entry_date,
             Form::C(c) => c.entry_date,
             Form::D(d) => d.period_start,
         };
-        (date, f.number)
+        (date, decided)
     });
     // Stretches with days in force, in date order, their periods disjoint and rising.
     let mut running: Vec<Stretch<'_>> = Vec::new();
     // Stretches a withdrawal emptied, by date and number: history, until a B of their
     // date replaces them.
-    let mut emptied: BTreeMap<(Date, u64), Stretch<'_>> = BTreeMap::new();
-    for f in events {
+    let mut emptied: BTreeMap<(Date, usize), Stretch<'_>> = BTreeMap::new();
+    for (decided, f) in events {
         match &f.form {
             Form::B(b) => {
                 let revised_from = b.entry_date;
@@ -220,6 +253,7 @@ pub fn stretches(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
                         form: f,
                         b,
                         withdrawn: None,
+                        decided,
                     });
                 }
             }
@@ -231,6 +265,11 @@ pub fn stretches(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
                     .map_or(0, |i| i + 1);
                 for mut s in running.split_off(reached) {
                     let Some(p) = s.period else { continue };
+                    if s.decided > decided {
+                        // A later decision: the C ended the B in force before it.
+                        running.push(s);
+                        continue;
+                    }
                     let taken_from = first_day_without.max(p.begin());
                     let days_end = s.withdrawn.as_ref().map_or(p.end(), |w| w.days.end());
                     if let Ok(days) = Period::new(taken_from, days_end.max(p.end())) {
@@ -242,7 +281,7 @@ pub fn stretches(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
                     if s.period.is_some() {
                         running.push(s);
                     } else {
-                        emptied.insert((s.b.entry_date, s.form.number), s);
+                        emptied.insert((s.b.entry_date, s.decided), s);
                     }
                 }
             }
@@ -250,7 +289,7 @@ pub fn stretches(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
         }
     }
     let mut out: Vec<Stretch<'_>> = running.into_iter().chain(emptied.into_values()).collect();
-    out.sort_by_key(|s| (s.b.entry_date, s.form.number));
+    out.sort_by_key(|s| (s.b.entry_date, s.decided));
     out
 }
 
