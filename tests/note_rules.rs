@@ -7,7 +7,7 @@ mod support;
 
 use support::forms::{FormB, FormC};
 use support::v3::{ask, request, rights};
-use support::{Call, Gateway, PD_PATH, Reply, periods};
+use support::{Call, Client, Gateway, PD_PATH, Reply, periods};
 
 /// What ONEM sees of `ssin` over [begin, end]: V2's periods, and V3's rights as
 /// "begin..end STATE" ("- STATE" for a right with no days left) with the B's
@@ -59,6 +59,46 @@ impl Seen {
 /// The CPAS de Liège sends `envelope`.
 async fn liege_sends(gw: &Gateway, envelope: &str) -> Reply {
     gw.basic("cpas-liege").soap_at(PD_PATH, envelope).await
+}
+
+/// `cpas` sends `envelope`: the outcome and the (code, field) of every error.
+async fn sends(cpas: &Client, envelope: &str) -> (String, Vec<(String, String)>) {
+    let reply = cpas.soap_at(PD_PATH, envelope).await;
+    let (outcome, _, errors) = judged(&reply);
+    assert_ne!(outcome, "", "{}", reply.body);
+    (outcome, errors)
+}
+
+fn accepted_() -> (String, Vec<(String, String)>) {
+    ("ACCEPTED".into(), Vec::new())
+}
+
+fn rejected(errors: &[(&str, &str)]) -> (String, Vec<(String, String)>) {
+    (
+        "REJECTED".into(),
+        errors
+            .iter()
+            .map(|(c, f)| ((*c).to_owned(), (*f).to_owned()))
+            .collect(),
+    )
+}
+
+/// The CPAS of Eupen, one of the nine of the German-speaking Community, and the CPAS
+/// de Bruxelles, as callers.
+const EUPEN: (&str, &str, &str) = ("0212222241", "63023", "ÖSHZ Eupen");
+const BRUSSELS: (&str, &str, &str) = ("0212663293", "21004", "CPAS de Bruxelles");
+
+fn add(gw: &Gateway, (cbe, ins, name): (&str, &str, &str)) -> Client {
+    gw.add_cpas(cbe, ins, name)
+}
+
+/// Rubric 21 for the beneficiary.
+fn employment(inner: &str) -> String {
+    format!("<beneficiary><art60Employment>{inner}</art60Employment></beneficiary>")
+}
+
+fn subsidies(inner: &str) -> String {
+    format!("<subsidies><beneficiary>{inner}</beneficiary></subsidies>")
 }
 
 /// The outcome, the attestation and the (code, field) of every error.
@@ -350,4 +390,215 @@ async fn a_status_9_c_has_the_same_data_but_for_its_own_reference() {
     let seen = onem_sees(&gw, &ssin, begin, end).await;
     assert_eq!(seen.v2, ["2021-01-01..2021-12-31"]);
     assert_eq!(seen.v3_states(), ["2021-01-01..2021-12-31 CURRENT"]);
+}
+
+#[tokio::test]
+async fn the_german_speaking_cpas_are_not_under_the_walloon_reform_of_2025() {
+    let gw = Gateway::start().await;
+    let eupen = add(&gw, EUPEN);
+    let ssin = gw.ssins.no_right.clone();
+    let with = |rubrics: &str, subsidies: &str| {
+        FormB {
+            ins: EUPEN.1,
+            rubrics,
+            subsidies,
+            ..FormB::new(EUPEN.0, &ssin, "2025-03-01", 12)
+        }
+        .envelope(EUPEN.0)
+    };
+    // The Walloon Region's occupation rate and employment type 8 are not theirs.
+    let walloon =
+        employment("<employmentType>8</employmentType><occupationRate>80</occupationRate>");
+    let reply = sends(&eupen, &with(&walloon, "")).await;
+    assert_eq!(
+        reply,
+        rejected(&[
+            ("900024", "beneficiary/art60Employment/employmentType"),
+            ("900024", "beneficiary/art60Employment/occupationRate")
+        ])
+    );
+    // The schedule, and article 60 and 61 on one form, as in Flanders and Brussels.
+    let theirs = employment("<employmentType>1</employmentType><workSchedule>3</workSchedule>");
+    let both = subsidies("<art60>20000.00</art60><art61>3000.00</art61>");
+    let reply = sends(&eupen, &with(&theirs, &both)).await;
+    assert_eq!(reply, accepted_());
+    let seen = onem_sees(&gw, &ssin, "2025-01-01", "2026-12-31").await;
+    assert_eq!(seen.v2, ["2025-03-01..2026-02-28"]);
+    assert_eq!(seen.v3_states(), ["2025-03-01..2026-02-28 CURRENT"]);
+    // The same form from Liège is refused, rubric by rubric.
+    let liege = gw.cbe("cpas-liege");
+    let from_liege = FormB {
+        rubrics: &theirs,
+        subsidies: &both,
+        ..FormB::new(&liege, &ssin, "2025-03-01", 12)
+    };
+    let reply = sends(&gw.basic("cpas-liege"), &from_liege.envelope(&liege)).await;
+    assert_eq!(
+        reply,
+        rejected(&[
+            ("900028", "subsidies"),
+            ("900024", "beneficiary/art60Employment/workSchedule"),
+            ("900026", "subsidies/beneficiary/art60"),
+            ("900026", "subsidies/beneficiary/art61")
+        ])
+    );
+}
+
+#[tokio::test]
+async fn article_61_needs_rubric_21_only_under_the_walloon_reform() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let cpas = gw.basic("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    let premium = subsidies("<art61>1500.00</art61>");
+    // Liège in 2024, before the reform: no rubric 21 needed.
+    let before = FormB {
+        subsidies: &premium,
+        ..FormB::new(&liege, &ssin, "2024-01-01", 12)
+    };
+    assert_eq!(sends(&cpas, &before.envelope(&liege)).await, accepted_());
+    // From 2025 the reform asks for the employment type and the occupation rate.
+    let after = FormB {
+        subsidies: &premium,
+        reference: Some("DOS-2025"),
+        ..FormB::new(&liege, &ssin, "2025-01-01", 12)
+    };
+    assert_eq!(
+        sends(&cpas, &after.envelope(&liege)).await,
+        rejected(&[("900026", "subsidies/beneficiary/art61")])
+    );
+    let seen = onem_sees(&gw, &ssin, "2024-01-01", "2025-12-31").await;
+    assert_eq!(seen.v2, ["2024-01-01..2024-12-31"]);
+    assert_eq!(seen.v3_states(), ["2024-01-01..2024-12-31 CURRENT"]);
+}
+
+#[tokio::test]
+async fn the_brussels_training_premium_is_3000_over_36_months_one_month_per_form() {
+    let gw = Gateway::start().await;
+    let brussels = add(&gw, BRUSSELS);
+    let ssin = gw.ssins.no_right.clone();
+    let premium = |entry: &str, days: u16, amount: &str| {
+        let subsidies = subsidies(&format!("<art61>{amount}</art61>"));
+        FormB {
+            ins: BRUSSELS.1,
+            days,
+            subsidies: &subsidies,
+            ..FormB::new(BRUSSELS.0, &ssin, entry, 0)
+        }
+        .envelope(BRUSSELS.0)
+    };
+    // « Un formulaire art.61 du 20/01/2020 pour une durée de 18 jours sera refusé ».
+    assert_eq!(
+        sends(&brussels, &premium("2020-01-20", 18, "1000.00")).await,
+        rejected(&[("900030", "duration")])
+    );
+    assert_eq!(
+        sends(&brussels, &premium("2020-01-20", 12, "1000.00")).await,
+        accepted_()
+    );
+    assert_eq!(
+        sends(&brussels, &premium("2020-02-01", 29, "2000.00")).await,
+        accepted_()
+    );
+    assert_eq!(
+        sends(&brussels, &premium("2020-03-01", 31, "0.01")).await,
+        rejected(&[("900031", "subsidies/beneficiary/art61")])
+    );
+    // After the 36 months, none at all.
+    assert_eq!(
+        sends(&brussels, &premium("2023-01-20", 1, "0.01")).await,
+        rejected(&[
+            ("900031", "subsidies/beneficiary/art61"),
+            ("900031", "subsidies/beneficiary/art61")
+        ])
+    );
+    // ONEM sees the two months the premiums went with (the demo's own Brussels
+    // decisions for this person are none).
+    let seen = onem_sees(&gw, &ssin, "2020-01-01", "2020-12-31").await;
+    assert_eq!(seen.v2, ["2020-01-20..2020-02-29"]);
+    assert_eq!(
+        seen.v3_states(),
+        [
+            "2020-01-20..2020-01-31 CURRENT",
+            "2020-02-01..2020-02-29 CURRENT"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_social_economy_article_60_form_ends_with_the_year() {
+    let gw = Gateway::start().await;
+    let gent = gw.cbe("ocmw-gent");
+    let cpas = gw.basic("ocmw-gent");
+    let ssin = gw.ssins.no_right.clone();
+    let work = employment(
+        "<employmentType>3</employmentType><workSchedule>3</workSchedule><workplace>15</workplace>",
+    );
+    let cost = subsidies("<art60>10000.00</art60>");
+    let form = |months| FormB {
+        ins: "44021",
+        rubrics: &work,
+        subsidies: &cost,
+        ..FormB::new(&gent, &ssin, "2021-03-01", months)
+    };
+    assert_eq!(
+        sends(&cpas, &form(12).envelope(&gent)).await,
+        rejected(&[("900030", "duration")])
+    );
+    assert_eq!(sends(&cpas, &form(10).envelope(&gent)).await, accepted_());
+    let seen = onem_sees(&gw, &ssin, "2021-01-01", "2022-12-31").await;
+    assert_eq!(seen.v2, ["2021-03-01..2021-12-31"]);
+    assert_eq!(seen.v3_states(), ["2021-03-01..2021-12-31 CURRENT"]);
+}
+
+#[tokio::test]
+async fn activation_codes_1_10_11_4_and_5_only_continue_a_decision_in_progress() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let cpas = gw.basic("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    let activa = "<beneficiary><activation>10</activation></beneficiary>";
+    let form = |entry, reference| FormB {
+        rubrics: activa,
+        reference: Some(reference),
+        ..FormB::new(&liege, &ssin, entry, 12)
+    };
+    // A new decision with code 10 after 1 January 2002 is refused ...
+    assert_eq!(
+        sends(&cpas, &form("2016-06-01", "DOS-NEW").envelope(&liege)).await,
+        rejected(&[("900024", "beneficiary/activation")])
+    );
+    // ... but a revision of one in progress is accepted: 2001's right runs on 31 May 2002.
+    let mut first = form("2001-06-01", "DOS-2001");
+    first.decision = "2001-05-20";
+    assert_eq!(sends(&cpas, &first.envelope(&liege)).await, accepted_());
+    assert_eq!(
+        sends(&cpas, &form("2002-06-01", "DOS-2002").envelope(&liege)).await,
+        accepted_()
+    );
+    // ONEM's file of the person starts in 2015: the rights are seen in V3 back then
+    // only through the register; V2 and V3 agree on the window they cover.
+    let seen = onem_sees(&gw, &ssin, "2015-01-01", "2016-12-31").await;
+    assert!(seen.v2.is_empty(), "{seen:?}");
+    assert!(seen.v3.is_empty(), "{seen:?}");
+    let person = bcss_gateway::domain::Ssin::parse(&ssin).unwrap_or_else(|e| panic!("{e}"));
+    let file = gw
+        .store
+        .person_file(&person)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut periods: Vec<String> = file
+        .rights
+        .iter()
+        .flat_map(|(right, _)| {
+            right
+                .periods()
+                .iter()
+                .map(|p| format!("{}..{}", p.begin(), p.end()))
+        })
+        .collect();
+    periods.sort();
+    assert_eq!(
+        periods,
+        ["2001-06-01..2002-05-31", "2002-06-01..2003-05-31"]
+    );
 }

@@ -11,6 +11,8 @@ pub struct FormB<'a> {
     pub ssin: &'a str,
     pub entry: &'a str,
     pub months: u16,
+    /// Days after the months (rubric 51), when not 0.
+    pub days: u16,
     pub category: &'a str,
     pub situation: u8,
     pub study_grant: u8,
@@ -37,6 +39,7 @@ impl<'a> FormB<'a> {
             ssin,
             entry,
             months,
+            days: 0,
             category: "B",
             situation: 12,
             study_grant: 0,
@@ -74,6 +77,8 @@ impl<'a> FormB<'a> {
         let premium = optional("installationPremium", self.installation_premium);
         let status = format!("<status>{}</status>", self.status);
         let reference = optional("reference", self.reference);
+        let count = |name: &str, n: u16| optional(name, (n > 0).then(|| n.to_string()).as_deref());
+        let (months, days) = (count("months", self.months), count("days", self.days));
         let suspension = optional(
             "suspension",
             self.suspension.map(|s| s.to_string()).as_deref(),
@@ -87,7 +92,7 @@ impl<'a> FormB<'a> {
                  <ssin>{}</ssin><kind>LIVING_WAGE</kind><entryDate>{}</entryDate><category>{}</category>\
                  <realLifeSituation>{}</realLifeSituation><nationalRegisterInscription>0</nationalRegisterInscription>\
                  <homeless>false</homeless><studyGrant>{}</studyGrant>{partner}{}\
-                 <duration><months>{}</months></duration><decisionDate>{}</decisionDate>{annual}{premium}{}\
+                 <duration>{months}{days}</duration><decisionDate>{}</decisionDate>{annual}{premium}{}\
                  {status}{reference}{suspension}</formB>\
                  </pd:sendFormBRequest>",
                 self.ins,
@@ -98,7 +103,6 @@ impl<'a> FormB<'a> {
                 self.situation,
                 self.study_grant,
                 self.rubrics,
-                self.months,
                 self.decision,
                 self.subsidies
             ),

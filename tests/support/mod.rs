@@ -287,6 +287,32 @@ impl Gateway {
         Client::new(self, Some(self.client_material(key)), false)
     }
 
+    /// A CPAS the demo does not have, added to the register with a Basic password:
+    /// `cbe`, in the municipality `ins`. A client that logs in as it.
+    pub fn add_cpas(&self, cbe: &str, ins: &str, name: &str) -> Client {
+        use bcss_gateway::domain::{CbeNumber, InsCode, Institution, Pcsa};
+        use bcss_gateway::store::Change;
+        let password = format!("secret-{cbe}");
+        let cbe_number = ok(CbeNumber::parse(cbe), "CBE number");
+        let changes = [
+            Change::Pcsa(Pcsa {
+                cbe: cbe_number,
+                ins: ok(InsCode::parse(ins), "INS code"),
+                name: name.to_owned(),
+            }),
+            Change::Institution(Institution {
+                cbe: cbe_number,
+                name: name.to_owned(),
+                sector: None,
+                password_hash: Some(ok(hash_password(&password), "password hash")),
+                certificates: Vec::new(),
+                grants: Vec::new(),
+            }),
+        ];
+        ok(self.store.apply(&changes), "add the CPAS");
+        Client::new(self, None, false).with_basic(&format!("E{cbe}"), &password)
+    }
+
     pub fn anonymous(&self) -> Client {
         Client::new(self, None, false)
     }

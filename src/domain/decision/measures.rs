@@ -5,9 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::area::Area;
 use super::forms::FormB;
 use super::rules::{ErrorCode, FormError};
-use crate::domain::{Amount, Category, Date, InsCode, Region};
+use crate::domain::{Amount, Category, Date};
 
 /// Something form B gives separately for the beneficiary ("demandeur") and for the
 /// partner.
@@ -142,31 +143,6 @@ const YOUNG: [u8; 2] = [19, 21];
 /// PIIS code 10: a full-time student who also earns an income from work.
 const WORKING_STUDENT: u8 = 10;
 
-/// The nine CPAS of the German-speaking Community (Walloon Region), which keep some
-/// measures the rest of Wallonia lost.
-const GERMAN_SPEAKING: [&str; 9] = [
-    "63001", "63012", "63013", "63023", "63040", "63048", "63061", "63067", "63087",
-];
-
-/// Where, as the rules of rubrics 21–25 tell CPAS apart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Area {
-    Flanders,
-    Brussels,
-    /// Wallonia without the German-speaking Community.
-    Wallonia,
-    GermanSpeaking,
-}
-
-fn area(ins: &InsCode) -> Area {
-    match ins.region() {
-        Region::Flanders => Area::Flanders,
-        Region::Brussels => Area::Brussels,
-        Region::Wallonia if GERMAN_SPEAKING.contains(&ins.as_str()) => Area::GermanSpeaking,
-        Region::Wallonia => Area::Wallonia,
-    }
-}
-
 fn day(y: i32, m: u32, d: u32) -> Date {
     // Only called with the real calendar dates below.
     Date::from_ymd(y, m, d).unwrap_or(Date::MIN)
@@ -175,7 +151,6 @@ fn day(y: i32, m: u32, d: u32) -> Date {
 /// Rubric 21.a: from and until when (inclusive) an employment type may be used, and
 /// where.
 fn employment_type_rule(code: u8, area: Area, at: Date) -> Result<(), String> {
-    let walloon = matches!(area, Area::Wallonia | Area::GermanSpeaking);
     match code {
         1 | 2 if area == Area::Flanders && at >= day(2020, 1, 1) => {
             Err("codes 1 and 2 no longer apply in Flanders from 2020-01-01".into())
@@ -190,9 +165,10 @@ fn employment_type_rule(code: u8, area: Area, at: Date) -> Result<(), String> {
         5 | 6 if area != Area::Brussels || at < day(2020, 1, 1) => {
             Err("codes 5 and 6 apply only in the Brussels Region, from 2020-01-01".into())
         }
-        7 | 8 if !walloon || at < day(2025, 1, 1) => {
-            Err("codes 7 and 8 apply only in the Walloon Region, from 2025-01-01".into())
-        }
+        7 | 8 if area != Area::Wallonia || at < day(2025, 1, 1) => Err(
+            "codes 7 and 8 apply only in the Walloon Region (not the German-speaking Community), from 2025-01-01"
+                .into(),
+        ),
         _ => Ok(()),
     }
 }
@@ -285,10 +261,10 @@ fn above(amount: Amount, ceiling_cents: i64) -> bool {
 
 /// Every error of rubrics 21–25 and 63–72.
 pub(super) fn check(form: &FormB, errors: &mut Vec<FormError>) {
-    let area = area(&form.sender.ins);
+    let area = Area::of(&form.sender.ins);
     let at = form.entry_date;
-    let wallonia_2025 =
-        matches!(area, Area::Wallonia | Area::GermanSpeaking) && at >= day(2025, 1, 1);
+    // The Walloon Region's reform of articles 60 and 61 (rubric 21).
+    let wallonia_2025 = area == Area::Wallonia && at >= day(2025, 1, 1);
     let mut err = |code, field, message: String| errors.push(FormError::new(code, field, message));
 
     if form.partner.is_none()
@@ -429,17 +405,77 @@ pub(super) fn check(form: &FormB, errors: &mut Vec<FormError>) {
                 "partnership conventions ended for Walloon CPAS (but the German-speaking ones) on 2017-01-01".into(),
             );
         }
-        check_subsidies(who, m, wallonia_2025, at, &mut err);
+        check_subsidies(who, m, area, at, &mut err);
+    }
+    check_duration(form, area, &mut err);
+}
+
+/// Measures that bound the form's duration: an article 60 subsidy for work in a
+/// social-economy initiative ends with the year (rubric 63: « la durée du formulaire
+/// B doit être limitée au 31/12 de l'année en cours », its ceiling being indexed each
+/// 1 January), and a Brussels article 61 training premium from 2020 lasts at most a
+/// month within one calendar month (rubric 65: « ne pourra déborder sur le mois
+/// suivant »).
+fn check_duration(form: &FormB, area: Area, err: &mut impl FnMut(ErrorCode, &'static str, String)) {
+    let Some(last) = form.last_day() else { return };
+    let at = form.entry_date;
+    let people = form.measures.each();
+    let social_economy = people.iter().any(|(_, m)| {
+        m.subsidies.art60.is_some()
+            && m.art60
+                .as_ref()
+                .is_some_and(|a| a.workplace == Some(SOCIAL_ECONOMY))
+    });
+    if social_economy && last.year() > at.year() {
+        err(
+            ErrorCode::DurationBeyondMeasure,
+            "duration",
+            format!(
+                "an article 60 subsidy in a social-economy initiative (workplace 15) ends with the year: the form may last until {}-12-31, not {last}",
+                at.year()
+            ),
+        );
+    }
+    let brussels_art61 = brussels_training_premium(area, at)
+        && people.iter().any(|(_, m)| m.subsidies.art61.is_some());
+    if brussels_art61 && (last.year(), last.month()) != (at.year(), at.month()) {
+        err(
+            ErrorCode::DurationBeyondMeasure,
+            "duration",
+            format!(
+                "a Brussels article 61 training premium from 2020 is requested one month at a time, within the month: a form from {at} may last until the month's last day, not {last}"
+            ),
+        );
+    }
+}
+
+/// Brussels from 1 January 2020: article 61 is a training premium of at most 3,000 per
+/// person and CPAS over the 36 months after the first request, one month per form.
+pub(super) fn brussels_training_premium(area: Area, at: Date) -> bool {
+    area == Area::Brussels && at >= day(2020, 1, 1)
+}
+
+/// Rubric 65's ceilings « par mois de travail complet »: 125 half-time, 187.50 three
+/// quarters, 200 four fifths, 250 full-time, a year's worth. Rubric 21's schedule says
+/// only half-time (1), between half- and full-time (2) or full-time (3), so code 2 is
+/// held to the higher of its two regimes, four fifths' 200; without a schedule only
+/// full-time's 250 bounds it.
+fn art61_ceiling(schedule: Option<u8>) -> i64 {
+    match schedule {
+        Some(1) => 150_000,
+        Some(2) => 240_000,
+        _ => 300_000,
     }
 }
 
 fn check_subsidies(
     who: Who,
     m: &Measures,
-    wallonia_2025: bool,
+    area: Area,
     at: Date,
     err: &mut impl FnMut(ErrorCode, &'static str, String),
 ) {
+    let wallonia_2025 = area == Area::Wallonia && at >= day(2025, 1, 1);
     let s = &m.subsidies;
     for (field, amount) in s.each(who) {
         if amount.is_some_and(|a| a.cents() < 0) {
@@ -458,9 +494,15 @@ fn check_subsidies(
             at!(who, "subsidies/", "art60")
         };
         let article = if is_art61 { "61" } else { "60 §7" };
-        let employment = m.art60.as_ref().filter(|a| a.employment_type.is_some());
-        let Some(employment) = employment.filter(|a| !wallonia_2025 || a.occupation_rate.is_some())
-        else {
+        let employment = m
+            .art60
+            .as_ref()
+            .filter(|a| a.employment_type.is_some())
+            .filter(|a| !wallonia_2025 || a.occupation_rate.is_some());
+        // Article 61 needs rubric 21 only under the Walloon reform: « les rubriques type
+        // de mise au travail et le taux d'occupation art.60 devront être remplis [...]
+        // (ce qui n'était pas le cas auparavant) ».
+        if employment.is_none() && (!is_art61 || wallonia_2025) {
             let needs = if wallonia_2025 {
                 "the employment type and occupation rate"
             } else {
@@ -474,9 +516,10 @@ fn check_subsidies(
                 ),
             );
             continue;
-        };
+        }
         if wallonia_2025 {
-            if let Some(limit) = walloon_flat_rate(employment, is_art61, at)
+            if let Some(employment) = employment
+                && let Some(limit) = walloon_flat_rate(employment, is_art61, at)
                 && amount > limit
             {
                 err(
@@ -488,13 +531,8 @@ fn check_subsidies(
                     ),
                 );
             }
-        } else if is_art61 {
-            // 250 a month at most full-time, 125 half-time ("plafonds ... par mois presté").
-            let ceiling = if employment.work_schedule == Some(1) {
-                150_000
-            } else {
-                300_000
-            };
+        } else if is_art61 && !brussels_training_premium(area, at) {
+            let ceiling = art61_ceiling(employment.and_then(|a| a.work_schedule));
             if above(amount, ceiling) {
                 err(
                     ErrorCode::SubsidyAboveCeiling,
@@ -579,18 +617,6 @@ fn check_subsidies(
 mod tests {
     use super::*;
 
-    fn ins(code: &str) -> InsCode {
-        InsCode::parse(code).unwrap()
-    }
-
-    #[test]
-    fn german_speaking_cpas_are_their_own_area() {
-        assert_eq!(area(&ins("63023")), Area::GermanSpeaking);
-        assert_eq!(area(&ins("62063")), Area::Wallonia);
-        assert_eq!(area(&ins("21004")), Area::Brussels);
-        assert_eq!(area(&ins("44021")), Area::Flanders);
-    }
-
     #[test]
     fn employment_types_follow_their_region_and_dates() {
         let d = |y, m, dd| Date::from_ymd(y, m, dd).unwrap();
@@ -602,7 +628,8 @@ mod tests {
         assert!(employment_type_rule(3, Area::Wallonia, d(2018, 1, 1)).is_err());
         assert!(employment_type_rule(5, Area::Brussels, d(2020, 1, 1)).is_ok());
         assert!(employment_type_rule(6, Area::Flanders, d(2020, 1, 1)).is_err());
-        assert!(employment_type_rule(7, Area::GermanSpeaking, d(2025, 1, 1)).is_ok());
+        assert!(employment_type_rule(7, Area::Wallonia, d(2025, 1, 1)).is_ok());
+        assert!(employment_type_rule(7, Area::GermanSpeaking, d(2025, 1, 1)).is_err());
         assert!(employment_type_rule(8, Area::Wallonia, d(2024, 12, 31)).is_err());
     }
 

@@ -1,9 +1,11 @@
 //! Decisions of a CPAS (seed 003): forms B, C and D, their rules, and the rights they
 //! make. Pure: the register supplies the history, the numbering and the date.
 
+pub mod area;
 pub mod decided;
 pub mod duration;
 pub mod forms;
+mod measure_history;
 pub mod measures;
 pub mod recovery;
 pub mod register;

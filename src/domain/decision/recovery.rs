@@ -4,9 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::area::Area;
 use super::forms::{Sender, check_reference};
 use super::rules::{ErrorCode, FormError};
-use crate::domain::{Amount, Date, Month, Region, Ssin};
+use crate::domain::{Amount, Date, Month, Ssin};
 
 /// Form D as a CPAS sends it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -49,7 +50,7 @@ pub enum RecoveryOf {
 pub struct RecoveryType {
     pub code: u8,
     pub of: RecoveryOf,
-    pub region: Option<Region>,
+    pub area: Option<Area>,
     pub from: Option<(i32, u32, u32)>,
     pub until: Option<(i32, u32, u32)>,
 }
@@ -58,17 +59,17 @@ const fn t(code: u8, of: RecoveryOf) -> RecoveryType {
     RecoveryType {
         code,
         of,
-        region: None,
+        area: None,
         from: None,
         until: None,
     }
 }
 
-const fn regional(code: u8, region: Region, from: (i32, u32, u32)) -> RecoveryType {
+const fn regional(code: u8, area: Area, from: (i32, u32, u32)) -> RecoveryType {
     RecoveryType {
         code,
         of: RecoveryOf::Other,
-        region: Some(region),
+        area: Some(area),
         from: Some(from),
         until: None,
     }
@@ -112,18 +113,18 @@ pub const RECOVERY_TYPES: [RecoveryType; 41] = [
     },
     t(32, Other),
     t(33, Other),
-    regional(34, Region::Flanders, (2017, 1, 1)),
-    regional(35, Region::Flanders, (2017, 1, 1)),
-    regional(36, Region::Flanders, (2017, 1, 1)),
-    regional(37, Region::Brussels, (2020, 1, 1)),
-    regional(38, Region::Brussels, (2020, 1, 1)),
-    regional(39, Region::Brussels, (2020, 1, 1)),
-    regional(40, Region::Wallonia, (2025, 1, 1)),
-    regional(41, Region::Wallonia, (2025, 1, 1)),
-    regional(42, Region::Wallonia, (2025, 1, 1)),
-    regional(43, Region::Wallonia, (2025, 1, 1)),
-    regional(44, Region::Wallonia, (2025, 1, 1)),
-    regional(45, Region::Wallonia, (2025, 1, 1)),
+    regional(34, Area::Flanders, (2017, 1, 1)),
+    regional(35, Area::Flanders, (2017, 1, 1)),
+    regional(36, Area::Flanders, (2017, 1, 1)),
+    regional(37, Area::Brussels, (2020, 1, 1)),
+    regional(38, Area::Brussels, (2020, 1, 1)),
+    regional(39, Area::Brussels, (2020, 1, 1)),
+    regional(40, Area::Wallonia, (2025, 1, 1)),
+    regional(41, Area::Wallonia, (2025, 1, 1)),
+    regional(42, Area::Wallonia, (2025, 1, 1)),
+    regional(43, Area::Wallonia, (2025, 1, 1)),
+    regional(44, Area::Wallonia, (2025, 1, 1)),
+    regional(45, Area::Wallonia, (2025, 1, 1)),
     RecoveryType {
         from: Some((2021, 4, 1)),
         until: Some((2021, 9, 30)),
@@ -209,15 +210,15 @@ impl FormD {
     }
 
     fn check_type(&self, t: &RecoveryType, errors: &mut Vec<FormError>) {
-        let region = self.sender.ins.region();
-        if let Some(only) = t.region
-            && only != region
+        let area = Area::of(&self.sender.ins);
+        if let Some(only) = t.area
+            && only != area
         {
             errors.push(FormError::new(
                 ErrorCode::RecoveryTypeNotApplicable,
                 "recoveryType",
                 format!(
-                    "recovery type {:02} is for CPAS of {only} only, this CPAS is in {region}",
+                    "recovery type {:02} is for CPAS of {only} only, this CPAS is in {area}",
                     t.code
                 ),
             ));

@@ -9,6 +9,7 @@
 
 use super::decided::{self, DatedRight};
 use super::forms::{CStatus, FormB};
+use super::measure_history;
 use super::recovery::{self, FormD, RecoveryOf};
 use super::rules::{ErrorCode, FormError};
 use super::timeline::{self, Attestation, ChangeEvent, Form, RegisteredForm};
@@ -107,6 +108,7 @@ pub fn register(
                     ),
                 ));
             }
+            measure_history::check(b, &in_force, &mut errors);
             if b.regularisation && !in_force.iter().any(|f| same_date_b(f, b)) {
                 errors.push(FormError::new(
                     ErrorCode::NothingToRegularise,

@@ -77,10 +77,16 @@ pub enum ErrorCode {
     /// A form B with status 0 of the SSIN and entry date of an accepted B still in
     /// force: a correction of that B is a regularisation (status 1).
     RegularisationRequired,
+    /// A form B longer than one of its measures allows (a social-economy article 60
+    /// subsidy past 31 December, a Brussels article 61 premium past its month).
+    DurationBeyondMeasure,
+    /// A Brussels article 61 training premium past the 36 months that follow the
+    /// first request, or beyond its 3,000 over them.
+    TrainingPremiumContingent,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 31] = [
+    pub const ALL: [ErrorCode; 33] = [
         ErrorCode::StudyGrantNotValidForSituation,
         ErrorCode::Invalid,
         ErrorCode::SituationNotValidAtDate,
@@ -112,6 +118,8 @@ impl ErrorCode {
         ErrorCode::SubsidyAboveCeiling,
         ErrorCode::Art60AndArt61Combined,
         ErrorCode::RegularisationRequired,
+        ErrorCode::DurationBeyondMeasure,
+        ErrorCode::TrainingPremiumContingent,
     ];
 
     pub fn code(self) -> &'static str {
@@ -147,6 +155,8 @@ impl ErrorCode {
             ErrorCode::SubsidyAboveCeiling => "900027",
             ErrorCode::Art60AndArt61Combined => "900028",
             ErrorCode::RegularisationRequired => "900029",
+            ErrorCode::DurationBeyondMeasure => "900030",
+            ErrorCode::TrainingPremiumContingent => "900031",
         }
     }
 }

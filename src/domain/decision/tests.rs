@@ -910,7 +910,8 @@ fn employment_types_apply_in_their_region_from_their_date() {
         (brussels(), "2022-01-01", 2, true),
         (brussels(), "2020-01-01", 5, false),
         (liege(), "2024-12-31", 7, true),
-        (eupen(), "2025-01-01", 8, false),
+        (liege(), "2025-01-01", 8, false),
+        (eupen(), "2025-01-01", 8, true),
     ] {
         let mut f = b_of(sender, entry);
         f.measures.beneficiary.art60 = Some(art60(code));
@@ -945,6 +946,43 @@ fn the_occupation_rate_replaces_the_schedule_in_wallonia_from_2025() {
         ..art60(8)
     });
     r.accept(Form::B(f));
+}
+
+#[test]
+fn the_german_speaking_cpas_are_not_under_the_walloon_reform_of_2025() {
+    // Rubric 63: the subsidy follows the integration income in « Région Flamande,
+    // Bruxelles et cantons germanophones »; rubric 21's reform is « en Wallonie ».
+    let mut r = Register::new();
+    let mut f = b_of(eupen(), "2025-03-01");
+    f.measures.beneficiary.art60 = Some(Art60Employment {
+        occupation_rate: Some(80),
+        ..art60(8)
+    });
+    assert_eq!(
+        r.errors(Form::B(f.clone())),
+        [
+            ("900024", "beneficiary/art60Employment/employmentType"),
+            ("900024", "beneficiary/art60Employment/occupationRate")
+        ]
+    );
+    // The schedule, an article 60 subsidy above the Walloon flat rate, and an article
+    // 61 subsidy on the same form: as before the reform.
+    f.measures.beneficiary.art60 = Some(Art60Employment {
+        work_schedule: Some(3),
+        ..art60(1)
+    });
+    f.measures.beneficiary.subsidies.art60 = Some(Amount::parse("32000").unwrap());
+    f.measures.partner.subsidies.art61 = Some(Amount::parse("3000").unwrap());
+    f.partner = Some(partner());
+    f.measures.partner.art60 = Some(art60(1));
+    r.accept(Form::B(f));
+    // Recovery types 40–45 are for the Walloon Region's contracts from 2025.
+    let mut d = recovery("2025-06", 1, "100", "2025-03-01", "2025-03-31");
+    d.sender = eupen();
+    d.recovery_type = 41;
+    assert_eq!(r.errors(Form::D(d.clone())), [("900021", "recoveryType")]);
+    d.sender = liege();
+    r.accept(Form::D(d));
 }
 
 #[test]
@@ -1132,6 +1170,186 @@ fn subsidies_stay_within_their_ceilings() {
         ..Subsidies::default()
     };
     r.accept(Form::B(f));
+}
+
+/// A form B of `sender` from `entry` lasting `days` days.
+fn b_for_days(sender: Sender, entry: &str, days: u16) -> FormB {
+    FormB {
+        duration: Duration {
+            days,
+            ..Duration::default()
+        },
+        ..b_of(sender, entry)
+    }
+}
+
+fn euros(text: &str) -> Option<Amount> {
+    Some(Amount::parse(text).unwrap())
+}
+
+#[test]
+fn article_61_needs_rubric_21_only_under_the_walloon_reform() {
+    // Rubric 21: « Pour une demande subvention art.61, les rubriques type de mise au
+    // travail et le taux d'occupation art.60 devront être remplis [...] (ce qui n'était
+    // pas le cas auparavant) ».
+    for (sender, entry, refused) in [
+        (gent(), "2021-01-01", false),
+        (liege(), "2024-12-01", false),
+        (eupen(), "2025-03-01", false),
+        (liege(), "2025-03-01", true),
+    ] {
+        let mut r = Register::new();
+        let mut f = b_of(sender, entry);
+        f.measures.beneficiary.subsidies.art61 = euros("1500");
+        let expected = if refused {
+            vec![("900026", "subsidies/beneficiary/art61")]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(r.found(Form::B(f)), expected, "{entry}");
+    }
+}
+
+#[test]
+fn article_61_ceilings_follow_the_work_schedule() {
+    // Rubric 65: 125, 187.50, 200 and 250 « par mois de travail complet » half-time,
+    // 3/4, 4/5 and full-time; the schedule's code 2 (between half- and full-time) is
+    // held to 4/5's, and no schedule to full-time's.
+    for (schedule, ceiling) in [
+        (Some(1), "1500.00"),
+        (Some(2), "2400.00"),
+        (Some(3), "3000.00"),
+        (None, "3000.00"),
+    ] {
+        let mut r = Register::new();
+        let mut f = b_of(gent(), "2021-01-01");
+        let m = &mut f.measures.beneficiary;
+        m.art60 = schedule.map(|s| Art60Employment {
+            work_schedule: Some(s),
+            ..art60(3)
+        });
+        let ceiling = Amount::parse(ceiling).unwrap();
+        m.subsidies.art61 = Some(Amount::from_cents(ceiling.cents() + 1));
+        assert_eq!(
+            r.errors(Form::B(f.clone())),
+            [("900027", "subsidies/beneficiary/art61")],
+            "{schedule:?}"
+        );
+        f.measures.beneficiary.subsidies.art61 = Some(ceiling);
+        r.accept(Form::B(f));
+    }
+}
+
+#[test]
+fn the_brussels_training_premium_is_3000_over_36_months_one_month_per_form() {
+    let premium = |entry: &str, days: u16, amount: &str| {
+        let mut f = b_for_days(brussels(), entry, days);
+        f.measures.beneficiary.subsidies.art61 = euros(amount);
+        Form::B(f)
+    };
+    let mut r = Register::new();
+    // « Un formulaire art.61 du 20/01/2020 pour une durée de 18 jours sera refusé car
+    // il déborde sur le mois de février ».
+    assert_eq!(
+        r.errors(premium("2020-01-20", 18, "1000")),
+        [("900030", "duration")]
+    );
+    r.accept(premium("2020-01-20", 12, "1000"));
+    // No ceiling by schedule any more: 2,000 for a half-time month is within the 3,000.
+    let Form::B(mut half_time) = premium("2020-02-01", 29, "2000") else {
+        unreachable!()
+    };
+    half_time.measures.beneficiary.art60 = Some(Art60Employment {
+        work_schedule: Some(1),
+        ..art60(5)
+    });
+    r.accept(Form::B(half_time));
+    assert_eq!(
+        r.errors(premium("2020-03-01", 31, "0.01")),
+        [("900031", "subsidies/beneficiary/art61")]
+    );
+    // Before 2020 the Brussels premium was monthly, by the schedule's ceiling.
+    let mut before = Register::new();
+    assert_eq!(
+        before.errors(premium("2019-12-01", 31, "3000.01")),
+        [("900027", "subsidies/beneficiary/art61")]
+    );
+
+    // « Ce contingent pourra être réparti sur les 36 mois qui suivent la première
+    // demande »: from 20 January 2020, until 19 January 2023.
+    let mut r = Register::new();
+    r.accept(premium("2020-01-20", 12, "250"));
+    r.accept(premium("2023-01-19", 1, "250"));
+    assert_eq!(
+        r.errors(premium("2023-01-20", 12, "250")),
+        [("900031", "subsidies/beneficiary/art61")]
+    );
+    // A regularisation replaces its form's premium instead of adding to it.
+    r.accept(Form::B(FormB {
+        regularisation: true,
+        ..match premium("2023-01-19", 1, "2750") {
+            Form::B(b) => b,
+            _ => unreachable!(),
+        }
+    }));
+}
+
+#[test]
+fn a_social_economy_article_60_form_ends_with_the_year() {
+    // Rubric 63: « la durée du formulaire B doit être limitée au 31/12 de l'année en
+    // cours ».
+    let mut r = Register::new();
+    let mut f = b_of(gent(), "2021-03-01");
+    f.measures.beneficiary.art60 = Some(Art60Employment {
+        workplace: Some(15),
+        ..art60(3)
+    });
+    f.measures.beneficiary.subsidies.art60 = euros("10000");
+    assert_eq!(r.errors(Form::B(f.clone())), [("900030", "duration")]);
+    f.duration.months = 10;
+    r.accept(Form::B(f.clone()));
+    // Without the subsidy the year's ceiling does not concern the form.
+    let mut g = b_of(gent(), "2022-03-01");
+    g.measures.beneficiary.art60 = f.measures.beneficiary.art60.clone();
+    r.accept(Form::B(g));
+}
+
+#[test]
+fn activation_codes_1_10_11_4_and_5_only_continue_a_decision_in_progress() {
+    // Rubric 24: « Les codes 4 et 5 ne peuvent être utilisés après le 1er octobre 2002
+    // que pour les décisions en cours », « Les codes 1, 10 et 11 ne peuvent être
+    // utilisés après le 1er janvier 2002 que pour les décisions en cours ».
+    let with = |entry: &str, months: u16, code: u8| {
+        let mut f = b(entry, months);
+        f.measures.beneficiary.activation = Some(code);
+        Form::B(f)
+    };
+    let refused = [("900024", "beneficiary/activation")];
+    for code in [1, 10, 11] {
+        let mut r = Register::new();
+        r.accept(with("2001-06-01", 12, code));
+        // Revised from June 2002, while the 2001 decision runs.
+        r.accept(with("2002-06-01", 12, code));
+        // A new decision after a gap is not in progress.
+        assert_eq!(r.errors(with("2003-07-01", 12, code)), refused, "{code}");
+        assert_eq!(
+            Register::new().errors(with("2002-01-01", 12, code)),
+            refused
+        );
+    }
+    for code in [4, 5] {
+        let mut r = Register::new();
+        r.accept(with("2002-09-30", 12, code));
+        r.accept(with("2002-10-01", 12, code));
+        assert_eq!(
+            Register::new().errors(with("2002-10-01", 12, code)),
+            refused
+        );
+    }
+    // Another code running does not make this one in progress.
+    let mut r = Register::new();
+    r.accept(with("2001-06-01", 12, 10));
+    assert_eq!(r.errors(with("2002-06-01", 12, 11)), refused);
 }
 
 #[test]
