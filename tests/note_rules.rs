@@ -602,3 +602,158 @@ async fn activation_codes_1_10_11_4_and_5_only_continue_a_decision_in_progress()
         ["2001-06-01..2002-05-31", "2002-06-01..2003-05-31"]
     );
 }
+
+#[tokio::test]
+async fn the_category_amounts_in_force_bound_the_income_the_premium_and_article_60() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let cpas = gw.basic("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    // Rubric 42's example: « Personne en cat A au 01/12/2018 », 7,284.12 a year.
+    let cohabitant = |amount| FormB {
+        category: "A",
+        situation: 1,
+        annual_amount: Some(amount),
+        ..FormB::new(&liege, &ssin, "2018-12-01", 6)
+    };
+    assert_eq!(
+        sends(&cpas, &cohabitant("7284.13").envelope(&liege)).await,
+        rejected(&[("900032", "annualAmount")])
+    );
+    assert_eq!(
+        sends(&cpas, &cohabitant("7284.12").envelope(&liege)).await,
+        accepted_()
+    );
+    // Rubric 62: the monthly amount of category E, 1,254.82 then (15,057.85 / 12).
+    let premium = |amount| FormB {
+        installation_premium: Some(amount),
+        reference: Some("DOS-2019"),
+        ..FormB::new(&liege, &ssin, "2019-01-01", 6)
+    };
+    assert_eq!(
+        sends(&cpas, &premium("1314.20").envelope(&liege)).await,
+        rejected(&[("900033", "installationPremium")])
+    );
+    assert_eq!(
+        sends(&cpas, &premium("1254.82").envelope(&liege)).await,
+        accepted_()
+    );
+    // Rubric 63: full-time article 60 at most category E's yearly amount.
+    let work = employment("<employmentType>1</employmentType><workSchedule>3</workSchedule>");
+    let subsidy = |amount: &str| subsidies(&format!("<art60>{amount}</art60>"));
+    let (above, at_most) = (subsidy("15057.86"), subsidy("15057.85"));
+    let art60 = |subsidies| FormB {
+        rubrics: &work,
+        subsidies,
+        reference: Some("DOS-ART60"),
+        ..FormB::new(&liege, &ssin, "2019-07-01", 6)
+    };
+    assert_eq!(
+        sends(&cpas, &art60(&above).envelope(&liege)).await,
+        rejected(&[("900027", "subsidies/beneficiary/art60")])
+    );
+    assert_eq!(
+        sends(&cpas, &art60(&at_most).envelope(&liege)).await,
+        accepted_()
+    );
+    let seen = onem_sees(&gw, &ssin, "2018-01-01", "2019-12-31").await;
+    assert_eq!(
+        seen.v2,
+        ["2018-12-01..2019-12-31"],
+        "V2 joins what follows on"
+    );
+    assert_eq!(
+        seen.v3_states(),
+        [
+            "2018-12-01..2018-12-31 CURRENT",
+            "2019-01-01..2019-06-30 CURRENT",
+            "2019-07-01..2019-12-31 CURRENT"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_revision_restates_the_installation_premium_without_granting_it_again() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let cpas = gw.basic("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    // 1,330.74: category E's monthly amount on 1 January 2021.
+    let form = |entry, reference, premium| FormB {
+        installation_premium: Some(premium),
+        reference: Some(reference),
+        ..FormB::new(&liege, &ssin, entry, 12)
+    };
+    let first = accepted(
+        &gw,
+        &form("2021-01-01", "DOS-1", "1330.74").envelope(&liege),
+    )
+    .await;
+    // « TOUTES les données [...] doivent être reprises »: the revision restates it.
+    let revision = accepted(
+        &gw,
+        &form("2021-06-01", "DOS-2", "1330.74").envelope(&liege),
+    )
+    .await;
+    // A new decision after the right ended is a second premium.
+    assert_eq!(
+        sends(
+            &cpas,
+            &form("2023-01-01", "DOS-3", "1640.83").envelope(&liege)
+        )
+        .await,
+        rejected(&[("900009", "installationPremium")])
+    );
+    let seen = onem_sees(&gw, &ssin, "2021-01-01", "2023-12-31").await;
+    assert_eq!(seen.v2, ["2021-01-01..2022-05-31"]);
+    assert_eq!(
+        seen.v3,
+        [
+            ("2021-01-01..2021-05-31 CURRENT".into(), first),
+            ("2021-06-01..2022-05-31 CURRENT".into(), revision)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn forms_are_dated_from_the_minimex_law_on() {
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let cpas = gw.basic("cpas-liege");
+    let ssin = gw.ssins.no_right.clone();
+    assert_eq!(
+        sends(
+            &cpas,
+            &FormB::new(&liege, &ssin, "1974-08-06", 1).envelope(&liege)
+        )
+        .await,
+        rejected(&[("900015", "entryDate")])
+    );
+    assert_eq!(
+        sends(
+            &cpas,
+            &FormC::withdrawal(&liege, &ssin, "1974-08-06").envelope()
+        )
+        .await,
+        rejected(&[("900015", "entryDate")])
+    );
+    // A minimex decision of 1990, with no integration income amount to bound it; and
+    // the equivalent living wage on form B.
+    let minimex = FormB {
+        annual_amount: Some("99999.00"),
+        ..FormB::new(&liege, &ssin, "1990-01-01", 12)
+    };
+    assert_eq!(sends(&cpas, &minimex.envelope(&liege)).await, accepted_());
+    let equivalent = minimex
+        .envelope(&liege)
+        .replace(
+            "<kind>LIVING_WAGE</kind>",
+            "<kind>EQUIVALENT_LIVING_WAGE</kind>",
+        )
+        .replace("1990-01-01", "2016-01-01")
+        .replace("99999.00", "20000.00");
+    assert_eq!(sends(&cpas, &equivalent).await, accepted_());
+    let seen = onem_sees(&gw, &ssin, "2016-01-01", "2016-12-31").await;
+    assert_eq!(seen.v2, ["2016-01-01..2016-12-31"]);
+    assert_eq!(seen.v3_states(), ["2016-01-01..2016-12-31 CURRENT"]);
+}

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::category_amounts;
 use super::duration::Duration;
 use super::measures::{self, Measures, PerPerson};
 use super::resources::{self, Resources};
@@ -92,28 +93,6 @@ impl Suspension {
             Suspension::IntegrationProjectBreach => 5,
         }
     }
-}
-
-/// The integration income of each category, per year, from the day given: what a
-/// partial suspension must stay below. Only amounts the gateway knows for certain are
-/// listed; before the first day the "below the category amount" check is not made.
-const CATEGORY_AMOUNTS: [((i32, u32, u32), [i64; 3]); 1] = [
-    // Monthly 876.13 (A), 1314.20 (B), 1776.07 (E) from 1 February 2025, times 12.
-    ((2025, 2, 1), [1_051_356, 1_577_040, 2_131_284]),
-];
-
-fn yearly_category_amount(category: Category, at: Date) -> Option<Amount> {
-    CATEGORY_AMOUNTS
-        .iter()
-        .rev()
-        .find(|((y, m, d), _)| Date::from_ymd(*y, *m, *d).is_ok_and(|from| from <= at))
-        .map(|(_, amounts)| {
-            Amount::from_cents(match category {
-                Category::A => amounts[0],
-                Category::B => amounts[1],
-                Category::E => amounts[2],
-            })
-        })
 }
 
 /// The CPAS a form comes from (rubrics 1 and 2).
@@ -237,6 +216,26 @@ pub(super) fn check_reference(reference: &Option<String>, errors: &mut Vec<FormE
     }
 }
 
+/// Form B carried the minimex (law of 7 August 1974) before the integration income
+/// (law of 26 May 2002, from 1 October 2002): the note's statement layout still names
+/// « Formulaire B minimex », and its rules continue decisions from before 2002
+/// (rubric 24's « décisions en cours »). So a form may be dated from the minimex's law
+/// on, and no earlier: before it, neither law gave a decision to send.
+fn check_entry_date(entry: Date, errors: &mut Vec<FormError>) {
+    let Ok(minimex) = Date::from_ymd(1974, 8, 7) else {
+        return;
+    };
+    if entry < minimex {
+        errors.push(FormError::new(
+            ErrorCode::DateOutOfRange,
+            "entryDate",
+            format!(
+                "the entry date {entry} is before the minimex (law of 7 August 1974), the first decisions these forms carry"
+            ),
+        ));
+    }
+}
+
 /// The decision is taken before it is sent.
 fn check_decision_date(decision: Date, today: Date, errors: &mut Vec<FormError>) {
     if decision > today {
@@ -346,6 +345,7 @@ impl FormB {
                 ),
             ));
         }
+        check_entry_date(self.entry_date, &mut errors);
         check_decision_date(self.decision_date, today, &mut errors);
         for (field, amount) in [
             ("annualAmount", self.annual_amount),
@@ -359,13 +359,40 @@ impl FormB {
                 ));
             }
         }
-        if let Some(s) = self.suspension {
-            self.check_suspension(s, &mut errors);
+        match self.suspension {
+            Some(s) => self.check_suspension(s, &mut errors),
+            None => self.check_income(&mut errors),
         }
         check_reference(&self.reference, &mut errors);
         measures::check(self, &mut errors);
         resources::check(&self.resources, &mut errors);
         errors
+    }
+
+    /// Rubric 61: the income granted is the category's amount or a complement of it
+    /// (« Un complément du revenu d'intégration sera octroyé lorsque le montant des
+    /// ressources [...] sera inférieur au montant du revenu d'intégration selon la
+    /// catégorie »), so never more. For the integration income only: the equivalent
+    /// aid of the law of 1965 is the CPAS's to set, the State refunding up to these
+    /// amounts.
+    fn check_income(&self, errors: &mut Vec<FormError>) {
+        if self.kind != RightKind::LivingWage {
+            return;
+        }
+        if let Some(amount) = self.annual_amount
+            && let Some(limit) = category_amounts::yearly(self.category, self.entry_date)
+            && amount > limit
+        {
+            errors.push(FormError::new(
+                ErrorCode::IncomeAboveCategory,
+                "annualAmount",
+                format!(
+                    "the integration income of category {} is {limit} a year from {}: {amount} is more",
+                    self.category,
+                    category_amounts::in_force_since(self.entry_date).unwrap_or(self.entry_date)
+                ),
+            ));
+        }
     }
 
     /// Rubric 82: "le montant du RIS ... doit soit être égal à 0 (suspension totale),
@@ -393,7 +420,7 @@ impl FormB {
                 "annualAmount",
                 format!("a departure abroad suspends the income totally: the annual amount must be 0, not {amount}"),
             ));
-        } else if let Some(limit) = yearly_category_amount(self.category, self.entry_date)
+        } else if let Some(limit) = category_amounts::yearly(self.category, self.entry_date)
             && amount >= limit
         {
             errors.push(FormError::new(
@@ -411,6 +438,7 @@ impl FormB {
 impl FormC {
     pub fn check(&self, today: Date) -> Vec<FormError> {
         let mut errors = Vec::new();
+        check_entry_date(self.entry_date, &mut errors);
         check_decision_date(self.decision_date, today, &mut errors);
         check_reference(&self.reference, &mut errors);
         errors
@@ -454,15 +482,5 @@ mod tests {
         assert!(!study_grant_fits(5, 1));
         assert!(!study_grant_fits(0, 28));
         assert!(!study_grant_fits(1, 43));
-    }
-
-    #[test]
-    fn category_amounts_apply_from_their_day() {
-        let at = |y, m, d| Date::from_ymd(y, m, d).unwrap();
-        assert_eq!(yearly_category_amount(Category::B, at(2025, 1, 31)), None);
-        assert_eq!(
-            yearly_category_amount(Category::B, at(2025, 2, 1)).map(|a| a.to_string()),
-            Some("15770.40".into())
-        );
     }
 }

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::area::Area;
+use super::category_amounts;
 use super::forms::FormB;
 use super::rules::{ErrorCode, FormError};
 use crate::domain::{Amount, Category, Date};
@@ -136,6 +137,9 @@ pub fn is_integration_project(code: u8) -> bool {
     matches!(code, 1..=12 | 15..=20)
 }
 
+/// Rubric 24's social-economy insertion (SINE) codes.
+const SINE_CODES: [u8; 3] = [12, 13, 18];
+
 /// Workplace code 15 with initiative 1299: the Walloon social economy.
 const SOCIAL_ECONOMY: u8 = 15;
 /// Workplace codes 19 and 21: a contract signed before 25, subsidy plus 25 %.
@@ -207,7 +211,7 @@ fn activation_ceiling(code: u8) -> Option<i64> {
 /// What rubric 24 allows where and when, with the seed's own codes for Wallonia.
 fn activation_rule(code: u8, area: Area, at: Date) -> Result<(), (ErrorCode, String)> {
     const PTP: std::ops::RangeInclusive<u8> = 2..=9;
-    const SINE: [u8; 3] = [12, 13, 18];
+    const SINE: [u8; 3] = SINE_CODES;
     let not_applicable = |why: &str| Err((ErrorCode::MeasureNotApplicable, why.to_owned()));
     match area {
         Area::Flanders if at >= day(2017, 1, 1) && !SINE.contains(&code) => {
@@ -405,7 +409,19 @@ pub(super) fn check(form: &FormB, errors: &mut Vec<FormError>) {
                 "partnership conventions ended for Walloon CPAS (but the German-speaking ones) on 2017-01-01".into(),
             );
         }
-        check_subsidies(who, m, area, at, &mut err);
+        // Rubric 63: « Lorsque le bénéficiaire est âgé de moins de 25 ans : + 25 % »,
+        // and workplaces 19 and 21 keep it for a contract signed before 25.
+        let young = m
+            .art60
+            .as_ref()
+            .is_some_and(|a| a.workplace.is_some_and(|w| YOUNG.contains(&w)))
+            || ssin.and_then(|s| s.birth_date()).is_some_and(|b| {
+                // Born on 29 February: the birthday of a common year is 1 March.
+                Date::from_ymd(b.year() + 25, b.month(), b.day())
+                    .or_else(|_| Date::from_ymd(b.year() + 25, 3, 1))
+                    .is_ok_and(|twenty_fifth| at < twenty_fifth)
+            });
+        check_subsidies(who, m, area, at, young, &mut err);
     }
     check_duration(form, area, &mut err);
 }
@@ -468,11 +484,43 @@ fn art61_ceiling(schedule: Option<u8>) -> i64 {
     }
 }
 
+/// Rubric 63 outside the Walloon reform: full-time, the yearly amount of category E;
+/// at least half-time and less than full-time, 6,000 (500 a month); 25 % more for the
+/// young. Brussels' contracts from 2020 (types 5 and 6): « plafonnée au montant de la
+/// catégorie 3 » full-time, and that amount « divisé par le régime de travail »
+/// part-time, with no supplement for the young; rubric 21's schedule says half-time
+/// (1) but not which part-time above it (2), so code 2 is held to the full amount. Not
+/// bounded: the Flemish types 3 and 4 (the guaranteed minimum monthly income of
+/// collective agreement 43) and the social economy (the gross salary cost, under an
+/// annual ceiling the note does not give), nor forms before the integration income's
+/// amounts (1 October 2002). Without a schedule, the full-time amount bounds it.
+fn art60_ceiling(employment: &Art60Employment, at: Date, young: bool) -> Option<Amount> {
+    if employment.workplace == Some(SOCIAL_ECONOMY) {
+        return None;
+    }
+    let family = category_amounts::yearly(Category::E, at)?.cents();
+    let schedule = employment.work_schedule;
+    let cents = match employment.employment_type? {
+        3 | 4 | 7 | 8 => return None,
+        5 | 6 if schedule == Some(1) => (family + 1) / 2,
+        5 | 6 => family,
+        _ => {
+            let base = match schedule {
+                Some(1 | 2) => 600_000,
+                _ => family,
+            };
+            if young { base + (base + 2) / 4 } else { base }
+        }
+    };
+    Some(Amount::from_cents(cents))
+}
+
 fn check_subsidies(
     who: Who,
     m: &Measures,
     area: Area,
     at: Date,
+    young: bool,
     err: &mut impl FnMut(ErrorCode, &'static str, String),
 ) {
     let wallonia_2025 = area == Area::Wallonia && at >= day(2025, 1, 1);
@@ -531,7 +579,37 @@ fn check_subsidies(
                     ),
                 );
             }
-        } else if is_art61 && !brussels_training_premium(area, at) {
+            // « La combinaison SINE + Art.60 [...] autorisée pour autant que la somme des
+            // 2 demandes ne dépasse pas le forfait ».
+            if let Some(employment) = employment
+                && !is_art61
+                && m.activation.is_some_and(|c| SINE_CODES.contains(&c))
+                && let Some(sine) = s.activation
+                && let Some(limit) = walloon_flat_rate(employment, false, at)
+                && Amount::from_cents(amount.cents().saturating_add(sine.cents())) > limit
+            {
+                err(
+                    ErrorCode::SubsidyAboveCeiling,
+                    field,
+                    format!(
+                        "article 60 ({amount}) and the SINE activation ({sine}) together exceed the 2025 Walloon flat rate of {limit}"
+                    ),
+                );
+            }
+        } else if !is_art61 {
+            if let Some(employment) = employment
+                && let Some(limit) = art60_ceiling(employment, at, young)
+                && amount > limit
+            {
+                err(
+                    ErrorCode::SubsidyAboveCeiling,
+                    field,
+                    format!(
+                        "the article 60 subsidy for this employment is at most {limit} a year from {at}, not {amount}"
+                    ),
+                );
+            }
+        } else if !brussels_training_premium(area, at) {
             let ceiling = art61_ceiling(employment.and_then(|a| a.work_schedule));
             if above(amount, ceiling) {
                 err(

@@ -2,6 +2,7 @@
 //! make. Pure: the register supplies the history, the numbering and the date.
 
 pub mod area;
+pub mod category_amounts;
 pub mod decided;
 pub mod duration;
 pub mod forms;

@@ -7,13 +7,14 @@
 //! its regularisation no longer counts, so sending either again is judged as a new
 //! form.
 
+use super::category_amounts;
 use super::decided::{self, DatedRight};
 use super::forms::{CStatus, FormB};
 use super::measure_history;
 use super::recovery::{self, FormD, RecoveryOf};
 use super::rules::{ErrorCode, FormError};
 use super::timeline::{self, Attestation, ChangeEvent, Form, RegisteredForm};
-use crate::domain::{Amount, CbeNumber, Date, Person, RegisterStatus, Right};
+use crate::domain::{Amount, Category, CbeNumber, Date, Person, RegisterStatus, Right};
 
 /// What the register holds about the person a form is about.
 pub struct History<'a> {
@@ -119,17 +120,8 @@ pub fn register(
                     ),
                 ));
             }
-            if b.installation_premium.is_some_and(|a| !a.is_zero())
-                && let Some(earlier) = premium_granted(history.forms, b)
-            {
-                errors.push(FormError::new(
-                    ErrorCode::InstallationPremiumAlreadyGranted,
-                    "installationPremium",
-                    format!(
-                        "the installation premium is granted once in a life, and {} already got it (form {})",
-                        b.ssin, earlier
-                    ),
-                ));
+            if let Some(premium) = b.installation_premium.filter(|a| !a.is_zero()) {
+                check_installation_premium(b, premium, history.forms, &in_force, &mut errors);
             }
         }
         Form::C(c) => {
@@ -237,9 +229,70 @@ fn running_b_of_date(in_force: &[RegisteredForm], b: &FormB) -> Option<Attestati
         .map(|s| s.form.attestation.clone())
 }
 
-/// An accepted B in force, at any PCSA, that granted the installation premium; a
-/// regularisation of that very B may restate it.
-fn premium_granted(forms: &[RegisteredForm], b: &FormB) -> Option<Attestation> {
+/// Rubric 62: the installation premium, « toujours du montant mensuel applicable pour
+/// la catégorie E », is granted once in a life. A B that revises or regularises one of
+/// the CPAS's own that granted it restates it, as rubric 4 asks (« TOUTES les données
+/// [...] doivent être reprises »): that is no second premium, and it restates the same
+/// amount. The B it continues is the one of its date it regularises, or the one whose
+/// right runs on the day before its entry date.
+fn check_installation_premium(
+    b: &FormB,
+    premium: Amount,
+    forms: &[RegisteredForm],
+    in_force: &[RegisteredForm],
+    errors: &mut Vec<FormError>,
+) {
+    let eve = b.entry_date.pred();
+    let continued = timeline::stretches(in_force).into_iter().find(|s| {
+        if b.regularisation {
+            s.b.entry_date == b.entry_date
+        } else {
+            s.period
+                .zip(eve)
+                .is_some_and(|(p, eve)| p.begin() <= eve && eve <= p.end())
+        }
+    });
+    if let Some(s) = continued
+        && let Some(granted) = s.b.installation_premium.filter(|a| !a.is_zero())
+    {
+        if granted != premium {
+            errors.push(FormError::new(
+                ErrorCode::InstallationPremiumAmount,
+                "installationPremium",
+                format!(
+                    "this form continues form {}, which granted the installation premium of {granted}: it restates that amount, not {premium}",
+                    s.form.attestation
+                ),
+            ));
+        }
+        return;
+    }
+    if let Some(earlier) = premium_granted(forms) {
+        errors.push(FormError::new(
+            ErrorCode::InstallationPremiumAlreadyGranted,
+            "installationPremium",
+            format!(
+                "the installation premium is granted once in a life, and {} already got it (form {})",
+                b.ssin, earlier
+            ),
+        ));
+    }
+    if let Some(monthly) = category_amounts::monthly(Category::E, b.entry_date)
+        && (premium.cents() - monthly.cents()).abs() > 1
+    {
+        errors.push(FormError::new(
+            ErrorCode::InstallationPremiumAmount,
+            "installationPremium",
+            format!(
+                "the installation premium is the monthly amount of category E, {monthly} on {}, not {premium}",
+                b.entry_date
+            ),
+        ));
+    }
+}
+
+/// An accepted B in force, at any PCSA, that granted the installation premium.
+fn premium_granted(forms: &[RegisteredForm]) -> Option<Attestation> {
     let pcsas: std::collections::BTreeSet<CbeNumber> =
         forms.iter().map(|f| f.form.pcsa()).collect();
     pcsas.into_iter().find_map(|pcsa| {
@@ -248,12 +301,7 @@ fn premium_granted(forms: &[RegisteredForm], b: &FormB) -> Option<Attestation> {
         timeline::forms_in_force(&of_pcsa)
             .into_iter()
             .find_map(|f| match &f.form {
-                Form::B(old)
-                    if old.installation_premium.is_some_and(|a| !a.is_zero())
-                        && !(b.regularisation
-                            && old.sender.cbe == b.sender.cbe
-                            && old.entry_date == b.entry_date) =>
-                {
+                Form::B(old) if old.installation_premium.is_some_and(|a| !a.is_zero()) => {
                     Some(f.attestation.clone())
                 }
                 _ => None,

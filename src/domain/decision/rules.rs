@@ -83,10 +83,15 @@ pub enum ErrorCode {
     /// A Brussels article 61 training premium past the 36 months that follow the
     /// first request, or beyond its 3,000 over them.
     TrainingPremiumContingent,
+    /// The annual integration income above the category's amount at the entry date.
+    IncomeAboveCategory,
+    /// The installation premium is not the monthly amount of category E at the entry
+    /// date, or a revision restates it with another amount.
+    InstallationPremiumAmount,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 33] = [
+    pub const ALL: [ErrorCode; 35] = [
         ErrorCode::StudyGrantNotValidForSituation,
         ErrorCode::Invalid,
         ErrorCode::SituationNotValidAtDate,
@@ -120,6 +125,8 @@ impl ErrorCode {
         ErrorCode::RegularisationRequired,
         ErrorCode::DurationBeyondMeasure,
         ErrorCode::TrainingPremiumContingent,
+        ErrorCode::IncomeAboveCategory,
+        ErrorCode::InstallationPremiumAmount,
     ];
 
     pub fn code(self) -> &'static str {
@@ -157,6 +164,8 @@ impl ErrorCode {
             ErrorCode::RegularisationRequired => "900029",
             ErrorCode::DurationBeyondMeasure => "900030",
             ErrorCode::TrainingPremiumContingent => "900031",
+            ErrorCode::IncomeAboveCategory => "900032",
+            ErrorCode::InstallationPremiumAmount => "900033",
         }
     }
 }

@@ -257,20 +257,21 @@ fn suspension_amount_is_zero_or_below_the_category_and_total_abroad() {
         f.annual_amount = amount.map(|a| Amount::parse(a).unwrap());
         Form::B(f)
     };
-    // Category B: 15,770.40 a year from February 2025.
+    // Category B: 15,770.41 a year from February 2025 (the law's yearly amount; twelve
+    // times the monthly 1,314.20 is 15,770.40).
     assert_eq!(
         r.errors(with(Suspension::Unspecified, None)),
         [("900008", "annualAmount")]
     );
     assert_eq!(
-        r.errors(with(Suspension::Unspecified, Some("15770.40"))),
+        r.errors(with(Suspension::Unspecified, Some("15770.41"))),
         [("900008", "annualAmount")]
     );
     assert_eq!(
         r.errors(with(Suspension::DepartureAbroad, Some("100"))),
         [("900008", "annualAmount")]
     );
-    r.accept(with(Suspension::Unspecified, Some("15770.39")));
+    r.accept(with(Suspension::Unspecified, Some("15770.40")));
     let Form::B(mut abroad) = with(Suspension::DepartureAbroad, Some("0")) else {
         unreachable!()
     };
@@ -436,10 +437,103 @@ fn every_error_is_reported_not_only_the_first() {
 }
 
 #[test]
+fn the_income_granted_is_at_most_the_categorys_amount_in_force() {
+    // Rubric 61: « Un complément du revenu d'intégration sera octroyé lorsque le montant
+    // des ressources [...] sera inférieur au montant du revenu d'intégration selon la
+    // catégorie ». Rubric 42's example: category A is 7,284.12 on 1 December 2018.
+    let mut r = Register::new();
+    let mut f = b("2018-12-01", 6);
+    f.category = Category::A;
+    f.situation = 1;
+    f.annual_amount = euros("7284.13");
+    assert_eq!(r.errors(Form::B(f.clone())), [("900032", "annualAmount")]);
+    // The equivalent aid of the law of 1965 is the CPAS's to set.
+    f.kind = crate::domain::RightKind::EquivalentLivingWage;
+    r.accept(Form::B(f.clone()));
+    f.kind = crate::domain::RightKind::LivingWage;
+    f.regularisation = true;
+    f.annual_amount = euros("7284.12");
+    r.accept(Form::B(f.clone()));
+    // From July 2019 the cohabitant's amount is 7,429.80 (rubric 42's second example).
+    f.regularisation = false;
+    f.entry_date = d("2019-07-01");
+    f.decision_date = f.entry_date;
+    f.annual_amount = euros("7429.80");
+    r.accept(Form::B(f));
+}
+
+#[test]
+fn forms_are_dated_from_the_minimex_law_on() {
+    // Before 1 October 2002 form B carried the minimex (« Formulaire B minimex » in the
+    // statement layout), instituted by the law of 7 August 1974.
+    let mut r = Register::new();
+    assert_eq!(
+        r.errors(Form::B(b("1974-08-06", 12))),
+        [("900015", "entryDate")]
+    );
+    let withdrawal = c("1974-08-06", Nature::Withdrawal, CStatus::New);
+    assert_eq!(r.errors(Form::C(withdrawal)), [("900015", "entryDate")]);
+    r.accept(Form::B(b("1974-08-07", 12)));
+    // No amount of the integration income bounds a minimex decision.
+    let mut minimex = b("1990-01-01", 12);
+    minimex.annual_amount = euros("99999");
+    r.accept(Form::B(minimex));
+}
+
+#[test]
+fn the_installation_premium_is_the_monthly_amount_of_category_e() {
+    // Rubric 62: « il s'agit ici toujours du montant mensuel applicable pour la
+    // catégorie E et ce indépendamment de la catégorie réelle du bénéficiaire ».
+    let mut r = Register::new();
+    let mut f = b("2025-02-01", 12);
+    f.installation_premium = euros("1314.20");
+    assert_eq!(
+        r.errors(Form::B(f.clone())),
+        [("900033", "installationPremium")]
+    );
+    f.installation_premium = euros("1776.07");
+    r.accept(Form::B(f));
+}
+
+#[test]
+fn a_revision_restates_the_installation_premium_without_granting_it_again() {
+    // Rubric 4: « TOUTES les données (donc également celles qui ne changent pas)
+    // doivent être reprises dans le formulaire B ».
+    let mut r = Register::new();
+    let mut first = b("2021-01-01", 12);
+    first.installation_premium = euros("1330.74");
+    r.accept(Form::B(first.clone()));
+    let mut revision = first.clone();
+    revision.entry_date = d("2021-06-01");
+    revision.decision_date = revision.entry_date;
+    revision.annual_amount = euros("5000");
+    // Another amount is not a restatement.
+    revision.installation_premium = euros("1449.15");
+    assert_eq!(
+        r.errors(Form::B(revision.clone())),
+        [("900033", "installationPremium")]
+    );
+    revision.installation_premium = first.installation_premium;
+    r.accept(Form::B(revision.clone()));
+    // After a gap the same CPAS's new B is no revision: a second premium.
+    let mut later = revision;
+    later.entry_date = d("2023-01-01");
+    later.decision_date = later.entry_date;
+    assert_eq!(
+        r.errors(Form::B(later)),
+        [
+            ("900009", "installationPremium"),
+            ("900033", "installationPremium")
+        ]
+    );
+}
+
+#[test]
 fn the_installation_premium_is_granted_once_in_a_life_whichever_cpas() {
     let mut r = Register::new();
     let mut first = b("2021-01-01", 12);
-    first.installation_premium = Some(Amount::parse("1776.07").unwrap());
+    // The monthly amount of category E on 1 January 2021: 15,968.89 / 12.
+    first.installation_premium = Some(Amount::parse("1330.74").unwrap());
     r.accept(Form::B(first.clone()));
     // Its own regularisation may restate it ...
     let mut fix = first.clone();
@@ -448,7 +542,7 @@ fn the_installation_premium_is_granted_once_in_a_life_whichever_cpas() {
     r.accept(Form::B(fix));
     // ... but no other B, from this CPAS or another, may grant it again.
     let mut again = b("2022-01-01", 12);
-    again.installation_premium = Some(Amount::parse("1776.07").unwrap());
+    again.installation_premium = Some(Amount::parse("1449.15").unwrap());
     assert_eq!(
         r.errors(Form::B(again.clone())),
         [("900009", "installationPremium")]
@@ -677,11 +771,24 @@ fn recovery(month: &str, sequence: u16, amount: &str, start: &str, end: &str) ->
     }
 }
 
+/// A form B of category E, a couple with a child, granted 12,000.00 a year (below the
+/// category's amount from 2013 on).
+fn family_granted_12000(entry: &str) -> FormB {
+    let mut family = b(entry, 12);
+    family.category = Category::E;
+    family.situation = 28;
+    family.study_grant = 3;
+    family.partner = Some(partner());
+    family.measures.beneficiary.integration_project = Some(11);
+    family.measures.partner.integration_project = Some(8);
+    family.annual_amount = Some(Amount::parse("12000").unwrap());
+    family
+}
+
 /// A register where the CPAS granted 12,000.00 a year over 2021.
 fn granted_2021() -> Register {
     let mut r = Register::new();
-    let mut grant = b("2021-01-01", 12);
-    grant.annual_amount = Some(Amount::parse("12000").unwrap());
+    let grant = family_granted_12000("2021-01-01");
     r.accept(Form::B(grant));
     r
 }
@@ -711,9 +818,7 @@ fn a_d_period_lies_within_one_calendar_year() {
 fn a_d_period_does_not_straddle_1_july_2014() {
     // The seed's example: 1,000 EUR for 01/01/2014–30/09/2014 is two forms D.
     let mut r = Register::new();
-    let mut grant = b("2014-01-01", 12);
-    grant.annual_amount = Some(Amount::parse("12000").unwrap());
-    r.accept(Form::B(grant));
+    r.accept(Form::B(family_granted_12000("2014-01-01")));
     let whole = recovery("2015-10", 1, "1000", "2014-01-01", "2014-09-30");
     assert_eq!(r.errors(Form::D(whole)), [("900018", "periodEnd")]);
     r.accept(Form::D(recovery(
@@ -971,7 +1076,13 @@ fn the_german_speaking_cpas_are_not_under_the_walloon_reform_of_2025() {
         work_schedule: Some(3),
         ..art60(1)
     });
-    f.measures.beneficiary.subsidies.art60 = Some(Amount::parse("32000").unwrap());
+    // Full-time, at most category E's 21,312.87 a year (rubric 63), not the flat rate.
+    f.measures.beneficiary.subsidies.art60 = euros("21312.88");
+    assert_eq!(
+        r.errors(Form::B(f.clone())),
+        [("900027", "subsidies/beneficiary/art60")]
+    );
+    f.measures.beneficiary.subsidies.art60 = euros("21312.87");
     f.measures.partner.subsidies.art61 = Some(Amount::parse("3000").unwrap());
     f.partner = Some(partner());
     f.measures.partner.art60 = Some(art60(1));
@@ -1292,6 +1403,68 @@ fn the_brussels_training_premium_is_3000_over_36_months_one_month_per_form() {
             _ => unreachable!(),
         }
     }));
+}
+
+#[test]
+fn article_60_follows_category_e_outside_the_walloon_reform() {
+    // Rubric 63: full-time « le montant annuel indexé de la catégorie E », at least
+    // half-time 6,000, + 25 % under 25; Brussels' contracts from 2020 « plafonnée au
+    // montant de la catégorie 3 », « divisé par le régime de travail » part-time. The
+    // beneficiary was born on 31 July 1985: under 25 in 2008.
+    for (sender, entry, employment_type, schedule, ceiling) in [
+        (liege(), "2021-01-01", 1, Some(3), Some("15968.89")),
+        (liege(), "2021-01-01", 2, None, Some("15968.89")),
+        (liege(), "2021-01-01", 1, Some(1), Some("6000.00")),
+        (gent(), "2008-06-01", 1, Some(2), Some("7500.00")),
+        // 11,161.70 from May 2008, and a quarter more.
+        (gent(), "2008-06-01", 1, Some(3), Some("13952.13")),
+        (brussels(), "2021-01-01", 5, Some(1), Some("7984.45")),
+        (brussels(), "2021-01-01", 6, Some(3), Some("15968.89")),
+        (eupen(), "2025-03-01", 2, Some(2), Some("6000.00")),
+        // The Flemish minimum income and pre-2002 amounts are not in the note.
+        (gent(), "2021-01-01", 3, Some(3), None),
+        (gent(), "2001-01-01", 1, Some(3), None),
+    ] {
+        let mut f = b_of(sender, entry);
+        f.measures.beneficiary.art60 = Some(Art60Employment {
+            work_schedule: schedule,
+            ..art60(employment_type)
+        });
+        let case = format!("{entry} {employment_type} {schedule:?}");
+        let mut r = Register::new();
+        let Some(limit) = ceiling.map(|c| Amount::parse(c).unwrap()) else {
+            f.measures.beneficiary.subsidies.art60 = euros("50000");
+            assert_eq!(r.found(Form::B(f)), [], "{case}");
+            continue;
+        };
+        f.measures.beneficiary.subsidies.art60 = Some(Amount::from_cents(limit.cents() + 1));
+        let above = [("900027", "subsidies/beneficiary/art60")];
+        assert_eq!(r.found(Form::B(f.clone())), above, "{case}");
+        f.measures.beneficiary.subsidies.art60 = Some(limit);
+        assert_eq!(r.found(Form::B(f)), [], "{case}");
+    }
+}
+
+#[test]
+fn sine_and_article_60_together_stay_within_the_walloon_flat_rate() {
+    // Rubric 21: « La combinaison SINE + Art.60 sur un même formulaire sera autorisée
+    // pour autant que la somme des 2 demandes ne dépasse pas le forfait ».
+    let mut r = Register::new();
+    let mut f = b_of(liege(), "2025-03-01");
+    let m = &mut f.measures.beneficiary;
+    m.art60 = Some(Art60Employment {
+        occupation_rate: Some(100),
+        ..art60(7)
+    });
+    m.activation = Some(12);
+    m.subsidies.art60 = euros("30000");
+    m.subsidies.activation = euros("1602.73");
+    assert_eq!(
+        r.errors(Form::B(f.clone())),
+        [("900027", "subsidies/beneficiary/art60")]
+    );
+    f.measures.beneficiary.subsidies.activation = euros("1602.72");
+    r.accept(Form::B(f));
 }
 
 #[test]
