@@ -308,3 +308,124 @@ async fn demo_json_gives_the_proof_manage_access_asks_for() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// What ONEM sees of `ssin` in 2024: V2's periods and V3's rights' states.
+async fn onem_sees_2024(gw: &Gateway, ssin: &str) -> (Vec<String>, Vec<String>) {
+    let onem = gw.cbe("onem");
+    let v2 = gw
+        .basic("onem")
+        .soap(
+            &support::Call::new("getLivingWages", &onem, ssin)
+                .period("2024-01-01", Some("2024-12-31"))
+                .soap11(),
+        )
+        .await;
+    let v3 = support::v3::ask(
+        gw,
+        "onem",
+        &support::v3::request(
+            "getLivingWages",
+            &onem,
+            ssin,
+            ("2024-01-01", Some("2024-12-31")),
+            None,
+        ),
+    )
+    .await;
+    let states = support::v3::rights(&v3)
+        .into_iter()
+        .map(|r| format!("{} {}", r.period.unwrap_or_default(), r.state))
+        .collect();
+    (support::periods(&v2), states)
+}
+
+#[tokio::test]
+async fn a_withdrawal_ends_the_cpass_own_inscription_and_its_cancellation_restores_it() {
+    use support::forms::{FormB, FormC};
+    let gw = Gateway::start().await;
+    let liege = gw.cbe("cpas-liege");
+    let marie = gw.ssins.no_right.clone();
+    // The CPAS inscribes Marie for the integration income (quality 2) and for guidance
+    // (quality 9), from 2024 without end.
+    for quality in [2, 9] {
+        let mut register = Request::new(&liege, &marie, "REGISTER");
+        register.purpose = Some(quality);
+        let reply = send(&gw, "cpas-liege", &register.document()).await;
+        assert_eq!(return_codes(&reply), ["0", "0"], "{reply}");
+    }
+    let cpas = gw.basic("cpas-liege");
+    let grant = FormB::new(&liege, &marie, "2024-01-01", 12).envelope(&liege);
+    let reply = cpas.soap_at(support::PD_PATH, &grant).await;
+    assert_eq!(
+        reply.text_of("outcome").as_deref(),
+        Some("ACCEPTED"),
+        "{}",
+        reply.body
+    );
+    // « la désintègre au niveau de la banque carrefour »: withdrawn from 15 April.
+    let withdrawal = FormC::withdrawal(&liege, &marie, "2024-04-15");
+    let reply = cpas.soap_at(support::PD_PATH, &withdrawal.envelope()).await;
+    assert_eq!(
+        reply.text_of("outcome").as_deref(),
+        Some("ACCEPTED"),
+        "{}",
+        reply.body
+    );
+
+    let listed = |quality: u8| {
+        let mut list = Request::new(&liege, &marie, "LIST");
+        list.purpose = Some(quality);
+        list.document()
+    };
+    let reply = send(&gw, "cpas-liege", &listed(2)).await;
+    assert_eq!(
+        registrations(&reply),
+        [("2024-01-01".into(), "2024-04-14".into())],
+        "{reply}"
+    );
+    // Guidance is another file of the CPAS: it stays open.
+    let ssin = bcss_gateway::domain::Ssin::parse(&marie).unwrap();
+    let guidance: Vec<_> = gw
+        .store
+        .person_file(&ssin)
+        .unwrap()
+        .inscriptions
+        .iter()
+        .filter(|i| i.institution.as_str() == liege && i.quality.code() == 9)
+        .map(|i| (i.period.begin().to_string(), i.period.end()))
+        .collect();
+    assert_eq!(guidance, [("2024-01-01".to_owned(), None)]);
+    assert_eq!(
+        onem_sees_2024(&gw, &marie).await,
+        (
+            vec!["2024-01-01..2024-04-14".into()],
+            vec!["2024-01-01..2024-04-14 WITHDRAWN".into()]
+        )
+    );
+
+    // Cancelled with status 9, the withdrawal « ne semble jamais avoir existé ».
+    let cancel = FormC {
+        status: 9,
+        ..withdrawal
+    };
+    let reply = cpas.soap_at(support::PD_PATH, &cancel.envelope()).await;
+    assert_eq!(
+        reply.text_of("outcome").as_deref(),
+        Some("ACCEPTED"),
+        "{}",
+        reply.body
+    );
+    let reply = send(&gw, "cpas-liege", &listed(2)).await;
+    assert_eq!(
+        registrations(&reply),
+        [("2024-01-01".into(), "2024-12-31".into())],
+        "{reply}"
+    );
+    assert_eq!(
+        onem_sees_2024(&gw, &marie).await,
+        (
+            vec!["2024-01-01..2024-12-31".into()],
+            vec!["2024-01-01..2024-12-31 CURRENT".into()]
+        )
+    );
+}

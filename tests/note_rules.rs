@@ -512,15 +512,37 @@ async fn the_brussels_training_premium_is_3000_over_36_months_one_month_per_form
             ("900031", "subsidies/beneficiary/art61")
         ])
     );
+    // Article 60 for a Brussels contract from 2020 (type 5), half-time: category E's
+    // amount « divisé par le régime de travail », 15,968.89 / 2 in 2021.
+    let work = employment("<employmentType>5</employmentType><workSchedule>1</workSchedule>");
+    let art60 = |amount: &str| {
+        let subsidies = subsidies(&format!("<art60>{amount}</art60>"));
+        FormB {
+            ins: BRUSSELS.1,
+            rubrics: &work,
+            subsidies: &subsidies,
+            ..FormB::new(BRUSSELS.0, &ssin, "2021-06-01", 1)
+        }
+        .envelope(BRUSSELS.0)
+    };
+    assert_eq!(
+        sends(&brussels, &art60("7984.46")).await,
+        rejected(&[("900027", "subsidies/beneficiary/art60")])
+    );
+    assert_eq!(sends(&brussels, &art60("7984.45")).await, accepted_());
     // ONEM sees the two months the premiums went with (the demo's own Brussels
     // decisions for this person are none).
-    let seen = onem_sees(&gw, &ssin, "2020-01-01", "2020-12-31").await;
-    assert_eq!(seen.v2, ["2020-01-20..2020-02-29"]);
+    let seen = onem_sees(&gw, &ssin, "2020-01-01", "2021-12-31").await;
+    assert_eq!(
+        seen.v2,
+        ["2020-01-20..2020-02-29", "2021-06-01..2021-06-30"]
+    );
     assert_eq!(
         seen.v3_states(),
         [
             "2020-01-20..2020-01-31 CURRENT",
-            "2020-02-01..2020-02-29 CURRENT"
+            "2020-02-01..2020-02-29 CURRENT",
+            "2021-06-01..2021-06-30 CURRENT"
         ]
     );
 }
@@ -576,30 +598,16 @@ async fn activation_codes_1_10_11_4_and_5_only_continue_a_decision_in_progress()
         sends(&cpas, &form("2002-06-01", "DOS-2002").envelope(&liege)).await,
         accepted_()
     );
-    // ONEM's file of the person starts in 2015: the rights are seen in V3 back then
-    // only through the register; V2 and V3 agree on the window they cover.
-    let seen = onem_sees(&gw, &ssin, "2015-01-01", "2016-12-31").await;
-    assert!(seen.v2.is_empty(), "{seen:?}");
-    assert!(seen.v3.is_empty(), "{seen:?}");
-    let person = bcss_gateway::domain::Ssin::parse(&ssin).unwrap_or_else(|e| panic!("{e}"));
-    let file = gw
-        .store
-        .person_file(&person)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut periods: Vec<String> = file
-        .rights
-        .iter()
-        .flat_map(|(right, _)| {
-            right
-                .periods()
-                .iter()
-                .map(|p| format!("{}..{}", p.begin(), p.end()))
-        })
-        .collect();
-    periods.sort();
+    // ONEM manages the person's file from 2001: it sees both rights.
+    gw.inscribe("onem", &ssin, "2001-01-01");
+    let seen = onem_sees(&gw, &ssin, "2001-01-01", "2003-12-31").await;
+    assert_eq!(seen.v2, ["2001-06-01..2003-05-31"]);
     assert_eq!(
-        periods,
-        ["2001-06-01..2002-05-31", "2002-06-01..2003-05-31"]
+        seen.v3_states(),
+        [
+            "2001-06-01..2002-05-31 CURRENT",
+            "2002-06-01..2003-05-31 CURRENT"
+        ]
     );
 }
 

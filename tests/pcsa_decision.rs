@@ -814,13 +814,34 @@ async fn situation_44_from_30_march_2007_and_code_20_at_any_date() {
     twenty.category = "A";
     twenty.reference = Some("DOS-2012-20");
     assert_accepted(&cpas.soap_at(PD_PATH, &twenty.envelope(&liege)).await);
-    let person = bcss_gateway::domain::Ssin::parse(&ssin).unwrap();
-    let file = gw.store.person_file(&person).unwrap();
-    let mut begins: Vec<String> = file
-        .rights
-        .iter()
-        .flat_map(|(right, _)| right.periods().iter().map(|p| p.begin().to_string()))
+    // ONEM, managing the person's file from 2007, sees both rights in V2 and V3.
+    gw.inscribe("onem", &ssin, "2007-01-01");
+    assert_eq!(
+        onem_sees_in(&gw, &ssin, "2007-01-01", "2012-12-31").await,
+        ["2007-03-30..2007-04-29", "2012-05-01..2012-05-31"]
+    );
+    let onem = gw.cbe("onem");
+    let v3 = support::v3::ask(
+        &gw,
+        "onem",
+        &support::v3::request(
+            "getLivingWages",
+            &onem,
+            &ssin,
+            ("2007-01-01", Some("2012-12-31")),
+            None,
+        ),
+    )
+    .await;
+    let seen: Vec<(Option<String>, String)> = support::v3::rights(&v3)
+        .into_iter()
+        .map(|r| (r.period, r.state))
         .collect();
-    begins.sort();
-    assert_eq!(begins, ["2007-03-30", "2012-05-01"], "{:?}", file.rights);
+    assert_eq!(
+        seen,
+        [
+            (Some("2007-03-30..2007-04-29".into()), "CURRENT".into()),
+            (Some("2012-05-01..2012-05-31".into()), "CURRENT".into())
+        ]
+    );
 }

@@ -109,6 +109,7 @@ conformance!(
         contents_give_back_what_apply_wrote,
         a_restored_snapshot_is_the_register_it_was_taken_of,
         a_group_writes_reference_data_forms_and_subscriptions_or_nothing,
+        a_registration_reads_and_replaces_its_pcsas_own_inscriptions,
     ]
 );
 
@@ -767,6 +768,56 @@ fn registration_forgets_only_its_persons_file(store: &dyn Store) {
     );
     let inscribed = ok(store.person_file(&b));
     assert_eq!(before.inscriptions.len() + 1, inscribed.inscriptions.len());
+}
+
+/// A registration is given the PCSA's own inscriptions of the person, per quality, and
+/// replaces those of the qualities it changes in the same transaction; the other
+/// qualities and other institutions' inscriptions stay.
+fn a_registration_reads_and_replaces_its_pcsas_own_inscriptions(store: &dyn Store) {
+    use bcss_gateway::domain::decision::OwnInscriptions;
+    let (a, p, onem) = (ssin("850731001"), cbe("02075943"), cbe("02068987"));
+    ok(store.apply(&person_with_a_right_in_2020(a, p)));
+    ok(store.apply(&[
+        Change::Institution(institution(p, 1)),
+        Change::Institution(institution(onem, 2)),
+    ]));
+    let from_2024 = ok(OpenPeriod::new(d("2024-01-01"), None));
+    for (institution, quality) in [(p, 2), (p, 9), (onem, 2)] {
+        ok(
+            store.update_inscriptions(&a, &institution, ok(QualityCode::new(quality)), &mut |_| {
+                Some(vec![from_2024])
+            }),
+        );
+    }
+    let ended = ok(OpenPeriod::new(d("2024-01-01"), Some(d("2024-04-14"))));
+    let form = form_b(a, p, "2024-01-01", "R-1");
+    let mut seen = Vec::new();
+    ok(store.register(&a, &p, &mut |file| {
+        seen = file.own_inscriptions.clone();
+        let (_, write) = judge(&form, &[], 1_800_000_000_000, true, file);
+        write.map(|mut w| {
+            w.inscriptions = vec![OwnInscriptions {
+                quality: ok(QualityCode::new(2)),
+                periods: vec![ended],
+            }];
+            w
+        })
+    }));
+    seen.sort_by_key(|o| o.quality);
+    let qualities: Vec<(u8, Vec<OpenPeriod>)> = seen
+        .iter()
+        .map(|o| (o.quality.code(), o.periods.clone()))
+        .collect();
+    assert_eq!(qualities, [(2, vec![from_2024]), (9, vec![from_2024])]);
+    let mut after: Vec<(CbeNumber, u8, OpenPeriod)> = ok(store.person_file(&a))
+        .inscriptions
+        .iter()
+        .map(|i| (i.institution, i.quality.code(), i.period))
+        .collect();
+    after.sort_by_key(|(i, q, _)| (*i, *q));
+    let mut expected = vec![(p, 2, ended), (p, 9, from_2024), (onem, 2, from_2024)];
+    expected.sort_by_key(|(i, q, _)| (*i, *q));
+    assert_eq!(after, expected);
 }
 
 fn only_apply_moves_the_generation(store: &dyn Store) {

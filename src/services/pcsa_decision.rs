@@ -93,6 +93,7 @@ pub fn judge(
         forms: &file.forms,
         rights: &file.rights,
         decided: &file.decided,
+        own_inscriptions: &file.own_inscriptions,
     };
     let at = Registration {
         number: file.next_number,
@@ -106,11 +107,13 @@ pub fn judge(
             rights,
             decided,
             event,
+            inscriptions,
         } => Some(Registered {
             form: form.clone(),
             rights: rights.clone(),
             decided: decided.clone(),
             event: event.filter(|_| announce),
+            inscriptions: inscriptions.clone(),
         }),
         _ => None,
     };

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use uuid::Uuid;
 
-use crate::domain::decision::{Attestation, ChangeEvent, DatedRight, RegisteredForm};
+use crate::domain::decision::{
+    Attestation, ChangeEvent, DatedRight, OwnInscriptions, RegisteredForm,
+};
 use crate::domain::{
     Attempt, CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month,
     Notification, OpenPeriod, OutboxSequence, PaymentLine, Pcsa, Person, QualityCode, Right, Ssin,
@@ -124,16 +126,20 @@ pub struct DecisionFile {
     pub decided: Vec<DatedRight>,
     /// The number the next accepted form gets (registration order, whole register).
     pub next_number: u64,
+    /// The PCSA's own inscriptions of the person, per quality code.
+    pub own_inscriptions: Vec<OwnInscriptions>,
 }
 
 /// What a registration writes, in the same transaction: the form, the person's rights
-/// at its PCSA (replacing the previous ones), and the change event, if any.
+/// at its PCSA (replacing the previous ones), the change event, if any, and the PCSA's
+/// own inscriptions of the person it changes (each quality's periods replaced).
 #[derive(Clone, Debug)]
 pub struct Registered {
     pub form: RegisteredForm,
     pub rights: Vec<Right>,
     pub decided: Vec<DatedRight>,
     pub event: Option<ChangeEvent>,
+    pub inscriptions: Vec<OwnInscriptions>,
 }
 
 /// One write of a group that `Store::write_group` commits together.

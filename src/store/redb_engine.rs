@@ -20,7 +20,9 @@ use super::{
     PersonFile, ReferenceData, Register, Registered, Retention, Snapshots, Statements, StoreError,
     Subscriptions,
 };
-use crate::domain::decision::{DatedRight, Measures, PerPerson, RegisteredForm, Resources};
+use crate::domain::decision::{
+    DatedRight, Measures, OwnInscriptions, PerPerson, RegisteredForm, Resources,
+};
 use crate::domain::{
     Attempt, CbeNumber, CertificateFingerprint, InsCode, Inscription, Institution, Month,
     Notification, OpenPeriod, OutboxSequence, PaymentLine, Pcsa, Person, QualityCode, Right, Ssin,
@@ -405,10 +407,49 @@ fn register_in(
             .push(decode("person_files", k.value(), v.value())?);
         old_keys.push(k.value().to_vec());
     }
+    let own_prefix = format!("{}I{}", ssin.as_str(), pcsa.as_str());
+    let mut own_rows: Vec<(Vec<u8>, Inscription)> = Vec::new();
+    for row in files.range(own_prefix.as_bytes()..format!("{own_prefix}~").as_bytes())? {
+        let (k, v) = row?;
+        own_rows.push((
+            k.value().to_vec(),
+            decode("person_files", k.value(), v.value())?,
+        ));
+    }
+    for (_, i) in &own_rows {
+        match file
+            .own_inscriptions
+            .iter_mut()
+            .find(|o| o.quality == i.quality)
+        {
+            Some(o) => o.periods.push(i.period),
+            None => file.own_inscriptions.push(OwnInscriptions {
+                quality: i.quality,
+                periods: vec![i.period],
+            }),
+        }
+    }
 
     let Some(registered) = decide(&file) else {
         return Ok(false);
     };
+    for changed in &registered.inscriptions {
+        for (key, _) in own_rows
+            .iter()
+            .filter(|(_, i)| i.quality == changed.quality)
+        {
+            files.remove(key.as_slice())?;
+        }
+        for period in &changed.periods {
+            let i = Inscription {
+                ssin: *ssin,
+                institution: *pcsa,
+                quality: changed.quality,
+                period: *period,
+            };
+            files.insert(inscription_key(&i).as_bytes(), encode(&i)?.as_slice())?;
+        }
+    }
     let form_key = form_key(ssin, registered.form.number);
     forms.insert(form_key.as_bytes(), encode(&registered.form)?.as_slice())?;
     for key in old_keys {

@@ -333,6 +333,7 @@ pub fn pcsa_decision_request(data: &[u8]) {
             forms: &[],
             rights: &[],
             decided: &[],
+            own_inscriptions: &[],
         };
         let Ok(today) = Date::from_ymd(2027, 1, 15) else {
             return;

@@ -287,6 +287,27 @@ impl Gateway {
         Client::new(self, Some(self.client_material(key)), false)
     }
 
+    /// Inscribes `ssin` for the institution `key` (quality 2) from `begin`, without end:
+    /// a partner that then sees the person's rights from that day.
+    pub fn inscribe(&self, key: &str, ssin: &str, begin: &str) {
+        use bcss_gateway::domain::{CbeNumber, Date, OpenPeriod, QualityCode, Ssin};
+        let from = ok(Date::parse_xsd(begin), "begin");
+        let period = ok(OpenPeriod::new(from, None), "period");
+        ok(
+            self.store.update_inscriptions(
+                &ok(Ssin::parse(ssin), "SSIN"),
+                &ok(CbeNumber::parse(&self.cbe(key)), "CBE number"),
+                ok(QualityCode::new(2), "quality"),
+                &mut |existing| {
+                    Some(bcss_gateway::domain::inscription::with_registered(
+                        existing, period,
+                    ))
+                },
+            ),
+            "inscribe",
+        );
+    }
+
     /// A CPAS the demo does not have, added to the register with a Basic password:
     /// `cbe`, in the municipality `ins`. A client that logs in as it.
     pub fn add_cpas(&self, cbe: &str, ins: &str, name: &str) -> Client {

@@ -4,6 +4,7 @@
 pub mod area;
 pub mod category_amounts;
 pub mod decided;
+pub mod directory;
 pub mod duration;
 pub mod forms;
 mod measure_history;
@@ -18,6 +19,7 @@ pub mod timeline;
 pub(crate) mod tests;
 
 pub use decided::{DatedRight, DecidedRight, Withdrawal, decided_rights};
+pub use directory::OwnInscriptions;
 pub use duration::Duration;
 pub use forms::{CStatus, FormB, FormC, Nature, Sender, Suspension};
 pub use measures::{Art60Employment, Measures, PerPerson, Subsidies, Who};

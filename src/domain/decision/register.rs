@@ -9,6 +9,7 @@
 
 use super::category_amounts;
 use super::decided::{self, DatedRight};
+use super::directory::{self, OwnInscriptions};
 use super::forms::{CStatus, FormB};
 use super::measure_history;
 use super::recovery::{self, FormD, RecoveryOf};
@@ -25,6 +26,8 @@ pub struct History<'a> {
     pub rights: &'a [Right],
     /// The same rights with the decisions behind them (LivingWages V3).
     pub decided: &'a [DatedRight],
+    /// The PCSA's own inscriptions of the person in the reference directory.
+    pub own_inscriptions: &'a [OwnInscriptions],
 }
 
 /// The result of registering a form.
@@ -41,6 +44,8 @@ pub enum Outcome {
         /// The same, with the decisions behind them.
         decided: Vec<DatedRight>,
         event: Option<ChangeEvent>,
+        /// The PCSA's own inscriptions the form changes (a withdrawal ends them).
+        inscriptions: Vec<OwnInscriptions>,
     },
     /// The same form (same CPAS, content and reference) was accepted and is still in
     /// force (for a status-9 C: what it withdrew is still withdrawn): nothing changes
@@ -175,16 +180,19 @@ pub fn register(
     };
     let mut with_new = of_pcsa;
     with_new.push(&registered);
-    let in_force = timeline::forms_in_force(&with_new);
-    let stretches = timeline::stretches(&in_force);
+    let in_force_after = timeline::forms_in_force(&with_new);
+    let stretches = timeline::stretches(&in_force_after);
     let rights = timeline::rights_of(&stretches);
     let decided = decided::after(history.decided, &stretches, registered.registered_at_ms);
     let event = ChangeEvent::between(history.rights, &rights);
+    let inscriptions =
+        directory::after_registration(&registered, &in_force, &stretches, history.own_inscriptions);
     Outcome::Accepted {
         form: registered,
         rights,
         decided,
         event,
+        inscriptions,
     }
 }
 

@@ -84,6 +84,8 @@ struct Register {
     /// What each registration left of the decided rights, per PCSA.
     decided: std::collections::HashMap<crate::domain::CbeNumber, Vec<DatedRight>>,
     events: Vec<ChangeEvent>,
+    /// Each PCSA's own inscriptions of the person.
+    own: std::collections::HashMap<crate::domain::CbeNumber, Vec<OwnInscriptions>>,
 }
 
 impl Register {
@@ -100,6 +102,7 @@ impl Register {
             rights: Vec::new(),
             decided: Default::default(),
             events: Vec::new(),
+            own: Default::default(),
         }
     }
 
@@ -111,12 +114,13 @@ impl Register {
             .filter(|r| r.pcsa() == pcsa)
             .cloned()
             .collect();
-        let no_decision = Vec::new();
+        let (no_decision, no_inscription) = (Vec::new(), Vec::new());
         let history = History {
             person: Some(&self.person),
             forms: &self.forms,
             rights: &current,
             decided: self.decided.get(&pcsa).unwrap_or(&no_decision),
+            own_inscriptions: self.own.get(&pcsa).unwrap_or(&no_inscription),
         };
         let at = Registration {
             number: self.forms.len() as u64 + 1,
@@ -130,8 +134,14 @@ impl Register {
             rights,
             decided,
             event,
+            inscriptions,
         } = &outcome
         {
+            let own = self.own.entry(pcsa).or_default();
+            for changed in inscriptions {
+                own.retain(|o| o.quality != changed.quality);
+                own.push(changed.clone());
+            }
             self.decided.insert(pcsa, decided.clone());
             self.forms.push(form.clone());
             self.rights.retain(|r| r.pcsa() != pcsa);
@@ -573,6 +583,71 @@ fn the_same_form_twice_returns_the_same_attestation_and_changes_nothing() {
     f.regularisation = true;
     let second = r.accept(Form::B(f));
     assert_eq!(second.as_str(), "B00000000000002");
+}
+
+/// The CPAS de Liège's own inscriptions of the person: quality 2 (integration income)
+/// and 9 (other guidance), both from 2021 without end.
+fn liege_inscribed(r: &mut Register) {
+    let from_2021 = crate::domain::OpenPeriod::new(d("2021-01-01"), None).unwrap();
+    r.own.insert(
+        liege().cbe,
+        [2, 9]
+            .map(|q| OwnInscriptions {
+                quality: crate::domain::QualityCode::new(q).unwrap(),
+                periods: vec![from_2021],
+            })
+            .to_vec(),
+    );
+}
+
+/// The periods of the CPAS de Liège's own inscriptions in quality `q`.
+fn own_periods(r: &Register, q: u8) -> Vec<(String, Option<String>)> {
+    r.own[&liege().cbe]
+        .iter()
+        .filter(|o| o.quality.code() == q)
+        .flat_map(|o| o.periods.iter())
+        .map(|p| (p.begin().to_string(), p.end().map(|e| e.to_string())))
+        .collect()
+}
+
+#[test]
+fn a_withdrawal_ends_the_cpass_own_inscription_of_the_right_it_withdraws() {
+    // Form C: « retire les droits dérivés de la personne, la désintègre au niveau de la
+    // banque carrefour ».
+    let mut r = Register::new();
+    liege_inscribed(&mut r);
+    r.accept(Form::B(b("2021-01-01", 12)));
+    let withdrawal = c("2021-04-15", Nature::Withdrawal, CStatus::New);
+    r.accept(Form::C(withdrawal.clone()));
+    let ended = vec![("2021-01-01".to_owned(), Some("2021-04-14".to_owned()))];
+    assert_eq!(own_periods(&r, 2), ended);
+    // Guidance (quality 9) is another file of the CPAS.
+    assert_eq!(own_periods(&r, 9), [("2021-01-01".to_owned(), None)]);
+    // A regularisation moves the end to its own stop date.
+    let mut fix = withdrawal.clone();
+    fix.status = CStatus::Regularisation;
+    fix.effective_stop = Some(d("2021-03-01"));
+    r.accept(Form::C(fix.clone()));
+    assert_eq!(
+        own_periods(&r, 2),
+        [("2021-01-01".to_owned(), Some("2021-02-28".to_owned()))]
+    );
+    // Cancelled, the withdrawal « ne semble jamais avoir existé »: the inscription runs
+    // again over the right restored, to its end.
+    r.accept(Form::C(FormC {
+        status: CStatus::Withdrawal,
+        ..fix
+    }));
+    assert_eq!(
+        own_periods(&r, 2),
+        [("2021-01-01".to_owned(), Some("2021-12-31".to_owned()))]
+    );
+    // A refusal ends nothing.
+    r.accept(Form::C(c("2021-06-01", Nature::Refusal, CStatus::New)));
+    assert_eq!(
+        own_periods(&r, 2),
+        [("2021-01-01".to_owned(), Some("2021-12-31".to_owned()))]
+    );
 }
 
 #[test]
