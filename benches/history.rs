@@ -2,7 +2,9 @@
 //! for a person with N forms B from one CPAS (each revising the right from the next
 //! day), then with N forms C as well, against V2 on the same person. Both the kept
 //! decided rights (the default) and the replay a propagation delay makes while the
-//! last form is still within it. In process, against a real redb store.
+//! last form is still within it, what registering the forms cost (µs per form, judged
+//! against the history and made durable), and judging one more form B against the
+//! history alone (µs, best of 20). In process, against a real redb store.
 //! `cargo bench --bench history -- 250 500 1000 2000`.
 
 use std::error::Error;
@@ -16,9 +18,9 @@ use bcss_gateway::domain::decision::{
 use bcss_gateway::domain::{Category, Date, Institution, RightKind, Ssin};
 use bcss_gateway::services::living_wages_v2;
 use bcss_gateway::services::living_wages_v3;
-use bcss_gateway::services::pcsa_decision::judge_and_register;
+use bcss_gateway::services::pcsa_decision::{judge, judge_and_register};
 use bcss_gateway::services::propagation::Visibility;
-use bcss_gateway::store::{RedbStore, ReferenceData, Store};
+use bcss_gateway::store::{DecisionFile, RedbStore, ReferenceData, Register, Store};
 use bcss_gateway::wire::living_wages_v2 as lw2;
 use bcss_gateway::wire::living_wages_v3 as lw3;
 use bcss_gateway::wire::soap;
@@ -167,9 +169,25 @@ fn main() -> Result<(), Box<dyn Error>> {
         sizes
     };
     println!(
-        "{:<14} {:>8} {:>10} {:>10} {:>14}",
-        "history", "rights", "V2 ms", "V3 ms", "V3 replay ms"
+        "{:<14} {:>8} {:>10} {:>10} {:>14} {:>14} {:>10}",
+        "history", "rights", "V2 ms", "V3 ms", "V3 replay ms", "register µs", "judge µs"
     );
+    // Judging `form` against the person's forms, without writing it.
+    let judging = |store: &RedbStore, form: &Form| -> Result<f64, Box<dyn Error>> {
+        let file = DecisionFile {
+            person: store.person(&form.ssin())?,
+            forms: store.forms(&form.ssin())?,
+            next_number: u64::MAX / 2,
+            ..DecisionFile::default()
+        };
+        let mut best = f64::MAX;
+        for _ in 0..20 {
+            let start = Instant::now();
+            black_box(judge(form, &[], START_MS, false, &file));
+            best = best.min(start.elapsed().as_secs_f64() * 1e6);
+        }
+        Ok(best)
+    };
     for n in sizes {
         let dir = tempfile::tempdir()?;
         let store = RedbStore::open_dir(dir.path())?;
@@ -207,30 +225,41 @@ fn main() -> Result<(), Box<dyn Error>> {
         };
         // The k-th form is registered k × 10 s after the first.
         let at = |k: usize| START_MS + 10_000 * k as i64;
+        let per_form = |start: Instant| start.elapsed().as_secs_f64() * 1e6 / n as f64;
+        let start = Instant::now();
         for i in 0..n {
             register(form_b(&sender, ssin, day(i)?, i), at(i))?;
         }
+        let registering = per_form(start);
+        let judged = judging(&store, &form_b(&sender, ssin, day(n)?, n))?;
         let f = consult(&store, &onem, onem_cbe.as_str(), &ssin, at(n - 1))?;
         println!(
-            "{:<14} {:>8} {:>10.2} {:>10.2} {:>14.1}",
+            "{:<14} {:>8} {:>10.2} {:>10.2} {:>14.1} {:>14.0} {:>10.0}",
             format!("{n} B"),
             f.rights,
             f.v2,
             f.v3,
-            f.v3_replayed
+            f.v3_replayed,
+            registering,
+            judged
         );
         // Withdrawals from the last day backwards, each ending the right a day sooner.
+        let start = Instant::now();
         for i in 0..n {
             register(form_c(&sender, ssin, day(n - i)?, i), at(n + i))?;
         }
+        let registering = per_form(start);
+        let judged = judging(&store, &form_b(&sender, ssin, day(2 * n)?, 2 * n))?;
         let f = consult(&store, &onem, onem_cbe.as_str(), &ssin, at(2 * n - 1))?;
         println!(
-            "{:<14} {:>8} {:>10.2} {:>10.2} {:>14.1}",
+            "{:<14} {:>8} {:>10.2} {:>10.2} {:>14.1} {:>14.0} {:>10.0}",
             format!("{n} B + {n} C"),
             f.rights,
             f.v2,
             f.v3,
-            f.v3_replayed
+            f.v3_replayed,
+            registering,
+            judged
         );
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! What a withdrawal does to the CPAS's own inscription of the person in the reference
-//! directory (sector 17). Form C: « Le formulaire C retire les droits dérivés de la
-//! personne, la désintègre au niveau de la banque carrefour ». The inscription that
+//! directory (sector 17). The note, telling a suspension from a withdrawal (rubric 82):
+//! « Le formulaire C retire les droits dérivés de la personne, la désintègre au niveau
+//! de la banque carrefour ». The inscription that
 //! says the CPAS grants the person the right it withdraws (quality 2, integration
 //! income, or 3, equivalent aid) ends the day before the first day without right;
 //! the CPAS's other qualities (other aid, debt mediation, guidance, ...) are other
@@ -41,15 +42,16 @@ pub fn after_registration(
     let Form::C(c) = &registered.form else {
         return Vec::new();
     };
-    if c.nature != Nature::Withdrawal {
-        return Vec::new();
-    }
-    // The C this one replaces or cancels, whose end of the inscription comes undone.
-    let undone = in_force_before.iter().find_map(|f| match &f.form {
+    // The withdrawal this C replaces or cancels, whose end of the inscription comes
+    // undone (a regularisation may make it a refusal).
+    let undone = in_force_before.iter().rev().find_map(|f| match &f.form {
         Form::C(old) if undoes(c, old) => Some(old.cut()),
         _ => None,
     });
-    let cut = (c.status != CStatus::Withdrawal).then(|| c.cut());
+    let cut = (c.nature == Nature::Withdrawal && c.status != CStatus::Withdrawal).then(|| c.cut());
+    if undone.is_none() && cut.is_none() {
+        return Vec::new();
+    }
     let mut changed = Vec::new();
     for kind in [RightKind::LivingWage, RightKind::EquivalentLivingWage] {
         let Some(quality) = quality_of(kind) else {

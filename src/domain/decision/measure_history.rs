@@ -7,7 +7,7 @@ use super::duration::Duration;
 use super::forms::FormB;
 use super::measures::{Measures, Who, at, brussels_training_premium};
 use super::rules::{ErrorCode, FormError};
-use super::timeline::{RegisteredForm, Stretch, stretches};
+use super::timeline::Stretch;
 use crate::domain::{Amount, Date, Ssin};
 
 /// The Brussels contingent: « un montant de maximum 3.000,00 eur par personne et par
@@ -15,11 +15,11 @@ use crate::domain::{Amount, Date, Ssin};
 const CONTINGENT_CENTS: i64 = 300_000;
 const CONTINGENT_MONTHS: u16 = 36;
 
-pub(super) fn check(b: &FormB, in_force: &[RegisteredForm], errors: &mut Vec<FormError>) {
-    let stretches = stretches(in_force);
+/// `before`: the rights the CPAS's forms in force make before `b`.
+pub(super) fn check(b: &FormB, before: &[Stretch<'_>], errors: &mut Vec<FormError>) {
     // Bs that still grant days, but the one of this form's date (which this form
     // regularises, or which a status-0 form may not replace).
-    let others: Vec<&Stretch<'_>> = stretches
+    let others: Vec<&Stretch<'_>> = before
         .iter()
         .filter(|s| s.period.is_some() && s.b.entry_date != b.entry_date)
         .collect();

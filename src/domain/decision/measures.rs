@@ -9,7 +9,7 @@ use super::area::Area;
 use super::category_amounts;
 use super::forms::FormB;
 use super::rules::{ErrorCode, FormError};
-use crate::domain::{Amount, Category, Date};
+use crate::domain::{Amount, Category, Date, Ssin};
 
 /// Something form B gives separately for the beneficiary ("demandeur") and for the
 /// partner.
@@ -138,7 +138,7 @@ pub fn is_integration_project(code: u8) -> bool {
 }
 
 /// Rubric 24's social-economy insertion (SINE) codes.
-const SINE_CODES: [u8; 3] = [12, 13, 18];
+const SINE: [u8; 3] = [12, 13, 18];
 
 /// Workplace code 15 with initiative 1299: the Walloon social economy.
 const SOCIAL_ECONOMY: u8 = 15;
@@ -211,7 +211,6 @@ fn activation_ceiling(code: u8) -> Option<i64> {
 /// What rubric 24 allows where and when, with the seed's own codes for Wallonia.
 fn activation_rule(code: u8, area: Area, at: Date) -> Result<(), (ErrorCode, String)> {
     const PTP: std::ops::RangeInclusive<u8> = 2..=9;
-    const SINE: [u8; 3] = SINE_CODES;
     let not_applicable = |why: &str| Err((ErrorCode::MeasureNotApplicable, why.to_owned()));
     match area {
         Area::Flanders if at >= day(2017, 1, 1) && !SINE.contains(&code) => {
@@ -261,6 +260,15 @@ fn walloon_flat_rate(art60: &Art60Employment, art61: bool, at: Date) -> Option<A
 
 fn above(amount: Amount, ceiling_cents: i64) -> bool {
     amount.cents() > ceiling_cents
+}
+
+/// The day `ssin`'s holder turns `age`, by the birth date the number gives; born on
+/// 29 February, 1 March of a common year.
+fn birthday(ssin: &Ssin, age: i32) -> Option<Date> {
+    let birth = ssin.birth_date()?;
+    Date::from_ymd(birth.year() + age, birth.month(), birth.day())
+        .or_else(|_| Date::from_ymd(birth.year() + age, 3, 1))
+        .ok()
 }
 
 /// Every error of rubrics 21–25 and 63–72.
@@ -330,10 +338,7 @@ pub(super) fn check(form: &FormB, errors: &mut Vec<FormError>) {
             // Code 19 "à partir du premier jour de travail ... jusqu'au maximum la veille
             // du 29ème anniversaire".
             if a.workplace == Some(19)
-                && let Some(birth) = ssin.and_then(|s| s.birth_date())
-                && let Ok(limit) = Date::from_ymd(birth.year() + 29, birth.month(), birth.day())
-                    // Born on 29 February: the birthday of a common year is 1 March.
-                    .or_else(|_| Date::from_ymd(birth.year() + 29, 3, 1))
+                && let Some(limit) = ssin.and_then(|s| birthday(s, 29))
                 && at >= limit
             {
                 err(
@@ -415,12 +420,9 @@ pub(super) fn check(form: &FormB, errors: &mut Vec<FormError>) {
             .art60
             .as_ref()
             .is_some_and(|a| a.workplace.is_some_and(|w| YOUNG.contains(&w)))
-            || ssin.and_then(|s| s.birth_date()).is_some_and(|b| {
-                // Born on 29 February: the birthday of a common year is 1 March.
-                Date::from_ymd(b.year() + 25, b.month(), b.day())
-                    .or_else(|_| Date::from_ymd(b.year() + 25, 3, 1))
-                    .is_ok_and(|twenty_fifth| at < twenty_fifth)
-            });
+            || ssin
+                .and_then(|s| birthday(s, 25))
+                .is_some_and(|twenty_fifth| at < twenty_fifth);
         check_subsidies(who, m, area, at, young, &mut err);
     }
     check_duration(form, area, &mut err);
@@ -583,7 +585,7 @@ fn check_subsidies(
             // 2 demandes ne dépasse pas le forfait ».
             if let Some(employment) = employment
                 && !is_art61
-                && m.activation.is_some_and(|c| SINE_CODES.contains(&c))
+                && m.activation.is_some_and(|c| SINE.contains(&c))
                 && let Some(sine) = s.activation
                 && let Some(limit) = walloon_flat_rate(employment, false, at)
                 && Amount::from_cents(amount.cents().saturating_add(sine.cents())) > limit

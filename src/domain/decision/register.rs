@@ -14,7 +14,7 @@ use super::forms::{CStatus, FormB};
 use super::measure_history;
 use super::recovery::{self, FormD, RecoveryOf};
 use super::rules::{ErrorCode, FormError};
-use super::timeline::{self, Attestation, ChangeEvent, Form, RegisteredForm};
+use super::timeline::{self, Attestation, ChangeEvent, Form, RegisteredForm, Stretch};
 use crate::domain::{Amount, Category, CbeNumber, Date, Person, RegisterStatus, Right};
 
 /// What the register holds about the person a form is about.
@@ -102,8 +102,10 @@ pub fn register(
     match &form {
         Form::B(b) => {
             errors.extend(b.check(at.today));
+            // The rights as the CPAS's decisions make them before this form.
+            let before = timeline::stretches(&in_force);
             if !b.regularisation
-                && let Some(running) = running_b_of_date(&in_force, b)
+                && let Some(running) = running_b_of_date(&before, b)
             {
                 errors.push(FormError::new(
                     ErrorCode::RegularisationRequired,
@@ -114,7 +116,7 @@ pub fn register(
                     ),
                 ));
             }
-            measure_history::check(b, &in_force, &mut errors);
+            measure_history::check(b, &before, &mut errors);
             if b.regularisation && !in_force.iter().any(|f| same_date_b(f, b)) {
                 errors.push(FormError::new(
                     ErrorCode::NothingToRegularise,
@@ -126,7 +128,7 @@ pub fn register(
                 ));
             }
             if let Some(premium) = b.installation_premium.filter(|a| !a.is_zero()) {
-                check_installation_premium(b, premium, history.forms, &in_force, &mut errors);
+                check_installation_premium(b, premium, history.forms, &before, &mut errors);
             }
         }
         Form::C(c) => {
@@ -230,9 +232,9 @@ fn already_registered(
 /// would silently replace it, and the note makes a correction a regularisation
 /// (rubric 80). A B that a withdrawal emptied is history: a new B from its date is a
 /// new decision.
-fn running_b_of_date(in_force: &[RegisteredForm], b: &FormB) -> Option<Attestation> {
-    timeline::stretches(in_force)
-        .into_iter()
+fn running_b_of_date(before: &[Stretch<'_>], b: &FormB) -> Option<Attestation> {
+    before
+        .iter()
         .find(|s| s.b.entry_date == b.entry_date && s.period.is_some())
         .map(|s| s.form.attestation.clone())
 }
@@ -247,21 +249,20 @@ fn check_installation_premium(
     b: &FormB,
     premium: Amount,
     forms: &[RegisteredForm],
-    in_force: &[RegisteredForm],
+    before: &[Stretch<'_>],
     errors: &mut Vec<FormError>,
 ) {
     let eve = b.entry_date.pred();
-    let continued = timeline::stretches(in_force).into_iter().find(|s| {
-        if b.regularisation {
-            s.b.entry_date == b.entry_date
-        } else {
-            s.period
-                .zip(eve)
-                .is_some_and(|(p, eve)| p.begin() <= eve && eve <= p.end())
-        }
+    let continued = before.iter().rev().find(|s| {
+        let regularised = b.regularisation && s.b.entry_date == b.entry_date;
+        let revised = s
+            .period
+            .zip(eve)
+            .is_some_and(|(p, eve)| p.begin() <= eve && eve <= p.end());
+        (regularised || revised) && s.b.installation_premium.is_some_and(|a| !a.is_zero())
     });
     if let Some(s) = continued
-        && let Some(granted) = s.b.installation_premium.filter(|a| !a.is_zero())
+        && let Some(granted) = s.b.installation_premium
     {
         if granted != premium {
             errors.push(FormError::new(
@@ -299,8 +300,11 @@ fn check_installation_premium(
     }
 }
 
-/// An accepted B in force, at any PCSA, that granted the installation premium.
+/// An accepted B in force, at any PCSA, that granted the installation premium since
+/// 1 January 1997 (« Depuis le 1er janvier 1997, cette majoration ne peut être
+/// octroyée qu'une seule fois pendant la vie de l'intéressé »).
 fn premium_granted(forms: &[RegisteredForm]) -> Option<Attestation> {
+    let since = Date::from_ymd(1997, 1, 1).ok()?;
     let pcsas: std::collections::BTreeSet<CbeNumber> =
         forms.iter().map(|f| f.form.pcsa()).collect();
     pcsas.into_iter().find_map(|pcsa| {
@@ -309,7 +313,10 @@ fn premium_granted(forms: &[RegisteredForm]) -> Option<Attestation> {
         timeline::forms_in_force(&of_pcsa)
             .into_iter()
             .find_map(|f| match &f.form {
-                Form::B(old) if old.installation_premium.is_some_and(|a| !a.is_zero()) => {
+                Form::B(old)
+                    if old.entry_date >= since
+                        && old.installation_premium.is_some_and(|a| !a.is_zero()) =>
+                {
                     Some(f.attestation.clone())
                 }
                 _ => None,

@@ -491,6 +491,40 @@ fn forms_are_dated_from_the_minimex_law_on() {
 }
 
 #[test]
+fn the_installation_premium_is_once_in_a_life_from_1997() {
+    // Rubric 62: « Depuis le 1er janvier 1997, cette majoration ne peut être octroyée
+    // qu'une seule fois »: a premium of a minimex decision of 1996 does not count.
+    let mut r = Register::new();
+    let mut old = b("1996-06-01", 6);
+    old.installation_premium = euros("500");
+    r.accept(Form::B(old));
+    let mut now = b("2025-02-01", 12);
+    now.installation_premium = euros("1776.07");
+    r.accept(Form::B(now));
+}
+
+#[test]
+fn a_regularised_revision_may_restate_the_premium_it_forgot() {
+    let mut r = Register::new();
+    let mut first = b("2021-01-01", 12);
+    first.installation_premium = euros("1330.74");
+    r.accept(Form::B(first.clone()));
+    // The revision forgot the premium; its regularisation restates it.
+    let revision = FormB {
+        entry_date: d("2021-06-01"),
+        decision_date: d("2021-06-01"),
+        installation_premium: None,
+        ..first.clone()
+    };
+    r.accept(Form::B(revision.clone()));
+    r.accept(Form::B(FormB {
+        regularisation: true,
+        installation_premium: first.installation_premium,
+        ..revision
+    }));
+}
+
+#[test]
 fn the_installation_premium_is_the_monthly_amount_of_category_e() {
     // Rubric 62: « il s'agit ici toujours du montant mensuel applicable pour la
     // catégorie E et ce indépendamment de la catégorie réelle du bénéficiaire ».
@@ -642,6 +676,18 @@ fn a_withdrawal_ends_the_cpass_own_inscription_of_the_right_it_withdraws() {
         own_periods(&r, 2),
         [("2021-01-01".to_owned(), Some("2021-12-31".to_owned()))]
     );
+    // Withdrawn again, then regularised into a refusal: the inscription runs again.
+    r.accept(Form::C(withdrawal.clone()));
+    assert_eq!(own_periods(&r, 2), ended);
+    r.accept(Form::C(FormC {
+        status: CStatus::Regularisation,
+        nature: Nature::Refusal,
+        ..withdrawal
+    }));
+    assert_eq!(
+        own_periods(&r, 2),
+        [("2021-01-01".to_owned(), Some("2021-12-31".to_owned()))]
+    );
     // A refusal ends nothing.
     r.accept(Form::C(c("2021-06-01", Nature::Refusal, CStatus::New)));
     assert_eq!(
@@ -718,6 +764,56 @@ fn a_cancelled_c_no_longer_exists_and_sent_again_withdraws_again() {
             ChangeEvent::Modify
         ]
     );
+}
+
+#[test]
+fn a_regularisation_replaces_the_b_sent_since_a_whole_withdrawal() {
+    // Rubric 80: the regularisation « remplacera ensuite le formulaire B envoyé
+    // précédemment »: after a withdrawal emptied the first B of the date, the B sent
+    // since.
+    let mut r = Register::new();
+    r.accept(Form::B(b("2021-01-01", 12)));
+    r.accept(Form::C(c("2021-01-01", Nature::Withdrawal, CStatus::New)));
+    r.accept(Form::B(b("2021-01-01", 6)));
+    r.accept(Form::B(FormB {
+        regularisation: true,
+        ..b("2021-01-01", 3)
+    }));
+    assert_eq!(r.periods(), periods(&[("2021-01-01", "2021-03-31")]));
+}
+
+#[test]
+fn a_c_withdraws_whole_the_bs_decided_before_it_that_start_after_its_stop() {
+    // A B decided for March 2021, then the note's late withdrawal (entry date
+    // 15/02/2021, stop 01/12/2020): no B decided before the C survives the stop.
+    let mut r = Register::new();
+    r.accept(Form::B(b("2020-06-01", 12)));
+    let march = r.accept(Form::B(b("2021-03-01", 6)));
+    let mut late = c("2021-02-15", Nature::Withdrawal, CStatus::New);
+    late.effective_stop = Some(d("2020-12-01"));
+    let c = r.accept(Form::C(late));
+    assert_eq!(r.periods(), periods(&[("2020-06-01", "2020-11-30")]));
+    let decided = r.decided();
+    let emptied = decided
+        .iter()
+        .find(|d| d.right.attestation == march)
+        .unwrap();
+    assert_eq!(emptied.right.period, None);
+    assert_eq!(
+        emptied.right.withdrawal.as_ref().map(|w| &w.attestation),
+        Some(&c)
+    );
+}
+
+#[test]
+fn a_b_withdrawn_whole_revises_no_later_decision() {
+    // B from March, withdrawn from its first day; then a B from February for a year,
+    // decided after the withdrawal: the withdrawn B does not cut it in March.
+    let mut r = Register::new();
+    r.accept(Form::B(b("2021-03-01", 12)));
+    r.accept(Form::C(c("2021-03-01", Nature::Withdrawal, CStatus::New)));
+    r.accept(Form::B(b("2021-02-01", 12)));
+    assert_eq!(r.periods(), periods(&[("2021-02-01", "2022-01-31")]));
 }
 
 #[test]
@@ -1849,6 +1945,29 @@ fn stretches_one_by_one(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
     for (decided, f) in events {
         match &f.form {
             Form::B(b) => {
+                let whole = in_force
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, g)| match &g.form {
+                        Form::C(c) if c.nature == Nature::Withdrawal => Some((i, g, c)),
+                        _ => None,
+                    })
+                    .filter(|(i, _, c)| *i > decided && c.cut() <= b.entry_date)
+                    .min_by_key(|(i, _, c)| (c.cut(), std::cmp::Reverse(*i)));
+                if let Some((_, by, c)) = whole {
+                    if let Some(last) = b.last_day()
+                        && let Ok(days) = Period::new(b.entry_date, last)
+                    {
+                        out.push(Stretch {
+                            period: None,
+                            form: f,
+                            b,
+                            withdrawn: Some(Withdrawn { days, form: by, c }),
+                            decided,
+                        });
+                    }
+                    continue;
+                }
                 let revised_from = b.entry_date;
                 out.retain_mut(|s| match s.period {
                     Some(p) if p.end() < revised_from => true,

@@ -4,12 +4,13 @@
 //! - A B opens a right for [entry date, entry date + duration − 1].
 //! - A later B revises the right from its entry date: what came before ends the day
 //!   before (all data are carried again by the new B).
-//! - A C withdrawal (nature 2) ends the B in force when it was registered (« le
+//! - A C withdrawal (nature 2) ends the Bs in force when it was registered (« le
 //!   formulaire B en cours »), the day before its entry date, or before its effective
-//!   stop date when given. A B registered after the C is a later decision, which the C
-//!   does not reach, even when it starts between the stop date and the C's entry date;
-//!   a B from a later date opens a right again. A refusal (nature 1) is recorded and
-//!   changes no period.
+//!   stop date when given: those decided before it, whatever their dates (one that
+//!   starts on or after the first day without right is withdrawn whole, and revises
+//!   nothing). A B registered after the C is a later decision, which the C does not
+//!   reach, even when it starts between the stop date and the C's entry date. A
+//!   refusal (nature 1) is recorded and changes no period.
 //! - A D (recovery) changes no period.
 //! - Regularisations replace the form of the same date; a C withdrawn with status 9
 //!   is as if it never existed, so the B it interrupted runs again for its whole
@@ -151,20 +152,22 @@ pub fn join_in_force(in_force: &mut Vec<RegisteredForm>, f: &RegisteredForm) {
     }
 }
 
-/// `f` in the place of the first form `replaced` matches, the others of them removed;
-/// at the end when none matches.
+/// `f` in the place of the last form `replaced` matches (« le formulaire envoyé
+/// précédemment »: of a date whose first B a withdrawal emptied, the B sent since),
+/// the earlier ones of them removed; at the end when none matches.
 fn replace_in_place(
     in_force: &mut Vec<RegisteredForm>,
     f: &RegisteredForm,
     replaced: impl Fn(&Form) -> bool,
 ) {
-    match in_force.iter().position(|g| replaced(&g.form)) {
-        Some(i) => {
+    match in_force.iter().rposition(|g| replaced(&g.form)) {
+        Some(mut i) => {
             in_force[i] = f.clone();
-            let mut j = i + 1;
-            while j < in_force.len() {
+            let mut j = 0;
+            while j < i {
                 if replaced(&in_force[j].form) {
                     in_force.remove(j);
+                    i -= 1;
                 } else {
                     j += 1;
                 }
@@ -224,9 +227,49 @@ pub fn stretches(in_force: &[RegisteredForm]) -> Vec<Stretch<'_>> {
     // Stretches a withdrawal emptied, by date and number: history, until a B of their
     // date replaces them.
     let mut emptied: BTreeMap<(Date, usize), Stretch<'_>> = BTreeMap::new();
+    // For each place in the order of decisions, the withdrawal decided after it with
+    // the earliest first day without right: one pass, so that a long history costs no
+    // more per form.
+    let mut earliest_after: Vec<Option<(Date, &RegisteredForm, &FormC)>> =
+        vec![None; in_force.len()];
+    let mut earliest = None;
+    for (i, f) in in_force.iter().enumerate().rev() {
+        earliest_after[i] = earliest;
+        if let Form::C(c) = &f.form
+            && c.nature == Nature::Withdrawal
+            && earliest.is_none_or(|(cut, _, _)| c.cut() < cut)
+        {
+            earliest = Some((c.cut(), f, c));
+        }
+    }
     for (decided, f) in events {
         match &f.form {
             Form::B(b) => {
+                // Withdrawn from its first day by a C decided after it, whatever the
+                // C's own date: it revises nothing and grants nothing, history.
+                if let Some((_, by, c)) = earliest_after
+                    .get(decided)
+                    .copied()
+                    .flatten()
+                    .filter(|(cut, _, _)| *cut <= b.entry_date)
+                {
+                    if let Some(last) = b.last_day()
+                        && let Ok(days) = Period::new(b.entry_date, last)
+                    {
+                        let withdrawn = Some(Withdrawn { days, form: by, c });
+                        emptied.insert(
+                            (b.entry_date, decided),
+                            Stretch {
+                                period: None,
+                                form: f,
+                                b,
+                                withdrawn,
+                                decided,
+                            },
+                        );
+                    }
+                    continue;
+                }
                 let revised_from = b.entry_date;
                 while let Some(last) = running.last_mut() {
                     let Some(p) = last.period.filter(|p| p.end() >= revised_from) else {
