@@ -311,32 +311,13 @@ async fn demo_json_gives_the_proof_manage_access_asks_for() {
 
 /// What ONEM sees of `ssin` in 2024: V2's periods and V3's rights' states.
 async fn onem_sees_2024(gw: &Gateway, ssin: &str) -> (Vec<String>, Vec<String>) {
-    let onem = gw.cbe("onem");
-    let v2 = gw
-        .basic("onem")
-        .soap(
-            &support::Call::new("getLivingWages", &onem, ssin)
-                .period("2024-01-01", Some("2024-12-31"))
-                .soap11(),
-        )
-        .await;
-    let v3 = support::v3::ask(
-        gw,
-        "onem",
-        &support::v3::request(
-            "getLivingWages",
-            &onem,
-            ssin,
-            ("2024-01-01", Some("2024-12-31")),
-            None,
-        ),
-    )
-    .await;
-    let states = support::v3::rights(&v3)
+    let (begin, end) = ("2024-01-01", "2024-12-31");
+    let states = support::v3::onem_rights(gw, ssin, begin, end)
+        .await
         .into_iter()
         .map(|r| format!("{} {}", r.period.unwrap_or_default(), r.state))
         .collect();
-    (support::periods(&v2), states)
+    (support::onem_periods(gw, ssin, begin, end).await, states)
 }
 
 #[tokio::test]

@@ -6,31 +6,17 @@
 mod support;
 
 use support::forms::{FormB, FormC};
-use support::v3::{ask, request, rights};
-use support::{Call, Client, Gateway, PD_PATH, Reply, periods};
+use support::v3::onem_rights;
+use support::{Client, Gateway, PD_PATH, Reply, onem_periods};
 
 /// What ONEM sees of `ssin` over [begin, end]: V2's periods, and V3's rights as
 /// "begin..end STATE" ("- STATE" for a right with no days left) with the B's
 /// attestation.
 async fn onem_sees(gw: &Gateway, ssin: &str, begin: &str, end: &str) -> Seen {
-    let onem = gw.cbe("onem");
-    let v2 = gw
-        .basic("onem")
-        .soap(
-            &Call::new("getLivingWages", &onem, ssin)
-                .period(begin, Some(end))
-                .soap11(),
-        )
-        .await;
-    let v3 = ask(
-        gw,
-        "onem",
-        &request("getLivingWages", &onem, ssin, (begin, Some(end)), None),
-    )
-    .await;
     Seen {
-        v2: periods(&v2),
-        v3: rights(&v3)
+        v2: onem_periods(gw, ssin, begin, end).await,
+        v3: onem_rights(gw, ssin, begin, end)
+            .await
             .into_iter()
             .map(|r| {
                 let period = r.period.unwrap_or_else(|| "-".into());

@@ -4,7 +4,7 @@
 mod support;
 
 use support::forms::{FormB, FormC, LIEGE_INS};
-use support::{Call, Gateway, PD_NS, PD_PATH, SOAP11, envelope, periods, validate_soap_request};
+use support::{Gateway, PD_NS, PD_PATH, SOAP11, envelope, validate_soap_request};
 
 fn form_d(caller: &str, ssin: &str, sequence: u16, amount: &str, start: &str, end: &str) -> String {
     form_d_for_month(caller, ssin, "2024-06", sequence, amount, start, end)
@@ -57,16 +57,7 @@ async fn onem_sees(gw: &Gateway, ssin: &str) -> Vec<String> {
 }
 
 async fn onem_sees_in(gw: &Gateway, ssin: &str, begin: &str, end: &str) -> Vec<String> {
-    let onem = gw.cbe("onem");
-    let reply = gw
-        .basic("onem")
-        .soap(
-            &Call::new("getLivingWages", &onem, ssin)
-                .period(begin, Some(end))
-                .soap11(),
-        )
-        .await;
-    periods(&reply)
+    support::onem_periods(gw, ssin, begin, end).await
 }
 
 #[tokio::test]
@@ -820,23 +811,12 @@ async fn situation_44_from_30_march_2007_and_code_20_at_any_date() {
         onem_sees_in(&gw, &ssin, "2007-01-01", "2012-12-31").await,
         ["2007-03-30..2007-04-29", "2012-05-01..2012-05-31"]
     );
-    let onem = gw.cbe("onem");
-    let v3 = support::v3::ask(
-        &gw,
-        "onem",
-        &support::v3::request(
-            "getLivingWages",
-            &onem,
-            &ssin,
-            ("2007-01-01", Some("2012-12-31")),
-            None,
-        ),
-    )
-    .await;
-    let seen: Vec<(Option<String>, String)> = support::v3::rights(&v3)
-        .into_iter()
-        .map(|r| (r.period, r.state))
-        .collect();
+    let seen: Vec<(Option<String>, String)> =
+        support::v3::onem_rights(&gw, &ssin, "2007-01-01", "2012-12-31")
+            .await
+            .into_iter()
+            .map(|r| (r.period, r.state))
+            .collect();
     assert_eq!(
         seen,
         [

@@ -749,6 +749,21 @@ pub fn envelope(ns: &str, payload: &str) -> String {
     )
 }
 
+/// The periods ONEM sees of `ssin` over [begin, end] in LivingWages V2's
+/// getLivingWages, as "begin..end".
+pub async fn onem_periods(gw: &Gateway, ssin: &str, begin: &str, end: &str) -> Vec<String> {
+    let onem = gw.cbe("onem");
+    let reply = gw
+        .basic("onem")
+        .soap(
+            &Call::new("getLivingWages", &onem, ssin)
+                .period(begin, Some(end))
+                .soap11(),
+        )
+        .await;
+    periods(&reply)
+}
+
 /// The answer's periods as "begin..end" strings, in document order.
 pub fn periods(reply: &Reply) -> Vec<String> {
     let begins = reply.texts_of("beginDate");

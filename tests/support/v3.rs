@@ -97,3 +97,15 @@ pub fn rights(reply: &Reply) -> Vec<RightSeen> {
         })
         .collect()
 }
+
+/// The rights ONEM sees of `ssin` over [begin, end] in V3's getLivingWages.
+pub async fn onem_rights(gw: &Gateway, ssin: &str, begin: &str, end: &str) -> Vec<RightSeen> {
+    let onem = gw.cbe("onem");
+    let reply = ask(
+        gw,
+        "onem",
+        &request("getLivingWages", &onem, ssin, (begin, Some(end)), None),
+    )
+    .await;
+    rights(&reply)
+}
